@@ -1,0 +1,1309 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * unplug_verify - check that driver-model objects die with their operation
+ *
+ * Devices are followed from device_add() to device_release() with kprobes.
+ * An operation (a driver unbind, a module unload, or a bracket opened by
+ * userspace through debugfs) owns every device deleted while it is the
+ * innermost open operation.  When it ends, after an RCU barrier and a
+ * bounded grace period, each of those devices must have been released.
+ * At a module's GOING notification, nothing may still point into the
+ * module: no live device with callbacks there, no queued work item or
+ * armed timer whose function is there.  Verdicts are printed as KTAP.
+ *
+ * All tables are fixed size; what does not fit is counted and reported.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/delay.h>
+#include <linux/device.h>
+#include <linux/hash.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/stacktrace.h>
+#include <linux/string.h>
+#include <linux/timer.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+
+static char *watch = "";
+module_param(watch, charp, 0444);
+MODULE_PARM_DESC(watch, "Comma-separated module or driver names to verify (empty: all)");
+
+static unsigned int settle_ms = 300;
+module_param(settle_ms, uint, 0644);
+MODULE_PARM_DESC(settle_ms, "Grace period after the RCU barrier before judging an operation");
+
+static int verbose;
+module_param(verbose, int, 0644);
+MODULE_PARM_DESC(verbose, "1: list objects of passing operations, 2: also their events");
+
+static bool panic_on_fail;
+module_param(panic_on_fail, bool, 0644);
+MODULE_PARM_DESC(panic_on_fail, "Panic on the first failed operation");
+
+static bool defuse = true;
+module_param(defuse, bool, 0644);
+MODULE_PARM_DESC(defuse, "Cancel work and timers left behind by an unloading module after reporting them");
+
+#define UV_MAX_OBJS	1024
+#define UV_HASH_BITS	9
+#define UV_HASH_SIZE	(1 << UV_HASH_BITS)
+#define UV_EV_HEAD	10	/* first events after registration, kept */
+#define UV_EV_TAIL	10	/* most recent events, a ring */
+#define UV_FRAMES	4
+#define UV_NAME_LEN	64
+#define UV_SYM_LEN	64
+#define UV_MAX_OPS	16
+#define UV_MAX_DEPTH	8
+#define UV_MAX_MODS	32
+#define UV_MAX_DEFER	256
+#define UV_REPORT_MAX	8	/* failing objects detailed per operation */
+#define UV_RESULTS_SIZE	(128 * 1024)
+#define UV_NIL		0xffff
+
+enum uv_ev_kind { UV_EV_ADD, UV_EV_GET, UV_EV_PUT, UV_EV_DEL, UV_EV_RELEASE };
+
+static const char * const uv_ev_names[] = {
+	[UV_EV_ADD] = "add", [UV_EV_GET] = "get", [UV_EV_PUT] = "put",
+	[UV_EV_DEL] = "del", [UV_EV_RELEASE] = "release",
+};
+
+struct uv_ev {
+	u8 kind;
+	u32 refs;	/* refcount when the event happened */
+	unsigned long frames[UV_FRAMES];
+};
+
+enum uv_obj_state { UV_FREE, UV_LIVE, UV_DELETED, UV_RELEASED };
+
+struct uv_obj {
+	struct kobject *kobj;
+	u16 next;		/* hash chain */
+	u8 state;
+	bool orphan;		/* its module is gone: never judge it again */
+	bool reported;
+	int del_op;		/* operation that deleted it, 0 if none */
+	unsigned long release, type, class, bus, groups, type_groups;
+	unsigned long class_groups;
+	char name[UV_NAME_LEN];
+	char release_sym[UV_SYM_LEN];
+	unsigned int nev;
+	struct uv_ev head[UV_EV_HEAD];
+	struct uv_ev tail[UV_EV_TAIL];
+};
+
+/* Work items and timers queued with a function inside a watched module. */
+enum uv_defer_kind { UV_WORK, UV_DWORK, UV_TIMER };
+
+struct uv_defer {
+	void *ptr;
+	unsigned long func;
+	struct module *mod;
+	u8 kind;
+};
+
+enum uv_op_kind { UV_OP_UNBIND, UV_OP_RMMOD, UV_OP_BRACKET, UV_OP_GOING };
+enum uv_op_state { UV_OP_FREE, UV_OP_OPEN, UV_OP_CLOSED };
+
+struct uv_op {
+	int id;
+	u8 kind;
+	u8 state;
+	bool skip;
+	long ret;
+	char label[UV_NAME_LEN];
+};
+
+struct uv_mod {
+	struct module *mod;
+};
+
+static DEFINE_RAW_SPINLOCK(uv_lock);	/* everything below, probe context */
+static struct uv_obj *uv_objs;
+static u16 uv_hash[UV_HASH_SIZE];
+static u16 uv_free_head;
+static unsigned long uv_obj_overflow, uv_defer_overflow, uv_op_overflow;
+static struct uv_defer uv_defers[UV_MAX_DEFER];
+static struct uv_op uv_ops[UV_MAX_OPS];
+static int uv_stack[UV_MAX_DEPTH];	/* indexes into uv_ops */
+static int uv_depth;
+static int uv_next_op_id = 1;
+static struct uv_mod uv_mods[UV_MAX_MODS];
+
+static DEFINE_MUTEX(uv_report_lock);	/* KTAP numbering and results */
+static int uv_test_no;
+static unsigned int uv_failed_ops;
+static char *uv_results;
+static size_t uv_results_len;
+static unsigned long uv_results_lost;
+
+static struct workqueue_struct *uv_wq;
+static struct dentry *uv_dir;
+
+/* Watch list */
+
+static bool uv_watched_name(const char *name)
+{
+	const char *p = watch;
+	size_t len;
+
+	if (!name)
+		return false;
+	if (!*watch)
+		return true;
+	len = strlen(name);
+	while (*p) {
+		const char *end = strchrnul(p, ',');
+
+		if (end - p == len && !strncmp(p, name, len))
+			return true;
+		p = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* Object table */
+
+static u32 uv_hash_of(const void *p)
+{
+	return hash_ptr(p, UV_HASH_BITS);
+}
+
+static struct uv_obj *uv_find(const struct kobject *kobj)
+{
+	u16 i;
+
+	for (i = uv_hash[uv_hash_of(kobj)]; i != UV_NIL; i = uv_objs[i].next)
+		if (uv_objs[i].kobj == kobj && uv_objs[i].state != UV_RELEASED)
+			return &uv_objs[i];
+	return NULL;
+}
+
+static struct uv_obj *uv_alloc(struct kobject *kobj)
+{
+	struct uv_obj *o;
+	u32 h = uv_hash_of(kobj);
+	u16 i = uv_free_head;
+
+	if (i == UV_NIL) {
+		uv_obj_overflow++;
+		return NULL;
+	}
+	o = &uv_objs[i];
+	uv_free_head = o->next;
+	memset(o, 0, sizeof(*o));
+	o->kobj = kobj;
+	o->state = UV_LIVE;
+	o->next = uv_hash[h];
+	uv_hash[h] = i;
+	return o;
+}
+
+static void uv_free(struct uv_obj *o)
+{
+	u16 idx = o - uv_objs;
+	u16 *pp = &uv_hash[uv_hash_of(o->kobj)];
+
+	while (*pp != UV_NIL && *pp != idx)
+		pp = &uv_objs[*pp].next;
+	if (*pp == idx)
+		*pp = o->next;
+	o->state = UV_FREE;
+	o->kobj = NULL;
+	o->next = uv_free_head;
+	uv_free_head = idx;
+}
+
+/*
+ * Record the caller chain of a probed function.  At function entry the
+ * return address is on top of the stack; the unwinder's view also holds
+ * the kprobe machinery, so keep what follows the direct caller.
+ */
+static void uv_frames(struct pt_regs *regs, unsigned long *out)
+{
+	unsigned long buf[16];
+	unsigned long caller = 0;
+	unsigned int n, i, k = 0;
+
+	memset(out, 0, sizeof(*out) * UV_FRAMES);
+	if (regs && copy_from_kernel_nofault(&caller, (void *)regs->sp,
+					     sizeof(caller)))
+		caller = 0;
+	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
+	if (caller) {
+		out[k++] = caller;
+		for (i = 0; i < n; i++)
+			if (buf[i] == caller)
+				break;
+		for (i++; i < n && k < UV_FRAMES; i++)
+			out[k++] = buf[i];
+	} else {
+		for (i = n > UV_FRAMES ? n - UV_FRAMES : 0; i < n; i++)
+			out[k++] = buf[i];
+	}
+}
+
+static void uv_event(struct uv_obj *o, enum uv_ev_kind kind,
+		     struct pt_regs *regs)
+{
+	struct uv_ev *ev;
+
+	if (o->nev < UV_EV_HEAD)
+		ev = &o->head[o->nev];
+	else
+		ev = &o->tail[(o->nev - UV_EV_HEAD) % UV_EV_TAIL];
+	o->nev++;
+	ev->kind = kind;
+	ev->refs = kref_read(&o->kobj->kref);
+	uv_frames(regs, ev->frames);
+}
+
+/* Name, release function and callback tables of a device, as now. */
+static void uv_describe(struct uv_obj *o, struct device *dev)
+{
+	const char *prefix = "none";
+	const char *name = dev_name(dev);
+	unsigned long rel = 0;
+
+	if (!name)
+		name = dev->init_name;
+	if (dev->bus)
+		prefix = dev->bus->name;
+	else if (dev->class)
+		prefix = dev->class->name;
+	snprintf(o->name, sizeof(o->name), "%s:%s", prefix,
+		 name ? name : "(unnamed)");
+
+	if (dev->release)
+		rel = (unsigned long)dev->release;
+	else if (dev->type && dev->type->release)
+		rel = (unsigned long)dev->type->release;
+	else if (dev->class && dev->class->dev_release)
+		rel = (unsigned long)dev->class->dev_release;
+	o->release = rel;
+	/* Symbolize now: after an unload the address may name another module. */
+	if (rel)
+		snprintf(o->release_sym, sizeof(o->release_sym), "%ps",
+			 (void *)rel);
+	else
+		strscpy(o->release_sym, "(none)", sizeof(o->release_sym));
+	o->type = (unsigned long)dev->type;
+	o->class = (unsigned long)dev->class;
+	o->bus = (unsigned long)dev->bus;
+	o->groups = (unsigned long)dev->groups;
+	o->type_groups = dev->type ? (unsigned long)dev->type->groups : 0;
+	o->class_groups = dev->class ?
+		(unsigned long)dev->class->dev_groups : 0;
+}
+
+static int uv_top_op_id(void)
+{
+	return uv_depth ? uv_ops[uv_stack[uv_depth - 1]].id : 0;
+}
+
+/* Operations */
+
+/* Caller holds uv_lock.  Returns the op slot or NULL when full. */
+static struct uv_op *uv_op_open(enum uv_op_kind kind, const char *label)
+{
+	int i;
+
+	if (uv_depth >= UV_MAX_DEPTH) {
+		uv_op_overflow++;
+		return NULL;
+	}
+	for (i = 0; i < UV_MAX_OPS; i++) {
+		struct uv_op *op = &uv_ops[i];
+
+		if (op->state != UV_OP_FREE)
+			continue;
+		op->id = uv_next_op_id++;
+		op->kind = kind;
+		op->state = UV_OP_OPEN;
+		op->skip = false;
+		op->ret = 0;
+		strscpy(op->label, label, sizeof(op->label));
+		uv_stack[uv_depth++] = i;
+		return op;
+	}
+	uv_op_overflow++;
+	return NULL;
+}
+
+/* Caller holds uv_lock: take the op off the stack of open operations. */
+static void uv_op_close(struct uv_op *op)
+{
+	int i, idx = op - uv_ops;
+
+	for (i = 0; i < uv_depth; i++) {
+		if (uv_stack[i] != idx)
+			continue;
+		memmove(&uv_stack[i], &uv_stack[i + 1],
+			(uv_depth - i - 1) * sizeof(uv_stack[0]));
+		uv_depth--;
+		break;
+	}
+	op->state = UV_OP_CLOSED;
+}
+
+static struct uv_op *uv_op_find_open(enum uv_op_kind kind, const char *label)
+{
+	int i;
+
+	for (i = uv_depth - 1; i >= 0; i--) {
+		struct uv_op *op = &uv_ops[uv_stack[i]];
+
+		if (op->kind == kind && (!label || !strcmp(op->label, label)))
+			return op;
+	}
+	return NULL;
+}
+
+/* Reporting: console and the debugfs results file get the same lines. */
+
+static __printf(1, 2) void uv_out(const char *fmt, ...)
+{
+	char line[256];
+	va_list args;
+	int n;
+
+	va_start(args, fmt);
+	n = vscnprintf(line, sizeof(line), fmt, args);
+	va_end(args);
+	pr_info("%s\n", line);
+	if (uv_results_len + n + 1 < UV_RESULTS_SIZE) {
+		memcpy(uv_results + uv_results_len, line, n);
+		uv_results_len += n;
+		uv_results[uv_results_len++] = '\n';
+	} else {
+		uv_results_lost++;
+	}
+}
+
+/* A copy of a failing object, taken under the lock, printed without it. */
+struct uv_snap {
+	struct uv_obj obj;
+	u32 refs;
+	const char *why;
+};
+
+static void uv_print_events(const struct uv_obj *o)
+{
+	unsigned int i, shown = 0, total = o->nev;
+
+	for (i = 0; i < total; i++) {
+		const struct uv_ev *ev;
+
+		if (i < UV_EV_HEAD) {
+			ev = &o->head[i];
+		} else if (i + UV_EV_TAIL >= total) {
+			ev = &o->tail[(i - UV_EV_HEAD) % UV_EV_TAIL];
+		} else {
+			if (i == UV_EV_HEAD)
+				uv_out("#     ... %u events not kept ...",
+				       total - UV_EV_HEAD - UV_EV_TAIL);
+			continue;
+		}
+		uv_out("#     %-7s refs=%u %pS <- %pS <- %pS <- %pS",
+		       uv_ev_names[ev->kind], ev->refs,
+		       (void *)ev->frames[0], (void *)ev->frames[1],
+		       (void *)ev->frames[2], (void *)ev->frames[3]);
+		shown++;
+	}
+	if (!shown)
+		uv_out("#     (no events recorded)");
+}
+
+static void uv_print_snap(const struct uv_snap *s)
+{
+	uv_out("# %s: %s refcount=%u release=%s", s->why, s->obj.name,
+	       s->refs, s->obj.release_sym);
+	uv_print_events(&s->obj);
+}
+
+/* Judge the objects an operation deleted; optionally a going module. */
+struct uv_verdict {
+	unsigned int deleted;
+	unsigned int released;
+	unsigned int failures;
+	unsigned int nsnap;
+	struct uv_snap snap[UV_REPORT_MAX];
+	char lines[UV_REPORT_MAX][UV_NAME_LEN * 2];
+	unsigned int nlines;
+};
+
+static bool uv_in_module(const struct uv_obj *o, struct module *mod)
+{
+	return within_module(o->release, mod) ||
+	       within_module(o->type, mod) || within_module(o->class, mod) ||
+	       within_module(o->bus, mod) || within_module(o->groups, mod) ||
+	       within_module(o->type_groups, mod) ||
+	       within_module(o->class_groups, mod);
+}
+
+static void uv_snap_add(struct uv_verdict *v, struct uv_obj *o,
+			const char *why)
+{
+	v->failures++;
+	o->reported = true;
+	if (v->nsnap >= UV_REPORT_MAX)
+		return;
+	v->snap[v->nsnap].obj = *o;
+	v->snap[v->nsnap].refs = kref_read(&o->kobj->kref);
+	v->snap[v->nsnap].why = why;
+	v->nsnap++;
+}
+
+static unsigned int uv_pending_count(int op_id)
+{
+	unsigned long flags;
+	unsigned int i, n = 0;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; i < UV_MAX_OBJS; i++)
+		if (uv_objs[i].del_op == op_id && uv_objs[i].state == UV_DELETED)
+			n++;
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return n;
+}
+
+/* RCU callbacks first, then poll until released or the grace runs out. */
+static void uv_settle(int op_id)
+{
+	unsigned int waited = 0;
+
+	rcu_barrier();
+	while (waited < settle_ms && uv_pending_count(op_id)) {
+		msleep(10);
+		waited += 10;
+	}
+}
+
+static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; i < UV_MAX_OBJS; i++) {
+		struct uv_obj *o = &uv_objs[i];
+
+		if (o->state == UV_FREE)
+			continue;
+		if (op_id && o->del_op == op_id) {
+			v->deleted++;
+			if (o->state == UV_RELEASED) {
+				v->released++;
+				uv_free(o);
+				continue;
+			}
+			o->del_op = 0;
+			uv_snap_add(v, o, "not released");
+			continue;
+		}
+		if (!mod || o->state == UV_RELEASED || o->orphan)
+			continue;
+		if (uv_in_module(o, mod)) {
+			if (!o->reported)
+				uv_snap_add(v, o, "outlives its module");
+			o->orphan = true;
+		}
+	}
+	if (!mod)
+		goto out;
+	for (i = 0; i < UV_MAX_DEFER; i++) {
+		struct uv_defer *d = &uv_defers[i];
+		unsigned long data = 0, func = 0;
+		bool pending = false;
+
+		if (!d->ptr || d->mod != mod)
+			continue;
+		if (d->kind == UV_TIMER) {
+			struct timer_list *t = d->ptr;
+			struct hlist_node **pprev = NULL;
+
+			if (!copy_from_kernel_nofault(&pprev, &t->entry.pprev,
+						      sizeof(pprev)) &&
+			    !copy_from_kernel_nofault(&func, &t->function,
+						      sizeof(func)))
+				pending = pprev && func == d->func;
+		} else {
+			struct work_struct *w = d->ptr;
+
+			if (!copy_from_kernel_nofault(&data, &w->data,
+						      sizeof(data)) &&
+			    !copy_from_kernel_nofault(&func, &w->func,
+						      sizeof(func)))
+				pending = (data & WORK_STRUCT_PENDING) &&
+					  func == d->func;
+		}
+		if (!pending) {
+			d->ptr = NULL;
+			continue;
+		}
+		v->failures++;
+		if (v->nlines < UV_REPORT_MAX)
+			snprintf(v->lines[v->nlines++], sizeof(v->lines[0]),
+				 "%s %ps still %s at %px",
+				 d->kind == UV_TIMER ? "timer" : "work item",
+				 (void *)d->func,
+				 d->kind == UV_TIMER ? "armed" : "queued",
+				 d->ptr);
+		/* Keep the entry: uv_defuse() cancels it after the report. */
+	}
+out:
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+/* Cancel what a going module left queued, so the test kernel survives. */
+static void uv_defuse(struct module *mod)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < UV_MAX_DEFER; i++) {
+		struct uv_defer d;
+
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		d = uv_defers[i];
+		if (d.mod == mod)
+			uv_defers[i].ptr = NULL;
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+		if (!d.ptr || d.mod != mod || !defuse)
+			continue;
+		if (d.kind == UV_TIMER)
+			del_timer_sync(d.ptr);
+		else if (d.kind == UV_DWORK)
+			cancel_delayed_work_sync(to_delayed_work(d.ptr));
+		else
+			cancel_work_sync(d.ptr);
+	}
+}
+
+static void uv_report(struct uv_op *op, struct module *mod)
+{
+	struct uv_verdict *v;
+	unsigned int i;
+	int no;
+
+	v = kzalloc(sizeof(*v), GFP_KERNEL);
+	if (!v) {
+		mutex_lock(&uv_report_lock);
+		no = ++uv_test_no;
+		uv_out("# %s: out of memory while judging", op->label);
+		uv_out("not ok %d %s", no, op->label);
+		mutex_unlock(&uv_report_lock);
+		return;
+	}
+	if (!op->skip) {
+		uv_settle(op->id);
+		uv_judge(op->id, mod, v);
+	}
+
+	mutex_lock(&uv_report_lock);
+	no = ++uv_test_no;
+	if (op->skip) {
+		uv_out("ok %d %s # SKIP failed with %ld, nothing unregistered",
+		       no, op->label, op->ret);
+		goto unlock;
+	}
+	uv_out("# %s: %u objects unregistered, %u released%s", op->label,
+	       v->deleted, v->released,
+	       mod ? ", module checked at GOING" : "");
+	for (i = 0; i < v->nsnap; i++)
+		uv_print_snap(&v->snap[i]);
+	for (i = 0; i < v->nlines; i++)
+		uv_out("# %s", v->lines[i]);
+	if (v->failures > v->nsnap + v->nlines)
+		uv_out("# ... %u more failures not detailed",
+		       v->failures - v->nsnap - v->nlines);
+	if (uv_obj_overflow || uv_defer_overflow || uv_op_overflow)
+		uv_out("# warning: table overflow: %lu objects, %lu work/timers, %lu operations not tracked",
+		       uv_obj_overflow, uv_defer_overflow, uv_op_overflow);
+	uv_out("%s %d %s", v->failures ? "not ok" : "ok", no, op->label);
+	if (v->failures)
+		uv_failed_ops++;
+unlock:
+	mutex_unlock(&uv_report_lock);
+	if (v->failures && panic_on_fail)
+		panic("unplug_verify: %s failed", op->label);
+	kfree(v);
+}
+
+static void uv_op_release(struct uv_op *op)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	op->state = UV_OP_FREE;
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+/* Closed unbind and failed-rmmod operations are judged here, in order. */
+static void uv_work_fn(struct work_struct *work)
+{
+	for (;;) {
+		struct uv_op *best = NULL;
+		unsigned long flags;
+		int i;
+
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		for (i = 0; i < UV_MAX_OPS; i++)
+			if (uv_ops[i].state == UV_OP_CLOSED &&
+			    (uv_ops[i].kind == UV_OP_UNBIND ||
+			     uv_ops[i].kind == UV_OP_RMMOD) &&
+			    (!best || uv_ops[i].id < best->id))
+				best = &uv_ops[i];
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+		if (!best)
+			break;
+		uv_report(best, NULL);
+		uv_op_release(best);
+	}
+}
+
+static DECLARE_WORK(uv_work, uv_work_fn);
+
+/* Probes: device life */
+
+struct uv_dev_data {
+	struct device *dev;
+};
+
+static int uv_device_add_entry(struct kretprobe_instance *ri,
+			       struct pt_regs *regs)
+{
+	struct uv_dev_data *d = (void *)ri->data;
+	struct device *dev = (struct device *)regs->di;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	d->dev = dev;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(&dev->kobj);
+	if (!o)
+		o = uv_alloc(&dev->kobj);
+	if (o) {
+		uv_describe(o, dev);
+		uv_event(o, UV_EV_ADD, regs);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_device_add_ret(struct kretprobe_instance *ri,
+			     struct pt_regs *regs)
+{
+	struct uv_dev_data *d = (void *)ri->data;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(&d->dev->kobj);
+	if (o) {
+		/* A failed add is undone by its caller: stop following it. */
+		if (regs_return_value(regs))
+			uv_free(o);
+		else
+			uv_describe(o, d->dev);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kretprobe uv_rp_device_add = {
+	.kp.symbol_name = "device_add",
+	.entry_handler = uv_device_add_entry,
+	.handler = uv_device_add_ret,
+	.data_size = sizeof(struct uv_dev_data),
+	.maxactive = 64,
+};
+
+static int uv_device_del_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct device *dev = (struct device *)regs->di;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(&dev->kobj);
+	if (!o) {
+		/* Registered before we loaded: follow it from here on. */
+		o = uv_alloc(&dev->kobj);
+		if (o)
+			uv_describe(o, dev);
+	}
+	if (o && o->state == UV_LIVE) {
+		o->state = UV_DELETED;
+		o->del_op = uv_top_op_id();
+		uv_event(o, UV_EV_DEL, regs);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kprobe uv_kp_device_del = {
+	.symbol_name = "device_del",
+	.pre_handler = uv_device_del_pre,
+};
+
+static void uv_refevent(struct kobject *kobj, enum uv_ev_kind kind,
+			struct pt_regs *regs)
+{
+	unsigned long flags;
+	struct uv_obj *o;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(kobj);
+	if (o)
+		uv_event(o, kind, regs);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+static int uv_kobject_get_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (regs->di)
+		uv_refevent((struct kobject *)regs->di, UV_EV_GET, regs);
+	return 0;
+}
+
+static int uv_kobject_put_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	if (regs->di)
+		uv_refevent((struct kobject *)regs->di, UV_EV_PUT, regs);
+	return 0;
+}
+
+static struct kprobe uv_kp_kobject_get = {
+	.symbol_name = "kobject_get",
+	.pre_handler = uv_kobject_get_pre,
+};
+
+static struct kprobe uv_kp_kobject_put = {
+	.symbol_name = "kobject_put",
+	.pre_handler = uv_kobject_put_pre,
+};
+
+/* device_release() is the ktype release: the refcount reached zero. */
+static int uv_device_release_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(kobj);
+	if (o) {
+		uv_event(o, UV_EV_RELEASE, regs);
+		if (o->del_op)
+			o->state = UV_RELEASED;	/* its operation frees it */
+		else
+			uv_free(o);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kprobe uv_kp_device_release = {
+	.symbol_name = "device_release",
+	.pre_handler = uv_device_release_pre,
+};
+
+/* Probes: operations */
+
+struct uv_op_data {
+	int op;		/* slot in uv_ops, -1 if this call opened none */
+	int id;		/* the slot may be reused once the op is judged */
+};
+
+static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct uv_op_data *d = (void *)ri->data;
+	struct device *dev = (struct device *)regs->di;
+	struct device_driver *drv = READ_ONCE(dev->driver);
+	char label[UV_NAME_LEN];
+	unsigned long flags;
+	struct uv_op *op;
+
+	d->op = -1;
+	if (!drv)
+		return 0;
+	if (!uv_watched_name(drv->name) &&
+	    !(drv->owner && uv_watched_name(drv->owner->name)))
+		return 0;
+	snprintf(label, sizeof(label), "unbind %s %s", drv->name,
+		 dev_name(dev));
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	/* Nested in a module unload or a bracket: that operation owns it. */
+	if (!uv_depth) {
+		op = uv_op_open(UV_OP_UNBIND, label);
+		if (op) {
+			d->op = op - uv_ops;
+			d->id = op->id;
+		}
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_unbind_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct uv_op_data *d = (void *)ri->data;
+	unsigned long flags;
+
+	if (d->op < 0)
+		return 0;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_op_close(&uv_ops[d->op]);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	queue_work(uv_wq, &uv_work);
+	return 0;
+}
+
+static struct kretprobe uv_rp_unbind = {
+	.kp.symbol_name = "device_release_driver_internal",
+	.entry_handler = uv_unbind_entry,
+	.handler = uv_unbind_ret,
+	.data_size = sizeof(struct uv_op_data),
+	.maxactive = 32,
+};
+
+/* Read the module name from the syscall's user argument, without faulting. */
+static void uv_user_name(const char __user *uname, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++) {
+		if (copy_from_user_nofault(&buf[i], uname + i, 1) || !buf[i])
+			break;
+	}
+	buf[i] = '\0';
+}
+
+static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct uv_op_data *d = (void *)ri->data;
+	const struct pt_regs *uregs = (const struct pt_regs *)regs->di;
+	char name[MODULE_NAME_LEN], label[UV_NAME_LEN];
+	unsigned long flags;
+	struct uv_op *op;
+
+	d->op = -1;
+	uv_user_name((const char __user *)uregs->di, name, sizeof(name));
+	if (!strcmp(name, KBUILD_MODNAME) || !uv_watched_name(name))
+		return 0;
+	snprintf(label, sizeof(label), "rmmod %s", name);
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	op = uv_op_open(UV_OP_RMMOD, label);
+	if (op) {
+		d->op = op - uv_ops;
+		d->id = op->id;
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_rmmod_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct uv_op_data *d = (void *)ri->data;
+	struct uv_op *op;
+	unsigned long flags;
+
+	if (d->op < 0)
+		return 0;
+	op = &uv_ops[d->op];
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	/* Still open: GOING never came, the unload failed. */
+	if (op->id == d->id && op->state == UV_OP_OPEN &&
+	    op->kind == UV_OP_RMMOD) {
+		op->skip = true;
+		op->ret = regs_return_value(regs);
+		uv_op_close(op);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	queue_work(uv_wq, &uv_work);
+	return 0;
+}
+
+static struct kretprobe uv_rp_rmmod = {
+	.kp.symbol_name = "__x64_sys_delete_module",
+	.entry_handler = uv_rmmod_entry,
+	.handler = uv_rmmod_ret,
+	.data_size = sizeof(struct uv_op_data),
+	.maxactive = 8,
+};
+
+/* Probes: deferred work */
+
+static struct module *uv_owner(unsigned long func)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_MODS; i++)
+		if (uv_mods[i].mod && within_module(func, uv_mods[i].mod))
+			return uv_mods[i].mod;
+	return NULL;
+}
+
+static void uv_defer_note(void *ptr, unsigned long func, enum uv_defer_kind kind)
+{
+	struct uv_defer *slot = NULL;
+	struct module *mod;
+	unsigned long flags;
+	int i;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	mod = uv_owner(func);
+	if (!mod)
+		goto out;
+	for (i = 0; i < UV_MAX_DEFER; i++) {
+		if (uv_defers[i].ptr == ptr) {
+			slot = &uv_defers[i];
+			break;
+		}
+		if (!slot && !uv_defers[i].ptr)
+			slot = &uv_defers[i];
+	}
+	if (!slot) {
+		uv_defer_overflow++;
+		goto out;
+	}
+	slot->ptr = ptr;
+	slot->func = func;
+	slot->mod = mod;
+	slot->kind = kind;
+out:
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+static int uv_queue_work_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct work_struct *work = (struct work_struct *)regs->dx;
+
+	uv_defer_note(work, (unsigned long)READ_ONCE(work->func), UV_WORK);
+	return 0;
+}
+
+static int uv_queue_dwork_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct delayed_work *dwork = (struct delayed_work *)regs->dx;
+
+	uv_defer_note(&dwork->work, (unsigned long)READ_ONCE(dwork->work.func),
+		      UV_DWORK);
+	return 0;
+}
+
+static int uv_timer_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct timer_list *timer = (struct timer_list *)regs->di;
+
+	uv_defer_note(timer, (unsigned long)READ_ONCE(timer->function),
+		      UV_TIMER);
+	return 0;
+}
+
+static struct kprobe uv_kp_defer[] = {
+	{ .symbol_name = "queue_work_on", .pre_handler = uv_queue_work_pre },
+	{ .symbol_name = "queue_delayed_work_on",
+	  .pre_handler = uv_queue_dwork_pre },
+	{ .symbol_name = "mod_delayed_work_on",
+	  .pre_handler = uv_queue_dwork_pre },
+	{ .symbol_name = "add_timer", .pre_handler = uv_timer_pre },
+	{ .symbol_name = "mod_timer", .pre_handler = uv_timer_pre },
+	{ .symbol_name = "timer_reduce", .pre_handler = uv_timer_pre },
+};
+
+/* Module notifier: COMING adds a watched module, GOING judges it. */
+
+static void uv_mod_going(struct module *mod)
+{
+	char label[UV_NAME_LEN];
+	unsigned long flags;
+	struct uv_op *op;
+	int i;
+
+	snprintf(label, sizeof(label), "rmmod %s", mod->name);
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	op = uv_op_find_open(UV_OP_RMMOD, label);
+	if (!op) {
+		/* A failed load also ends here: still check what it left. */
+		snprintf(label, sizeof(label), "going %s", mod->name);
+		op = uv_op_open(UV_OP_GOING, label);
+	}
+	if (op) {
+		uv_op_close(op);
+		op->kind = UV_OP_GOING;	/* judged here, not by the worker */
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+
+	if (op) {
+		uv_report(op, mod);
+		uv_op_release(op);
+	}
+	uv_defuse(mod);
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; i < UV_MAX_MODS; i++)
+		if (uv_mods[i].mod == mod)
+			uv_mods[i].mod = NULL;
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+static int uv_module_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	struct module *mod = data;
+	unsigned long flags;
+	int i;
+
+	if (!uv_watched_name(mod->name))
+		return NOTIFY_DONE;
+	if (action == MODULE_STATE_COMING) {
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		for (i = 0; i < UV_MAX_MODS; i++) {
+			if (!uv_mods[i].mod) {
+				uv_mods[i].mod = mod;
+				break;
+			}
+		}
+		if (i == UV_MAX_MODS)
+			uv_defer_overflow++;
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+	} else if (action == MODULE_STATE_GOING) {
+		uv_mod_going(mod);
+	}
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block uv_module_nb = {
+	.notifier_call = uv_module_notify,
+};
+
+/* debugfs: control ("begin <label>", "end", "sync") and results */
+
+static ssize_t uv_control_write(struct file *file, const char __user *ubuf,
+				size_t count, loff_t *ppos)
+{
+	char buf[UV_NAME_LEN + 8], *cmd;
+	unsigned long flags;
+	struct uv_op *op;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	cmd = strim(buf);
+
+	if (!strncmp(cmd, "begin ", 6)) {
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		op = uv_op_open(UV_OP_BRACKET, strim(cmd + 6));
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+		return op ? count : -ENOSPC;
+	}
+	if (!strcmp(cmd, "end")) {
+		/* Unbind verdicts still in flight come first, in order. */
+		flush_work(&uv_work);
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		op = uv_op_find_open(UV_OP_BRACKET, NULL);
+		if (op)
+			uv_op_close(op);
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+		if (!op)
+			return -EINVAL;
+		uv_report(op, NULL);
+		uv_op_release(op);
+		return count;
+	}
+	if (!strcmp(cmd, "sync")) {
+		flush_work(&uv_work);
+		return count;
+	}
+	return -EINVAL;
+}
+
+static int uv_control_show(struct seq_file *m, void *v)
+{
+	unsigned long flags;
+	int i, depth;
+
+	mutex_lock(&uv_report_lock);
+	seq_printf(m, "tests %d failed %u\n", uv_test_no, uv_failed_ops);
+	mutex_unlock(&uv_report_lock);
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	depth = uv_depth;
+	seq_printf(m, "overflow objects %lu defer %lu ops %lu\n",
+		   uv_obj_overflow, uv_defer_overflow, uv_op_overflow);
+	for (i = 0; i < depth; i++)
+		seq_printf(m, "open %s\n", uv_ops[uv_stack[i]].label);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_control_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, uv_control_show, NULL);
+}
+
+static const struct file_operations uv_control_fops = {
+	.owner = THIS_MODULE,
+	.open = uv_control_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = uv_control_write,
+};
+
+static ssize_t uv_results_read(struct file *file, char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	ssize_t ret;
+
+	mutex_lock(&uv_report_lock);
+	ret = simple_read_from_buffer(ubuf, count, ppos, uv_results,
+				      uv_results_len);
+	mutex_unlock(&uv_report_lock);
+	return ret;
+}
+
+static const struct file_operations uv_results_fops = {
+	.owner = THIS_MODULE,
+	.read = uv_results_read,
+	.llseek = default_llseek,
+};
+
+/* Setup and teardown */
+
+static struct kprobe *uv_kprobes[] = {
+	&uv_kp_device_del, &uv_kp_kobject_get, &uv_kp_kobject_put,
+	&uv_kp_device_release,
+};
+
+static struct kretprobe *uv_kretprobes[] = {
+	&uv_rp_device_add, &uv_rp_unbind, &uv_rp_rmmod,
+};
+
+static bool uv_kp_ok[ARRAY_SIZE(uv_kprobes)];
+static bool uv_rp_ok[ARRAY_SIZE(uv_kretprobes)];
+static bool uv_defer_ok[ARRAY_SIZE(uv_kp_defer)];
+
+static void uv_unregister_all(void)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
+		if (uv_rp_ok[i])
+			unregister_kretprobe(uv_kretprobes[i]);
+	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++)
+		if (uv_kp_ok[i])
+			unregister_kprobe(uv_kprobes[i]);
+	for (i = 0; i < ARRAY_SIZE(uv_kp_defer); i++)
+		if (uv_defer_ok[i])
+			unregister_kprobe(&uv_kp_defer[i]);
+}
+
+static void uv_register_all(void)
+{
+	int i, ret;
+
+	/*
+	 * A missing symbol disables one check, it must not fail the load:
+	 * busybox insmod would run init a second time.
+	 */
+	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++) {
+		ret = register_kprobe(uv_kprobes[i]);
+		uv_kp_ok[i] = !ret;
+		if (ret)
+			uv_out("# warning: kprobe %s: error %d, check disabled",
+			       uv_kprobes[i]->symbol_name, ret);
+	}
+	for (i = 0; i < ARRAY_SIZE(uv_kp_defer); i++) {
+		ret = register_kprobe(&uv_kp_defer[i]);
+		uv_defer_ok[i] = !ret;
+		if (ret)
+			uv_out("# warning: kprobe %s: error %d, check disabled",
+			       uv_kp_defer[i].symbol_name, ret);
+	}
+	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++) {
+		ret = register_kretprobe(uv_kretprobes[i]);
+		uv_rp_ok[i] = !ret;
+		if (ret)
+			uv_out("# warning: kretprobe %s: error %d, check disabled",
+			       uv_kretprobes[i]->kp.symbol_name, ret);
+	}
+}
+
+static int __init uv_init(void)
+{
+	int i;
+
+	uv_objs = vzalloc(sizeof(*uv_objs) * UV_MAX_OBJS);
+	uv_results = vzalloc(UV_RESULTS_SIZE);
+	uv_wq = alloc_ordered_workqueue("unplug_verify", 0);
+	if (!uv_objs || !uv_results || !uv_wq) {
+		if (uv_wq)
+			destroy_workqueue(uv_wq);
+		vfree(uv_results);
+		vfree(uv_objs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < UV_HASH_SIZE; i++)
+		uv_hash[i] = UV_NIL;
+	for (i = 0; i < UV_MAX_OBJS; i++)
+		uv_objs[i].next = i + 1 < UV_MAX_OBJS ? i + 1 : UV_NIL;
+	uv_free_head = 0;
+
+	mutex_lock(&uv_report_lock);
+	uv_out("KTAP version 1");
+	uv_out("# unplug_verify: watching %s, settle %u ms",
+	       *watch ? watch : "all modules", settle_ms);
+	uv_register_all();
+	mutex_unlock(&uv_report_lock);
+
+	uv_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("control", 0600, uv_dir, NULL, &uv_control_fops);
+	debugfs_create_file("results", 0400, uv_dir, NULL, &uv_results_fops);
+	register_module_notifier(&uv_module_nb);
+	return 0;
+}
+
+static void __exit uv_exit(void)
+{
+	unsigned long missed = 0;
+	int i;
+
+	unregister_module_notifier(&uv_module_nb);
+	debugfs_remove_recursive(uv_dir);
+	uv_unregister_all();
+	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
+		missed += uv_kretprobes[i]->nmissed;
+	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++)
+		missed += uv_kprobes[i]->nmissed;
+	/* Handlers may still be finishing on other CPUs. */
+	synchronize_rcu();
+	flush_work(&uv_work);
+	destroy_workqueue(uv_wq);
+
+	mutex_lock(&uv_report_lock);
+	uv_out("# unplug_verify: %d operations, %u failed, %lu probe hits missed, %lu objects and %lu work/timers not tracked, %lu result bytes lost",
+	       uv_test_no, uv_failed_ops, missed, uv_obj_overflow,
+	       uv_defer_overflow, uv_results_lost);
+	mutex_unlock(&uv_report_lock);
+	vfree(uv_results);
+	vfree(uv_objs);
+}
+
+module_init(uv_init);
+module_exit(uv_exit);
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("unplug project");
+MODULE_DESCRIPTION("Verify that driver-model objects are released by the operation that unregistered them");
