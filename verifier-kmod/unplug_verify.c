@@ -483,8 +483,8 @@ static void uv_settle(int op_id)
 
 	rcu_barrier();
 	while (waited < settle_ms && uv_pending_count(op_id)) {
-		msleep(10);
-		waited += 10;
+		msleep(20);
+		waited += 20;
 	}
 }
 
@@ -553,11 +553,10 @@ static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 		v->failures++;
 		if (v->nlines < UV_REPORT_MAX)
 			snprintf(v->lines[v->nlines++], sizeof(v->lines[0]),
-				 "%s %ps still %s at %px",
+				 "%s %ps still %s",
 				 d->kind == UV_TIMER ? "timer" : "work item",
 				 (void *)d->func,
-				 d->kind == UV_TIMER ? "armed" : "queued",
-				 d->ptr);
+				 d->kind == UV_TIMER ? "armed" : "queued");
 		/* Keep the entry: uv_defuse() cancels it after the report. */
 	}
 out:
