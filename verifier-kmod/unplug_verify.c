@@ -225,31 +225,33 @@ static void uv_free(struct uv_obj *o)
 
 /*
  * Record the caller chain of a probed function.  At function entry the
- * return address is on top of the stack; the unwinder's view also holds
- * the kprobe machinery, so keep what follows the direct caller.
+ * return address is on top of the stack.  The unwinder's view starts in
+ * the kprobe machinery: keep what follows the direct caller or, when a
+ * tail call hid it, what follows the interrupted instruction.
  */
 static void uv_frames(struct pt_regs *regs, unsigned long *out)
 {
 	unsigned long buf[16];
 	unsigned long caller = 0;
-	unsigned int n, i, k = 0;
+	unsigned int n, i, k = 0, from = 0;
 
 	memset(out, 0, sizeof(*out) * UV_FRAMES);
-	if (regs && copy_from_kernel_nofault(&caller, (void *)regs->sp,
-					     sizeof(caller)))
+	if (copy_from_kernel_nofault(&caller, (void *)regs->sp, sizeof(caller)))
 		caller = 0;
 	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
-	if (caller) {
-		out[k++] = caller;
-		for (i = 0; i < n; i++)
-			if (buf[i] == caller)
-				break;
-		for (i++; i < n && k < UV_FRAMES; i++)
-			out[k++] = buf[i];
-	} else {
-		for (i = n > UV_FRAMES ? n - UV_FRAMES : 0; i < n; i++)
-			out[k++] = buf[i];
+	for (i = 0; i < n; i++) {
+		if (caller && buf[i] == caller) {
+			from = i + 1;
+			break;
+		}
+		if (!from && buf[i] - regs->ip + 16 <= 32)
+			from = i + 1;
 	}
+	if (caller)
+		out[k++] = caller;
+	for (i = from; from && i < n && k < UV_FRAMES; i++)
+		if (buf[i] != caller)
+			out[k++] = buf[i];
 }
 
 static void uv_event(struct uv_obj *o, enum uv_ev_kind kind,
@@ -398,7 +400,8 @@ struct uv_snap {
 
 static void uv_print_events(const struct uv_obj *o)
 {
-	unsigned int i, shown = 0, total = o->nev;
+	unsigned int i, f, len, shown = 0, total = o->nev;
+	char line[224];
 
 	for (i = 0; i < total; i++) {
 		const struct uv_ev *ev;
@@ -413,10 +416,12 @@ static void uv_print_events(const struct uv_obj *o)
 				       total - UV_EV_HEAD - UV_EV_TAIL);
 			continue;
 		}
-		uv_out("#     %-7s refs=%u %pS <- %pS <- %pS <- %pS",
-		       uv_ev_names[ev->kind], ev->refs,
-		       (void *)ev->frames[0], (void *)ev->frames[1],
-		       (void *)ev->frames[2], (void *)ev->frames[3]);
+		len = scnprintf(line, sizeof(line), "%-7s refs=%u",
+				uv_ev_names[ev->kind], ev->refs);
+		for (f = 0; f < UV_FRAMES && ev->frames[f]; f++)
+			len += scnprintf(line + len, sizeof(line) - len, "%s%pS",
+					 f ? " <- " : " ", (void *)ev->frames[f]);
+		uv_out("#     %s", line);
 		shown++;
 	}
 	if (!shown)
