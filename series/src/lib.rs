@@ -1,1 +1,803 @@
-//! Placeholder until the series crate lands.
+//! `series`: turns a campaign's file edits into ready-to-send
+//! `git format-patch` series, one per MAINTAINERS section.
+//!
+//! * Routing follows the tree's own MAINTAINERS with `get_maintainer.pl`
+//!   semantics (see [`maintainers`]).  `M:` people go to `To:`, `R:` people
+//!   and `L:` lists go to `Cc:`.
+//! * Patches are grouped by the owning (most specific) section of the
+//!   driver's main file ([`GroupBy::Section`]), or by the most specific
+//!   section naming a git tree ([`GroupBy::Tree`]).
+//! * Output mirrors `git format-patch -v<N> --cover-letter [--base]`.
+//! * `check` applies each series with `git am -3` to a scratch repository
+//!   holding the original files and runs the tree's `checkpatch.pl`.
+
+pub mod check;
+pub mod gitdiff;
+pub mod maintainers;
+pub mod mbox;
+pub mod prefix;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::gitdiff::{Attributes, FileStat};
+use crate::maintainers::{Maintainers, Routing};
+use crate::mbox::{Mail, PatchFile};
+use crate::prefix::{PrefixResolver, PrefixSource};
+
+/// One file's edit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEdit {
+    /// Relative to the tree root, `/` separators.
+    pub rel_path: String,
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
+    /// e.g. `0o100644`.
+    pub mode: u32,
+}
+
+/// The edits of one driver (a shared helper and all its users form ONE
+/// change).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DriverChange {
+    /// Usually the path of the driver's main file.
+    pub key: String,
+    pub files: Vec<FileEdit>,
+    /// Name of the helper that forced several files together, if any.
+    pub shared_helper: Option<String>,
+}
+
+/// What the campaign does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Campaign {
+    pub id: String,
+    /// e.g. "Convert to platform remove callback returning void".
+    pub subject: String,
+    /// Commit message body (wrapped at 75 columns on output).
+    pub rationale: String,
+}
+
+/// One patch per driver, or one per subsystem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Per {
+    #[default]
+    Driver,
+    Subsystem,
+}
+
+/// Which MAINTAINERS section a patch is grouped under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupBy {
+    /// The most specific matching section of the driver's main file.
+    #[default]
+    Section,
+    /// The most specific matching section that has a `T:` (a tree that
+    /// takes patches), falling back to [`GroupBy::Section`].
+    Tree,
+}
+
+/// Options of [`build_series`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeriesOptions {
+    /// Output directory; each series goes into a subdirectory named after
+    /// its section.
+    pub out_dir: PathBuf,
+    pub per: Per,
+    /// A section with more patches is split into several series (0: no limit).
+    pub max_per_series: usize,
+    /// Keep only sections whose name contains one of these (case
+    /// insensitive), or (for values containing `/`) patches touching a path
+    /// below one of them.  Empty: keep all.
+    pub subsystems: Vec<String>,
+    /// "Name <addr>"; falls back to the tree's git config.
+    pub from: Option<String>,
+    pub signoff: bool,
+    pub version: u32,
+    pub base_commit: Option<String>,
+    pub check: bool,
+    /// The tree (same as the `tree` argument of [`build_series`], which wins).
+    pub tree: PathBuf,
+    /// Subject prefix overrides, keyed by path (file or directory) or by
+    /// MAINTAINERS section name.
+    pub prefix_overrides: BTreeMap<String, String>,
+    pub group_by: GroupBy,
+    /// `Date:` as seconds since the epoch (default: now).
+    pub date: Option<i64>,
+    /// Length of the blob ids in `index` lines (git's default for a
+    /// kernel-sized repository is 12; 40 = `--full-index`).
+    pub abbrev: usize,
+    /// Text of the mail signature (default: the installed git's version).
+    pub signature: Option<String>,
+}
+
+impl Default for SeriesOptions {
+    fn default() -> Self {
+        SeriesOptions {
+            out_dir: PathBuf::from("series-out"),
+            per: Per::Driver,
+            max_per_series: 15,
+            subsystems: Vec::new(),
+            from: None,
+            signoff: false,
+            version: 1,
+            base_commit: None,
+            check: false,
+            tree: PathBuf::from("."),
+            prefix_overrides: BTreeMap::new(),
+            group_by: GroupBy::Section,
+            date: None,
+            abbrev: 12,
+            signature: None,
+        }
+    }
+}
+
+/// `--check` result for one patch.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PatchCheck {
+    /// `git am -3` accepted it on top of the previous patches.
+    pub applies: bool,
+    /// None when the tree has no scripts/checkpatch.pl.
+    pub checkpatch_errors: Option<u32>,
+    pub checkpatch_warnings: Option<u32>,
+    pub checkpatch_checks: Option<u32>,
+    /// First lines of the failure output (am or checkpatch), if any.
+    pub detail: String,
+}
+
+/// One patch of a series.
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchEntry {
+    pub file_name: String,
+    pub path: PathBuf,
+    pub subject: String,
+    pub prefix: String,
+    pub prefix_source: PrefixSource,
+    /// Driver keys in this patch.
+    pub drivers: Vec<String>,
+    pub files: Vec<String>,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    /// MAINTAINERS sections that contributed addresses.
+    pub sections: Vec<String>,
+    /// A matched section is `S: Orphan`.
+    pub orphan: bool,
+    /// Owning sections of the files, when they differ (forced by a shared helper).
+    pub mixed_sections: Vec<String>,
+    pub shared_helpers: Vec<String>,
+    pub insertions: usize,
+    pub deletions: usize,
+    pub check: Option<PatchCheck>,
+}
+
+/// One series (one directory of mails).
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesEntry {
+    /// MAINTAINERS section name.
+    pub section: String,
+    /// 1-based part number when the section was split by max_per_series.
+    pub part: usize,
+    pub parts: usize,
+    pub dir: PathBuf,
+    pub cover_letter: String,
+    pub cover_subject: String,
+    /// The section is `S: Orphan`.
+    pub orphan: bool,
+    pub to: Vec<String>,
+    pub cc: Vec<String>,
+    pub patches: Vec<PatchEntry>,
+}
+
+/// What [`build_series`] did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesReport {
+    pub campaign: String,
+    pub out_dir: PathBuf,
+    pub version: u32,
+    pub per: Per,
+    pub checked: bool,
+    pub series: Vec<SeriesEntry>,
+    /// Changes dropped by the subsystem filter.
+    pub filtered_out: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+impl SeriesReport {
+    pub fn patch_count(&self) -> usize {
+        self.series.iter().map(|s| s.patches.len()).sum()
+    }
+}
+
+/// Identity from the tree's git config.
+pub fn git_ident(tree: &Path) -> Option<String> {
+    let get = |k: &str| -> Option<String> {
+        let o = Command::new("git").arg("-C").arg(tree).args(["config", k]).output().ok()?;
+        if !o.status.success() {
+            return None;
+        }
+        let v = String::from_utf8_lossy(&o.stdout).trim().to_string();
+        (!v.is_empty()).then_some(v)
+    };
+    Some(format!("{} <{}>", get("user.name")?, get("user.email")?))
+}
+
+fn git_version() -> String {
+    Command::new("git")
+        .arg("--version")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().strip_prefix("git version ").map(|v| v.split_whitespace().next().unwrap_or(v).to_string()))
+        .unwrap_or_else(|| "2.47.3".into())
+}
+
+/// Directory name for a section: lower case, `[a-z0-9]` and `-`.
+pub fn section_slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    let s = s.trim_end_matches('-').to_string();
+    if s.is_empty() {
+        "unowned".into()
+    } else {
+        s
+    }
+}
+
+const NO_SECTION: &str = "(no MAINTAINERS section)";
+
+struct Unit<'a> {
+    section: String,
+    changes: Vec<&'a DriverChange>,
+    mixed: Vec<String>,
+}
+
+struct Rendered {
+    entry: PatchEntry,
+    stats: Vec<FileStat>,
+}
+
+/// Builds the series for `changes` and writes them below `opts.out_dir`.
+pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], opts: &SeriesOptions) -> Result<SeriesReport> {
+    let maint = Maintainers::load(tree).context("loading MAINTAINERS")?;
+    let attrs = Attributes::load(tree);
+    let from = match &opts.from {
+        Some(f) => f.clone(),
+        None => match git_ident(tree) {
+            Some(f) => f,
+            None if opts.signoff => bail!("--signoff needs an identity: pass --from or set git config user.name/user.email"),
+            None => "unplug <unplug@localhost.invalid>".into(),
+        },
+    };
+    if !from.contains('@') {
+        bail!("--from must look like \"Name <address>\", got {from:?}");
+    }
+    let date = mbox::rfc2822(opts.date.unwrap_or_else(|| {
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    }));
+    let signature = opts.signature.clone().unwrap_or_else(git_version);
+    let version = opts.version.max(1);
+    let abbrev = opts.abbrev.clamp(4, 40);
+    let mut warnings = Vec::new();
+
+    // 1. owning section of each change
+    let owner_of = |f: &str| match opts.group_by {
+        GroupBy::Section => maint.owner(f),
+        GroupBy::Tree => maint.tree_owner(f),
+    };
+    let mut grouped: BTreeMap<String, Vec<(&DriverChange, Vec<String>)>> = BTreeMap::new();
+    let mut filtered_out = Vec::new();
+    for ch in changes {
+        if ch.files.is_empty() {
+            warnings.push(format!("{}: no files, skipped", ch.key));
+            continue;
+        }
+        let main = main_file(ch);
+        let sec = owner_of(main).section_name.unwrap_or_else(|| NO_SECTION.to_string());
+        let mut secs: Vec<String> = Vec::new();
+        for f in &ch.files {
+            let s = owner_of(&f.rel_path).section_name.unwrap_or_else(|| NO_SECTION.to_string());
+            if !secs.contains(&s) {
+                secs.push(s);
+            }
+        }
+        if secs.len() > 1 && ch.shared_helper.is_none() {
+            warnings.push(format!(
+                "{}: files belong to several sections ({}) without a shared helper; kept in one patch",
+                ch.key,
+                secs.join(", ")
+            ));
+        }
+        if !opts.subsystems.is_empty() && !subsystem_selected(&opts.subsystems, &sec, ch) {
+            filtered_out.push(ch.key.clone());
+            continue;
+        }
+        grouped.entry(sec).or_default().push((ch, if secs.len() > 1 { secs } else { vec![] }));
+    }
+
+    // 2. units (patches) per section, split into series
+    let mut series = Vec::new();
+    let mut resolver = PrefixResolver::new(tree, &opts.prefix_overrides);
+    for (section, mut list) in grouped {
+        list.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        let units: Vec<Unit> = match opts.per {
+            Per::Driver => list
+                .iter()
+                .map(|(c, m)| Unit { section: section.clone(), changes: vec![*c], mixed: m.clone() })
+                .collect(),
+            Per::Subsystem => {
+                let mut mixed: Vec<String> = Vec::new();
+                for (_, m) in &list {
+                    for s in m {
+                        if !mixed.contains(s) {
+                            mixed.push(s.clone());
+                        }
+                    }
+                }
+                vec![Unit { section: section.clone(), changes: list.iter().map(|(c, _)| *c).collect(), mixed }]
+            }
+        };
+        let chunk = if opts.max_per_series == 0 { units.len().max(1) } else { opts.max_per_series };
+        let chunks: Vec<&[Unit]> = units.chunks(chunk).collect();
+        let parts = chunks.len();
+        for (pi, units) in chunks.into_iter().enumerate() {
+            let dirname = if parts > 1 { format!("{}-{}", section_slug(&section), pi + 1) } else { section_slug(&section) };
+            let dir = opts.out_dir.join(&dirname);
+            let ctx = SeriesCtx {
+                maint: &maint,
+                attrs: &attrs,
+                campaign,
+                from: &from,
+                date: &date,
+                signature: &signature,
+                version,
+                abbrev,
+                signoff: opts.signoff,
+                base_commit: opts.base_commit.as_deref(),
+            };
+            let entry = write_series(&ctx, &mut resolver, &section, pi + 1, parts, units, &dir)?;
+            series.push(entry);
+        }
+    }
+
+    let mut report = SeriesReport {
+        campaign: campaign.id.clone(),
+        out_dir: opts.out_dir.clone(),
+        version,
+        per: opts.per,
+        checked: opts.check,
+        series,
+        filtered_out,
+        warnings,
+    };
+    if opts.check {
+        check::check_report(tree, changes, &mut report)?;
+    }
+    std::fs::write(opts.out_dir.join("series.json"), serde_json::to_vec_pretty(&report)?)?;
+    Ok(report)
+}
+
+fn main_file(ch: &DriverChange) -> &str {
+    if let Some(f) = ch.files.iter().find(|f| f.rel_path == ch.key) {
+        return &f.rel_path;
+    }
+    if let Some(f) = ch.files.iter().find(|f| f.rel_path.ends_with(".c")) {
+        return &f.rel_path;
+    }
+    &ch.files[0].rel_path
+}
+
+fn subsystem_selected(filters: &[String], section: &str, ch: &DriverChange) -> bool {
+    let sl = section.to_lowercase();
+    filters.iter().any(|f| {
+        let fl = f.to_lowercase();
+        if f.contains('/') {
+            let d = f.trim_end_matches('/');
+            ch.files.iter().any(|e| e.rel_path == d || e.rel_path.starts_with(&format!("{d}/")))
+        } else {
+            sl == fl || sl.contains(&fl) || section_slug(section) == fl
+        }
+    })
+}
+
+struct SeriesCtx<'a> {
+    maint: &'a Maintainers,
+    attrs: &'a Attributes,
+    campaign: &'a Campaign,
+    from: &'a str,
+    date: &'a str,
+    signature: &'a str,
+    version: u32,
+    abbrev: usize,
+    signoff: bool,
+    base_commit: Option<&'a str>,
+}
+
+fn sha_of(data: &[u8]) -> String {
+    let mut h = sha1_smol::Sha1::new();
+    h.update(data);
+    h.digest().to_string()
+}
+
+fn dedup_push(v: &mut Vec<String>, s: &str) {
+    if !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
+    let mut paras = vec![gitdiff::wrap_body(&ctx.campaign.rationale, 75)];
+    if unit.changes.len() > 1 {
+        let mut list = String::from("This converts the following drivers:\n");
+        for c in &unit.changes {
+            list += &format!("\n  - {}", c.key);
+        }
+        paras.push(list.replacen("\n\n", "\n", 1));
+    }
+    if !helpers.is_empty() {
+        let files: BTreeSet<&str> =
+            unit.changes.iter().filter(|c| c.shared_helper.is_some()).flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str())).collect();
+        let t = format!(
+            "{} {} shared by {}, so {} converted in a single patch.",
+            helpers.join(", "),
+            if helpers.len() > 1 { "are" } else { "is" },
+            files.into_iter().collect::<Vec<_>>().join(", "),
+            "they are"
+        );
+        paras.push(gitdiff::wrap_body(&t, 75));
+    }
+    if unit.mixed.len() > 1 {
+        paras.push(gitdiff::wrap_body(
+            &format!(
+                "This patch touches files of several MAINTAINERS sections ({}) because a shared helper forces them together.",
+                unit.mixed.join("; ")
+            ),
+            75,
+        ));
+    }
+    let mut body = paras.into_iter().filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
+    body.push('\n');
+    if ctx.signoff {
+        body += &format!("\nSigned-off-by: {}\n", ctx.from);
+    }
+    body
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_unit(
+    ctx: &SeriesCtx,
+    resolver: &mut PrefixResolver,
+    unit: &Unit,
+    nr: usize,
+    total: usize,
+    dir: &Path,
+) -> Result<(Rendered, Vec<u8>)> {
+    let mut files: Vec<&FileEdit> = unit.changes.iter().flat_map(|c| c.files.iter()).collect();
+    files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    let paths: Vec<String> = files.iter().map(|f| f.rel_path.clone()).collect();
+    let main = if unit.changes.len() == 1 { Some(main_file(unit.changes[0])) } else { None };
+    let sec = (unit.section != NO_SECTION).then_some(unit.section.as_str());
+    let (prefix, source) = if unit.changes.len() == 1 {
+        resolver.for_files(&paths, main, sec)
+    } else {
+        // one patch for a subsystem: the part all drivers share
+        let per: Vec<String> = unit
+            .changes
+            .iter()
+            .map(|c| {
+                let p: Vec<String> = c.files.iter().map(|f| f.rel_path.clone()).collect();
+                resolver.for_files(&p, Some(main_file(c)), sec).0
+            })
+            .collect();
+        match prefix::common_prefix(&per) {
+            Some(p) => (p, PrefixSource::History),
+            None => resolver.for_files(&paths, None, sec),
+        }
+    };
+    let title = if prefix.is_empty() { ctx.campaign.subject.clone() } else { format!("{prefix} {}", ctx.campaign.subject) };
+    let mut helpers: Vec<String> = Vec::new();
+    for c in &unit.changes {
+        if let Some(h) = &c.shared_helper {
+            dedup_push(&mut helpers, h);
+        }
+    }
+    let body = commit_body(ctx, unit, &helpers);
+    let pfiles: Vec<PatchFile> = files
+        .iter()
+        .map(|f| PatchFile { path: &f.rel_path, before: Some(&f.before), after: Some(&f.after), mode: f.mode })
+        .collect();
+    let (stat, diffs, stats) = mbox::render_diffs(&pfiles, ctx.attrs, ctx.abbrev);
+    let sha = {
+        let mut d = title.as_bytes().to_vec();
+        d.extend_from_slice(&diffs);
+        sha_of(&d)
+    };
+    let tag = mbox::subject_tag(ctx.version, nr, total);
+    // Route on the mail as get_maintainer.pl would see it; iterate because
+    // K: patterns may match the To:/Cc: lines we add.
+    let mut routing: Routing = Routing::default();
+    let mut to: Vec<String> = Vec::new();
+    let mut cc: Vec<String> = Vec::new();
+    let render = |to: &[String], cc: &[String]| {
+        let mail = Mail {
+            sha: sha.clone(),
+            from: ctx.from,
+            date: ctx.date,
+            tag: tag.clone(),
+            title: title.clone(),
+            to,
+            cc,
+            body: body.clone(),
+            signature: ctx.signature,
+        };
+        mbox::render_patch(&mail, &stat, &diffs)
+    };
+    let mut bytes = render(&to, &cc);
+    for _ in 0..4 {
+        let r = ctx.maint.route_patch(&String::from_utf8_lossy(&bytes));
+        let (nt, nc) = (r.to(), r.cc());
+        routing = r;
+        let same = |a: &[String], b: &[String]| {
+            a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+        };
+        if same(&nt, &to) && same(&nc, &cc) {
+            break;
+        }
+        // Adding the headers can only add keyword matches (monotone).
+        to = nt;
+        cc = nc;
+        bytes = render(&to, &cc);
+    }
+    let file_name = mbox::patch_file_name(ctx.version, nr, &title);
+    let (ins, del) = stats.iter().fold((0, 0), |a, s| (a.0 + s.added, a.1 + s.deleted));
+    let entry = PatchEntry {
+        path: dir.join(&file_name),
+        file_name,
+        subject: format!("{tag} {title}"),
+        prefix,
+        prefix_source: source,
+        drivers: unit.changes.iter().map(|c| c.key.clone()).collect(),
+        files: paths,
+        to,
+        cc,
+        sections: routing.sections.clone(),
+        orphan: routing.orphan,
+        mixed_sections: if unit.mixed.len() > 1 { unit.mixed.clone() } else { vec![] },
+        shared_helpers: helpers,
+        insertions: ins,
+        deletions: del,
+        check: None,
+    };
+    Ok((Rendered { entry, stats }, bytes))
+}
+
+fn write_series(
+    ctx: &SeriesCtx,
+    resolver: &mut PrefixResolver,
+    section: &str,
+    part: usize,
+    parts: usize,
+    units: &[Unit],
+    dir: &Path,
+) -> Result<SeriesEntry> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // drop stale mails of this version from an earlier run
+    let vprefix = format!("v{}-", ctx.version);
+    for e in std::fs::read_dir(dir)?.flatten() {
+        let n = e.file_name().to_string_lossy().to_string();
+        if n.starts_with(&vprefix) && n.ends_with(".patch") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    let total = units.len();
+    let mut rendered = Vec::new();
+    for (i, u) in units.iter().enumerate() {
+        let (r, bytes) = render_unit(ctx, resolver, u, i + 1, total, dir)?;
+        std::fs::write(&r.entry.path, &bytes).with_context(|| format!("writing {}", r.entry.path.display()))?;
+        rendered.push(r);
+    }
+    // cover letter
+    let mut to: Vec<String> = Vec::new();
+    let mut cc: Vec<String> = Vec::new();
+    for r in &rendered {
+        for a in &r.entry.to {
+            dedup_push(&mut to, a);
+        }
+    }
+    for r in &rendered {
+        for a in &r.entry.cc {
+            if !to.contains(a) {
+                dedup_push(&mut cc, a);
+            }
+        }
+    }
+    let prefixes: Vec<String> = rendered.iter().map(|r| r.entry.prefix.clone()).collect();
+    let cover_prefix = prefix::common_prefix(&prefixes)
+        .or_else(|| prefixes.first().map(|p| p.split(": ").next().unwrap_or(p).trim_end_matches(':').to_string() + ":"))
+        .unwrap_or_default();
+    let cover_title = if total > 1 && cover_prefix.is_empty() {
+        ctx.campaign.subject.clone()
+    } else {
+        format!("{cover_prefix} {}", ctx.campaign.subject).trim().to_string()
+    };
+    let orphan = ctx.maint.section_by_name(section).map(|s| s.is_orphan()).unwrap_or(false);
+    let mut paras = Vec::new();
+    let drivers: usize = rendered.iter().map(|r| r.entry.drivers.len()).sum();
+    let mut intro = format!(
+        "This series converts {} driver{} maintained under \"{}\" (campaign {}).",
+        drivers,
+        if drivers == 1 { "" } else { "s" },
+        section,
+        ctx.campaign.id
+    );
+    if parts > 1 {
+        intro += &format!(" It is part {part} of {parts} for this section.");
+    }
+    paras.push(gitdiff::wrap_body(&intro, 75));
+    paras.push(gitdiff::wrap_body(&ctx.campaign.rationale, 75));
+    paras.push(
+        "The patches are independent of each other and can be applied in any order, e.g. through the subsystem tree."
+            .to_string(),
+    );
+    if orphan || rendered.iter().any(|r| r.entry.orphan) {
+        let which: Vec<&str> = rendered.iter().filter(|r| r.entry.orphan).map(|r| r.entry.files[0].as_str()).collect();
+        paras.push(format!(
+            "Note: {} orphaned (S: Orphan in MAINTAINERS){}. Please consider picking up these patches through a wider tree.",
+            if orphan { format!("the section \"{section}\" is") } else { "some touched code is".to_string() },
+            if which.is_empty() { String::new() } else { format!(", affecting {}", which.join(", ")) }
+        ));
+    }
+    for (i, r) in rendered.iter().enumerate() {
+        if !r.entry.mixed_sections.is_empty() {
+            paras.push(format!(
+                "Patch {} touches files of several subsystems ({}) because {} {} shared; it is sent to the maintainers of all of them.",
+                i + 1,
+                r.entry.mixed_sections.join("; "),
+                if r.entry.shared_helpers.is_empty() { "the driver's files are".to_string() } else { r.entry.shared_helpers.join(", ") },
+                if r.entry.shared_helpers.len() > 1 { "are" } else { "is" }
+            ));
+        }
+    }
+    let blurb = paras.iter().map(|p| gitdiff::wrap_body(p, 75)).collect::<Vec<_>>().join("\n\n");
+    // total diffstat: sum per file across the series
+    let mut tot: BTreeMap<String, FileStat> = BTreeMap::new();
+    for r in &rendered {
+        for s in &r.stats {
+            let e = tot.entry(s.path.clone()).or_insert_with(|| FileStat { path: s.path.clone(), ..Default::default() });
+            e.added += s.added;
+            e.deleted += s.deleted;
+        }
+    }
+    let mut stats: Vec<FileStat> = tot.into_values().collect();
+    stats.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    let stat = gitdiff::diffstat(&stats, 72);
+    let titles: Vec<String> = rendered
+        .iter()
+        .map(|r| r.entry.subject.split_once("] ").map(|x| x.1.to_string()).unwrap_or_default())
+        .collect();
+    let last_sha = {
+        let mut d = Vec::new();
+        for r in &rendered {
+            d.extend_from_slice(r.entry.subject.as_bytes());
+        }
+        sha_of(&d)
+    };
+    let tag = mbox::subject_tag(ctx.version, 0, total);
+    let mail = Mail {
+        sha: last_sha,
+        from: ctx.from,
+        date: ctx.date,
+        tag: tag.clone(),
+        title: cover_title.clone(),
+        to: &to,
+        cc: &cc,
+        body: blurb,
+        signature: ctx.signature,
+    };
+    let cover = mbox::render_cover(&mail, ctx.from, &titles, &stat, ctx.base_commit);
+    let cover_name = format!("v{}-0000-cover-letter.patch", ctx.version);
+    std::fs::write(dir.join(&cover_name), cover)?;
+    Ok(SeriesEntry {
+        section: section.to_string(),
+        part,
+        parts,
+        dir: dir.to_path_buf(),
+        cover_letter: cover_name,
+        cover_subject: format!("{tag} {cover_title}"),
+        orphan,
+        to,
+        cc,
+        patches: rendered.into_iter().map(|r| r.entry).collect(),
+    })
+}
+
+fn trunc(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t + "…"
+    }
+}
+
+/// Human-readable summary of a report.
+pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        w,
+        "{} series, {} patches for campaign {} (v{}, one patch per {}) in {}",
+        report.series.len(),
+        report.patch_count(),
+        report.campaign,
+        report.version,
+        match report.per {
+            Per::Driver => "driver",
+            Per::Subsystem => "subsystem",
+        },
+        report.out_dir.display()
+    )?;
+    for s in &report.series {
+        writeln!(w)?;
+        let part = if s.parts > 1 { format!(" (part {}/{})", s.part, s.parts) } else { String::new() };
+        writeln!(
+            w,
+            "== {}{}{}: {} patch{} -> {}",
+            s.section,
+            part,
+            if s.orphan { " [ORPHAN]" } else { "" },
+            s.patches.len(),
+            if s.patches.len() == 1 { "" } else { "es" },
+            s.dir.display()
+        )?;
+        writeln!(w, "   To: {}", if s.to.is_empty() { "-".into() } else { s.to.join(", ") })?;
+        writeln!(w, "   Cc: {}", if s.cc.is_empty() { "-".into() } else { s.cc.join(", ") })?;
+        if report.checked {
+            writeln!(w, "   {:<4} {:<7} {:>4} {:>5}  {}", "#", "applies", "err", "warn", "subject")?;
+        } else {
+            writeln!(w, "   {:<4} {:>3} {:>3}  {}", "#", "to", "cc", "subject")?;
+        }
+        for (i, p) in s.patches.iter().enumerate() {
+            let mut flags = String::new();
+            if p.orphan {
+                flags += " [orphan]";
+            }
+            if !p.mixed_sections.is_empty() {
+                flags += " [mixed]";
+            }
+            if report.checked {
+                let c = p.check.clone().unwrap_or_default();
+                let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+                writeln!(
+                    w,
+                    "   {:<4} {:<7} {:>4} {:>5}  {}{}",
+                    i + 1,
+                    if c.applies { "yes" } else { "NO" },
+                    n(c.checkpatch_errors),
+                    n(c.checkpatch_warnings),
+                    trunc(&p.subject, 90),
+                    flags
+                )?;
+            } else {
+                writeln!(w, "   {:<4} {:>3} {:>3}  {}{}", i + 1, p.to.len(), p.cc.len(), trunc(&p.subject, 90), flags)?;
+            }
+        }
+    }
+    if !report.filtered_out.is_empty() {
+        writeln!(w, "\n{} change(s) filtered out by --subsystem", report.filtered_out.len())?;
+    }
+    for warn in &report.warnings {
+        writeln!(w, "warning: {warn}")?;
+    }
+    Ok(())
+}
