@@ -1,1 +1,134 @@
-fn main(){}
+//! `unplug`: migrate Linux drivers to disconnect-now driver-core
+//! interfaces, per subsystem, and verify each conversion.
+
+mod commands;
+mod output;
+mod parse_stats;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit codes, documented in README.md.
+pub mod exit {
+    /// Everything ran; nothing went wrong.
+    pub const OK: u8 = 0;
+    /// The run completed, but something was not examined or not changed
+    /// (unreadable files, refused edits), a fixture failed, or a check found
+    /// new users of a retiring interface.
+    pub const FINDINGS: u8 = 1;
+    /// Bad invocation or bad input (a pattern that does not load, a tree
+    /// that does not exist): nothing was done.
+    pub const USAGE: u8 = 2;
+}
+
+#[derive(Parser)]
+#[command(name = "unplug", version, about = "Migrate Linux drivers to disconnect-now driver-core interfaces and verify each conversion")]
+struct Cli {
+    /// Also load every *.yaml pattern in DIR (overrides built-ins with the same id).
+    #[arg(long, global = true, value_name = "DIR")]
+    patterns: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct Selection {
+    /// The kernel source tree.
+    pub tree: PathBuf,
+    /// Campaign pattern id (repeatable; default: every pattern).
+    #[arg(long = "pattern", value_name = "ID")]
+    pub pattern_ids: Vec<String>,
+    /// Restrict to this subdirectory of the tree (repeatable).
+    #[arg(long = "path", value_name = "SUBDIR")]
+    pub paths: Vec<String>,
+    /// Rewrite even where the tree lacks the target interface (for series
+    /// that go on top of the core change).
+    #[arg(long)]
+    pub assume_api: bool,
+    /// platform-remove-void: remove callbacks that become empty, with their
+    /// initializer line.
+    #[arg(long)]
+    pub drop_empty: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every site with its verdict (auto, needs-prep, manual, blocked, unparsed).
+    Scan {
+        #[command(flatten)]
+        sel: Selection,
+        /// Machine-readable output (schema in README.md).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the unified diff of the conversion (or apply it with --in-place).
+    Rewrite {
+        #[command(flatten)]
+        sel: Selection,
+        /// Write the changed files (atomically) instead of printing a diff.
+        #[arg(long)]
+        in_place: bool,
+    },
+    /// List, show and test the campaign patterns.
+    Patterns {
+        #[command(subcommand)]
+        action: PatternsAction,
+    },
+    /// Boot Debian test kernels in QEMU and verify that unregistering drops every reference.
+    Verify(verifier::VerifyArgs),
+    /// Measurements for developers of unplug.
+    Debug {
+        #[command(subcommand)]
+        action: DebugAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatternsAction {
+    /// One line per pattern: id, interface version, phases, title.
+    List,
+    /// A pattern's full description and rules.
+    Show { id: String },
+    /// Run the fixture cases (default: patterns/tests of this checkout).
+    Test {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DebugAction {
+    /// Share of files with parse errors before and after masking.
+    ParseStats {
+        tree: PathBuf,
+        #[arg(long = "path", value_name = "SUBDIR")]
+        paths: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan { sel, json } => commands::scan(cli.patterns.as_deref(), &sel, json),
+        Command::Rewrite { sel, in_place } => commands::rewrite(cli.patterns.as_deref(), &sel, in_place),
+        Command::Patterns { action } => match action {
+            PatternsAction::List => commands::patterns_list(cli.patterns.as_deref()),
+            PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
+            PatternsAction::Test { dir } => commands::patterns_test(cli.patterns.as_deref(), dir),
+        },
+        Command::Verify(args) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
+        Command::Debug { action } => match action {
+            DebugAction::ParseStats { tree, paths, json } => parse_stats::run(&tree, &paths, json),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("unplug: error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

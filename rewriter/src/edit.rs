@@ -1,0 +1,99 @@
+//! Edits are byte-range replacements in a file's original bytes. This
+//! module applies them, refusing overlaps, and checks that a rewritten
+//! file parses no worse than before.
+
+use crate::parse::{parse, ErrorMap};
+use std::ops::Range;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub range: Range<usize>,
+    pub replacement: Vec<u8>,
+    /// Index of the site (in the run's site list) this edit serves.
+    pub site: usize,
+}
+
+impl Edit {
+    /// An edit replacing `range` of `original` with `new`, shrunk to the
+    /// bytes that really change, so neighbouring edits rarely collide and
+    /// untouched bytes are never rewritten.
+    pub fn minimal(original: &[u8], range: Range<usize>, new: Vec<u8>, site: usize) -> Edit {
+        let old = &original[range.clone()];
+        let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+        let max_suffix = old.len().min(new.len()) - prefix;
+        let suffix = old.iter().rev().zip(new.iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
+        Edit { range: range.start + prefix..range.end - suffix, replacement: new[prefix..new.len() - suffix].to_vec(), site }
+    }
+}
+
+/// Two edits that touch the same bytes.
+#[derive(Debug)]
+pub struct Conflict {
+    pub first: Edit,
+    pub second: Edit,
+}
+
+/// Applies `edits` to `original`. Identical duplicate edits (the same
+/// prototype reached from two sites) count once; overlapping different
+/// edits are a conflict and nothing is applied.
+pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Conflict>> {
+    edits.sort_by(|a, b| (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end)));
+    edits.dedup_by(|b, a| a.range == b.range && a.replacement == b.replacement);
+    for pair in edits.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let touching_inserts = a.range.is_empty() && b.range.is_empty() && a.range.start == b.range.start;
+        if b.range.start < a.range.end || touching_inserts {
+            return Err(Box::new(Conflict { first: a.clone(), second: b.clone() }));
+        }
+    }
+    let mut out = Vec::with_capacity(original.len());
+    let mut at = 0;
+    for e in &edits {
+        out.extend_from_slice(&original[at..e.range.start]);
+        out.extend_from_slice(&e.replacement);
+        at = e.range.end;
+    }
+    out.extend_from_slice(&original[at..]);
+    Ok(out)
+}
+
+/// If `after` parses with more ERROR or MISSING nodes than `before`, the
+/// line of the first new one.
+pub fn adds_parse_errors(before: &[u8], after: &[u8]) -> Option<usize> {
+    let old = ErrorMap::of(&parse(before).tree);
+    let new = ErrorMap::of(&parse(after).tree);
+    (new.count() > old.count()).then(|| new.errors.first().map_or(1, |e| e.line))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn e(r: Range<usize>, s: &str) -> Edit {
+        Edit { range: r, replacement: s.as_bytes().to_vec(), site: 0 }
+    }
+
+    #[test]
+    fn applies_in_order() {
+        assert_eq!(apply(b"abcdef", vec![e(4..5, "E"), e(0..1, "A")]).unwrap(), b"AbcdEf");
+    }
+
+    #[test]
+    fn refuses_overlaps_but_merges_duplicates() {
+        assert!(apply(b"abcdef", vec![e(0..3, "x"), e(2..4, "y")]).is_err());
+        assert_eq!(apply(b"abcdef", vec![e(0..3, "x"), e(0..3, "x")]).unwrap(), b"xdef");
+    }
+
+    #[test]
+    fn minimal_edit_keeps_common_bytes() {
+        let m = Edit::minimal(b"xx class_create(THIS_MODULE, n) yy", 3..31, b"class_create(n)".to_vec(), 0);
+        assert_eq!(m.range, 16..29);
+        assert!(m.replacement.is_empty());
+    }
+
+    #[test]
+    fn detects_new_parse_errors() {
+        assert_eq!(adds_parse_errors(b"int a;\n", b"int a;\nint b = ;\n"), Some(2));
+        assert_eq!(adds_parse_errors(b"int a;\n", b"int b;\n"), None);
+    }
+}

@@ -1,0 +1,312 @@
+//! One run of patterns over a tree: walk → prefilter → parse → match →
+//! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
+
+use crate::edit::{adds_parse_errors, apply, Edit};
+use crate::model::{FileChange, Finding, Note, Site, Verdict};
+use crate::parse::{line_col, parse, ErrorMap};
+use crate::pattern::Pattern;
+use crate::rules::run_rules;
+use crate::transforms::{TransformCtx, TransformOutput};
+use crate::tree::{list_sources, read_filtered, SourceFile};
+use aho_corasick::AhoCorasick;
+use anyhow::Result;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Subdirectories of the tree to restrict the walk to.
+    pub paths: Vec<String>,
+    /// Rewrite even where the tree lacks the target interface (for series
+    /// that go on top of the core change).
+    pub assume_api: bool,
+    /// platform-remove-void: drop callbacks that become empty.
+    pub drop_empty: bool,
+    /// Show a progress bar (the caller decides: only on a TTY).
+    pub progress: bool,
+}
+
+/// Whether each pattern's target interface is in the tree.
+#[derive(Debug, Clone, Serialize)]
+pub struct InterfaceStatus {
+    pub pattern: String,
+    pub present: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub files: usize,
+    pub candidates: usize,
+    pub changed_files: usize,
+}
+
+pub struct Outcome {
+    pub sites: Vec<Site>,
+    pub changes: Vec<FileChange>,
+    pub findings: Vec<Finding>,
+    pub interfaces: Vec<InterfaceStatus>,
+    pub stats: Stats,
+}
+
+/// Runs `patterns` over the tree at `root`.
+pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outcome> {
+    let (files, mut findings) = list_sources(root, &opts.paths)?;
+
+    // One automaton for every pattern's anchors; a file is a candidate for
+    // a pattern when it contains one of that pattern's anchors.
+    let mut anchors = Vec::new();
+    let mut owner = Vec::new();
+    for (pi, p) in patterns.iter().enumerate() {
+        for a in &p.anchors {
+            anchors.push(a.as_bytes());
+            owner.push(pi);
+        }
+    }
+    let ac = AhoCorasick::new(&anchors)?;
+    let bar = progress_bar(opts.progress, files.len() as u64, "scanning");
+    let (candidates, read_findings) = read_filtered(
+        root,
+        &files,
+        |bytes| {
+            let mut mask = 0u64;
+            for m in ac.find_overlapping_iter(bytes) {
+                mask |= 1 << owner[m.pattern().as_usize()];
+            }
+            (mask != 0).then_some(mask)
+        },
+        || bar.inc(1),
+    );
+    bar.finish_and_clear();
+    findings.extend(read_findings);
+
+    let interfaces: Vec<InterfaceStatus> = patterns
+        .iter()
+        .map(|p| {
+            let status = p.requires.as_ref().map_or(Ok(()), |r| r.check(root));
+            InterfaceStatus { pattern: p.id.clone(), present: status.is_ok(), reason: status.err() }
+        })
+        .collect();
+
+    let mut sites: Vec<Site> = Vec::new();
+    let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
+    for (pi, pattern) in patterns.iter().enumerate() {
+        let mine: Vec<&SourceFile> = candidates.iter().filter(|(_, m)| m & (1 << pi) != 0).map(|(f, _)| f).collect();
+        let mut out = if let Some(t) = pattern.transform {
+            let owned: Vec<SourceFile> = mine.iter().map(|f| SourceFile { rel: f.rel.clone(), bytes: f.bytes.clone() }).collect();
+            let ctx = TransformCtx { root, pattern_id: &pattern.id, candidates: &owned, all_files: &files, options: opts };
+            t.run(&ctx)
+        } else {
+            run_rules_parallel(pattern, &mine)
+        };
+        if !pattern.rules.is_empty() && pattern.transform.is_some() {
+            let extra = run_rules_parallel(pattern, &mine);
+            merge(&mut out, extra);
+        }
+        let status = &interfaces[pi];
+        if !status.present && !opts.assume_api {
+            block(&mut out, status.reason.as_deref().unwrap_or("interface not in this tree"));
+        }
+        // Move this pattern's sites and edits into the run's numbering.
+        let base = sites.len();
+        sites.extend(out.sites);
+        findings.extend(out.findings);
+        for (file, (original, edits)) in out.edits {
+            let entry = file_edits.entry(file).or_insert_with(|| (original, Vec::new()));
+            entry.1.extend(edits.into_iter().map(|mut e| {
+                e.site += base;
+                e
+            }));
+        }
+    }
+
+    let changes = build_changes(file_edits, &mut sites, &mut findings);
+    sites.sort_by(|a, b| (&a.file, a.line, a.column, &a.pattern).cmp(&(&b.file, b.line, b.column, &b.pattern)));
+    findings.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
+    findings.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
+    let stats = Stats { files: files.len(), candidates: candidates.len(), changed_files: changes.len() };
+    Ok(Outcome { sites, changes, findings, interfaces, stats })
+}
+
+fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutput {
+    let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
+        .par_iter()
+        .map(|f| {
+            let parsed = parse(&f.bytes);
+            let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
+            let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
+            (f.rel.clone(), f.bytes.clone(), matches, unread)
+        })
+        .collect();
+    let mut out = TransformOutput::default();
+    for (rel, bytes, m, unread) in per_file {
+        let base = out.sites.len();
+        out.sites.extend(m.sites);
+        for mut e in m.edits {
+            e.site += base;
+            out.add_edit(&rel, &bytes, e);
+        }
+        out.sites.extend(unread);
+    }
+    out
+}
+
+/// Anchors that occur where the parser saw nothing: in a masked-out
+/// preprocessor branch, or inside a multi-token ERROR node, with no site
+/// covering that line. They become `unparsed` sites, so nothing a pattern
+/// looks for is silently skipped.
+pub fn unread_anchor_sites(pattern: &Pattern, file: &SourceFile, parsed: &crate::parse::Parsed, found: &[Site]) -> Vec<Site> {
+    let errors = ErrorMap::of(&parsed.tree);
+    let mut out: Vec<Site> = Vec::new();
+    for anchor in &pattern.anchors {
+        for off in memchr::memmem::find_iter(&file.bytes, anchor.as_bytes()) {
+            let end = off + anchor.len();
+            let word_end = !file.bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            let word_start = off == 0 || !(file.bytes[off - 1].is_ascii_alphanumeric() || file.bytes[off - 1] == b'_');
+            if !(word_start && word_end) || in_comment(&parsed.tree, off) {
+                continue;
+            }
+            let reason = if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
+                let (l, _) = line_col(&file.bytes, r.start);
+                format!("in an #else/#elif branch (line {l}) that the parser does not read")
+            } else if let Some(e) = errors.overlapping(off..end) {
+                format!("inside a region the parser could not read (line {})", e.line)
+            } else {
+                continue;
+            };
+            let (line, column) = line_col(&file.bytes, off);
+            if found.iter().chain(out.iter()).any(|s| s.file == file.rel && s.line == line) {
+                continue;
+            }
+            let line_end = memchr::memchr(b'\n', &file.bytes[off..]).map_or(file.bytes.len(), |p| off + p);
+            let line_start = file.bytes[..off].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            out.push(Site {
+                pattern: pattern.id.clone(),
+                rule: "unread".into(),
+                file: file.rel.clone(),
+                line,
+                column,
+                context: None,
+                verdict: Verdict::Unparsed,
+                reason: Some(reason),
+                snippet: String::from_utf8_lossy(&file.bytes[line_start..line_end]).trim().to_string(),
+                notes: vec![],
+                group: file.rel.clone(),
+            });
+        }
+    }
+    out
+}
+
+fn in_comment(tree: &tree_sitter::Tree, off: usize) -> bool {
+    tree.root_node().descendant_for_byte_range(off, off + 1).is_some_and(|n| n.kind() == "comment" || n.kind() == "string_content")
+}
+
+fn merge(into: &mut TransformOutput, from: TransformOutput) {
+    let base = into.sites.len();
+    into.sites.extend(from.sites);
+    into.findings.extend(from.findings);
+    for (file, (orig, edits)) in from.edits {
+        for mut e in edits {
+            e.site += base;
+            into.add_edit(&file, &orig, e);
+        }
+    }
+}
+
+/// The tree lacks the target interface: every site is `blocked`, with what
+/// it would otherwise be as a note, and nothing is rewritten.
+fn block(out: &mut TransformOutput, reason: &str) {
+    for s in &mut out.sites {
+        if s.verdict == Verdict::Unparsed {
+            continue;
+        }
+        let was = match &s.reason {
+            Some(r) => format!("with the interface: {} ({r})", s.verdict.as_str()),
+            None => format!("with the interface: {}", s.verdict.as_str()),
+        };
+        s.notes.push(Note { file: s.file.clone(), line: s.line, message: was });
+        s.verdict = Verdict::Blocked;
+        s.reason = Some(reason.to_string());
+    }
+    out.edits.clear();
+}
+
+/// Applies each file's edits and keeps the result only if the edits do not
+/// overlap and the new file parses no worse. A refusal takes back the
+/// whole group (a shared helper changed in one file and not in its header
+/// would not build): its `auto` sites turn `manual` with the reason, and a
+/// finding says what happened.
+fn build_changes(mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)>, sites: &mut [Site], findings: &mut Vec<Finding>) -> Vec<FileChange> {
+    loop {
+        let results: Vec<(String, Result<Vec<u8>, String>)> = file_edits
+            .par_iter()
+            .map(|(file, (original, edits))| (file.clone(), try_apply(original, edits)))
+            .collect();
+        let mut refused_groups = std::collections::BTreeSet::new();
+        for (file, result) in &results {
+            if let Err(why) = result {
+                findings.push(Finding::error(file, None, why.clone()));
+                for e in &file_edits[file].1 {
+                    refused_groups.insert(sites[e.site].group.clone());
+                }
+            }
+        }
+        if refused_groups.is_empty() {
+            let mut changes = Vec::new();
+            for (file, result) in results {
+                let (before, edits) = file_edits.remove(&file).expect("every result comes from a file");
+                let after = result.expect("no refusal in this round");
+                if after != before {
+                    let mut groups: Vec<String> = edits.iter().map(|e| sites[e.site].group.clone()).collect();
+                    groups.sort();
+                    groups.dedup();
+                    changes.push(FileChange { file, before, after, groups });
+                }
+            }
+            return changes;
+        }
+        for (_, (_, edits)) in file_edits.iter_mut() {
+            edits.retain(|e| {
+                let s = &mut sites[e.site];
+                if !refused_groups.contains(&s.group) {
+                    return true;
+                }
+                if s.verdict == Verdict::Auto {
+                    s.verdict = Verdict::Manual;
+                    s.reason = Some("the rewrite was refused (see the findings); nothing in this group was changed".into());
+                }
+                false
+            });
+        }
+        file_edits.retain(|_, (_, edits)| !edits.is_empty());
+    }
+}
+
+fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
+    let after = apply(original, edits.to_vec()).map_err(|c| {
+        let (l1, _) = line_col(original, c.first.range.start);
+        let (l2, _) = line_col(original, c.second.range.start);
+        format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
+    })?;
+    match adds_parse_errors(original, &after) {
+        Some(line) => Err(format!("the rewrite would add a parse error near line {line}; file left unchanged")),
+        None => Ok(after),
+    }
+}
+
+fn progress_bar(show: bool, len: u64, msg: &'static str) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(len);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} files ({elapsed})")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(msg);
+    bar
+}

@@ -1,0 +1,197 @@
+//! A small C lexer: just enough structure (identifiers, punctuation,
+//! strings, comments, preprocessor lines) for the masking pass to find the
+//! kernel shapes tree-sitter-c cannot read, without parsing.
+
+/// What a token is; comments and white space are not tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokKind {
+    Ident,
+    Number,
+    /// A string or character literal.
+    Literal,
+    /// One punctuation byte (multi-byte operators come as several tokens).
+    Punct(u8),
+    /// A whole preprocessor line, continuation lines included.
+    Directive,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Tok {
+    pub kind: TokKind,
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Tok {
+    pub fn text<'a>(&self, src: &'a [u8]) -> &'a [u8] {
+        &src[self.start..self.end]
+    }
+
+    pub fn is(&self, src: &[u8], word: &str) -> bool {
+        self.kind == TokKind::Ident && self.text(src) == word.as_bytes()
+    }
+
+    pub fn is_punct(&self, p: u8) -> bool {
+        self.kind == TokKind::Punct(p)
+    }
+}
+
+fn is_ident_start(b: u8) -> bool {
+    b.is_ascii_alphabetic() || b == b'_'
+}
+
+fn is_ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// Splits `src` into tokens. Never fails: bytes it does not know become
+/// punctuation, so the masking pass stays total on any input.
+pub fn tokenize(src: &[u8]) -> Vec<Tok> {
+    let mut toks = Vec::with_capacity(src.len() / 4);
+    let mut i = 0;
+    let mut at_line_start = true;
+    while i < src.len() {
+        let b = src[i];
+        match b {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
+            b'/' if src.get(i + 1) == Some(&b'/') => {
+                while i < src.len() && src[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if src.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&src[i + 2..], b"*/").map_or(src.len(), |p| i + 2 + p + 2);
+            }
+            b'#' if at_line_start => {
+                let start = i;
+                i = directive_end(src, i);
+                toks.push(Tok { kind: TokKind::Directive, start, end: i });
+            }
+            b'"' | b'\'' => {
+                let start = i;
+                i = literal_end(src, i);
+                toks.push(Tok { kind: TokKind::Literal, start, end: i });
+                at_line_start = false;
+            }
+            _ if is_ident_start(b) => {
+                let start = i;
+                while i < src.len() && is_ident_byte(src[i]) {
+                    i += 1;
+                }
+                // An encoding prefix glued to a literal (L"x", u8"x") is part of it.
+                if i < src.len() && (src[i] == b'"' || src[i] == b'\'') && i - start <= 2 {
+                    i = literal_end(src, i);
+                    toks.push(Tok { kind: TokKind::Literal, start, end: i });
+                } else {
+                    toks.push(Tok { kind: TokKind::Ident, start, end: i });
+                }
+                at_line_start = false;
+            }
+            _ if b.is_ascii_digit() => {
+                let start = i;
+                while i < src.len() && (is_ident_byte(src[i]) || src[i] == b'.') {
+                    i += 1;
+                }
+                toks.push(Tok { kind: TokKind::Number, start, end: i });
+                at_line_start = false;
+            }
+            _ => {
+                toks.push(Tok { kind: TokKind::Punct(b), start: i, end: i + 1 });
+                i += 1;
+                at_line_start = false;
+            }
+        }
+    }
+    toks
+}
+
+/// End of a preprocessor line starting at `i`: the newline that is not
+/// escaped by a backslash and not inside a block comment.
+fn directive_end(src: &[u8], mut i: usize) -> usize {
+    while i < src.len() {
+        match src[i] {
+            b'\n' => return i,
+            b'\\' if src.get(i + 1) == Some(&b'\n') => i += 2,
+            b'\\' if src.get(i + 1) == Some(&b'\r') && src.get(i + 2) == Some(&b'\n') => i += 3,
+            b'/' if src.get(i + 1) == Some(&b'*') => {
+                i = memchr::memmem::find(&src[i + 2..], b"*/").map_or(src.len(), |p| i + 2 + p + 2);
+            }
+            b'/' if src.get(i + 1) == Some(&b'/') => {
+                while i < src.len() && src[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    i
+}
+
+/// End of a string or character literal starting at `i` (its quote). An
+/// unterminated literal ends at the line end, as the compiler would complain.
+fn literal_end(src: &[u8], mut i: usize) -> usize {
+    let quote = src[i];
+    i += 1;
+    while i < src.len() {
+        match src[i] {
+            b'\\' => i += 2,
+            b'\n' => return i,
+            c if c == quote => return i + 1,
+            _ => i += 1,
+        }
+    }
+    src.len()
+}
+
+/// The name of a directive token: `ifdef` for `#  ifdef FOO`.
+pub fn directive_name<'a>(src: &'a [u8], tok: &Tok) -> &'a [u8] {
+    let text = tok.text(src);
+    let mut i = 1;
+    while i < text.len() && (text[i] == b' ' || text[i] == b'\t') {
+        i += 1;
+    }
+    let start = i;
+    while i < text.len() && is_ident_byte(text[i]) {
+        i += 1;
+    }
+    &text[start..i]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(src: &str) -> Vec<(TokKind, String)> {
+        tokenize(src.as_bytes())
+            .iter()
+            .map(|t| (t.kind, String::from_utf8_lossy(t.text(src.as_bytes())).into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn skips_comments_and_keeps_literals_whole() {
+        let toks = kinds("a /* b */ \"c // d\" 'e' // f\n g");
+        let texts: Vec<_> = toks.iter().map(|t| t.1.as_str()).collect();
+        assert_eq!(texts, ["a", "\"c // d\"", "'e'", "g"]);
+    }
+
+    #[test]
+    fn directives_span_continuation_lines() {
+        let src = "#define X(a) \\\n\tfoo(a)\nint y;";
+        let toks = tokenize(src.as_bytes());
+        assert_eq!(toks[0].kind, TokKind::Directive);
+        assert_eq!(toks[0].text(src.as_bytes()), b"#define X(a) \\\n\tfoo(a)");
+        assert!(toks[1].is(src.as_bytes(), "int"));
+        assert_eq!(directive_name(src.as_bytes(), &toks[0]), b"define");
+    }
+
+    #[test]
+    fn hash_inside_a_line_is_punctuation() {
+        let toks = kinds("x = a # b");
+        assert_eq!(toks[2], (TokKind::Punct(b'#'), "#".into()));
+    }
+}

@@ -1,0 +1,424 @@
+//! The length-preserving masking pass.
+//!
+//! tree-sitter-c does not know the kernel's macros, and a few shapes cause
+//! most of its ERROR nodes in `drivers/`. This pass rewrites those shapes
+//! into plain C *of the same length* before parsing: every byte offset in
+//! the masked text is the same offset in the original file, so a node found
+//! in the masked parse addresses the original bytes, and every edit is
+//! spliced into the original bytes (masked tokens such as `__exit` survive
+//! a rewrite untouched). Newlines are never masked, so lines stay lines.
+
+use crate::lex::{directive_name, tokenize, Tok, TokKind};
+use std::ops::Range;
+
+/// Annotations that only sparse or the linker care about: blanked.
+const BLANKED: &[&str] = &[
+    // sparse address spaces and checks
+    "__iomem", "__user", "__rcu", "__percpu", "__force", "__kernel", "__bitwise", "__private",
+    "__safe", "__nocast", "__must_check", "__acquire", "__release",
+    // sections and placement
+    "__init", "__exit", "__initdata", "__initconst", "__exitdata", "__refdata", "__refconst",
+    "__ref", "__meminit", "__meminitdata", "__init_or_module", "__devinit", "__devexit",
+    "__devinitdata", "__devinitconst", "__devexit_p_unused", "__ro_after_init", "__read_mostly",
+    "__cacheline_aligned", "__cacheline_aligned_in_smp", "____cacheline_aligned",
+    "____cacheline_aligned_in_smp", "____cacheline_internodealigned_in_smp", "__page_aligned_bss",
+    "__page_aligned_data", "__initdata_or_meminfo",
+    // function and variable attributes
+    "__maybe_unused", "__always_unused", "__packed", "__cold", "__hot", "__weak", "__used",
+    "__always_inline", "noinline", "noinline_for_stack", "__noreturn", "__visible", "asmlinkage",
+    "__latent_entropy", "__randomize_layout", "__no_randomize_layout", "__nocfi", "__sched",
+    "__kprobes", "notrace", "__deprecated", "__pure", "__attribute_const__", "__flatten",
+    "__noinline", "__malloc", "__nonstring", "__fallthrough", "__ksym", "__unused",
+];
+
+/// Annotations that take an argument list: blanked with it.
+const BLANKED_WITH_ARGS: &[&str] = &[
+    "__aligned", "__section", "__printf", "__scanf", "__acquires", "__releases", "__must_hold",
+    "__cond_lock", "__alloc_size", "__counted_by", "__guarded_by", "__pt_guarded_by",
+    "__designated_init", "__nonstring_array",
+];
+
+/// Words that may follow a `(` yet are not iterator macros.
+const NOT_ITERATORS: &[&str] = &[
+    "if", "while", "for", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof",
+    "__attribute__", "__attribute", "_Alignof", "__alignof__", "defined", "__builtin_expect",
+    "likely", "unlikely", "else", "do", "case", "goto",
+];
+
+/// Builtin type words that may appear as a macro argument (`min_t(unsigned int, a, b)`).
+const TYPE_WORDS: &[&str] = &["unsigned", "signed", "long", "short", "int", "char"];
+
+/// The masked text and the regions that were masked out whole.
+pub struct Masked {
+    pub text: Vec<u8>,
+    /// Alternative branches of preprocessor conditionals that cut a
+    /// construct: blanked so the first branch parses, but nothing in them
+    /// is examined, and anything a pattern looks for there must be reported.
+    pub inactive: Vec<Range<usize>>,
+}
+
+/// Masks `src`; see the module comment.
+pub fn mask(src: &[u8]) -> Masked {
+    let toks = tokenize(src);
+    let mut out = src.to_vec();
+    let inactive = mask_cutting_conditionals(src, &toks, &mut out);
+    let live: Vec<Tok> = toks
+        .iter()
+        .copied()
+        .filter(|t| t.kind != TokKind::Directive && !inactive.iter().any(|r| r.contains(&t.start)))
+        .collect();
+    mask_annotations(src, &live, &mut out);
+    mask_type_arguments(src, &live, &mut out);
+    mask_static_macro_declarations(src, &live, &mut out);
+    mask_iterator_macros(src, &live, &mut out);
+    Masked { text: out, inactive }
+}
+
+/// Replaces bytes with spaces, keeping line breaks.
+fn blank(out: &mut [u8], range: Range<usize>) {
+    for b in &mut out[range] {
+        if *b != b'\n' && *b != b'\r' {
+            *b = b' ';
+        }
+    }
+}
+
+/// Index of the token closing the bracket opened at `open`, if balanced.
+fn matching_close(toks: &[Tok], open: usize) -> Option<usize> {
+    let (o, c) = match toks[open].kind {
+        TokKind::Punct(b'(') => (b'(', b')'),
+        TokKind::Punct(b'{') => (b'{', b'}'),
+        TokKind::Punct(b'[') => (b'[', b']'),
+        _ => return None,
+    };
+    let mut depth = 0usize;
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        if t.is_punct(o) {
+            depth += 1;
+        } else if t.is_punct(c) {
+            depth -= 1;
+            if depth == 0 {
+                return Some(i);
+            }
+        }
+    }
+    None
+}
+
+fn mask_annotations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokKind::Ident {
+            continue;
+        }
+        let text = t.text(src);
+        if BLANKED.iter().any(|w| w.as_bytes() == text) {
+            blank(out, t.start..t.end);
+        } else if BLANKED_WITH_ARGS.iter().any(|w| w.as_bytes() == text) {
+            let end = match toks.get(i + 1) {
+                Some(n) if n.is_punct(b'(') => matching_close(toks, i + 1).map_or(t.end, |c| toks[c].end),
+                _ => t.end,
+            };
+            blank(out, t.start..end);
+        }
+    }
+}
+
+/// `container_of(p, struct foo, m)`, `min_t(unsigned int, a, b)`: a type
+/// where an expression must stand. Joining its words with `_` turns it into
+/// one identifier of the same length.
+fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
+    let mut i = 1;
+    while i < toks.len() {
+        let before = &toks[i - 1];
+        if !(before.is_punct(b'(') || before.is_punct(b',')) || toks[i].kind != TokKind::Ident {
+            i += 1;
+            continue;
+        }
+        // In a call only: the `(` of the argument list follows an identifier.
+        if before.is_punct(b'(') && !(i >= 2 && toks[i - 2].kind == TokKind::Ident) {
+            i += 1;
+            continue;
+        }
+        let first = toks[i].text(src);
+        let words = if matches!(first, b"struct" | b"union" | b"enum") {
+            if toks.get(i + 1).map(|t| t.kind) == Some(TokKind::Ident) {
+                2
+            } else {
+                0
+            }
+        } else {
+            toks[i..]
+                .iter()
+                .take_while(|t| t.kind == TokKind::Ident && TYPE_WORDS.iter().any(|w| w.as_bytes() == t.text(src)))
+                .count()
+        };
+        let closes = toks.get(i + words).is_some_and(|t| t.is_punct(b',') || t.is_punct(b')'));
+        // `(struct foo){ ... }` is a compound literal, which parses as it is.
+        let compound = toks.get(i + words + 1).is_some_and(|t| t.is_punct(b'{'));
+        if words >= 2 && closes && !compound {
+            let only_spaces = (1..words).all(|k| {
+                src[toks[i + k - 1].end..toks[i + k].start].iter().all(|b| *b == b' ' || *b == b'\t')
+            });
+            if only_spaces {
+                for k in 1..words {
+                    for b in &mut out[toks[i + k - 1].end..toks[i + k].start] {
+                        *b = b'_';
+                    }
+                }
+            }
+        }
+        i += words.max(1);
+    }
+}
+
+/// `static SIMPLE_DEV_PM_OPS(foo_pm, foo_suspend, foo_resume);` at file
+/// scope: a macro that expands to a definition. Without its `static` it is a
+/// top-level call, which tree-sitter-c reads as an expression statement.
+fn mask_static_macro_declarations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
+    let mut depth = 0i32;
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            TokKind::Punct(b'{') => depth += 1,
+            TokKind::Punct(b'}') => depth -= 1,
+            _ => {}
+        }
+        if depth != 0 || !t.is(src, "static") {
+            continue;
+        }
+        let at_start = i == 0 || toks[i - 1].is_punct(b';') || toks[i - 1].is_punct(b'}');
+        let mut j = i + 1;
+        while toks.get(j).is_some_and(|t| t.is(src, "const")) {
+            j += 1;
+        }
+        let is_macro_call = toks.get(j).is_some_and(|t| {
+            t.kind == TokKind::Ident && t.text(src).iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+        }) && toks.get(j + 1).is_some_and(|t| t.is_punct(b'('));
+        if !at_start || !is_macro_call {
+            continue;
+        }
+        let Some(close) = matching_close(toks, j + 1) else { continue };
+        if toks.get(close + 1).is_some_and(|t| t.is_punct(b';')) {
+            blank(out, t.start..toks[j].start);
+        }
+    }
+}
+
+/// `list_for_each_entry(pos, head, member) {`: a call followed by a
+/// statement is never C, so it can only be an iterator macro. Renaming it
+/// to `while` (padded) keeps the loop structure for the parser.
+fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
+    let mut depth = 0i32;
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            TokKind::Punct(b'{') => depth += 1,
+            TokKind::Punct(b'}') => depth -= 1,
+            _ => {}
+        }
+        if depth <= 0 || t.kind != TokKind::Ident || t.end - t.start < 5 {
+            continue;
+        }
+        if !toks.get(i + 1).is_some_and(|n| n.is_punct(b'(')) {
+            continue;
+        }
+        let text = t.text(src);
+        if NOT_ITERATORS.iter().any(|w| w.as_bytes() == text) {
+            continue;
+        }
+        // The macro must begin a statement, or `a = f(x) y` would qualify.
+        let starts_statement = i == 0
+            || matches!(toks[i - 1].kind, TokKind::Punct(b';') | TokKind::Punct(b'{') | TokKind::Punct(b'}') | TokKind::Punct(b':'))
+            || toks[i - 1].is(src, "else")
+            || (toks[i - 1].is_punct(b')') && is_control_paren(src, toks, i - 1));
+        if !starts_statement {
+            continue;
+        }
+        let Some(close) = matching_close(toks, i + 1) else { continue };
+        let followed_by_statement = toks.get(close + 1).is_some_and(|n| n.is_punct(b'{') || n.kind == TokKind::Ident);
+        if followed_by_statement {
+            out[t.start..t.start + 5].copy_from_slice(b"while");
+            blank(out, t.start + 5..t.end);
+        }
+    }
+}
+
+/// Whether the `)` at `close` ends the condition of `if`/`while`/`for`.
+fn is_control_paren(src: &[u8], toks: &[Tok], close: usize) -> bool {
+    let mut depth = 0i32;
+    for k in (0..=close).rev() {
+        if toks[k].is_punct(b')') {
+            depth += 1;
+        } else if toks[k].is_punct(b'(') {
+            depth -= 1;
+            if depth == 0 {
+                return k > 0 && ["if", "while", "for"].iter().any(|w| toks[k - 1].is(src, w));
+            }
+        }
+    }
+    false
+}
+
+/// One `#if` ... `#endif` group: its directives and where its branches start.
+struct CondGroup {
+    /// Directive token indices: the `#if*`, each `#elif`/`#else`, the `#endif`.
+    directives: Vec<usize>,
+}
+
+/// Conditionals that cut a construct or sit inside an initializer or an
+/// expression cannot be read by tree-sitter-c. For those, the first branch
+/// is kept and the directive lines and the other branches are blanked.
+/// Conditionals at statement or file level that close what they open are
+/// left as they are: the parser reads them.
+fn mask_cutting_conditionals(src: &[u8], toks: &[Tok], out: &mut [u8]) -> Vec<Range<usize>> {
+    let mut groups: Vec<CondGroup> = Vec::new();
+    let mut open: Vec<usize> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokKind::Directive {
+            continue;
+        }
+        match directive_name(src, t) {
+            b"if" | b"ifdef" | b"ifndef" => {
+                open.push(groups.len());
+                groups.push(CondGroup { directives: vec![i] });
+            }
+            b"elif" | b"else" | b"elifdef" | b"elifndef" => {
+                if let Some(&g) = open.last() {
+                    groups[g].directives.push(i);
+                }
+            }
+            b"endif" => {
+                if let Some(g) = open.pop() {
+                    groups[g].directives.push(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    let contexts = bracket_contexts(toks);
+    let mut inactive = Vec::new();
+    for g in &groups {
+        let first = g.directives[0];
+        let last = *g.directives.last().unwrap();
+        if g.directives.len() < 2 || directive_name(src, &toks[last]) != b"endif" {
+            continue; // unterminated: leave it to the parser, it will report
+        }
+        let in_expression = contexts[first].1;
+        let cuts = g.directives.windows(2).any(|w| {
+            // A branch cuts a construct when it changes the bracket depth or
+            // ends somewhere other than a statement or declaration boundary.
+            let last_in_branch = toks[w[0] + 1..w[1]].iter().rev().find(|t| t.kind != TokKind::Directive);
+            contexts[w[0]].0 != contexts[w[1]].0
+                || last_in_branch.is_some_and(|t| !(t.is_punct(b';') || t.is_punct(b'}')))
+        });
+        if !(in_expression || cuts) {
+            continue;
+        }
+        for &d in &g.directives {
+            blank(out, toks[d].start..toks[d].end);
+        }
+        if g.directives.len() > 2 {
+            let alt = toks[g.directives[1]].start..toks[last].start;
+            blank(out, alt.clone());
+            inactive.push(alt);
+        }
+    }
+    inactive.sort_by_key(|r| r.start);
+    inactive
+}
+
+/// For each token: (bracket depth, whether the innermost bracket is an
+/// initializer `= {`, a parenthesis or a bracket, i.e. not a block).
+/// Tokens inside `#else` branches count too, which is why a branch that
+/// opens more than it closes shows up as a depth change between directives.
+fn bracket_contexts(toks: &[Tok]) -> Vec<(usize, bool)> {
+    let mut stack: Vec<bool> = Vec::new();
+    let mut result = Vec::with_capacity(toks.len());
+    for (i, t) in toks.iter().enumerate() {
+        result.push((stack.len(), stack.last().copied().unwrap_or(false)));
+        match t.kind {
+            TokKind::Punct(b'(') | TokKind::Punct(b'[') => stack.push(true),
+            TokKind::Punct(b'{') => {
+                let prev = toks[..i].iter().rev().find(|p| p.kind != TokKind::Directive);
+                let initializer = prev.is_some_and(|p| p.is_punct(b'=') || p.is_punct(b',') || p.is_punct(b'{'))
+                    || stack.last().copied().unwrap_or(false);
+                stack.push(initializer);
+            }
+            TokKind::Punct(b')') | TokKind::Punct(b']') | TokKind::Punct(b'}') => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masked(src: &str) -> String {
+        let m = mask(src.as_bytes());
+        assert_eq!(m.text.len(), src.len(), "masking must keep the length");
+        String::from_utf8(m.text).unwrap()
+    }
+
+    #[test]
+    fn blanks_annotations_and_their_arguments() {
+        assert_eq!(
+            masked("static int __init foo(void __iomem *p) __aligned(8);"),
+            "static int        foo(void         *p)            ;"
+        );
+    }
+
+    #[test]
+    fn joins_type_arguments_into_identifiers() {
+        assert_eq!(
+            masked("x = container_of(p, struct foo, m) + min_t(unsigned int, a, b);"),
+            "x = container_of(p, struct_foo, m) + min_t(unsigned_int, a, b);"
+        );
+        // A parameter list and a compound literal are left alone.
+        assert_eq!(masked("int f(struct foo *p);"), "int f(struct foo *p);");
+        assert_eq!(masked("x = f((struct foo){ 0 });"), "x = f((struct foo){ 0 });");
+    }
+
+    #[test]
+    fn drops_static_before_definition_macros() {
+        assert_eq!(
+            masked("static SIMPLE_DEV_PM_OPS(pm, s, r);\nstatic int x;"),
+            "       SIMPLE_DEV_PM_OPS(pm, s, r);\nstatic int x;"
+        );
+    }
+
+    #[test]
+    fn renames_iterator_macros_to_while() {
+        assert_eq!(
+            masked("void f(void)\n{\n\tlist_for_each_entry(p, &h, node) {\n\t\tg(p);\n\t}\n}"),
+            "void f(void)\n{\n\twhile              (p, &h, node) {\n\t\tg(p);\n\t}\n}"
+        );
+        // A plain call stays a call.
+        assert_eq!(masked("void f(void)\n{\n\tlist_add(p, h);\n}"), "void f(void)\n{\n\tlist_add(p, h);\n}");
+    }
+
+    #[test]
+    fn keeps_first_branch_of_conditional_in_initializer() {
+        let src = "static struct s x = {\n\t.a = 1,\n#ifdef CONFIG_PM\n\t.b = 2,\n#else\n\t.b = 3,\n#endif\n};\n";
+        let m = mask(src.as_bytes());
+        let text = String::from_utf8(m.text).unwrap();
+        assert_eq!(text, "static struct s x = {\n\t.a = 1,\n                \n\t.b = 2,\n     \n\t       \n      \n};\n");
+        assert_eq!(m.inactive.len(), 1);
+        assert_eq!(&src[m.inactive[0].clone()], "#else\n\t.b = 3,\n");
+    }
+
+    #[test]
+    fn leaves_statement_level_conditionals_alone() {
+        let src = "void f(void)\n{\n#ifdef X\n\ta();\n#else\n\tb();\n#endif\n}\n";
+        assert_eq!(masked(src), src);
+    }
+
+    #[test]
+    fn masks_conditionals_that_cut_a_construct() {
+        let src = "#ifdef X\nstatic int f(int a)\n#else\nstatic int f(void)\n#endif\n{\n\treturn 0;\n}\n";
+        let text = masked(src);
+        assert!(text.starts_with("        \nstatic int f(int a)\n"));
+        assert!(!text.contains("f(void)"));
+    }
+}

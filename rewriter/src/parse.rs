@@ -1,0 +1,199 @@
+//! Kernel-aware parsing: mask, then parse with tree-sitter-c, with one
+//! parser per thread. Also the questions edit safety asks of a tree: is
+//! this node inside something the parser could not read?
+
+use crate::mask::{mask, Masked};
+use std::cell::RefCell;
+use std::ops::Range;
+use tree_sitter::{Node, Parser, Tree};
+
+thread_local! {
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut p = Parser::new();
+        p.set_language(&tree_sitter_c::LANGUAGE.into()).expect("tree-sitter-c grammar matches the runtime");
+        p
+    });
+}
+
+/// A file's bytes, their masked form and its syntax tree.
+pub struct Parsed {
+    pub masked: Masked,
+    pub tree: Tree,
+}
+
+impl Parsed {
+    /// The masked text: what the tree's nodes describe.
+    pub fn text(&self) -> &[u8] {
+        &self.masked.text
+    }
+
+    pub fn root(&self) -> Node<'_> {
+        self.tree.root_node()
+    }
+}
+
+/// Parses the raw tree-sitter view of `src`, without masking.
+pub fn parse_raw(src: &[u8]) -> Tree {
+    PARSER.with(|p| p.borrow_mut().parse(src, None)).expect("parsing without a timeout or cancellation always yields a tree")
+}
+
+/// Masks and parses `src`.
+pub fn parse(src: &[u8]) -> Parsed {
+    let masked = mask(src);
+    let tree = parse_raw(&masked.text);
+    Parsed { masked, tree }
+}
+
+/// ERROR and MISSING nodes in a tree, as byte ranges, with whether each is
+/// a single token (a stray `;` or an unknown word, which does not disturb
+/// its neighbours) or spans several (the parser lost the structure there).
+pub struct ErrorMap {
+    pub errors: Vec<ParseError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub range: Range<usize>,
+    pub line: usize,
+    pub multi_token: bool,
+    pub missing: bool,
+}
+
+impl ErrorMap {
+    pub fn of(tree: &Tree) -> ErrorMap {
+        let mut errors = Vec::new();
+        if tree.root_node().has_error() {
+            collect_errors(tree.root_node(), &mut errors);
+        }
+        ErrorMap { errors }
+    }
+
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+
+    /// Why `node` must not be edited, if it must not: it lies under an
+    /// ERROR node, or a multi-token ERROR overlaps it.
+    pub fn refusal(&self, node: Node) -> Option<String> {
+        let mut up = node.parent();
+        while let Some(n) = up {
+            if n.is_error() {
+                return Some(format!(
+                    "inside a region the parser could not read (lines {}-{})",
+                    n.start_position().row + 1,
+                    n.end_position().row + 1
+                ));
+            }
+            up = n.parent();
+        }
+        self.overlapping(node.byte_range()).map(|e| {
+            format!("overlaps a region the parser could not read (line {})", e.line)
+        })
+    }
+
+    /// The first multi-token error overlapping `range`.
+    pub fn overlapping(&self, range: Range<usize>) -> Option<&ParseError> {
+        self.errors.iter().find(|e| e.multi_token && e.range.start < range.end && range.start < e.range.end)
+    }
+}
+
+fn collect_errors(node: Node, out: &mut Vec<ParseError>) {
+    if node.is_error() || node.is_missing() {
+        out.push(ParseError {
+            range: node.byte_range(),
+            line: node.start_position().row + 1,
+            multi_token: node.is_error() && count_leaves(node) > 1,
+            missing: node.is_missing(),
+        });
+        if node.is_error() {
+            return;
+        }
+    }
+    if !node.has_error() {
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.children(&mut cursor) {
+        collect_errors(child, out);
+    }
+}
+
+fn count_leaves(node: Node) -> usize {
+    if node.child_count() == 0 {
+        return 1;
+    }
+    let mut cursor = node.walk();
+    node.children(&mut cursor).map(count_leaves).sum()
+}
+
+/// 1-based line and column (in bytes) of a byte offset.
+pub fn line_col(src: &[u8], offset: usize) -> (usize, usize) {
+    let before = &src[..offset.min(src.len())];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let col = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    (line, col)
+}
+
+/// The name of the function whose definition contains `node`, if any.
+pub fn enclosing_function<'a>(node: Node<'a>, text: &[u8]) -> Option<String> {
+    let mut up = Some(node);
+    while let Some(n) = up {
+        if n.kind() == "function_definition" {
+            return function_name(n, text);
+        }
+        up = n.parent();
+    }
+    None
+}
+
+/// The declared name of a function definition or declaration node.
+pub fn function_name(def: Node, text: &[u8]) -> Option<String> {
+    let mut decl = def.child_by_field_name("declarator")?;
+    loop {
+        match decl.kind() {
+            "function_declarator" => {
+                let name = decl.child_by_field_name("declarator")?;
+                return match name.kind() {
+                    "identifier" => name.utf8_text(text).ok().map(str::to_owned),
+                    "parenthesized_declarator" => name.named_child(0)?.utf8_text(text).ok().map(str::to_owned),
+                    _ => None,
+                };
+            }
+            "pointer_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
+                decl = decl.child_by_field_name("declarator").or_else(|| decl.named_child(0))?;
+            }
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masking_removes_typical_kernel_errors() {
+        let src = b"static int __init foo_init(void)\n{\n\tvoid __iomem *base = NULL;\n\treturn 0;\n}\n";
+        assert!(parse_raw(src).root_node().has_error());
+        let parsed = parse(src);
+        assert!(!parsed.root().has_error());
+        let def = parsed.root().named_child(0).unwrap();
+        assert_eq!(function_name(def, parsed.text()).as_deref(), Some("foo_init"));
+    }
+
+    #[test]
+    fn error_map_refuses_nodes_under_errors() {
+        let parsed = parse(b"int a = ( 1 + ;\nint b = 2;\n");
+        let errors = ErrorMap::of(&parsed.tree);
+        assert!(errors.count() > 0);
+        let root = parsed.root();
+        let last = root.named_child(root.named_child_count() - 1).unwrap();
+        assert!(errors.refusal(last).is_none(), "the clean declaration after the error is editable");
+    }
+
+    #[test]
+    fn line_col_is_one_based() {
+        assert_eq!(line_col(b"ab\ncd", 4), (2, 2));
+        assert_eq!(line_col(b"ab\ncd", 0), (1, 1));
+    }
+}

@@ -1,0 +1,311 @@
+//! C snippets with metavariables, compiled to an owned pattern tree and
+//! matched structurally against tree-sitter nodes.
+//!
+//! `$NAME` matches one node and captures it; `$$$NAME` matches a run of
+//! zero or more siblings. Inner nodes match when their kinds are equal and
+//! their children match in order; leaves match by text. Comments are
+//! skipped on both sides. A metavariable used twice must capture the same
+//! text both times.
+
+use crate::parse::parse_raw;
+use anyhow::{bail, Result};
+use std::collections::HashMap;
+use std::ops::Range;
+use tree_sitter::Node;
+
+const ONE_PREFIX: &str = "__unplug_mv_";
+const SEQ_PREFIX: &str = "__unplug_mvs_";
+
+#[derive(Debug, Clone)]
+pub enum PNode {
+    One(String),
+    Seq(String),
+    Leaf(Vec<u8>),
+    Inner { kind: u16, kind_name: &'static str, children: Vec<PNode> },
+}
+
+/// A compiled snippet.
+#[derive(Debug, Clone)]
+pub struct Snippet {
+    pub root: PNode,
+    pub metavars: Vec<String>,
+}
+
+/// What a match captured: byte ranges in the matched file.
+pub type Captures = HashMap<String, Range<usize>>;
+
+impl Snippet {
+    /// Compiles `text`. It is tried as a top-level item first, then as a
+    /// statement, then as an expression; the first reading without parse
+    /// errors wins.
+    pub fn compile(text: &str) -> Result<Snippet> {
+        let (source, metavars) = encode_metavars(text)?;
+        let trimmed = source.trim().trim_end_matches(';');
+        let attempts = [
+            format!("{}\n", source.trim()),
+            format!("void __unplug_snippet(void)\n{{\n{};\n}}\n", trimmed),
+            format!("void __unplug_snippet(void)\n{{\n{}\n}}\n", source.trim()),
+        ];
+        for (i, candidate) in attempts.iter().enumerate() {
+            let tree = parse_raw(candidate.as_bytes());
+            if tree.root_node().has_error() {
+                continue;
+            }
+            let root = tree.root_node();
+            let node = if i == 0 {
+                if root.named_child_count() != 1 {
+                    continue;
+                }
+                root.named_child(0).unwrap()
+            } else {
+                let func = root.named_child(0).unwrap();
+                let body = func.child_by_field_name("body").unwrap();
+                let stmts: Vec<Node> = named_children(body).collect();
+                if stmts.len() != 1 {
+                    continue;
+                }
+                stmts[0]
+            };
+            let node = unwrap_statement(node);
+            return Ok(Snippet { root: build(node, candidate.as_bytes()), metavars });
+        }
+        bail!("the C snippet `{}` does not parse as one declaration, statement or expression", text.trim())
+    }
+
+    /// The tree-sitter kind the root must have, if the root is not a metavariable.
+    pub fn root_kind(&self) -> Option<u16> {
+        match &self.root {
+            PNode::Inner { kind, .. } => Some(*kind),
+            _ => None,
+        }
+    }
+
+    /// Matches the snippet against `node`, whose source is `text`.
+    pub fn matches(&self, node: Node, text: &[u8]) -> Option<Captures> {
+        let mut caps = Captures::new();
+        match_node(&self.root, node, text, &mut caps).then_some(caps)
+    }
+}
+
+fn named_children(node: Node) -> impl Iterator<Item = Node> {
+    (0..node.named_child_count()).filter_map(move |i| node.named_child(i)).filter(|n| n.kind() != "comment")
+}
+
+/// `foo(x);` as a pattern means the call, not the statement.
+fn unwrap_statement(node: Node) -> Node {
+    if node.kind() == "expression_statement" && node.named_child_count() == 1 {
+        node.named_child(0).unwrap()
+    } else {
+        node
+    }
+}
+
+/// `$$$ARGS` → `__unplug_mvs_ARGS`, `$NAME` → `__unplug_mv_NAME`: C identifiers.
+fn encode_metavars(text: &str) -> Result<(String, Vec<String>)> {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut names = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            let ch = text[i..].chars().next().unwrap();
+            out.push(ch);
+            i += ch.len_utf8();
+            continue;
+        }
+        let seq = text[i..].starts_with("$$$");
+        let start = if seq { i + 3 } else { i + 1 };
+        let end = start + text[start..].bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+        if end == start {
+            bail!("`$` in a snippet must start a metavariable such as $NAME or $$$ARGS (upper case), at `{}`", &text[i..]);
+        }
+        let name = &text[start..end];
+        out.push_str(if seq { SEQ_PREFIX } else { ONE_PREFIX });
+        out.push_str(name);
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        i = end;
+    }
+    Ok((out, names))
+}
+
+fn build(node: Node, src: &[u8]) -> PNode {
+    let text = &src[node.byte_range()];
+    if let Some(name) = metavar_of(node, src) {
+        return name;
+    }
+    let children: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).filter(|c| c.kind() != "comment").collect();
+    if children.is_empty() {
+        return PNode::Leaf(text.to_vec());
+    }
+    // `$X;` parses as an expression statement around the metavariable;
+    // an identifier wrapped alone is the metavariable itself.
+    PNode::Inner { kind: node.kind_id(), kind_name: node.kind(), children: children.iter().map(|c| build(*c, src)).collect() }
+}
+
+fn metavar_of(node: Node, src: &[u8]) -> Option<PNode> {
+    let text = std::str::from_utf8(&src[node.byte_range()]).ok()?;
+    if let Some(name) = text.strip_prefix(SEQ_PREFIX) {
+        return is_name(name).then(|| PNode::Seq(name.to_string()));
+    }
+    if let Some(name) = text.strip_prefix(ONE_PREFIX) {
+        return is_name(name).then(|| PNode::One(name.to_string()));
+    }
+    None
+}
+
+fn is_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+fn bind(caps: &mut Captures, name: &str, range: Range<usize>, text: &[u8]) -> bool {
+    match caps.get(name) {
+        Some(prev) => text[prev.clone()] == text[range],
+        None => {
+            caps.insert(name.to_string(), range);
+            true
+        }
+    }
+}
+
+fn match_node(p: &PNode, node: Node, text: &[u8], caps: &mut Captures) -> bool {
+    match p {
+        PNode::One(name) => bind(caps, name, node.byte_range(), text),
+        PNode::Seq(name) => bind(caps, name, node.byte_range(), text),
+        PNode::Leaf(want) => node.child_count() == 0 && &text[node.byte_range()] == want.as_slice(),
+        PNode::Inner { kind, children, .. } => {
+            if node.kind_id() != *kind {
+                return false;
+            }
+            let targets: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).filter(|c| c.kind() != "comment").collect();
+            match_seq(children, &targets, text, caps)
+        }
+    }
+}
+
+/// Matches pattern children against target children, `$$$` taking the
+/// shortest run that lets the rest match.
+fn match_seq(pats: &[PNode], targets: &[Node], text: &[u8], caps: &mut Captures) -> bool {
+    let Some((first, rest)) = pats.split_first() else {
+        return targets.is_empty();
+    };
+    if let PNode::Seq(name) = first {
+        for take in 0..=targets.len() {
+            let mut trial = caps.clone();
+            let range = if take == 0 {
+                let at = targets.first().map_or(usize::MAX, |t| t.start_byte());
+                at..at
+            } else {
+                targets[0].start_byte()..targets[take - 1].end_byte()
+            };
+            let bound = if take == 0 && range.start == usize::MAX {
+                trial.entry(name.clone()).or_insert(0..0);
+                true
+            } else {
+                bind(&mut trial, name, range, text)
+            };
+            if bound && match_seq(rest, &targets[take..], text, &mut trial) {
+                *caps = trial;
+                return true;
+            }
+        }
+        return false;
+    }
+    let Some((t, trest)) = targets.split_first() else { return false };
+    let mut trial = caps.clone();
+    if match_node(first, *t, text, &mut trial) && match_seq(rest, trest, text, &mut trial) {
+        *caps = trial;
+        return true;
+    }
+    false
+}
+
+/// Fills a template: each `$NAME` / `$$$NAME` becomes the captured bytes
+/// from `original` (the unmasked file, so masked tokens survive).
+pub fn render(template: &str, caps: &Captures, original: &[u8]) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(template.len() + 64);
+    let bytes = template.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'$' {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        }
+        let start = if template[i..].starts_with("$$$") { i + 3 } else { i + 1 };
+        let end = start + template[start..].bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+        let name = &template[start..end];
+        match caps.get(name) {
+            Some(r) if r.start <= r.end && r.end <= original.len() => out.extend_from_slice(&original[r.clone()]),
+            _ => bail!("the template uses ${name}, which the pattern does not capture"),
+        }
+        i = end;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse;
+
+    fn find_all(snippet: &Snippet, src: &str) -> Vec<HashMap<String, String>> {
+        let parsed = parse(src.as_bytes());
+        let mut found = Vec::new();
+        let mut stack = vec![parsed.root()];
+        while let Some(n) = stack.pop() {
+            if let Some(c) = snippet.matches(n, parsed.text()) {
+                found.push(c.into_iter().map(|(k, r)| (k, src[r].to_string())).collect());
+            }
+            for i in (0..n.child_count()).rev() {
+                stack.push(n.child(i).unwrap());
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn captures_single_nodes_and_literal_arguments() {
+        let s = Snippet::compile("class_create(THIS_MODULE, $NAME)").unwrap();
+        let m = find_all(&s, "void f(void)\n{\n\tc = class_create(THIS_MODULE, \"foo\");\n\td = class_create(owner, \"bar\");\n}\n");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["NAME"], "\"foo\"");
+    }
+
+    #[test]
+    fn sequences_take_runs_of_siblings() {
+        let s = Snippet::compile("foo($A, $$$REST)").unwrap();
+        let m = find_all(&s, "void f(void)\n{\n\tfoo(1, 2, 3);\n\tfoo(1);\n}\n");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["A"], "1");
+        assert_eq!(m[0]["REST"], "2, 3");
+    }
+
+    #[test]
+    fn repeated_metavariables_must_agree() {
+        let s = Snippet::compile("$X = $X + 1").unwrap();
+        let m = find_all(&s, "void f(void)\n{\n\ta = a + 1;\n\ta = b + 1;\n}\n");
+        assert_eq!(m.len(), 1);
+    }
+
+    #[test]
+    fn comments_do_not_break_a_match() {
+        let s = Snippet::compile("g($A, $B)").unwrap();
+        assert_eq!(find_all(&s, "void f(void)\n{\n\tg(1, /* why */ 2);\n}\n").len(), 1);
+    }
+
+    #[test]
+    fn bad_snippets_and_templates_are_errors() {
+        assert!(Snippet::compile("foo(").is_err());
+        assert!(Snippet::compile("foo($lower)").is_err());
+        assert!(render("bar($NOPE)", &Captures::new(), b"").is_err());
+    }
+
+    #[test]
+    fn render_uses_original_bytes() {
+        let mut caps = Captures::new();
+        caps.insert("X".into(), 0..3);
+        assert_eq!(render("f($X)", &caps, b"abc").unwrap(), b"f(abc)");
+    }
+}

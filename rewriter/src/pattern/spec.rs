@@ -1,0 +1,101 @@
+//! The pattern file format, version 1, as read from YAML. Documented in
+//! `patterns/README.md`; unknown keys are errors so a typo never silently
+//! turns a rule off.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternSpec {
+    /// Format version; only 1 exists.
+    pub version: u32,
+    pub id: String,
+    pub title: String,
+    /// Subject line text of the patches (after the subsystem prefix).
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// Commit-message body: why the conversion is right.
+    pub rationale: String,
+    /// Literal strings; a file is parsed only if it contains one of them.
+    pub anchors: Vec<String>,
+    #[serde(default)]
+    pub requires: Option<RequiresSpec>,
+    /// The kernel version that introduced the target interface (for listings).
+    #[serde(default)]
+    pub since: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+    /// A built-in transform written in Rust, for what rules cannot say.
+    #[serde(default)]
+    pub transform: Option<String>,
+}
+
+/// Whether the tree has the target interface: a regex over one of its files.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiresSpec {
+    pub file: String,
+    pub regex: String,
+    /// Shown as the reason of `blocked` sites when the probe fails.
+    pub missing: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    pub id: String,
+    /// A C snippet with `$NAME` (one node) and `$$$NAME` (a sequence).
+    #[serde(default)]
+    pub pattern: Option<String>,
+    /// Or: any node of this tree-sitter kind.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Constraints on metavariables, by name without `$`.
+    #[serde(default, rename = "where")]
+    pub where_: BTreeMap<String, MetaConstraint>,
+    #[serde(default)]
+    pub inside: Option<NodeSpec>,
+    #[serde(default, rename = "not-inside")]
+    pub not_inside: Option<NodeSpec>,
+    #[serde(default)]
+    pub has: Option<NodeSpec>,
+    #[serde(default, rename = "not-has")]
+    pub not_has: Option<NodeSpec>,
+    pub verdict: VerdictSpec,
+    /// Why, for `needs-prep` and `manual`; may use metavariables.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Replacement for the matched node, for `auto`; may use metavariables.
+    #[serde(default)]
+    pub rewrite: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaConstraint {
+    #[serde(default)]
+    pub regex: Option<String>,
+    #[serde(default, rename = "not-regex")]
+    pub not_regex: Option<String>,
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// A structural relative: a node of some kind and/or matching a snippet.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeSpec {
+    #[serde(default)]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictSpec {
+    Auto,
+    NeedsPrep,
+    Manual,
+}

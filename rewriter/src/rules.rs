@@ -1,0 +1,145 @@
+//! Running a pattern's declarative rules over one parsed file.
+
+use crate::edit::Edit;
+use crate::model::{Site, Verdict};
+use crate::parse::{enclosing_function, line_col, ErrorMap, Parsed};
+use crate::pattern::snippet::{render, Captures};
+use crate::pattern::{Matcher, Pattern, Relative, Rule};
+use tree_sitter::Node;
+
+/// Sites and edits one file yields; edit `site` fields index `sites`.
+#[derive(Default)]
+pub struct FileMatches {
+    pub sites: Vec<Site>,
+    pub edits: Vec<Edit>,
+}
+
+/// Applies the rules of `pattern` to every node of `parsed`; the first
+/// rule that matches a node decides it, and its subtree is not searched
+/// again (a rewrite there would conflict with the outer one).
+pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed) -> FileMatches {
+    let errors = ErrorMap::of(&parsed.tree);
+    let mut out = FileMatches::default();
+    let mut stack = vec![parsed.root()];
+    while let Some(node) = stack.pop() {
+        if let Some((rule, caps)) = pattern.rules.iter().find_map(|r| matches(r, node, parsed.text()).map(|c| (r, c))) {
+            record(pattern, rule, &caps, node, rel, original, parsed, &errors, &mut out);
+            continue;
+        }
+        for i in (0..node.child_count()).rev() {
+            stack.push(node.child(i).unwrap());
+        }
+    }
+    out
+}
+
+fn matches(rule: &Rule, node: Node, text: &[u8]) -> Option<Captures> {
+    let caps = match &rule.matcher {
+        Matcher::Snippet(s) => {
+            if s.root_kind().is_some_and(|k| k != node.kind_id()) {
+                return None;
+            }
+            s.matches(node, text)?
+        }
+        Matcher::Kind(k) => (*k == node.kind_id()).then(Captures::new)?,
+    };
+    for (name, check) in &rule.constraints {
+        let range = caps.get(name)?.clone();
+        let value = String::from_utf8_lossy(&text[range.clone()]);
+        if check.regex.as_ref().is_some_and(|r| !r.is_match(&value)) || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value)) {
+            return None;
+        }
+        if let Some(kind) = check.kind {
+            let n = node.descendant_for_byte_range(range.start, range.end)?;
+            if n.kind_id() != kind {
+                return None;
+            }
+        }
+    }
+    let inside = |rel: &Relative| ancestors(node).any(|a| relative_matches(rel, a, text));
+    let has = |rel: &Relative| descendants(node).any(|d| relative_matches(rel, d, text));
+    if rule.inside.as_ref().is_some_and(|r| !inside(r))
+        || rule.not_inside.as_ref().is_some_and(inside)
+        || rule.has.as_ref().is_some_and(|r| !has(r))
+        || rule.not_has.as_ref().is_some_and(has)
+    {
+        return None;
+    }
+    Some(caps)
+}
+
+fn relative_matches(rel: &Relative, node: Node, text: &[u8]) -> bool {
+    rel.kind.is_none_or(|k| k == node.kind_id()) && rel.snippet.as_ref().is_none_or(|s| s.matches(node, text).is_some())
+}
+
+fn ancestors(node: Node) -> impl Iterator<Item = Node> {
+    std::iter::successors(node.parent(), |n| n.parent())
+}
+
+fn descendants(node: Node) -> impl Iterator<Item = Node> {
+    let mut stack: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).collect();
+    std::iter::from_fn(move || {
+        let n = stack.pop()?;
+        stack.extend((0..n.child_count()).filter_map(|i| n.child(i)));
+        Some(n)
+    })
+}
+
+/// Comments inside `node` that lie outside every capture: a rewrite from a
+/// template would drop them.
+fn comment_lost(node: Node, caps: &Captures) -> Option<usize> {
+    descendants(node)
+        .filter(|d| d.kind() == "comment")
+        .find(|c| !caps.values().any(|r| r.start <= c.start_byte() && c.end_byte() <= r.end))
+        .map(|c| c.start_position().row + 1)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn record(
+    pattern: &Pattern,
+    rule: &Rule,
+    caps: &Captures,
+    node: Node,
+    rel: &str,
+    original: &[u8],
+    parsed: &Parsed,
+    errors: &ErrorMap,
+    out: &mut FileMatches,
+) {
+    let (line, column) = line_col(original, node.start_byte());
+    let mut verdict = rule.verdict;
+    let mut reason = rule.reason.as_deref().map(|r| render(r, caps, original).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|_| r.to_string()));
+    let mut edit = None;
+    if let Some(why) = errors.refusal(node) {
+        verdict = Verdict::Unparsed;
+        reason = Some(why);
+    } else if let Some(template) = &rule.rewrite {
+        if let Some(l) = comment_lost(node, caps) {
+            verdict = Verdict::Manual;
+            reason = Some(format!("the rewrite would drop the comment on line {l}"));
+        } else {
+            match render(template, caps, original) {
+                Ok(new) => edit = Some(Edit::minimal(original, node.byte_range(), new, out.sites.len())),
+                Err(e) => {
+                    verdict = Verdict::Manual;
+                    reason = Some(e.to_string());
+                }
+            }
+        }
+    }
+    let line_end = memchr::memchr(b'\n', &original[node.start_byte()..]).map_or(original.len(), |p| node.start_byte() + p);
+    out.sites.push(Site {
+        pattern: pattern.id.clone(),
+        rule: rule.id.clone(),
+        file: rel.to_string(),
+        line,
+        column,
+        context: enclosing_function(node, parsed.text()),
+        verdict,
+        reason,
+        snippet: String::from_utf8_lossy(&original[node.start_byte()..line_end]).trim_end().to_string(),
+        notes: Vec::new(),
+        group: rel.to_string(),
+    });
+    out.edits.extend(edit);
+}

@@ -1,0 +1,636 @@
+//! `platform-remove-void`: a platform driver's `.remove` callback returns
+//! `int`, but the driver core ignores the value and unbinds anyway. The
+//! callback becomes `void`, with every prototype, and the initializer moves
+//! to the tree's void member (`.remove_new` while both exist, `.remove`
+//! once it returns void).
+//!
+//! Per callback: `auto` when every return is `return 0;`, `needs-prep`
+//! when a path returns anything else (each such return is a note),
+//! `manual` when the function is used in a way that needs its `int` or
+//! cannot be found, `unparsed` when the parser could not read it. A
+//! callback shared by several drivers is one group: converted once, with
+//! its prototypes and every initializer pointing at it.
+
+use super::{Transform, TransformCtx, TransformOutput};
+use crate::edit::Edit;
+use crate::model::{Finding, Note, Site, Verdict};
+use crate::parse::{function_name, line_col, parse, ErrorMap, Parsed};
+use crate::tree::{list_sources, read_filtered, SourceFile};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+use tree_sitter::Node;
+
+pub struct PlatformRemoveVoid;
+
+/// Which member a converted driver must set.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    RemoveNew,
+    Remove,
+}
+
+fn target_member(ctx: &TransformCtx) -> Target {
+    let header = std::fs::read_to_string(ctx.root.join("include/linux/platform_device.h")).unwrap_or_default();
+    let void_remove = regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*").expect("static regex");
+    if void_remove.is_match(&header) || !header.contains("remove_new") {
+        // Without either the engine's `requires` probe blocks every site.
+        Target::Remove
+    } else {
+        Target::RemoveNew
+    }
+}
+
+/// A `.remove = FN` in a `struct platform_driver` initializer.
+#[derive(Debug, Clone)]
+struct Initializer {
+    file: String,
+    /// The object being initialized (`foo_driver`).
+    object: String,
+    callback: Option<String>,
+    line: usize,
+    column: usize,
+    /// Bytes of the designator `remove` (the word after the dot).
+    designator: std::ops::Range<usize>,
+    /// Whitespace between the designator and `=`.
+    gap: std::ops::Range<usize>,
+    /// The whole `.remove = FN,` line, for --drop-empty.
+    line_range: std::ops::Range<usize>,
+    unreadable: Option<String>,
+    snippet: String,
+}
+
+/// Where a callback is defined, declared and used.
+#[derive(Debug, Default, Clone)]
+struct Symbol {
+    definitions: Vec<Definition>,
+    prototypes: Vec<(String, std::ops::Range<usize>, usize)>,
+    /// Uses that are neither a platform_driver `.remove` nor a plain call
+    /// statement: (file, line, what).
+    incompatible_uses: Vec<(String, usize, String)>,
+}
+
+#[derive(Debug, Clone)]
+struct Definition {
+    file: String,
+    line: usize,
+    is_static: bool,
+    /// The `int` of the return type.
+    return_type: Option<std::ops::Range<usize>>,
+    returns: Vec<Return>,
+    unreadable: Option<String>,
+    /// Bytes of the whole definition line span, for --drop-empty.
+    span: std::ops::Range<usize>,
+    /// Whether the body holds nothing but the final `return 0;`.
+    empty_after: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Return {
+    line: usize,
+    zero: bool,
+    last: bool,
+    range: std::ops::Range<usize>,
+    text: String,
+}
+
+impl Transform for PlatformRemoveVoid {
+    fn name(&self) -> &'static str {
+        "platform-remove-void"
+    }
+
+    fn run(&self, ctx: &TransformCtx) -> TransformOutput {
+        let target = target_member(ctx);
+        let mut out = TransformOutput::default();
+
+        // 1. Initializers in the candidate files, and what those files define.
+        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
+            ctx.candidates.par_iter().map(|f| {
+                let parsed = parse(&f.bytes);
+                let inits = initializers(f, &parsed);
+                let names: BTreeSet<String> = inits.iter().filter_map(|i| i.callback.clone()).collect();
+                let symbols = if names.is_empty() { BTreeMap::new() } else { symbols_in(f, &parsed, &names) };
+                (inits, symbols)
+            }).collect();
+        let mut inits: Vec<Initializer> = Vec::new();
+        let mut local: BTreeMap<String, BTreeMap<String, Symbol>> = BTreeMap::new();
+        for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
+            inits.extend(i);
+            local.insert(f.rel.clone(), s);
+        }
+
+        // 2. Callbacks that are not a static function of their own file are
+        //    looked up across the tree: definitions, prototypes, other users.
+        let mut symbols: BTreeMap<(String, String), Symbol> = BTreeMap::new(); // (scope file or "", name)
+        let mut global_names = BTreeSet::new();
+        for init in &inits {
+            let Some(name) = &init.callback else { continue };
+            let sym = local.get(&init.file).and_then(|m| m.get(name));
+            let is_local_static = sym.is_some_and(|s| s.definitions.iter().any(|d| d.file == init.file && d.is_static));
+            if is_local_static {
+                symbols.insert((init.file.clone(), name.clone()), sym.unwrap().clone());
+            } else {
+                global_names.insert(name.clone());
+            }
+        }
+        let (global, lookup_findings, extra_inits) = lookup_tree(ctx, &global_names);
+        out.findings.extend(lookup_findings);
+        for init in extra_inits {
+            if !inits.iter().any(|i| i.file == init.file && i.line == init.line) {
+                inits.push(init);
+            }
+        }
+        for (name, sym) in global {
+            symbols.insert((String::new(), name), sym);
+        }
+
+        // 3. Group the initializers by callback and decide each group.
+        let mut groups: BTreeMap<(String, String), Vec<Initializer>> = BTreeMap::new();
+        for init in inits {
+            let key = match &init.callback {
+                Some(name) if symbols.contains_key(&(init.file.clone(), name.clone())) => (init.file.clone(), name.clone()),
+                Some(name) => (String::new(), name.clone()),
+                None => (init.file.clone(), format!("<{}:{}>", init.object, init.line)),
+            };
+            groups.entry(key).or_default().push(init);
+        }
+        let reader = FileReader { ctx };
+        for ((scope, name), members) in groups {
+            decide_group(ctx, target, &reader, &scope, &name, members, symbols.get(&(scope.clone(), name.clone())), &mut out);
+        }
+        out
+    }
+}
+
+struct FileReader<'a, 'b> {
+    ctx: &'a TransformCtx<'b>,
+}
+
+impl FileReader<'_, '_> {
+    fn read(&self, rel: &str) -> Option<Vec<u8>> {
+        self.ctx.candidates.iter().find(|f| f.rel == rel).map(|f| f.bytes.clone()).or_else(|| std::fs::read(self.ctx.root.join(rel)).ok())
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decide_group(
+    ctx: &TransformCtx,
+    target: Target,
+    reader: &FileReader,
+    scope: &str,
+    name: &str,
+    members: Vec<Initializer>,
+    symbol: Option<&Symbol>,
+    out: &mut TransformOutput,
+) {
+    let mut notes = Vec::new();
+    let (mut verdict, mut reason) = (Verdict::Auto, None::<String>);
+    let definition = symbol.and_then(|s| s.definitions.first());
+    if let Some(bad) = members.iter().find(|m| m.unreadable.is_some()) {
+        verdict = Verdict::Unparsed;
+        reason = bad.unreadable.clone();
+    } else if members[0].callback.is_none() {
+        verdict = Verdict::Manual;
+        reason = Some(format!("`.remove` is set to `{}`, not a function name", members[0].snippet.split('=').nth(1).unwrap_or("").trim().trim_end_matches(',')));
+    } else if symbol.is_none_or(|s| s.definitions.is_empty()) {
+        verdict = Verdict::Manual;
+        reason = Some(format!("no definition of `{name}` found in the tree (generated by a macro?)"));
+    } else if symbol.is_some_and(|s| s.definitions.len() > 1) {
+        verdict = Verdict::Manual;
+        let s = symbol.unwrap();
+        reason = Some(format!("`{name}` has {} definitions (alternatives under #ifdef?)", s.definitions.len()));
+        notes.extend(s.definitions.iter().map(|d| Note { file: d.file.clone(), line: d.line, message: "definition".into() }));
+    } else if let Some(why) = definition.and_then(|d| d.unreadable.clone()) {
+        verdict = Verdict::Unparsed;
+        reason = Some(why);
+    } else if definition.is_some_and(|d| d.return_type.is_none()) {
+        verdict = Verdict::Manual;
+        reason = Some(format!("`{name}` does not return a plain `int`"));
+    } else if let Some(s) = symbol.filter(|s| !s.incompatible_uses.is_empty()) {
+        verdict = Verdict::Manual;
+        reason = Some(format!("`{name}` is also used in a way that needs its int ({} place(s))", s.incompatible_uses.len()));
+        notes.extend(s.incompatible_uses.iter().map(|(f, l, w)| Note { file: f.clone(), line: *l, message: w.clone() }));
+    } else {
+        let d = definition.unwrap();
+        let bad: Vec<&Return> = d.returns.iter().filter(|r| !r.zero).collect();
+        if !bad.is_empty() {
+            verdict = Verdict::NeedsPrep;
+            reason = Some(format!(
+                "`{name}` returns a value other than 0 on {} path(s): make it log the error and carry on with the teardown first",
+                bad.len()
+            ));
+            notes.extend(bad.iter().map(|r| Note { file: d.file.clone(), line: r.line, message: r.text.clone() }));
+        }
+    }
+
+    let shared = !scope.is_empty() || members.len() > 1;
+    let group = if shared { format!("helper:{name}") } else { members[0].file.clone() };
+    let def_file = definition.map(|d| d.file.clone());
+    if let Some(d) = definition.filter(|d| shared || Some(&d.file) != Some(&members[0].file)) {
+        notes.push(Note { file: d.file.clone(), line: d.line, message: format!("`{name}` is defined here") });
+    }
+    let first_site = out.sites.len();
+    for m in &members {
+        out.sites.push(Site {
+            pattern: ctx.pattern_id.to_string(),
+            rule: "remove-callback".into(),
+            file: m.file.clone(),
+            line: m.line,
+            column: m.column,
+            context: Some(m.object.clone()),
+            verdict,
+            reason: reason.clone(),
+            snippet: m.snippet.clone(),
+            notes: notes.clone(),
+            group: group.clone(),
+        });
+    }
+    if verdict != Verdict::Auto {
+        return;
+    }
+    let d = definition.expect("auto implies a definition");
+    let drop = ctx.options.drop_empty && d.empty_after && d.is_static && members.len() == 1 && def_file.as_deref() == Some(&members[0].file);
+    let Some(def_bytes) = reader.read(&d.file) else {
+        out.findings.push(Finding::error(&d.file, Some(d.line), "cannot re-read the file defining the callback"));
+        return;
+    };
+    if drop {
+        out.add_edit(&d.file, &def_bytes, Edit { range: with_blank_line_before(&def_bytes, d.span.clone()), replacement: vec![], site: first_site });
+        for p in &symbol.unwrap().prototypes {
+            if let Some(bytes) = reader.read(&p.0) {
+                out.add_edit(&p.0, &bytes, Edit { range: whole_lines(&bytes, p.1.clone()), replacement: vec![], site: first_site });
+            }
+        }
+        let m = &members[0];
+        out.add_edit(&m.file, &def_bytes, Edit { range: m.line_range.clone(), replacement: vec![], site: first_site });
+        return;
+    }
+    let rt = d.return_type.clone().expect("checked above");
+    out.add_edit(&d.file, &def_bytes, Edit { range: rt, replacement: b"void".to_vec(), site: first_site });
+    for r in &d.returns {
+        let edit = if r.last { remove_statement(&def_bytes, r.range.clone()) } else { (r.range.clone(), b"return;".to_vec()) };
+        out.add_edit(&d.file, &def_bytes, Edit { range: edit.0, replacement: edit.1, site: first_site });
+    }
+    for (file, range, _) in &symbol.unwrap().prototypes {
+        if let Some(bytes) = reader.read(file) {
+            out.add_edit(file, &bytes, Edit { range: range.clone(), replacement: b"void".to_vec(), site: first_site });
+        }
+    }
+    if target == Target::RemoveNew {
+        for (k, m) in members.iter().enumerate() {
+            let Some(bytes) = reader.read(&m.file) else { continue };
+            let edit = Edit { range: m.designator.start..m.gap.end, replacement: realign(&bytes, m, "remove_new"), site: first_site + k };
+            out.add_edit(&m.file, &bytes, edit);
+        }
+    }
+}
+
+/// `remove\t\t` → `remove_new\t`: the `=` stays in the column it had, tab
+/// width 8, when the gap was there to align it; a single space stays a
+/// single space.
+fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
+    let gap = &bytes[m.gap.clone()];
+    let line_start = bytes[..m.designator.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let col = |upto: usize, extra: &[u8]| -> usize {
+        let mut c = 0;
+        for b in bytes[line_start..upto].iter().chain(extra) {
+            c = if *b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 };
+        }
+        c
+    };
+    let eq_col = col(m.gap.end, b"");
+    let mut out = new_name.as_bytes().to_vec();
+    let aligned = gap.contains(&b'\t') || gap.len() > 1;
+    if !aligned {
+        out.extend_from_slice(gap);
+        return out;
+    }
+    let prefix: Vec<u8> = bytes[line_start..m.designator.start].to_vec();
+    let mut c = {
+        let mut c = 0;
+        for b in prefix.iter().chain(new_name.as_bytes()) {
+            c = if *b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 };
+        }
+        c
+    };
+    if c >= eq_col {
+        out.push(if gap.contains(&b'\t') { b'\t' } else { b' ' });
+        return out;
+    }
+    if gap.contains(&b'\t') {
+        while (c / 8 + 1) * 8 <= eq_col {
+            out.push(b'\t');
+            c = (c / 8 + 1) * 8;
+        }
+    }
+    while c < eq_col {
+        out.push(b' ');
+        c += 1;
+    }
+    out
+}
+
+/// Removes the final `return 0;` with its line when it stands alone, and a
+/// blank line left before the closing brace. A comment on that line stays.
+fn remove_statement(bytes: &[u8], range: std::ops::Range<usize>) -> (std::ops::Range<usize>, Vec<u8>) {
+    let line_start = bytes[..range.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let line_end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
+    let before = &bytes[line_start..range.start];
+    let after = &bytes[range.end..line_end];
+    let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
+    if !(blank(before) && blank(after)) {
+        // Something else shares the line (a comment): take the statement only.
+        let mut end = range.end;
+        while end < line_end && (bytes[end] == b' ' || bytes[end] == b'\t') && !blank(&bytes[end..line_end]) {
+            end += 1;
+        }
+        return (range.start..end, vec![]);
+    }
+    // The line before: if blank, it would stand before the closing brace.
+    let mut start = line_start;
+    if line_start > 0 {
+        let prev_start = bytes[..line_start - 1].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        if blank(&bytes[prev_start..line_start]) {
+            start = prev_start;
+        }
+    }
+    (start..line_end, vec![])
+}
+
+fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let start = bytes[..range.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
+    start..end
+}
+
+fn with_blank_line_before(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let r = whole_lines(bytes, range);
+    if r.start >= 2 && bytes[r.start - 1] == b'\n' && bytes[r.start - 2] == b'\n' {
+        return r.start - 1..r.end;
+    }
+    r
+}
+
+fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
+    std::str::from_utf8(&parsed.text()[n.byte_range()]).unwrap_or("")
+}
+
+/// Every `.remove = …` of a `struct platform_driver` initializer in `f`.
+fn initializers(f: &SourceFile, parsed: &Parsed) -> Vec<Initializer> {
+    let errors = ErrorMap::of(&parsed.tree);
+    let mut out = Vec::new();
+    let mut stack = vec![parsed.root()];
+    while let Some(n) = stack.pop() {
+        if n.kind() == "declaration" && is_platform_driver_type(n, parsed) {
+            let mut c = n.walk();
+            for decl in n.children_by_field_name("declarator", &mut c) {
+                if decl.kind() != "init_declarator" {
+                    continue;
+                }
+                let object = decl.child_by_field_name("declarator").map(|d| text(d, parsed).to_string()).unwrap_or_default();
+                let Some(list) = decl.child_by_field_name("value").filter(|v| v.kind() == "initializer_list") else { continue };
+                for pair in (0..list.named_child_count()).filter_map(|i| list.named_child(i)) {
+                    if let Some(init) = remove_pair(f, parsed, &errors, pair, &object) {
+                        out.push(init);
+                    }
+                }
+            }
+            continue;
+        }
+        for i in (0..n.child_count()).rev() {
+            stack.push(n.child(i).unwrap());
+        }
+    }
+    out
+}
+
+fn is_platform_driver_type(decl: Node, parsed: &Parsed) -> bool {
+    decl.child_by_field_name("type").is_some_and(|t| {
+        t.kind() == "struct_specifier" && t.child_by_field_name("name").is_some_and(|n| text(n, parsed) == "platform_driver")
+    })
+}
+
+fn remove_pair(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, pair: Node, object: &str) -> Option<Initializer> {
+    if pair.kind() != "initializer_pair" {
+        return None;
+    }
+    let designator = pair.child_by_field_name("designator")?;
+    if designator.kind() != "field_designator" {
+        return None;
+    }
+    let field = designator.named_child(0)?;
+    if text(field, parsed) != "remove" {
+        return None;
+    }
+    let value = pair.child_by_field_name("value")?;
+    let callback = match value.kind() {
+        "identifier" => Some(text(value, parsed).to_string()),
+        "call_expression" => {
+            let func = value.child_by_field_name("function").map(|x| text(x, parsed));
+            let args = value.child_by_field_name("arguments")?;
+            match (func, args.named_child_count()) {
+                (Some("__exit_p" | "__devexit_p"), 1) => args.named_child(0).filter(|a| a.kind() == "identifier").map(|a| text(a, parsed).to_string()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let eq = (0..pair.child_count()).filter_map(|i| pair.child(i)).find(|c| c.kind() == "=")?;
+    let (line, column) = line_col(&f.bytes, field.start_byte());
+    let line_range = whole_lines(&f.bytes, pair.start_byte()..pair.end_byte());
+    let snippet = String::from_utf8_lossy(&f.bytes[line_range.clone()]).trim().to_string();
+    Some(Initializer {
+        file: f.rel.clone(),
+        object: object.to_string(),
+        callback,
+        line,
+        column,
+        designator: field.byte_range(),
+        gap: field.end_byte()..eq.start_byte(),
+        line_range,
+        unreadable: errors.refusal(pair),
+        snippet,
+    })
+}
+
+/// Definitions, prototypes and other uses of `names` in one file.
+fn symbols_in(f: &SourceFile, parsed: &Parsed, names: &BTreeSet<String>) -> BTreeMap<String, Symbol> {
+    let errors = ErrorMap::of(&parsed.tree);
+    let mut out: BTreeMap<String, Symbol> = BTreeMap::new();
+    let mut stack = vec![parsed.root()];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "function_definition" => {
+                if let Some(name) = function_name(n, parsed.text()).filter(|x| names.contains(x)) {
+                    out.entry(name).or_default().definitions.push(definition(f, parsed, &errors, n));
+                }
+            }
+            "declaration" | "field_declaration" => {
+                if let Some(name) = prototype_name(n, parsed).filter(|x| names.contains(x)) {
+                    if let Some(t) = int_type(n, parsed) {
+                        let (line, _) = line_col(&f.bytes, n.start_byte());
+                        out.entry(name).or_default().prototypes.push((f.rel.clone(), t, line));
+                    }
+                    continue;
+                }
+            }
+            "identifier" => {
+                let name = text(n, parsed);
+                if names.contains(name) {
+                    if let Some(what) = incompatible_use(n, parsed) {
+                        let (line, _) = line_col(&f.bytes, n.start_byte());
+                        out.entry(name.to_string()).or_default().incompatible_uses.push((f.rel.clone(), line, what));
+                    }
+                }
+            }
+            _ => {}
+        }
+        for i in (0..n.child_count()).rev() {
+            stack.push(n.child(i).unwrap());
+        }
+    }
+    out
+}
+
+fn prototype_name(decl: Node, parsed: &Parsed) -> Option<String> {
+    let d = decl.child_by_field_name("declarator")?;
+    if d.kind() != "function_declarator" {
+        return None;
+    }
+    let name = d.child_by_field_name("declarator")?;
+    (name.kind() == "identifier").then(|| text(name, parsed).to_string())
+}
+
+/// The `int` of a function's return type, if that is what it returns
+/// (not a pointer, not another type).
+fn int_type(def: Node, parsed: &Parsed) -> Option<std::ops::Range<usize>> {
+    let t = def.child_by_field_name("type")?;
+    let decl = def.child_by_field_name("declarator")?;
+    (t.kind() == "primitive_type" && text(t, parsed) == "int" && decl.kind() == "function_declarator").then(|| t.byte_range())
+}
+
+fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> Definition {
+    let (line, _) = line_col(&f.bytes, def.start_byte());
+    let is_static = (0..def.child_count()).filter_map(|i| def.child(i)).any(|c| c.kind() == "storage_class_specifier" && text(c, parsed) == "static");
+    let body = def.child_by_field_name("body");
+    let last_stmt = body.and_then(|b| (0..b.named_child_count()).rev().filter_map(|i| b.named_child(i)).find(|c| c.kind() != "comment"));
+    let mut returns = Vec::new();
+    let mut stack: Vec<Node> = body.into_iter().collect();
+    while let Some(n) = stack.pop() {
+        if n.kind() == "return_statement" {
+            let value = n.named_child(0).filter(|v| v.kind() != "comment");
+            let zero = value.is_some_and(|v| v.kind() == "number_literal" && text(v, parsed) == "0");
+            let (rl, _) = line_col(&f.bytes, n.start_byte());
+            returns.push(Return {
+                line: rl,
+                zero,
+                last: Some(n.id()) == last_stmt.map(|l| l.id()),
+                range: n.byte_range(),
+                text: String::from_utf8_lossy(&f.bytes[n.byte_range()]).into_owned(),
+            });
+            continue;
+        }
+        for i in 0..n.child_count() {
+            stack.push(n.child(i).unwrap());
+        }
+    }
+    returns.sort_by_key(|r| r.range.start);
+    let unreadable = errors.refusal(def).or_else(|| {
+        errors.errors.iter().find(|e| def.byte_range().contains(&e.range.start)).map(|e| format!("the callback contains a region the parser could not read (line {})", e.line))
+    });
+    let empty_after = body.is_some_and(|b| {
+        let inner: Vec<Node> = (0..b.named_child_count()).filter_map(|i| b.named_child(i)).collect();
+        inner.len() == 1 && returns.len() == 1 && returns[0].last && returns[0].zero
+    });
+    // The definition's span starts at its first specifier line.
+    Definition { file: f.rel.clone(), line, is_static, return_type: int_type(def, parsed), returns, unreadable, span: def.byte_range(), empty_after }
+}
+
+/// A use of the callback that needs it to return int: anything but the
+/// `.remove = FN` of a platform_driver, a call whose value is discarded,
+/// its own definition and prototypes.
+fn incompatible_use(ident: Node, parsed: &Parsed) -> Option<String> {
+    let parent = ident.parent()?;
+    match parent.kind() {
+        "function_declarator" => None,
+        "call_expression" if parent.child_by_field_name("function") == Some(ident) => {
+            let call_parent = parent.parent()?;
+            if call_parent.kind() == "expression_statement" {
+                None
+            } else {
+                Some(format!("its return value is used: `{}`", text(call_parent, parsed).lines().next().unwrap_or("").trim()))
+            }
+        }
+        "initializer_pair" => {
+            let field = parent.child_by_field_name("designator").and_then(|d| d.named_child(0)).map(|f| text(f, parsed));
+            let decl = ancestor(parent, "declaration");
+            if field == Some("remove") && decl.is_some_and(|d| is_platform_driver_type(d, parsed)) {
+                None
+            } else {
+                Some(format!("stored as `.{}` of another structure", field.unwrap_or("?")))
+            }
+        }
+        "argument_list" => {
+            // `__exit_p(FN)` in a platform_driver initializer is the same as FN.
+            let call = parent.parent()?;
+            let func = call.child_by_field_name("function").map(|x| text(x, parsed));
+            if matches!(func, Some("__exit_p" | "__devexit_p")) {
+                incompatible_use(call, parsed)
+            } else {
+                Some(format!("passed to `{}`", func.unwrap_or("?")))
+            }
+        }
+        _ => Some(format!("used in `{}`", text(parent, parsed).lines().next().unwrap_or("").trim())),
+    }
+}
+
+fn ancestor<'a>(n: Node<'a>, kind: &str) -> Option<Node<'a>> {
+    std::iter::successors(n.parent(), |p| p.parent()).find(|p| p.kind() == kind)
+}
+
+/// Looks `names` up in the whole tree (not only the walked paths: a shared
+/// helper's prototype sits in `include/`, and its other users anywhere).
+/// Returns symbols, findings, and initializers found outside the walk.
+fn lookup_tree(ctx: &TransformCtx, names: &BTreeSet<String>) -> (BTreeMap<String, Symbol>, Vec<Finding>, Vec<Initializer>) {
+    if names.is_empty() {
+        return (BTreeMap::new(), vec![], vec![]);
+    }
+    let everything = if ctx.options.paths.is_empty() {
+        (ctx.all_files.to_vec(), vec![])
+    } else {
+        list_sources(ctx.root, &[]).unwrap_or_default()
+    };
+    let (files, mut findings) = everything;
+    let list: Vec<&String> = names.iter().collect();
+    let ac = aho_corasick::AhoCorasick::new(&list).expect("names are plain literals");
+    let (hits, read_findings) = read_filtered(ctx.root, &files, |b| ac.is_match(b).then_some(()), || {});
+    findings.extend(read_findings);
+    let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = hits
+        .par_iter()
+        .map(|(f, _)| {
+            let parsed = parse(&f.bytes);
+            let present: BTreeSet<String> = names.iter().filter(|n| memchr::memmem::find(&f.bytes, n.as_bytes()).is_some()).cloned().collect();
+            let mut syms = symbols_in(f, &parsed, &present);
+            // A file with its own static function of that name speaks of
+            // another function: nothing in it concerns the global one.
+            let own_static: BTreeSet<String> = syms.iter().filter(|(_, s)| s.definitions.iter().any(|d| d.is_static)).map(|(n, _)| n.clone()).collect();
+            syms.retain(|n, _| !own_static.contains(n));
+            let inits = initializers(f, &parsed)
+                .into_iter()
+                .filter(|i| i.callback.as_ref().is_some_and(|c| present.contains(c) && !own_static.contains(c)))
+                .collect();
+            (syms, inits)
+        })
+        .collect();
+    let mut merged: BTreeMap<String, Symbol> = BTreeMap::new();
+    let mut inits = Vec::new();
+    for (syms, i) in results {
+        inits.extend(i);
+        for (name, s) in syms {
+            let m = merged.entry(name).or_default();
+            m.definitions.extend(s.definitions);
+            m.prototypes.extend(s.prototypes);
+            m.incompatible_uses.extend(s.incompatible_uses);
+        }
+    }
+    (merged, findings, inits)
+}

@@ -1,0 +1,130 @@
+//! The subcommands that drive the rewriter.
+
+use crate::exit;
+use crate::output;
+use crate::Selection;
+use anyhow::{bail, Context, Result};
+use rewriter::engine::{run, Outcome, RunOptions};
+use rewriter::model::Severity;
+use rewriter::pattern::{load_all, Pattern};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+fn select<'a>(all: &'a [Pattern], ids: &[String]) -> Result<Vec<&'a Pattern>> {
+    if ids.is_empty() {
+        return Ok(all.iter().collect());
+    }
+    ids.iter()
+        .map(|id| {
+            all.iter().find(|p| &p.id == id).with_context(|| {
+                format!("no pattern `{id}` (known: {})", all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "))
+            })
+        })
+        .collect()
+}
+
+fn execute(extra: Option<&Path>, sel: &Selection) -> Result<Outcome> {
+    let all = load_all(extra)?;
+    let patterns = select(&all, &sel.pattern_ids)?;
+    let opts = RunOptions {
+        paths: sel.paths.clone(),
+        assume_api: sel.assume_api,
+        drop_empty: sel.drop_empty,
+        progress: std::io::stderr().is_terminal(),
+    };
+    run(&sel.tree, &patterns, &opts)
+}
+
+fn has_errors(outcome: &Outcome) -> bool {
+    outcome.findings.iter().any(|f| f.severity == Severity::Error)
+}
+
+pub fn scan(extra: Option<&Path>, sel: &Selection, json: bool) -> Result<u8> {
+    let outcome = execute(extra, sel)?;
+    let mut stdout = std::io::stdout().lock();
+    if json {
+        output::write_json(&sel.tree, &outcome, &mut stdout)?;
+    } else {
+        output::write_sites(&outcome, &mut stdout)?;
+        output::write_findings(&outcome, &mut std::io::stderr())?;
+    }
+    Ok(if has_errors(&outcome) { exit::FINDINGS } else { exit::OK })
+}
+
+pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<u8> {
+    let outcome = execute(extra, sel)?;
+    output::write_findings(&outcome, &mut std::io::stderr())?;
+    for i in &outcome.interfaces {
+        if !i.present && !sel.assume_api {
+            eprintln!("unplug: {}: {} (no rewrite; --assume-api rewrites anyway)", i.pattern, i.reason.as_deref().unwrap_or("interface missing"));
+        }
+    }
+    if in_place {
+        for c in &outcome.changes {
+            rewriter::tree::write_atomic(&sel.tree.join(&c.file), &c.after)?;
+        }
+        eprintln!("unplug: {} file(s) rewritten", outcome.changes.len());
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
+    }
+    Ok(if has_errors(&outcome) { exit::FINDINGS } else { exit::OK })
+}
+
+pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
+    let all = load_all(extra)?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{:<26} {:<7} {:<9} TITLE", "ID", "SINCE", "KIND")?;
+    for p in &all {
+        let kind = if p.transform.is_some() { "transform" } else { "rules" };
+        writeln!(out, "{:<26} {:<7} {:<9} {}", p.id, p.since.as_deref().unwrap_or("-"), kind, p.title)?;
+    }
+    Ok(exit::OK)
+}
+
+pub fn patterns_show(extra: Option<&Path>, id: &str) -> Result<u8> {
+    let all = load_all(extra)?;
+    let p = select(&all, &[id.to_string()])?[0];
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "id:        {}\ntitle:     {}\nsubject:   {}\nsince:     {}\nanchors:   {}\norigin:    {}", p.id, p.title, p.subject, p.since.as_deref().unwrap_or("-"), p.anchors.join(", "), p.origin)?;
+    if let Some(r) = &p.requires {
+        writeln!(out, "requires:  /{}/ in {}", r.regex, r.file)?;
+    }
+    if let Some(t) = p.transform {
+        writeln!(out, "transform: {} (built in)", t.name())?;
+    }
+    for r in &p.rules {
+        writeln!(out, "rule:      {} -> {}{}", r.id, r.verdict.as_str(), r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default())?;
+    }
+    writeln!(out, "\n{}", p.rationale.trim_end())?;
+    Ok(exit::OK)
+}
+
+/// Fixtures live in the checkout: `patterns/tests` next to this crate.
+fn default_fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("patterns/tests")
+}
+
+pub fn patterns_test(extra: Option<&Path>, dir: Option<PathBuf>) -> Result<u8> {
+    let all = load_all(extra)?;
+    let dir = dir.unwrap_or_else(default_fixture_dir);
+    if !dir.is_dir() {
+        bail!("{}: no fixture directory (give --dir)", dir.display());
+    }
+    let results = rewriter::fixtures::run_all(&dir, &all)?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for r in &results {
+        if r.failures.is_empty() {
+            writeln!(out, "ok      {}/{}", r.pattern, r.case)?;
+        } else {
+            failed += 1;
+            writeln!(out, "FAILED  {}/{}", r.pattern, r.case)?;
+            for f in &r.failures {
+                writeln!(out, "        {}", f.replace('\n', "\n        "))?;
+            }
+        }
+    }
+    writeln!(out, "{} passed, {} failed", results.len() - failed, failed)?;
+    Ok(if failed == 0 { exit::OK } else { exit::FINDINGS })
+}
