@@ -202,7 +202,7 @@ pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec
             }
         }
         out.push(b'\n');
-        let mut emit = |prefix: u8, line: &[u8], out: &mut Vec<u8>| {
+        let emit = |prefix: u8, line: &[u8], out: &mut Vec<u8>| {
             out.push(prefix);
             out.extend_from_slice(line);
             if !line.ends_with(b"\n") {

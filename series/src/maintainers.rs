@@ -128,15 +128,6 @@ impl Section {
     pub fn is_orphan(&self) -> bool {
         self.status.as_deref().map(|s| s.to_ascii_lowercase().contains("orphan")).unwrap_or(false)
     }
-    fn is_maintained(&self) -> bool {
-        self.status
-            .as_deref()
-            .map(|s| {
-                let l = s.to_ascii_lowercase();
-                l.contains("maintain") || l.contains("support")
-            })
-            .unwrap_or(false)
-    }
 }
 
 /// Parsed `.mailmap` (the subset get_maintainer.pl reads).
@@ -561,22 +552,27 @@ impl Maintainers {
         depth
     }
 
-    /// The owning (most specific) section of a file.  Ties go to a section
-    /// with maintainers, then to the earlier one in MAINTAINERS.
+    /// Does section `idx` only borrow `file`: it has directories of its
+    /// own (`F:` entries ending in `/`) and none of them contains the file?
+    /// (PWM SUBSYSTEM lists drivers/gpio/gpio-mvebu.c, but its home is
+    /// drivers/pwm/.)
+    pub fn borrows(&self, idx: usize, file: &str) -> bool {
+        let s = &self.sections[idx];
+        let dirs: Vec<&FileEntry> = s.files.iter().filter(|f| f.value.ends_with('/') && !f.value.starts_with(".*")).collect();
+        !dirs.is_empty() && !dirs.iter().any(|d| d.pat.matches(file))
+    }
+
+    /// The owning section of a file: the most specific matching section
+    /// (deepest pattern), preferring sections that do not merely
+    /// [borrow](Self::borrows) the file and that are not `THE REST`; ties go
+    /// to a section with maintainers, then to the earlier one.
     pub fn owner(&self, file: &str) -> FileOwner {
         let m = self.matches(file);
-        let best = m
-            .iter()
-            .max_by(|a, b| {
-                a.1.cmp(&b.1)
-                    .then_with(|| {
-                        let ha = !self.sections[a.0].maintainers.is_empty();
-                        let hb = !self.sections[b.0].maintainers.is_empty();
-                        ha.cmp(&hb)
-                    })
-                    .then_with(|| b.0.cmp(&a.0))
-            })
-            .copied();
+        let key = |&(idx, depth): &(usize, i64)| {
+            let s = &self.sections[idx];
+            (depth >= 0, !self.borrows(idx, file), depth, !s.maintainers.is_empty(), std::cmp::Reverse(idx))
+        };
+        let best = m.iter().max_by_key(|e| key(e)).copied();
         FileOwner {
             file: file.to_string(),
             section: best.map(|b| b.0),
@@ -589,21 +585,22 @@ impl Maintainers {
     /// The most specific section that names a git tree (`T:`), i.e. the one
     /// whose maintainers apply the patch.  Falls back to [`Self::owner`].
     pub fn tree_owner(&self, file: &str) -> FileOwner {
-        let mut m = self.matches(file);
-        m.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-        for (idx, depth) in &m {
-            let s = &self.sections[*idx];
-            if !s.trees.is_empty() && *depth >= 0 {
-                return FileOwner {
-                    file: file.to_string(),
-                    section: Some(*idx),
-                    section_name: Some(s.name.clone()),
-                    depth: *depth,
-                    orphan: s.is_orphan(),
-                };
-            }
+        let m = self.matches(file);
+        let best = m
+            .iter()
+            .filter(|(idx, depth)| !self.sections[*idx].trees.is_empty() && *depth >= 0)
+            .max_by_key(|&&(idx, depth)| (!self.borrows(idx, file), depth, std::cmp::Reverse(idx)))
+            .copied();
+        match best {
+            Some((idx, depth)) => FileOwner {
+                file: file.to_string(),
+                section: Some(idx),
+                section_name: Some(self.sections[idx].name.clone()),
+                depth,
+                orphan: self.sections[idx].is_orphan(),
+            },
+            None => self.owner(file),
         }
-        self.owner(file)
     }
 
     /// Scans patch text like get_maintainer.pl does for a patch argument.

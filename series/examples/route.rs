@@ -1,0 +1,67 @@
+//! Helper for series/tests/compare_get_maintainer.sh.
+//!
+//! route files TREE FILE...        addresses for plain files (get_maintainer.pl -f)
+//! route patch TREE PATCH...       addresses for patch files (get_maintainer.pl PATCH)
+//! route mkseries TREE OUT FILE... one patch per file with a synthetic edit
+//!                                 (a comment line appended), written to OUT
+use std::path::Path;
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (mode, tree) = (args[0].as_str(), Path::new(&args[1]));
+    let m = series::maintainers::Maintainers::load(tree)?;
+    match mode {
+        "files" => {
+            for f in &args[2..] {
+                let r = m.route_files(tree, &[f.clone()]);
+                println!("== {f}");
+                for a in r.recipients {
+                    println!("{}", a.address);
+                }
+            }
+        }
+        "patch" => {
+            for p in &args[2..] {
+                let text = String::from_utf8_lossy(&std::fs::read(p)?).to_string();
+                let r = m.route_patch(&text);
+                println!("== {p}");
+                for a in r.recipients {
+                    println!("{}", a.address);
+                }
+            }
+        }
+        "mkseries" => {
+            let out = Path::new(&args[2]);
+            let mut changes = Vec::new();
+            for f in &args[3..] {
+                let before = std::fs::read(tree.join(f))?;
+                let mut after = before.clone();
+                after.extend_from_slice(b"/* unplug: synthetic edit */\n");
+                changes.push(series::DriverChange {
+                    key: f.clone(),
+                    files: vec![series::FileEdit { rel_path: f.clone(), before, after, mode: 0o100644 }],
+                    shared_helper: None,
+                });
+            }
+            let campaign = series::Campaign {
+                id: "compare".into(),
+                subject: "Add a synthetic comment".into(),
+                rationale: "Synthetic change used to compare routing with get_maintainer.pl.".into(),
+            };
+            let opts = series::SeriesOptions {
+                out_dir: out.to_path_buf(),
+                from: Some("Compare Bot <compare@example.org>".into()),
+                max_per_series: 0,
+                ..Default::default()
+            };
+            let rep = series::build_series(tree, &campaign, &changes, &opts)?;
+            for s in &rep.series {
+                for p in &s.patches {
+                    println!("{}", p.path.display());
+                }
+            }
+        }
+        _ => anyhow::bail!("unknown mode {mode}"),
+    }
+    Ok(())
+}
