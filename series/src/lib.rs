@@ -444,7 +444,7 @@ fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
         for c in &unit.changes {
             list += &format!("\n  - {}", c.key);
         }
-        paras.push(list.replacen("\n\n", "\n", 1));
+        paras.push(list);
     }
     if !helpers.is_empty() {
         let files: BTreeSet<&str> =

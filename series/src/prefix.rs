@@ -62,16 +62,20 @@ pub fn most_common_prefix<'a>(subjects: impl IntoIterator<Item = &'a str>) -> Op
     counts.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1))).map(|(p, _)| p)
 }
 
-/// Is `tree` inside a git work tree?
+/// Is `tree` the top of a git work tree?  (A tree that merely sits inside
+/// another repository, like a test fixture, has no history of its own.)
 pub fn is_git_tree(tree: &Path) -> bool {
-    tree.join(".git").exists()
-        || Command::new("git")
-            .arg("-C")
-            .arg(tree)
-            .args(["rev-parse", "--is-inside-work-tree"])
-            .output()
-            .map(|o| o.status.success() && o.stdout.starts_with(b"true"))
-            .unwrap_or(false)
+    let Ok(o) = Command::new("git").arg("-C").arg(tree).args(["rev-parse", "--show-toplevel"]).output() else {
+        return false;
+    };
+    if !o.status.success() {
+        return false;
+    }
+    let top = String::from_utf8_lossy(&o.stdout).trim().to_string();
+    match (std::fs::canonicalize(&top), std::fs::canonicalize(tree)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 /// Recent subjects of commits touching `file`.
@@ -293,10 +297,14 @@ impl<'a> PrefixResolver<'a> {
         let got: Vec<(String, PrefixSource)> = cands.iter().map(|f| self.for_file(f, section)).collect();
         let ps: Vec<String> = got.iter().map(|g| g.0.clone()).collect();
         let src = got.first().map(|g| g.1).unwrap_or(PrefixSource::Path);
-        match common_prefix(&ps) {
-            Some(p) => (p, src),
-            None => got.into_iter().next().unwrap_or(("".into(), PrefixSource::Path)),
+        if let Some(p) = common_prefix(&ps) {
+            return (p, src);
         }
+        // no shared part: the driver's own file speaks for the patch
+        if let Some(i) = main.and_then(|m| cands.iter().position(|f| f.as_str() == m)) {
+            return got[i].clone();
+        }
+        got.into_iter().next().unwrap_or(("".into(), PrefixSource::Path))
     }
 }
 
