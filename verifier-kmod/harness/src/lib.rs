@@ -1,11 +1,484 @@
-//! Placeholder until the harness lands: the CLI contract only.
+//! `unplug verify`: boot Debian test kernels in QEMU with unplug_verify.ko
+//! loaded, run scenarios (or the default driver check of a module) and
+//! judge the KTAP verdicts against what each scenario expects.
+
+pub mod guest;
+pub mod initramfs;
+pub mod kbuild;
+pub mod ktap;
+pub mod packages;
+pub mod qemu;
+pub mod report;
+pub mod scenario;
+
+use anyhow::{anyhow, bail, Context, Result};
 use clap::Args;
+use packages::{Flavour, Kernel, Series};
+use scenario::{KernelNeed, QemuSpec, Scenario, Step};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Arguments of `unplug verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {}
+#[derive(Debug, Clone, Default, Args)]
+pub struct VerifyArgs {
+    /// Test kernel: 6.1, 6.12, or a directory with an unpacked kernel
+    /// (boot/vmlinuz-<krel>, lib/modules/<krel>, usr/src/linux-headers-<krel>).
+    /// Default: each scenario's own kernels.
+    #[arg(long)]
+    pub kernel: Option<String>,
+    /// Debian flavour of --kernel: cloud or generic.
+    #[arg(long)]
+    pub flavour: Option<String>,
+    /// Scenario YAML file (repeatable).
+    #[arg(long = "scenario", value_name = "FILE")]
+    pub scenarios: Vec<PathBuf>,
+    /// Module to check: a module of the test kernel by name, a built .ko,
+    /// or a directory with a Kbuild file (repeatable).  Without a scenario
+    /// runs the default driver check: load, unbind and rebind every bound
+    /// device, unload.
+    #[arg(long = "module", value_name = "NAME|KO|DIR")]
+    pub modules: Vec<String>,
+    /// Run a named suite of the shipped scenarios: `ci` runs them all.
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// Print results as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Keep each run's work directory (initramfs, init script, console log).
+    #[arg(long)]
+    pub keep: bool,
+    /// Seconds before a guest counts as hung (default: scenario's, else 120).
+    #[arg(long)]
+    pub timeout: Option<u64>,
+    /// Grace period in ms after the RCU barrier before judging an operation.
+    #[arg(long)]
+    pub settle_ms: Option<u32>,
+    /// Directory holding the module sources, fixtures/ and scenarios/.
+    #[arg(long, value_name = "DIR")]
+    pub kmod_dir: Option<PathBuf>,
+    /// Echo the guest console to stderr as it arrives.
+    #[arg(long)]
+    pub console: bool,
+}
 
 /// Runs `unplug verify`; returns the process exit code.
-pub fn run(_args: &VerifyArgs) -> anyhow::Result<i32> {
-    anyhow::bail!("unplug verify is not built yet")
+pub fn run(args: &VerifyArgs) -> Result<i32> {
+    let kmod_dir = kmod_dir(args)?;
+    let user_mods = args.modules.iter().map(|m| UserModule::parse(m)).collect::<Result<Vec<_>>>()?;
+    let mut scenarios = vec![];
+    for p in &args.scenarios {
+        scenarios.push(scenario::load(p)?);
+    }
+    match args.suite.as_deref() {
+        None => {}
+        Some("ci") => scenarios.extend(shipped_scenarios(&kmod_dir)?),
+        Some(s) => bail!("unknown suite {s:?} (known: ci)"),
+    }
+    if scenarios.is_empty() {
+        if user_mods.is_empty() {
+            bail!("nothing to verify: give --scenario FILE, --module NAME|KO|DIR or --suite ci");
+        }
+        scenarios.push(default_driver_check(&user_mods));
+    }
+    let forced = match &args.kernel {
+        Some(k) => Some(Target::from_arg(k, args.flavour.as_deref())?),
+        None => {
+            if args.flavour.is_some() {
+                bail!("--flavour needs --kernel");
+            }
+            None
+        }
+    };
+
+    // One kernel fetch and one set of builds per target kernel.
+    let mut plan: BTreeMap<Target, Vec<usize>> = BTreeMap::new();
+    for (i, sc) in scenarios.iter().enumerate() {
+        let targets = match &forced {
+            Some(t) => vec![t.for_scenario(sc)],
+            None => sc.kernels.iter().map(Target::from_need).collect::<Result<Vec<_>>>()?,
+        };
+        for t in targets {
+            plan.entry(t).or_default().push(i);
+        }
+    }
+
+    let mut outcomes = vec![];
+    for (target, idxs) in &plan {
+        let kernel = target.fetch()?;
+        progress(&format!("building unplug_verify for {}", kernel.krel));
+        let cache = packages::cache_root();
+        let verifier_ko = kbuild::build(&kernel, &kmod_dir, &cache)?
+            .into_iter()
+            .find(|k| kbuild::module_name(k) == "unplug_verify")
+            .ok_or_else(|| anyhow!("the verifier build produced no unplug_verify.ko"))?;
+        let fixtures = if idxs.iter().any(|&i| !scenarios[i].fixtures.is_empty()) {
+            progress("building fixtures");
+            kbuild::build(&kernel, &kmod_dir.join("fixtures"), &cache)?
+        } else {
+            vec![]
+        };
+        let (user_kos, user_names) = prepare_user_modules(&user_mods, &kernel, &cache)?;
+        let index = initramfs::module_index(&kernel)?;
+        for &i in idxs {
+            let sc = &scenarios[i];
+            progress(&format!("running {} on {}", sc.name, kernel.label));
+            let ctx = RunCtx {
+                kernel: &kernel,
+                series: target.series(&kernel),
+                index: &index,
+                verifier: &verifier_ko,
+                fixtures: &fixtures,
+                user_kos: &user_kos,
+                user_names: &user_names,
+                args,
+            };
+            outcomes.push(run_one(sc, &ctx));
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&outcomes)?);
+    } else {
+        report::print_table(&outcomes);
+    }
+    Ok(if outcomes.iter().all(|o| o.passed) { 0 } else { 1 })
+}
+
+fn progress(msg: &str) {
+    if std::io::stderr().is_terminal() {
+        eprintln!("unplug verify: {msg}");
+    }
+}
+
+fn kmod_dir(args: &VerifyArgs) -> Result<PathBuf> {
+    let candidates = [
+        args.kmod_dir.clone(),
+        std::env::var_os("UNPLUG_VERIFIER_DIR").map(PathBuf::from),
+        Some(PathBuf::from("verifier-kmod")),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
+    ];
+    for c in candidates.into_iter().flatten() {
+        if c.join("unplug_verify.c").exists() {
+            return Ok(c.canonicalize()?);
+        }
+        if args.kmod_dir.as_ref() == Some(&c) {
+            bail!("{}: no unplug_verify.c", c.display());
+        }
+    }
+    bail!("cannot find the verifier-kmod directory: pass --kmod-dir")
+}
+
+fn shipped_scenarios(kmod_dir: &Path) -> Result<Vec<Scenario>> {
+    let dir = kmod_dir.join("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
+        .collect();
+    files.sort();
+    files.iter().map(|f| scenario::load(f)).collect()
+}
+
+/// Which kernel a run boots.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Target {
+    Debian(u8, u8),
+    Path(PathBuf),
+}
+
+impl Target {
+    fn debian(series: Series, flavour: Flavour) -> Target {
+        Target::Debian(series as u8, flavour as u8)
+    }
+    fn decode(&self) -> Option<(Series, Flavour)> {
+        match self {
+            Target::Debian(s, f) => Some((
+                if *s == Series::V6_1 as u8 { Series::V6_1 } else { Series::V6_12 },
+                if *f == Flavour::Cloud as u8 { Flavour::Cloud } else { Flavour::Generic },
+            )),
+            Target::Path(_) => None,
+        }
+    }
+    fn from_arg(k: &str, flavour: Option<&str>) -> Result<Target> {
+        if k.contains('/') || Path::new(k).is_dir() {
+            if flavour.is_some() {
+                bail!("--flavour applies to 6.1 and 6.12, not to a kernel directory");
+            }
+            return Ok(Target::Path(PathBuf::from(k)));
+        }
+        let s = Series::parse(k)?;
+        // Sentinel flavour 255: "as the scenario declares, else cloud".
+        let f = match flavour {
+            Some(f) => Flavour::parse(f)? as u8,
+            None => 255,
+        };
+        Ok(Target::Debian(s as u8, f))
+    }
+    fn from_need(n: &KernelNeed) -> Result<Target> {
+        Ok(Target::debian(Series::parse(&n.kernel)?, Flavour::parse(&n.flavour)?))
+    }
+    fn for_scenario(&self, sc: &Scenario) -> Target {
+        match self {
+            Target::Debian(s, 255) => {
+                let series = if *s == Series::V6_1 as u8 { "6.1" } else { "6.12" };
+                let f = sc
+                    .kernels
+                    .iter()
+                    .find(|n| n.kernel == series)
+                    .and_then(|n| Flavour::parse(&n.flavour).ok())
+                    .unwrap_or(Flavour::Cloud);
+                Target::Debian(*s, f as u8)
+            }
+            t => t.clone(),
+        }
+    }
+    fn fetch(&self) -> Result<Kernel> {
+        match (self, self.decode()) {
+            (Target::Path(p), _) => packages::from_path(p),
+            (_, Some((s, f))) => packages::fetch(s, f, &progress),
+            _ => unreachable!(),
+        }
+    }
+    fn series(&self, kernel: &Kernel) -> Option<String> {
+        if let Some((s, _)) = self.decode() {
+            return Some(s.as_str().to_string());
+        }
+        let mut parts = kernel.krel.split(['.', '-']);
+        Some(format!("{}.{}", parts.next()?, parts.next()?))
+    }
+}
+
+/// A --module argument.
+#[derive(Debug, Clone)]
+enum UserModule {
+    Name(String),
+    Ko(PathBuf),
+    Dir(PathBuf),
+}
+
+impl UserModule {
+    fn parse(s: &str) -> Result<UserModule> {
+        let p = Path::new(s);
+        if p.is_dir() {
+            if !p.join("Kbuild").exists() {
+                bail!("{s}: directory has no Kbuild file");
+            }
+            return Ok(UserModule::Dir(p.to_path_buf()));
+        }
+        if s.ends_with(".ko") {
+            if !p.is_file() {
+                bail!("{s}: no such module file");
+            }
+            return Ok(UserModule::Ko(p.to_path_buf()));
+        }
+        if s.contains('/') || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            bail!("{s}: not a module name, .ko file or Kbuild directory");
+        }
+        Ok(UserModule::Name(s.replace('-', "_")))
+    }
+}
+
+/// Build or check the user's modules for this kernel: (.ko files, kernel module names).
+fn prepare_user_modules(mods: &[UserModule], kernel: &Kernel, cache: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let (mut kos, mut names) = (vec![], vec![]);
+    for m in mods {
+        match m {
+            UserModule::Name(n) => names.push(n.clone()),
+            UserModule::Ko(p) => {
+                kbuild::check_vermagic(p, &kernel.krel)?;
+                kos.push(p.clone());
+            }
+            UserModule::Dir(d) => {
+                progress(&format!("building {}", d.display()));
+                kos.extend(kbuild::build(kernel, d, cache)?);
+            }
+        }
+    }
+    Ok((kos, names))
+}
+
+/// Load, unbind and rebind every device the module's drivers bound, unload.
+fn default_driver_check(mods: &[UserModule]) -> Scenario {
+    let mut steps = vec![];
+    let mut names = vec![];
+    let mut kernel_mods = vec![];
+    for m in mods {
+        let name = match m {
+            UserModule::Name(n) => {
+                kernel_mods.push(n.clone());
+                steps.push(Step { modprobe: Some(n.clone()), ..step() });
+                n.clone()
+            }
+            UserModule::Ko(p) => {
+                let n = kbuild::module_name(p);
+                steps.push(Step { insmod: Some(n.clone()), ..step() });
+                n
+            }
+            // Names are known once built: the Kbuild directory is loaded whole.
+            UserModule::Dir(_) => continue,
+        };
+        names.push(name);
+    }
+    steps.push(Step { run: Some("sleep 0.5".into()), ..step() });
+    let loop_ = "for m in $USER_MODULES; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
+                 for d in \"$drv\"/*; do [ -L \"$d\" ] || continue; n=${d##*/}; [ \"$n\" = module ] && continue; \
+                 echo \"$n\" > \"$drv/unbind\"; echo \"$n\" > \"$drv/bind\"; done; done; done";
+    steps.push(Step { run: Some(loop_.into()), ..step() });
+    for n in names.iter().rev() {
+        steps.push(Step { rmmod: Some(n.clone()), ..step() });
+    }
+    Scenario {
+        name: format!("driver check {}", names.join(" ")),
+        description: String::new(),
+        kernels: vec![KernelNeed { kernel: "6.12".into(), flavour: "cloud".into() }],
+        qemu: QemuSpec {
+            ahci_disk_mb: Some(16),
+            devices: vec!["virtio-net-pci".into(), "e1000".into()],
+            ..QemuSpec::default()
+        },
+        modules: kernel_mods,
+        fixtures: vec![],
+        watch: names,
+        settle_ms: None,
+        steps,
+        expect: vec![],
+        allow_splat: false,
+        timeout_s: None,
+    }
+}
+
+fn step() -> Step {
+    Step {
+        run: None,
+        modprobe: None,
+        insmod: None,
+        rmmod: None,
+        unbind: None,
+        bind: None,
+        wait: None,
+        hold: None,
+        release: None,
+        verify: None,
+        may_fail: false,
+    }
+}
+
+struct RunCtx<'a> {
+    kernel: &'a Kernel,
+    series: Option<String>,
+    index: &'a BTreeMap<String, PathBuf>,
+    verifier: &'a Path,
+    fixtures: &'a [PathBuf],
+    user_kos: &'a [PathBuf],
+    user_names: &'a [String],
+    args: &'a VerifyArgs,
+}
+
+fn run_one(sc: &Scenario, ctx: &RunCtx) -> report::Outcome {
+    let start = std::time::Instant::now();
+    let mut outcome = report::Outcome {
+        scenario: sc.name.clone(),
+        kernel: ctx.kernel.label.clone(),
+        passed: false,
+        seconds: 0.0,
+        operations: vec![],
+        problems: vec![],
+        log: None,
+    };
+    match boot_scenario(sc, ctx) {
+        Ok((console, log)) => {
+            let (rows, problems) = report::judge(sc, ctx.series.as_deref(), &console);
+            outcome.passed = problems.is_empty();
+            outcome.operations = rows;
+            outcome.problems = problems;
+            if !outcome.passed || ctx.args.keep {
+                outcome.log = Some(log.display().to_string());
+            }
+        }
+        Err(e) => outcome.problems.push(format!("{e:#}")),
+    }
+    outcome.seconds = start.elapsed().as_secs_f64();
+    outcome
+}
+
+/// Build the initramfs, boot, return the console text and its log file.
+fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
+    let cache = packages::cache_root();
+    let runs = cache.join("runs");
+    std::fs::create_dir_all(&runs)?;
+    let work = tempfile::Builder::new().prefix("run-").tempdir_in(&runs)?;
+    let mut extra = vec![ctx.verifier.to_path_buf()];
+    for f in &sc.fixtures {
+        let ko = ctx
+            .fixtures
+            .iter()
+            .find(|k| kbuild::module_name(k) == *f)
+            .ok_or_else(|| anyhow!("scenario {}: unknown fixture {f:?}", sc.name))?;
+        extra.push(ko.clone());
+    }
+    extra.extend(ctx.user_kos.iter().cloned());
+    // Kernel modules the scenario and the user's modules depend on.
+    let mut deps = vec![];
+    for ko in extra.iter().skip(1) {
+        deps.extend(kbuild::modinfo(ko, "depends")?.split(',').filter(|d| !d.is_empty()).map(String::from));
+    }
+    let mut wanted = sc.modules.clone();
+    wanted.extend(ctx.user_names.iter().cloned());
+    let kmods = initramfs::closure(ctx.kernel, ctx.index, &wanted, &deps)?;
+
+    let mut watch = sc.watch.clone();
+    watch.extend(ctx.user_kos.iter().map(|k| kbuild::module_name(k)));
+    let mut script = guest::init_script(sc, &watch, ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300))?;
+    let user_all: Vec<String> =
+        ctx.user_kos.iter().map(|k| kbuild::module_name(k)).chain(ctx.user_names.iter().cloned()).collect();
+    script = script.replacen("K=/lib", &format!("USER_MODULES='{}'\nK=/lib", user_all.join(" ")), 1);
+    if sc.steps.iter().all(|s| s.insmod.is_none()) && sc.name.starts_with("driver check") {
+        // Kbuild-directory modules are loaded whole, in build order.
+        let loads: String = ctx
+            .user_kos
+            .iter()
+            .map(|k| kbuild::module_name(k))
+            .filter(|n| !sc.watch.contains(n))
+            .map(|n| format!("insmod $K/extra/{n}.ko\n"))
+            .collect();
+        script = script.replacen("echo 'UNPLUG-STEP 1", &format!("{loads}echo 'UNPLUG-STEP 1"), 1);
+    }
+    std::fs::write(work.path().join("init"), &script)?;
+    let initrd = work.path().join("initramfs.cpio");
+    initramfs::build(&initramfs::Spec { kernel: ctx.kernel, init: &script, kernel_modules: &kmods, extra: &extra }, &initrd)?;
+    let disk = match sc.qemu.ahci_disk_mb {
+        Some(mb) => {
+            let d = work.path().join("disk.img");
+            std::fs::File::create(&d)?.set_len(u64::from(mb) << 20)?;
+            Some(d)
+        }
+        None => None,
+    };
+    let log = cache.join("logs").join(format!("{}-{}.log", sc.name.replace([' ', '/'], "_"), ctx.kernel.krel));
+    std::fs::create_dir_all(log.parent().unwrap())?;
+    let timeout = ctx.args.timeout.or(sc.timeout_s).unwrap_or(120);
+    let echo = ctx.args.console;
+    let console = qemu::run(
+        &qemu::Boot {
+            vmlinuz: &ctx.kernel.vmlinuz,
+            initrd: &initrd,
+            smp: sc.qemu.smp,
+            memory_mb: sc.qemu.memory_mb,
+            disk: disk.as_deref(),
+            devices: &sc.qemu.devices,
+            timeout: Duration::from_secs(timeout),
+            log: &log,
+        },
+        &mut |l| {
+            if echo {
+                eprintln!("{l}");
+            }
+        },
+    )?;
+    if ctx.args.keep {
+        let kept = work.keep();
+        eprintln!("unplug verify: kept {}", kept.display());
+    }
+    Ok((console.text, log))
 }

@@ -1,0 +1,140 @@
+//! The guest's /init: mount, load unplug_verify, run the scenario steps
+//! with markers on the console, flush verdicts, power off.
+
+use crate::scenario::{Action, Scenario};
+use anyhow::{bail, Result};
+
+/// Console markers the host reads back.
+pub const MARK_STEP: &str = "UNPLUG-STEP ";
+pub const MARK_RC: &str = "UNPLUG-RC ";
+pub const MARK_DONE: &str = "UNPLUG-DONE";
+pub const MARK_ERROR: &str = "UNPLUG-ERROR ";
+
+const CONTROL: &str = "/sys/kernel/debug/unplug_verify/control";
+
+fn quote(s: &str) -> Result<String> {
+    if s.contains('\'') || s.contains('\n') {
+        bail!("{s:?}: quotes and newlines are not allowed here");
+    }
+    Ok(format!("'{s}'"))
+}
+
+fn describe(a: &Action) -> String {
+    match a {
+        Action::Run(c) => format!("run {}", c.lines().next().unwrap_or("")),
+        Action::Modprobe(m) => format!("modprobe {m}"),
+        Action::Insmod(m) => format!("insmod {m}"),
+        Action::Rmmod(m) => format!("rmmod {m}"),
+        Action::Unbind(d) => format!("unbind {d}"),
+        Action::Bind(d) => format!("bind {d}"),
+        Action::Wait(p) => format!("wait {p}"),
+        Action::Hold(p) => format!("hold {p}"),
+        Action::Release => "release".into(),
+    }
+}
+
+fn command(a: &Action, step: usize) -> Result<String> {
+    Ok(match a {
+        Action::Run(c) => format!("(\n{c}\n)"),
+        Action::Modprobe(m) => format!("modprobe {m}"),
+        Action::Insmod(m) => format!("insmod $K/extra/{m}.ko"),
+        Action::Rmmod(m) => format!("rmmod {m}"),
+        // Every device bound to the driver on any bus; remembered for bind.
+        Action::Unbind(d) => format!(
+            "(n=0; for l in /sys/bus/*/drivers/{d}/*; do [ -L \"$l\" ] || continue; x=${{l##*/}}; \
+             [ \"$x\" = module ] && continue; echo \"$x\" > \"${{l%/*}}/unbind\" || exit 1; \
+             echo \"${{l%/*}} $x\" >> /tmp/unbound-{d}; n=$((n+1)); done; \
+             [ $n -gt 0 ] || {{ echo 'no device bound to {d}'; exit 1; }})"
+        ),
+        Action::Bind(d) => format!(
+            "(while read dir x; do echo \"$x\" > \"$dir/bind\" || exit 1; done < /tmp/unbound-{d}; rm -f /tmp/unbound-{d})"
+        ),
+        Action::Wait(p) => {
+            let q = quote(p)?;
+            format!("(i=0; while [ ! -e {q} ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; [ -e {q} ])")
+        }
+        // A background shell keeps the file open until its fifo is written.
+        Action::Hold(p) => {
+            let q = quote(p)?;
+            format!(
+                "(mkfifo /tmp/hold{step}) && {{ sh -c \"exec 3>{q} || exit 1; read x < /tmp/hold{step}\" & \
+                 echo $! > /tmp/hold{step}.pid; i=0; while [ ! -e /proc/$!/fd/3 ] && kill -0 $! 2>/dev/null && [ $i -lt 50 ]; \
+                 do sleep 0.05; i=$((i+1)); done; [ -e /proc/$!/fd/3 ]; }}"
+            )
+        }
+        Action::Release => "release_holds".into(),
+    })
+}
+
+/// The /init script for a scenario.
+pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32) -> Result<String> {
+    let mut s = String::new();
+    s.push_str(
+        "#!/bin/sh\n\
+         /bin/busybox --install -s /bin\n\
+         export PATH=/bin:/sbin\n\
+         mount -t proc proc /proc\n\
+         mount -t sysfs sysfs /sys\n\
+         mount -t devtmpfs devtmpfs /dev 2>/dev/null\n\
+         mount -t debugfs debugfs /sys/kernel/debug\n\
+         dmesg -n 8\n\
+         K=/lib/modules/$(uname -r)\n",
+    );
+    s.push_str(&format!("C={CONTROL}\n"));
+    s.push_str(
+        "release_holds() {\n\
+         \tfor p in /tmp/hold*.pid; do [ -e \"$p\" ] || continue; f=${p%.pid}; pid=$(cat $p);\n\
+         \t\tkill -0 $pid 2>/dev/null && echo > $f; wait $pid 2>/dev/null; rm -f $p $f; done\n\
+         }\n",
+    );
+    s.push_str(&format!(
+        "insmod $K/extra/unplug_verify.ko watch={} settle_ms={settle_ms} || {{ echo '{MARK_ERROR}unplug_verify did not load'; poweroff -f; }}\n",
+        if watch.is_empty() { "''".to_string() } else { watch.join(",") }
+    ));
+    for (i, step) in sc.steps.iter().enumerate() {
+        let n = i + 1;
+        let a = step.action()?;
+        s.push_str(&format!("echo '{MARK_STEP}{n} {}'\n", describe(&a).replace('\'', "")));
+        if let Some(label) = &step.verify {
+            s.push_str(&format!("echo 'begin {label}' > $C\n"));
+        }
+        s.push_str(&command(&a, n)?);
+        s.push_str("\nrc=$?\n");
+        if step.verify.is_some() {
+            s.push_str("echo end > $C\n");
+        }
+        s.push_str(&format!("echo \"{MARK_RC}{n} $rc\"\n"));
+    }
+    s.push_str("release_holds\necho sync > $C\n");
+    s.push_str(&format!("echo '{MARK_DONE}'\n"));
+    s.push_str("rmmod unplug_verify\npoweroff -f\n");
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    #[test]
+    fn brackets_and_markers() {
+        let sc = parse(
+            "name: t\nkernels: [{kernel: \"6.12\"}]\nsteps:\n  - run: echo 1 > /x\n    verify: del\n  - rmmod: m\n    may_fail: true\n",
+            "t.yaml",
+        )
+        .unwrap();
+        let s = init_script(&sc, &["m".into()], 300).unwrap();
+        assert!(s.contains("unplug_verify.ko watch=m settle_ms=300"));
+        let b = s.find("echo 'begin del' > $C").unwrap();
+        let c = s.find("(\necho 1 > /x\n)").unwrap();
+        let e = s.find("echo end > $C").unwrap();
+        assert!(b < c && c < e, "{s}");
+        assert!(s.contains("echo \"UNPLUG-RC 2 $rc\""));
+        assert!(s.trim_end().ends_with("poweroff -f"));
+    }
+
+    #[test]
+    fn refuses_quotes_in_paths() {
+        assert!(command(&Action::Wait("/a'b"), 1).is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! Out-of-tree module builds against the unpacked Debian headers, cached
+//! by a hash of the sources, and the vermagic check for prebuilt modules.
+
+use crate::packages::Kernel;
+use anyhow::{anyhow, bail, Context, Result};
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Source files of a Kbuild directory, sorted.
+fn sources(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            n == "Kbuild" || n.ends_with(".c") || n.ends_with(".h")
+        })
+        .collect();
+    v.sort();
+    if !v.iter().any(|p| p.ends_with("Kbuild")) {
+        bail!("{}: no Kbuild file", dir.display());
+    }
+    Ok(v)
+}
+
+/// Build the modules of `src` for `kernel`; returns the .ko files.
+pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> {
+    let headers = kernel
+        .headers
+        .as_ref()
+        .ok_or_else(|| anyhow!("no headers for {}: cannot build {}", kernel.krel, src.display()))?;
+    let files = sources(src)?;
+    let mut h = DefaultHasher::new();
+    kernel.krel.hash(&mut h);
+    for f in &files {
+        f.file_name().hash(&mut h);
+        std::fs::read(f)?.hash(&mut h);
+    }
+    let name = src.file_name().and_then(|n| n.to_str()).unwrap_or("module");
+    let out = cache.join(&kernel.krel).join("build").join(format!("{name}-{:016x}", h.finish()));
+    let kos = |d: &Path| -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
+            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "ko")).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    };
+    if out.join(".done").exists() {
+        return Ok(kos(&out));
+    }
+    let _ = std::fs::remove_dir_all(&out);
+    std::fs::create_dir_all(&out)?;
+    for f in &files {
+        std::fs::copy(f, out.join(f.file_name().unwrap()))?;
+    }
+    let res = Command::new("make")
+        .arg("-C")
+        .arg(headers)
+        .arg(format!("M={}", out.display()))
+        // Debian 6.12 headers want pahole for BTF; we do not need BTF.
+        .args(["CONFIG_DEBUG_INFO_BTF_MODULES=", "-j2", "modules"])
+        .output()
+        .context("running make")?;
+    let log = format!("{}{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    if !res.status.success() {
+        let tail: Vec<&str> = log.lines().rev().take(25).collect();
+        bail!(
+            "building {} against {} failed:\n{}",
+            src.display(),
+            kernel.krel,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    for l in log.lines().filter(|l| l.contains("warning:")) {
+        eprintln!("unplug verify: build warning: {l}");
+    }
+    std::fs::write(out.join(".done"), "")?;
+    let v = kos(&out);
+    if v.is_empty() {
+        bail!("{}: the build produced no .ko", src.display());
+    }
+    Ok(v)
+}
+
+/// `modinfo -F <field>` of a module file.
+pub fn modinfo(ko: &Path, field: &str) -> Result<String> {
+    let out = Command::new("modinfo").args(["-F", field]).arg(ko).output().context("running modinfo (install kmod)")?;
+    if !out.status.success() {
+        bail!("{}: not a kernel module ({})", ko.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// Refuse a module built for another kernel before booting anything.
+pub fn check_vermagic(ko: &Path, krel: &str) -> Result<()> {
+    let vm = modinfo(ko, "vermagic")?;
+    let built_for = vm.split_whitespace().next().unwrap_or("");
+    if built_for != krel {
+        bail!("{} was built for kernel {:?}, not {krel}; rebuild it or pass its source directory", ko.display(), built_for);
+    }
+    Ok(())
+}
+
+/// Module name of a .ko file, as the kernel sees it.
+pub fn module_name(ko: &Path) -> String {
+    let stem = ko.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let stem = stem.split(".ko").next().unwrap_or(stem);
+    stem.replace('-', "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert_eq!(module_name(Path::new("/x/scsi-debug.ko.xz")), "scsi_debug");
+        assert_eq!(module_name(Path::new("unplug_verify.ko")), "unplug_verify");
+    }
+
+    #[test]
+    fn needs_kbuild() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("a.c"), "").unwrap();
+        assert!(sources(d.path()).unwrap_err().to_string().contains("no Kbuild"));
+    }
+}

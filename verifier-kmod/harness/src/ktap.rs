@@ -1,0 +1,204 @@
+//! KTAP results from a serial console log.
+//!
+//! unplug_verify prints one flat KTAP document (no plan: operations are
+//! discovered as they happen) interleaved with other kernel messages.
+//! Kernel lines carry a `[ seconds ]` prefix; lines without one came from
+//! userspace and are not part of the document.
+
+use crate::scenario::Verdict;
+use regex::Regex;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TestResult {
+    pub number: u32,
+    pub name: String,
+    pub verdict: Verdict,
+    /// `# SKIP ...` directive text, if any.
+    pub directive: Option<String>,
+    /// Diagnostic lines printed since the previous result.
+    pub diagnostics: Vec<String>,
+    pub objects: Option<u32>,
+    pub released: Option<u32>,
+}
+
+impl TestResult {
+    /// The first diagnostic that explains a failure.
+    pub fn reason(&self) -> Option<&str> {
+        self.diagnostics
+            .iter()
+            .map(|d| d.as_str())
+            .find(|d| !d.starts_with(' ') && !d.contains(" objects unregistered, ") && !d.starts_with("warning:"))
+            .or_else(|| self.directive.as_deref())
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Document {
+    pub started: bool,
+    pub tests: Vec<TestResult>,
+    pub errors: Vec<String>,
+}
+
+fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pat).unwrap())
+}
+
+/// The text of a kernel line without its timestamp, or None for userspace.
+pub fn kernel_text(line: &str) -> Option<&str> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = re(&R, r"^\[\s*\d+\.\d+\] ?");
+    r.find(line).map(|m| &line[m.end()..])
+}
+
+pub fn parse(log: &str) -> Document {
+    static RESULT: OnceLock<Regex> = OnceLock::new();
+    static COUNTS: OnceLock<Regex> = OnceLock::new();
+    let result = re(&RESULT, r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO)\b ?(.*))?$");
+    let counts = re(&COUNTS, r"^(.*): (\d+) objects unregistered, (\d+) released");
+    let mut doc = Document::default();
+    let mut diag: Vec<String> = vec![];
+    for line in log.lines() {
+        let Some(text) = kernel_text(line) else { continue };
+        if !doc.started {
+            if text.trim() == "KTAP version 1" {
+                doc.started = true;
+            }
+            continue;
+        }
+        if text.trim() == "KTAP version 1" {
+            // The verifier was loaded again: a new document, same numbering rules.
+            doc.errors.push("a second KTAP document started".into());
+            continue;
+        }
+        if let Some(d) = text.strip_prefix("# ").or_else(|| (text == "#").then_some("")) {
+            diag.push(d.to_string());
+            continue;
+        }
+        if let Some(c) = result.captures(text) {
+            let number: u32 = c[2].parse().unwrap_or(0);
+            let expected = doc.tests.len() as u32 + 1;
+            if number != expected {
+                doc.errors.push(format!("test {number} out of sequence (expected {expected})"));
+            }
+            let skip = c.get(4).is_some_and(|m| m.as_str() == "SKIP");
+            let verdict = match (&c[1], skip) {
+                (_, true) => Verdict::Skip,
+                ("ok", _) => Verdict::Ok,
+                _ => Verdict::NotOk,
+            };
+            let name = c[3].to_string();
+            let (mut objects, mut released) = (None, None);
+            for d in &diag {
+                if let Some(m) = counts.captures(d) {
+                    if m[1] == name {
+                        objects = m[2].parse().ok();
+                        released = m[3].parse().ok();
+                    }
+                }
+            }
+            doc.tests.push(TestResult {
+                number,
+                name,
+                verdict,
+                directive: c.get(4).map(|d| format!("{} {}", d.as_str(), c.get(5).map_or("", |m| m.as_str())).trim().to_string()),
+                diagnostics: std::mem::take(&mut diag),
+                objects,
+                released,
+            });
+        }
+        // Other kernel messages interleave freely and are not KTAP.
+    }
+    if !doc.started {
+        doc.errors.push("no KTAP output (unplug_verify never reported)".into());
+    }
+    doc
+}
+
+/// Kernel warnings, oopses and panics.  Case-sensitive on purpose:
+/// `BUG:` must not match `scsi_debug:`.
+pub fn splats(log: &str) -> Vec<String> {
+    const PATTERNS: &[&str] = &[
+        "BUG:",
+        "WARNING:",
+        "Oops:",
+        "Oops ",
+        "Kernel panic",
+        "general protection fault",
+        "Call Trace:",
+        "UBSAN:",
+        "refcount_t:",
+        "list_del corruption",
+        "list_add corruption",
+        "ODEBUG:",
+    ];
+    log.lines()
+        .filter_map(kernel_text)
+        .filter(|t| PATTERNS.iter().any(|p| t.contains(p)))
+        .map(|t| t.to_string())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LOG: &str = "\
+[    1.531740] KTAP version 1
+[    1.531947] # unplug_verify: watching all modules, settle 300 ms
+UNPLUG-STEP 1 modprobe scsi_debug
+[    1.803497] scsi host0: scsi_debug: version 0191 [20210520]
+[    1.858799] # add_host: 0 objects unregistered, 0 released
+[    1.858998] ok 1 add_host
+[    2.183239] # rmmod selfremove_legacy: 1 objects unregistered, 0 released, module checked at GOING
+[    2.183525] # not released: platform:selfremove_legacy refcount=1 release=platform_device_release
+[    2.183868] #     add     refs=1 platform_device_add+0x17a/0x260
+[    2.185593] # work item sr_remove_work_fn [selfremove_legacy] still queued
+[    2.185687] not ok 2 rmmod selfremove_legacy
+[    2.285687] ok 3 rmmod ahci # SKIP failed with -11, nothing unregistered
+";
+
+    #[test]
+    fn parses_results_and_diagnostics() {
+        let d = parse(LOG);
+        assert!(d.started);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(d.tests.len(), 3);
+        assert_eq!(d.tests[0].verdict, Verdict::Ok);
+        assert_eq!(d.tests[0].objects, Some(0));
+        let t = &d.tests[1];
+        assert_eq!(t.name, "rmmod selfremove_legacy");
+        assert_eq!(t.verdict, Verdict::NotOk);
+        assert_eq!((t.objects, t.released), (Some(1), Some(0)));
+        assert_eq!(t.reason(), Some("not released: platform:selfremove_legacy refcount=1 release=platform_device_release"));
+        assert!(t.diagnostics.iter().any(|l| l.contains("sr_remove_work_fn")));
+        assert_eq!(d.tests[2].verdict, Verdict::Skip);
+        assert_eq!(d.tests[2].name, "rmmod ahci");
+        assert_eq!(d.tests[2].directive.as_deref(), Some("SKIP failed with -11, nothing unregistered"));
+    }
+
+    #[test]
+    fn flags_sequence_errors_and_missing_header() {
+        let d = parse("[ 1.0] KTAP version 1\n[ 1.1] ok 2 x\n");
+        assert_eq!(d.errors, vec!["test 2 out of sequence (expected 1)"]);
+        let d = parse("[ 1.0] ok 1 x\n");
+        assert!(!d.started);
+        assert!(d.tests.is_empty());
+        assert_eq!(d.errors.len(), 1);
+    }
+
+    #[test]
+    fn ignores_userspace_lines() {
+        let d = parse("[ 1.0] KTAP version 1\nok 1 fake\n[ 1.2] ok 1 real\n");
+        assert_eq!(d.tests.len(), 1);
+        assert_eq!(d.tests[0].name, "real");
+    }
+
+    #[test]
+    fn splats_are_case_sensitive() {
+        let log = "[ 1.0] scsi_debug: bug: nothing\n[ 2.0] WARNING: CPU: 0 PID: 1 at x\n[ 3.0] Call Trace:\n";
+        assert_eq!(splats(log), vec!["WARNING: CPU: 0 PID: 1 at x", "Call Trace:"]);
+        assert!(splats("[ 1.0] scsi_debug:sdebug_driver_probe: trim\n").is_empty());
+    }
+}

@@ -1,0 +1,149 @@
+//! Boot a kernel under QEMU TCG, stream the serial console, enforce a
+//! timeout so a hung guest is an error, never a hang.
+
+use anyhow::{bail, Context, Result};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub struct Boot<'a> {
+    pub vmlinuz: &'a Path,
+    pub initrd: &'a Path,
+    pub smp: u32,
+    pub memory_mb: u32,
+    pub disk: Option<&'a Path>,
+    pub devices: &'a [String],
+    pub timeout: Duration,
+    /// The console log is written here as it arrives.
+    pub log: &'a Path,
+}
+
+pub struct Console {
+    pub text: String,
+    pub elapsed: Duration,
+}
+
+pub fn args(b: &Boot) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "-M", "q35", "-accel", "tcg", "-cpu", "max", "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
+        "-monitor", "none",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    a.extend(["-smp".into(), b.smp.to_string(), "-m".into(), b.memory_mb.to_string()]);
+    a.extend(["-kernel".into(), b.vmlinuz.display().to_string(), "-initrd".into(), b.initrd.display().to_string()]);
+    // panic=-1 with -no-reboot: a panicking guest ends QEMU at once.
+    a.extend(["-append".into(), "console=ttyS0 panic=-1 loglevel=4".into()]);
+    if let Some(d) = b.disk {
+        a.extend([
+            "-drive".into(),
+            format!("file={},format=raw,if=none,id=d0", d.display()),
+            "-device".into(),
+            "ide-hd,drive=d0,bus=ide.0".into(),
+        ]);
+    }
+    for d in b.devices {
+        a.extend(["-device".into(), d.clone()]);
+    }
+    a
+}
+
+/// Run the guest to power-off; `on_line` sees each console line live.
+pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
+    let start = Instant::now();
+    let mut child = Command::new("qemu-system-x86_64")
+        .args(args(b))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("starting qemu-system-x86_64 (install qemu-system-x86)")?;
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        let mut r = BufReader::new(stdout);
+        let mut buf = vec![];
+        while let Ok(n) = r.read_until(b'\n', &mut buf) {
+            if n == 0 {
+                break;
+            }
+            let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
+            if tx.send(line).is_err() {
+                break;
+            }
+            buf.clear();
+        }
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
+        s
+    });
+    let mut log = std::fs::File::create(b.log)?;
+    let mut text = String::new();
+    let deadline = start + b.timeout;
+    let mut timed_out = false;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            timed_out = true;
+            break;
+        }
+        match rx.recv_timeout(deadline - now) {
+            Ok(line) => {
+                writeln!(log, "{line}")?;
+                on_line(&line);
+                text.push_str(&line);
+                text.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    if timed_out {
+        let _ = child.kill();
+    }
+    let status = child.wait()?;
+    let _ = reader.join();
+    let qemu_err = err_reader.join().unwrap_or_default();
+    if timed_out {
+        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(no output)");
+        bail!("guest timed out after {} s; last console line: {last}; log: {}", b.timeout.as_secs(), b.log.display());
+    }
+    if !status.success() {
+        bail!("qemu failed ({status}): {}", qemu_err.trim());
+    }
+    Ok(Console { text, elapsed: start.elapsed() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line() {
+        let devs = vec!["e1000".to_string()];
+        let b = Boot {
+            vmlinuz: Path::new("/k"),
+            initrd: Path::new("/i"),
+            smp: 2,
+            memory_mb: 512,
+            disk: Some(Path::new("/d.img")),
+            devices: &devs,
+            timeout: Duration::from_secs(1),
+            log: Path::new("/l"),
+        };
+        let a = args(&b).join(" ");
+        assert!(a.contains("-accel tcg -cpu max"));
+        assert!(a.contains("-smp 2 -m 512"));
+        assert!(a.contains("ide-hd,drive=d0,bus=ide.0"));
+        assert!(a.ends_with("-device e1000"));
+    }
+}

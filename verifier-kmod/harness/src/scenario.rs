@@ -1,0 +1,325 @@
+//! Scenario files: what to boot, what to run in the guest, what to expect.
+//!
+//! Unknown keys are rejected so that a typo never silently disables a
+//! check; errors carry `file:line:column`.
+
+use anyhow::{anyhow, bail, Result};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Kernels this scenario runs on when none is forced on the command line.
+    pub kernels: Vec<KernelNeed>,
+    #[serde(default)]
+    pub qemu: QemuSpec,
+    /// Kernel modules put in the initramfs (with their dependencies).
+    #[serde(default)]
+    pub modules: Vec<String>,
+    /// Fixture modules (verifier-kmod/fixtures) put in the initramfs.
+    #[serde(default)]
+    pub fixtures: Vec<String>,
+    /// Modules and drivers unplug_verify watches; empty watches all.
+    #[serde(default)]
+    pub watch: Vec<String>,
+    #[serde(default)]
+    pub settle_ms: Option<u32>,
+    pub steps: Vec<Step>,
+    #[serde(default)]
+    pub expect: Vec<Expect>,
+    /// Kernel warnings are failures unless the scenario provokes them.
+    #[serde(default)]
+    pub allow_splat: bool,
+    #[serde(default)]
+    pub timeout_s: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KernelNeed {
+    pub kernel: String,
+    #[serde(default = "default_flavour")]
+    pub flavour: String,
+}
+
+fn default_flavour() -> String {
+    "cloud".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct QemuSpec {
+    #[serde(default = "default_smp")]
+    pub smp: u32,
+    #[serde(default = "default_mem")]
+    pub memory_mb: u32,
+    /// A raw disk on AHCI port 0 (ata1, host0, sda) of this size.
+    #[serde(default)]
+    pub ahci_disk_mb: Option<u32>,
+    /// Extra `-device` arguments, e.g. `virtio-net-pci` or `e1000`.
+    #[serde(default)]
+    pub devices: Vec<String>,
+}
+
+fn default_smp() -> u32 {
+    1
+}
+fn default_mem() -> u32 {
+    512
+}
+
+impl Default for QemuSpec {
+    fn default() -> Self {
+        QemuSpec { smp: default_smp(), memory_mb: default_mem(), ahci_disk_mb: None, devices: vec![] }
+    }
+}
+
+/// One guest step.  Exactly one action key per step.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// A shell command.
+    #[serde(default)]
+    pub run: Option<String>,
+    /// modprobe a kernel module of the scenario.
+    #[serde(default)]
+    pub modprobe: Option<String>,
+    /// insmod a fixture (or --module) .ko by module name.
+    #[serde(default)]
+    pub insmod: Option<String>,
+    /// rmmod one module.
+    #[serde(default)]
+    pub rmmod: Option<String>,
+    /// Unbind every device bound to this driver (any bus).
+    #[serde(default)]
+    pub unbind: Option<String>,
+    /// Bind again what `unbind` released from this driver.
+    #[serde(default)]
+    pub bind: Option<String>,
+    /// Wait (up to 10 s) until this path exists.
+    #[serde(default)]
+    pub wait: Option<String>,
+    /// Hold this file open (for writing) in a background process.
+    #[serde(default)]
+    pub hold: Option<String>,
+    /// Close every file held open so far.
+    #[serde(default)]
+    pub release: Option<bool>,
+    /// Wrap the step in a verification bracket with this label.
+    #[serde(default)]
+    pub verify: Option<String>,
+    /// A failing command is part of the scenario (e.g. rmmod of a busy module).
+    #[serde(default)]
+    pub may_fail: bool,
+}
+
+impl Step {
+    /// The single action of the step, checked at load time.
+    pub fn action(&self) -> Result<Action<'_>> {
+        let mut found = vec![];
+        if let Some(c) = &self.run {
+            found.push(Action::Run(c));
+        }
+        if let Some(m) = &self.modprobe {
+            found.push(Action::Modprobe(m));
+        }
+        if let Some(m) = &self.insmod {
+            found.push(Action::Insmod(m));
+        }
+        if let Some(m) = &self.rmmod {
+            found.push(Action::Rmmod(m));
+        }
+        if let Some(d) = &self.unbind {
+            found.push(Action::Unbind(d));
+        }
+        if let Some(d) = &self.bind {
+            found.push(Action::Bind(d));
+        }
+        if let Some(p) = &self.wait {
+            found.push(Action::Wait(p));
+        }
+        if let Some(p) = &self.hold {
+            found.push(Action::Hold(p));
+        }
+        if self.release == Some(true) {
+            found.push(Action::Release);
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => bail!("step has no action (run, modprobe, insmod, rmmod, unbind, bind, wait, hold, release)"),
+            _ => bail!("step has more than one action"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Action<'a> {
+    Run(&'a str),
+    Modprobe(&'a str),
+    Insmod(&'a str),
+    Rmmod(&'a str),
+    Unbind(&'a str),
+    Bind(&'a str),
+    Wait(&'a str),
+    Hold(&'a str),
+    Release,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Ok,
+    NotOk,
+    Skip,
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Verdict::Ok => "ok",
+            Verdict::NotOk => "not ok",
+            Verdict::Skip => "skip",
+        })
+    }
+}
+
+/// An expected operation result.  `op` matches a KTAP test name exactly,
+/// or as a prefix when it ends with `*`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    pub op: String,
+    pub verdict: Verdict,
+    /// Exact number of objects the operation unregistered.
+    #[serde(default)]
+    pub objects: Option<u32>,
+    /// Substrings that must appear in the operation's diagnostics.
+    #[serde(default)]
+    pub reason: Vec<String>,
+    /// Kernel series this expectation applies to (default: all).
+    #[serde(default)]
+    pub kernel: Option<String>,
+}
+
+impl Expect {
+    pub fn matches(&self, name: &str) -> bool {
+        match self.op.strip_suffix('*') {
+            Some(prefix) => name.starts_with(prefix),
+            None => name == self.op,
+        }
+    }
+}
+
+/// Parse a scenario; `origin` names the file in error messages.
+pub fn parse(text: &str, origin: &str) -> Result<Scenario> {
+    let sc: Scenario = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(loc) => anyhow!("{}:{}:{}: {}", origin, loc.line(), loc.column(), strip_location(&e.to_string())),
+        None => anyhow!("{}: {}", origin, e),
+    })?;
+    validate(&sc).map_err(|e| anyhow!("{}: {}", origin, e))?;
+    Ok(sc)
+}
+
+/// serde_yaml appends " at line L column C": we already lead with it.
+fn strip_location(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+fn validate(sc: &Scenario) -> Result<()> {
+    if sc.kernels.is_empty() {
+        bail!("scenario {}: `kernels` is empty", sc.name);
+    }
+    for k in &sc.kernels {
+        crate::packages::Series::parse(&k.kernel)?;
+        crate::packages::Flavour::parse(&k.flavour)?;
+    }
+    for (i, s) in sc.steps.iter().enumerate() {
+        s.action().map_err(|e| anyhow!("scenario {}: step {}: {}", sc.name, i + 1, e))?;
+        if let Some(label) = &s.verify {
+            if label.is_empty() || label.len() > 60 || label.contains(['\n', '#', '\'']) {
+                bail!("scenario {}: step {}: bad verify label {:?}", sc.name, i + 1, label);
+            }
+        }
+    }
+    for m in sc.modules.iter().chain(&sc.fixtures).chain(&sc.watch) {
+        if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+            bail!("scenario {}: bad module name {:?}", sc.name, m);
+        }
+    }
+    Ok(())
+}
+
+pub fn load(path: &Path) -> Result<Scenario> {
+    let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {}", path.display(), e))?;
+    parse(&text, &path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "\
+name: demo
+kernels:
+  - kernel: \"6.12\"
+modules: [scsi_debug]
+steps:
+  - modprobe: scsi_debug
+  - run: echo 1 > /sys/bus/pseudo/drivers/scsi_debug/add_host
+    verify: add-host
+expect:
+  - op: add-host
+    verdict: ok
+    objects: 0
+  - op: rmmod *
+    verdict: ok
+";
+
+    #[test]
+    fn loads_a_good_scenario() {
+        let sc = parse(GOOD, "demo.yaml").unwrap();
+        assert_eq!(sc.name, "demo");
+        assert_eq!(sc.kernels[0].flavour, "cloud");
+        assert_eq!(sc.qemu.smp, 1);
+        assert_eq!(sc.steps[1].verify.as_deref(), Some("add-host"));
+        assert!(matches!(sc.steps[0].action().unwrap(), Action::Modprobe("scsi_debug")));
+        assert!(sc.expect[1].matches("rmmod scsi_debug"));
+        assert!(!sc.expect[0].matches("add-host2"));
+    }
+
+    #[test]
+    fn rejects_unknown_key_with_position() {
+        let bad = GOOD.replace("    verify: add-host", "    verfiy: add-host");
+        let err = parse(&bad, "demo.yaml").unwrap_err().to_string();
+        assert!(err.starts_with("demo.yaml:8:5: "), "{err}");
+        assert!(err.contains("unknown field `verfiy`"), "{err}");
+    }
+
+    #[test]
+    fn rejects_step_with_two_actions() {
+        let bad = GOOD.replace("  - modprobe: scsi_debug", "  - modprobe: scsi_debug\n    rmmod: scsi_debug");
+        let err = parse(&bad, "x.yaml").unwrap_err().to_string();
+        assert!(err.contains("more than one action"), "{err}");
+    }
+
+    #[test]
+    fn rejects_unknown_kernel() {
+        let bad = GOOD.replace("\"6.12\"", "\"5.10\"");
+        assert!(parse(&bad, "x.yaml").unwrap_err().to_string().contains("5.10"));
+    }
+
+    #[test]
+    fn rejects_bad_verdict() {
+        let bad = GOOD.replace("verdict: ok\n    objects", "verdict: fine\n    objects");
+        let err = parse(&bad, "x.yaml").unwrap_err().to_string();
+        assert!(err.starts_with("x.yaml:11:14: "), "{err}");
+        assert!(err.contains("unknown variant `fine`"), "{err}");
+    }
+}
