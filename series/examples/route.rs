@@ -61,6 +61,26 @@ fn main() -> anyhow::Result<()> {
                 }
             }
         }
+        "json" => {
+            // route json TREE OUT CHANGES.json [check]: build a series from
+            // serialized DriverChanges (before/after as byte arrays)
+            let out = Path::new(&args[2]);
+            let changes: Vec<series::DriverChange> = serde_json::from_slice(&std::fs::read(&args[3])?)?;
+            let campaign = series::Campaign {
+                id: "platform-remove-void".into(),
+                subject: "Convert to platform remove callback returning void".into(),
+                rationale: "The .remove() callback for a platform driver returns an int which makes many driver authors wrongly assume it's possible to do error handling by returning an error code. However the value returned is ignored (apart from emitting a warning) and this typically results in resource leaks.\n\nTrivially convert this driver from always returning zero in the remove callback to the void returning variant.".into(),
+            };
+            let opts = series::SeriesOptions {
+                out_dir: out.to_path_buf(),
+                from: Some("Compare Bot <compare@example.org>".into()),
+                signoff: true,
+                check: args.get(4).map(|a| a == "check").unwrap_or(false),
+                ..Default::default()
+            };
+            let rep = series::build_series(tree, &campaign, &changes, &opts)?;
+            series::print_table(&rep, &mut std::io::stdout())?;
+        }
         _ => anyhow::bail!("unknown mode {mode}"),
     }
     Ok(())

@@ -120,6 +120,9 @@ pub struct Section {
     excludes: Vec<FileEntry>,
     names: Vec<Regex>,
     keywords: Vec<Regex>,
+    /// `^[+-].*` glued in front of the keyword text, as the script does for
+    /// diff lines (so a top-level `|` in a K: pattern escapes the prefix).
+    diff_keywords: Vec<Regex>,
     /// Lines in typevalue order, for the role emission order of add_categories.
     order: Vec<(char, String)>,
 }
@@ -434,6 +437,7 @@ impl Maintainers {
                 excludes: vec![],
                 names: vec![],
                 keywords: vec![],
+                diff_keywords: vec![],
                 order: vec![],
             };
             while i < tv.len() {
@@ -461,8 +465,9 @@ impl Maintainers {
                         }
                     }
                     'K' => {
-                        if let Some(re) = perl_re(v) {
-                            s.keywords.push(re)
+                        if let (Some(re), Some(dre)) = (perl_re(v), perl_re(&format!("^[+-].*{v}"))) {
+                            s.keywords.push(re);
+                            s.diff_keywords.push(dre);
                         }
                     }
                     _ => {}
@@ -615,6 +620,8 @@ impl Maintainers {
         let re_hunk = regex::Regex::new(r"^@@ -\d+,\d+").unwrap();
         let kw: Vec<(usize, &Regex)> =
             self.sections.iter().flat_map(|s| s.keywords.iter().map(move |k| (s.index, k))).collect();
+        let dkw: Vec<(usize, &Regex)> =
+            self.sections.iter().flat_map(|s| s.diff_keywords.iter().map(move |k| (s.index, k))).collect();
         for line in patch.split_inclusive('\n') {
             if let Some(c) = re_mode.captures(line) {
                 scan.files.push(c[1].to_string());
@@ -634,15 +641,8 @@ impl Maintainers {
                 in_diff = true;
             } else if re_hunk.is_match(line) {
             } else {
-                let hay: &[u8] = if in_diff {
-                    if !(line.starts_with('+') || line.starts_with('-')) {
-                        continue;
-                    }
-                    &line.as_bytes()[1..]
-                } else {
-                    line.as_bytes()
-                };
-                for (si, k) in &kw {
+                let hay = line.as_bytes();
+                for (si, k) in if in_diff { &dkw } else { &kw } {
                     if !scan.keyword_sections.contains(si) && k.is_match(hay) {
                         scan.keyword_sections.insert(*si);
                     }
