@@ -297,6 +297,19 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
         GroupBy::Section => maint.owner(f),
         GroupBy::Tree => maint.tree_owner(f),
     };
+    let mut seen_files: BTreeMap<&str, &str> = BTreeMap::new();
+    for ch in changes {
+        for f in &ch.files {
+            if let Some(prev) = seen_files.insert(&f.rel_path, &ch.key) {
+                if prev != ch.key {
+                    warnings.push(format!(
+                        "{} is edited by both {} and {}; each patch is made against the original file, so they will conflict (make them one change)",
+                        f.rel_path, prev, ch.key
+                    ));
+                }
+            }
+        }
+    }
     let mut grouped: BTreeMap<String, Vec<(&DriverChange, Vec<String>)>> = BTreeMap::new();
     let mut filtered_out = Vec::new();
     for ch in changes {

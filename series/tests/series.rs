@@ -504,3 +504,51 @@ fn signoff_requires_identity() {
     o.from = Some("no address".into());
     assert!(build_series(&tree(), &campaign(), &all_changes(), &o).is_err());
 }
+
+#[test]
+fn check_runs_the_trees_checkpatch_and_reports_failures() {
+    // a copy of the fixture with a stand-in checkpatch.pl that complains
+    // about "remove_new" lines
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    for rel in ["MAINTAINERS", ".mailmap", ".gitattributes"] {
+        std::fs::copy(tree().join(rel), root.join(rel)).unwrap();
+    }
+    std::fs::create_dir_all(root.join("scripts")).unwrap();
+    std::fs::create_dir_all(root.join("drivers/gpio")).unwrap();
+    std::fs::write(
+        root.join("scripts/checkpatch.pl"),
+        "#!/usr/bin/perl\nmy ($e, $w, $n) = (0, 0, 0);\nwhile (<>) { $n++; $w++ if /^\\+.*remove_new/; $e++ if /^\\+.*BROKEN/; }\nprint \"total: $e errors, $w warnings, $n lines checked\\n\";\n",
+    )
+    .unwrap();
+    let good = driver("drivers/gpio/gpio-bar.c");
+    let mut bad = driver("drivers/gpio/gpio-acme.c");
+    // a second change editing the same file against the original content:
+    // it cannot apply after the first one
+    let mut clash = bad.clone();
+    clash.key = "drivers/gpio/gpio-acme-clash".into();
+    clash.files[0].after = String::from_utf8(clash.files[0].before.clone()).unwrap().replace("\t.remove = acme_gpio_remove,", "\t.remove = acme_gpio_remove, /* BROKEN */").into_bytes();
+    bad.files[0].after.extend_from_slice(b"/* trailing */\n");
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(out.path());
+    o.check = true;
+    o.tree = root.to_path_buf();
+    let rep = build_series(root, &campaign(), &[good, bad, clash], &o).unwrap();
+    assert!(rep.warnings.iter().any(|w| w.contains("is edited by both")), "{:?}", rep.warnings);
+    let s = &rep.series[0];
+    let checks: Vec<(bool, Option<u32>, Option<u32>)> = s
+        .patches
+        .iter()
+        .map(|p| {
+            let c = p.check.clone().unwrap();
+            (c.applies, c.checkpatch_errors, c.checkpatch_warnings)
+        })
+        .collect();
+    // acme-clash (sorts first; applies, 1 error), acme (cannot apply on top
+    // of it, 1 warning), bar (applies, 1 warning)
+    assert_eq!(checks, vec![(true, Some(1), Some(0)), (false, Some(0), Some(1)), (true, Some(0), Some(1))]);
+    let mut table = Vec::new();
+    series::print_table(&rep, &mut table).unwrap();
+    let table = String::from_utf8(table).unwrap();
+    assert!(table.contains(" NO "), "{table}");
+}
