@@ -70,7 +70,7 @@ fn command(a: &Action, step: usize) -> Result<String> {
 pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32) -> Result<String> {
     let mut s = String::new();
     s.push_str(
-        "#!/bin/sh\n\
+        "#!/bin/busybox sh\n\
          /bin/busybox --install -s /bin\n\
          export PATH=/bin:/sbin\n\
          mount -t proc proc /proc\n\

@@ -101,7 +101,7 @@ pub fn build(spec: &Spec, out: &Path) -> Result<()> {
         decompress(p, &dest)?;
     }
     for p in spec.extra {
-        std::fs::copy(p, mdir.join(format!("{}.ko", kbuild::module_name(p))))?;
+        std::fs::copy(p, mdir.join("extra").join(format!("{}.ko", kbuild::module_name(p))))?;
     }
     for f in ["modules.order", "modules.builtin", "modules.builtin.modinfo"] {
         let src = spec.kernel.modules.join(f);
