@@ -17,7 +17,13 @@ fn select<'a>(all: &'a [Pattern], ids: &[String]) -> Result<Vec<&'a Pattern>> {
     ids.iter()
         .map(|id| {
             all.iter().find(|p| &p.id == id).with_context(|| {
-                format!("no pattern `{id}` (known: {})", all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "))
+                format!(
+                    "no pattern `{id}` (known: {})",
+                    all.iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
             })
         })
         .collect()
@@ -36,7 +42,10 @@ fn execute(extra: Option<&Path>, sel: &Selection) -> Result<Outcome> {
 }
 
 fn has_errors(outcome: &Outcome) -> bool {
-    outcome.findings.iter().any(|f| f.severity == Severity::Error)
+    outcome
+        .findings
+        .iter()
+        .any(|f| f.severity == Severity::Error)
 }
 
 pub fn scan(extra: Option<&Path>, sel: &Selection, json: bool) -> Result<u8> {
@@ -48,7 +57,11 @@ pub fn scan(extra: Option<&Path>, sel: &Selection, json: bool) -> Result<u8> {
         output::write_sites(&outcome, &mut stdout)?;
         output::write_findings(&outcome, &mut std::io::stderr())?;
     }
-    Ok(if has_errors(&outcome) { exit::FINDINGS } else { exit::OK })
+    Ok(if has_errors(&outcome) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
 }
 
 pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<u8> {
@@ -56,7 +69,11 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
     output::write_findings(&outcome, &mut std::io::stderr())?;
     for i in &outcome.interfaces {
         if !i.present && !sel.assume_api {
-            eprintln!("unplug: {}: {} (no rewrite; --assume-api rewrites anyway)", i.pattern, i.reason.as_deref().unwrap_or("interface missing"));
+            eprintln!(
+                "unplug: {}: {} (no rewrite; --assume-api rewrites anyway)",
+                i.pattern,
+                i.reason.as_deref().unwrap_or("interface missing")
+            );
         }
     }
     if in_place {
@@ -68,7 +85,11 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
         let mut stdout = std::io::stdout().lock();
         stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
     }
-    Ok(if has_errors(&outcome) { exit::FINDINGS } else { exit::OK })
+    Ok(if has_errors(&outcome) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
 }
 
 pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
@@ -76,8 +97,19 @@ pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     writeln!(out, "{:<26} {:<7} {:<9} TITLE", "ID", "SINCE", "KIND")?;
     for p in &all {
-        let kind = if p.transform.is_some() { "transform" } else { "rules" };
-        writeln!(out, "{:<26} {:<7} {:<9} {}", p.id, p.since.as_deref().unwrap_or("-"), kind, p.title)?;
+        let kind = if p.transform.is_some() {
+            "transform"
+        } else {
+            "rules"
+        };
+        writeln!(
+            out,
+            "{:<26} {:<7} {:<9} {}",
+            p.id,
+            p.since.as_deref().unwrap_or("-"),
+            kind,
+            p.title
+        )?;
     }
     Ok(exit::OK)
 }
@@ -86,7 +118,16 @@ pub fn patterns_show(extra: Option<&Path>, id: &str) -> Result<u8> {
     let all = load_all(extra)?;
     let p = select(&all, &[id.to_string()])?[0];
     let mut out = std::io::stdout().lock();
-    writeln!(out, "id:        {}\ntitle:     {}\nsubject:   {}\nsince:     {}\nanchors:   {}\norigin:    {}", p.id, p.title, p.subject, p.since.as_deref().unwrap_or("-"), p.anchors.join(", "), p.origin)?;
+    writeln!(
+        out,
+        "id:        {}\ntitle:     {}\nsubject:   {}\nsince:     {}\nanchors:   {}\norigin:    {}",
+        p.id,
+        p.title,
+        p.subject,
+        p.since.as_deref().unwrap_or("-"),
+        p.anchors.join(", "),
+        p.origin
+    )?;
     if let Some(r) = &p.requires {
         writeln!(out, "requires:  /{}/ in {}", r.regex, r.file)?;
     }
@@ -94,7 +135,16 @@ pub fn patterns_show(extra: Option<&Path>, id: &str) -> Result<u8> {
         writeln!(out, "transform: {} (built in)", t.name())?;
     }
     for r in &p.rules {
-        writeln!(out, "rule:      {} -> {}{}", r.id, r.verdict.as_str(), r.reason.as_deref().map(|x| format!(" ({x})")).unwrap_or_default())?;
+        writeln!(
+            out,
+            "rule:      {} -> {}{}",
+            r.id,
+            r.verdict.as_str(),
+            r.reason
+                .as_deref()
+                .map(|x| format!(" ({x})"))
+                .unwrap_or_default()
+        )?;
     }
     writeln!(out, "\n{}", p.rationale.trim_end())?;
     Ok(exit::OK)
@@ -126,5 +176,9 @@ pub fn patterns_test(extra: Option<&Path>, dir: Option<PathBuf>) -> Result<u8> {
         }
     }
     writeln!(out, "{} passed, {} failed", results.len() - failed, failed)?;
-    Ok(if failed == 0 { exit::OK } else { exit::FINDINGS })
+    Ok(if failed == 0 {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
 }

@@ -23,7 +23,11 @@ pub mod exit {
 }
 
 #[derive(Parser)]
-#[command(name = "unplug", version, about = "Migrate Linux drivers to disconnect-now driver-core interfaces and verify each conversion")]
+#[command(
+    name = "unplug",
+    version,
+    about = "Migrate Linux drivers to disconnect-now driver-core interfaces and verify each conversion"
+)]
 struct Cli {
     /// Also load every *.yaml pattern in DIR (overrides built-ins with the same id).
     #[arg(long, global = true, value_name = "DIR")]
@@ -99,6 +103,8 @@ enum PatternsAction {
 
 #[derive(Subcommand)]
 enum DebugAction {
+    /// Print a file as the parser sees it after the masking pass.
+    Mask { file: PathBuf },
     /// Share of files with parse errors before and after masking.
     ParseStats {
         tree: PathBuf,
@@ -113,7 +119,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan { sel, json } => commands::scan(cli.patterns.as_deref(), &sel, json),
-        Command::Rewrite { sel, in_place } => commands::rewrite(cli.patterns.as_deref(), &sel, in_place),
+        Command::Rewrite { sel, in_place } => {
+            commands::rewrite(cli.patterns.as_deref(), &sel, in_place)
+        }
         Command::Patterns { action } => match action {
             PatternsAction::List => commands::patterns_list(cli.patterns.as_deref()),
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
@@ -122,6 +130,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
         Command::Debug { action } => match action {
             DebugAction::ParseStats { tree, paths, json } => parse_stats::run(&tree, &paths, json),
+            DebugAction::Mask { file } => parse_stats::print_masked(&file),
         },
     };
     match result {

@@ -11,16 +11,46 @@ use std::path::Path;
 /// One site a line: `file:line: pattern verdict [context] reason`, then its notes.
 pub fn write_sites(outcome: &Outcome, w: &mut impl Write) -> Result<()> {
     for s in &outcome.sites {
-        let ctx = s.context.as_deref().map(|c| format!(" [{c}]")).unwrap_or_default();
-        let reason = s.reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
-        writeln!(w, "{}:{}:{}: {} {}{}{}", s.file, s.line, s.column, s.pattern, s.verdict.as_str(), ctx, reason)?;
+        let ctx = s
+            .context
+            .as_deref()
+            .map(|c| format!(" [{c}]"))
+            .unwrap_or_default();
+        let reason = s
+            .reason
+            .as_deref()
+            .map(|r| format!(": {r}"))
+            .unwrap_or_default();
+        writeln!(
+            w,
+            "{}:{}:{}: {} {}{}{}",
+            s.file,
+            s.line,
+            s.column,
+            s.pattern,
+            s.verdict.as_str(),
+            ctx,
+            reason
+        )?;
         for n in &s.notes {
             writeln!(w, "    {}:{}: {}", n.file, n.line, n.message)?;
         }
     }
     for (pattern, counts) in summary(outcome) {
-        let parts: Vec<String> = counts.iter().map(|(v, n)| format!("{n} {}", v.as_str())).collect();
-        writeln!(w, "{pattern}: {} site(s): {}", counts.values().sum::<usize>(), if parts.is_empty() { "none".into() } else { parts.join(", ") })?;
+        let parts: Vec<String> = counts
+            .iter()
+            .map(|(v, n)| format!("{n} {}", v.as_str()))
+            .collect();
+        writeln!(
+            w,
+            "{pattern}: {} site(s): {}",
+            counts.values().sum::<usize>(),
+            if parts.is_empty() {
+                "none".into()
+            } else {
+                parts.join(", ")
+            }
+        )?;
     }
     Ok(())
 }
@@ -33,17 +63,26 @@ pub fn write_findings(outcome: &Outcome, w: &mut impl Write) -> Result<()> {
 }
 
 fn summary(outcome: &Outcome) -> BTreeMap<String, BTreeMap<Verdict, usize>> {
-    let mut m: BTreeMap<String, BTreeMap<Verdict, usize>> = outcome.interfaces.iter().map(|i| (i.pattern.clone(), BTreeMap::new())).collect();
+    let mut m: BTreeMap<String, BTreeMap<Verdict, usize>> = outcome
+        .interfaces
+        .iter()
+        .map(|i| (i.pattern.clone(), BTreeMap::new()))
+        .collect();
     for s in &outcome.sites {
-        *m.entry(s.pattern.clone()).or_default().entry(s.verdict).or_default() += 1;
+        *m.entry(s.pattern.clone())
+            .or_default()
+            .entry(s.verdict)
+            .or_default() += 1;
     }
     m
 }
 
 /// The `unplug-scan/1` document described in README.md.
 pub fn write_json(tree: &Path, outcome: &Outcome, w: &mut impl Write) -> Result<()> {
-    let summary: BTreeMap<String, BTreeMap<&str, usize>> =
-        summary(outcome).into_iter().map(|(p, c)| (p, c.into_iter().map(|(v, n)| (v.as_str(), n)).collect())).collect();
+    let summary: BTreeMap<String, BTreeMap<&str, usize>> = summary(outcome)
+        .into_iter()
+        .map(|(p, c)| (p, c.into_iter().map(|(v, n)| (v.as_str(), n)).collect()))
+        .collect();
     let doc = json!({
         "schema": "unplug-scan/1",
         "tree": { "path": tree.display().to_string(), "version": rewriter::tree::kernel_version(tree) },

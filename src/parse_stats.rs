@@ -18,7 +18,12 @@ pub fn run(tree: &Path, paths: &[String], json: bool) -> Result<u8> {
             let bytes = std::fs::read(tree.join(rel)).ok()?;
             let raw = ErrorMap::of(&parse_raw(&bytes));
             let masked = ErrorMap::of(&parse(&bytes).tree);
-            Some((raw.count() > 0, masked.count() > 0, raw.count(), masked.count()))
+            Some((
+                raw.count() > 0,
+                masked.count() > 0,
+                raw.count(),
+                masked.count(),
+            ))
         })
         .collect();
     let n = per_file.len();
@@ -26,19 +31,57 @@ pub fn run(tree: &Path, paths: &[String], json: bool) -> Result<u8> {
     let masked_files = per_file.iter().filter(|x| x.1).count();
     let raw_nodes: usize = per_file.iter().map(|x| x.2).sum();
     let masked_nodes: usize = per_file.iter().map(|x| x.3).sum();
-    let pct = |a: usize| if n == 0 { 0.0 } else { 100.0 * a as f64 / n as f64 };
+    let pct = |a: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            100.0 * a as f64 / n as f64
+        }
+    };
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &serde_json::json!({
-            "files": n, "files_with_errors_raw": raw_files, "files_with_errors_masked": masked_files,
-            "error_nodes_raw": raw_nodes, "error_nodes_masked": masked_nodes,
-            "seconds": started.elapsed().as_secs_f64(), "unreadable": findings.len(),
-        }))?;
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({
+                "files": n, "files_with_errors_raw": raw_files, "files_with_errors_masked": masked_files,
+                "error_nodes_raw": raw_nodes, "error_nodes_masked": masked_nodes,
+                "seconds": started.elapsed().as_secs_f64(), "unreadable": findings.len(),
+            }),
+        )?;
         writeln!(out)?;
     } else {
-        writeln!(out, "{n} .c files ({:.1} s, parsed twice)", started.elapsed().as_secs_f64())?;
+        writeln!(
+            out,
+            "{n} .c files ({:.1} s, parsed twice)",
+            started.elapsed().as_secs_f64()
+        )?;
         writeln!(out, "files with ERROR/MISSING nodes: raw {raw_files} ({:.1}%), masked {masked_files} ({:.1}%)", pct(raw_files), pct(masked_files))?;
-        writeln!(out, "ERROR/MISSING nodes: raw {raw_nodes}, masked {masked_nodes}")?;
+        writeln!(
+            out,
+            "ERROR/MISSING nodes: raw {raw_nodes}, masked {masked_nodes}"
+        )?;
+    }
+    Ok(0)
+}
+
+/// Writes the masked text of `file` to stdout, then each parse error left.
+pub fn print_masked(file: &Path) -> Result<u8> {
+    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let parsed = parse(&bytes);
+    std::io::stdout().write_all(parsed.text())?;
+    for e in ErrorMap::of(&parsed.tree).errors {
+        eprintln!(
+            "{}:{}: {}",
+            file.display(),
+            e.line,
+            if e.missing {
+                "MISSING"
+            } else if e.multi_token {
+                "ERROR (several tokens)"
+            } else {
+                "ERROR (one token)"
+            }
+        );
     }
     Ok(0)
 }

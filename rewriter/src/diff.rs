@@ -8,7 +8,9 @@ use std::io::{self, Write};
 
 /// Writes the unified diff of one change, three lines of context.
 pub fn write_unified(change: &FileChange, w: &mut impl Write) -> io::Result<()> {
-    let diff = TextDiff::configure().algorithm(similar::Algorithm::Myers).diff_lines(change.before.as_slice(), change.after.as_slice());
+    let diff = TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .diff_lines(change.before.as_slice(), change.after.as_slice());
     let udiff = diff.unified_diff();
     let mut hunks = udiff.iter_hunks().peekable();
     if hunks.peek().is_none() {
@@ -51,7 +53,12 @@ mod tests {
 
     #[test]
     fn no_change_no_output() {
-        let change = FileChange { file: "x.c".into(), before: b"a\n".to_vec(), after: b"a\n".to_vec(), groups: vec![] };
+        let change = FileChange {
+            file: "x.c".into(),
+            before: b"a\n".to_vec(),
+            after: b"a\n".to_vec(),
+            groups: vec![],
+        };
         assert!(unified(&[change]).is_empty());
     }
 }

@@ -3,6 +3,7 @@
 //! file parses no worse than before.
 
 use crate::parse::{parse, ErrorMap};
+
 use std::ops::Range;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,8 +22,18 @@ impl Edit {
         let old = &original[range.clone()];
         let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
         let max_suffix = old.len().min(new.len()) - prefix;
-        let suffix = old.iter().rev().zip(new.iter().rev()).take(max_suffix).take_while(|(a, b)| a == b).count();
-        Edit { range: range.start + prefix..range.end - suffix, replacement: new[prefix..new.len() - suffix].to_vec(), site }
+        let suffix = old
+            .iter()
+            .rev()
+            .zip(new.iter().rev())
+            .take(max_suffix)
+            .take_while(|(a, b)| a == b)
+            .count();
+        Edit {
+            range: range.start + prefix..range.end - suffix,
+            replacement: new[prefix..new.len() - suffix].to_vec(),
+            site,
+        }
     }
 }
 
@@ -41,9 +52,13 @@ pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Confl
     edits.dedup_by(|b, a| a.range == b.range && a.replacement == b.replacement);
     for pair in edits.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
-        let touching_inserts = a.range.is_empty() && b.range.is_empty() && a.range.start == b.range.start;
+        let touching_inserts =
+            a.range.is_empty() && b.range.is_empty() && a.range.start == b.range.start;
         if b.range.start < a.range.end || touching_inserts {
-            return Err(Box::new(Conflict { first: a.clone(), second: b.clone() }));
+            return Err(Box::new(Conflict {
+                first: a.clone(),
+                second: b.clone(),
+            }));
         }
     }
     let mut out = Vec::with_capacity(original.len());
@@ -57,12 +72,52 @@ pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Confl
     Ok(out)
 }
 
-/// If `after` parses with more ERROR or MISSING nodes than `before`, the
-/// line of the first new one.
-pub fn adds_parse_errors(before: &[u8], after: &[u8]) -> Option<usize> {
-    let old = ErrorMap::of(&parse(before).tree);
-    let new = ErrorMap::of(&parse(after).tree);
-    (new.count() > old.count()).then(|| new.errors.first().map_or(1, |e| e.line))
+/// If the rewrite makes the code it touches parse with more ERROR or
+/// MISSING nodes than before, the line (in `after`) of the first new one.
+///
+/// Only the top-level items that contain an edit are parsed again, before
+/// and after: a function or declaration parses the same on its own as in
+/// its file, and re-parsing whole files would double the cost of a run.
+pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<usize> {
+    let bounds = crate::lex::top_level_boundaries(&crate::mask::mask(before).text);
+    let mut shift: isize = 0;
+    let mut i = 0;
+    let mut sorted: Vec<&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.range.start);
+    while i < sorted.len() {
+        // The chunk around this edit, grown while further edits fall in it.
+        let start = bounds
+            .iter()
+            .rev()
+            .find(|b| **b <= sorted[i].range.start)
+            .copied()
+            .unwrap_or(0);
+        let mut end = bounds
+            .iter()
+            .find(|b| **b >= sorted[i].range.end && **b > start)
+            .copied()
+            .unwrap_or(before.len());
+        let after_start = (start as isize + shift) as usize;
+        while i < sorted.len() && sorted[i].range.start < end.max(start + 1) {
+            end = end.max(
+                bounds
+                    .iter()
+                    .find(|b| **b >= sorted[i].range.end)
+                    .copied()
+                    .unwrap_or(before.len()),
+            );
+            shift += sorted[i].replacement.len() as isize - sorted[i].range.len() as isize;
+            i += 1;
+        }
+        let after_end = (end as isize + shift) as usize;
+        let old = ErrorMap::of(&parse(&before[start..end]).tree);
+        let new = ErrorMap::of(&parse(&after[after_start..after_end]).tree);
+        if new.count() > old.count() {
+            let first_line = after[..after_start].iter().filter(|b| **b == b'\n').count();
+            return Some(first_line + new.errors.first().map_or(1, |e| e.line));
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -70,30 +125,50 @@ mod tests {
     use super::*;
 
     fn e(r: Range<usize>, s: &str) -> Edit {
-        Edit { range: r, replacement: s.as_bytes().to_vec(), site: 0 }
+        Edit {
+            range: r,
+            replacement: s.as_bytes().to_vec(),
+            site: 0,
+        }
     }
 
     #[test]
     fn applies_in_order() {
-        assert_eq!(apply(b"abcdef", vec![e(4..5, "E"), e(0..1, "A")]).unwrap(), b"AbcdEf");
+        assert_eq!(
+            apply(b"abcdef", vec![e(4..5, "E"), e(0..1, "A")]).unwrap(),
+            b"AbcdEf"
+        );
     }
 
     #[test]
     fn refuses_overlaps_but_merges_duplicates() {
         assert!(apply(b"abcdef", vec![e(0..3, "x"), e(2..4, "y")]).is_err());
-        assert_eq!(apply(b"abcdef", vec![e(0..3, "x"), e(0..3, "x")]).unwrap(), b"xdef");
+        assert_eq!(
+            apply(b"abcdef", vec![e(0..3, "x"), e(0..3, "x")]).unwrap(),
+            b"xdef"
+        );
     }
 
     #[test]
     fn minimal_edit_keeps_common_bytes() {
-        let m = Edit::minimal(b"xx class_create(THIS_MODULE, n) yy", 3..31, b"class_create(n)".to_vec(), 0);
+        let m = Edit::minimal(
+            b"xx class_create(THIS_MODULE, n) yy",
+            3..31,
+            b"class_create(n)".to_vec(),
+            0,
+        );
         assert_eq!(m.range, 16..29);
         assert!(m.replacement.is_empty());
     }
 
     #[test]
     fn detects_new_parse_errors() {
-        assert_eq!(adds_parse_errors(b"int a;\n", b"int a;\nint b = ;\n"), Some(2));
-        assert_eq!(adds_parse_errors(b"int a;\n", b"int b;\n"), None);
+        let before = b"int a;\nint f(void)\n{\n\treturn 1;\n}\nint c;\n";
+        let bad = e(22..31, "return (;");
+        let after = apply(before, vec![bad.clone()]).unwrap();
+        assert_eq!(adds_parse_errors(before, &after, &[bad]), Some(4));
+        let good = e(29..30, "0");
+        let after = apply(before, vec![good.clone()]).unwrap();
+        assert_eq!(adds_parse_errors(before, &after, &[good]), None);
     }
 }

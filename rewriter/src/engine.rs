@@ -3,7 +3,7 @@
 
 use crate::edit::{adds_parse_errors, apply, Edit};
 use crate::model::{FileChange, Finding, Note, Site, Verdict};
-use crate::parse::{line_col, parse, ErrorMap};
+use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
 use crate::rules::run_rules;
 use crate::transforms::{TransformCtx, TransformOutput};
@@ -75,6 +75,16 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
             for m in ac.find_overlapping_iter(bytes) {
                 mask |= 1 << owner[m.pattern().as_usize()];
             }
+            for (pi, p) in patterns.iter().enumerate() {
+                if mask & (1 << pi) != 0
+                    && !p
+                        .all_anchors
+                        .iter()
+                        .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
+                {
+                    mask &= !(1 << pi);
+                }
+            }
             (mask != 0).then_some(mask)
         },
         || bar.inc(1),
@@ -86,17 +96,37 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
         .iter()
         .map(|p| {
             let status = p.requires.as_ref().map_or(Ok(()), |r| r.check(root));
-            InterfaceStatus { pattern: p.id.clone(), present: status.is_ok(), reason: status.err() }
+            InterfaceStatus {
+                pattern: p.id.clone(),
+                present: status.is_ok(),
+                reason: status.err(),
+            }
         })
         .collect();
 
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
     for (pi, pattern) in patterns.iter().enumerate() {
-        let mine: Vec<&SourceFile> = candidates.iter().filter(|(_, m)| m & (1 << pi) != 0).map(|(f, _)| f).collect();
+        let mine: Vec<&SourceFile> = candidates
+            .iter()
+            .filter(|(_, m)| m & (1 << pi) != 0)
+            .map(|(f, _)| f)
+            .collect();
         let mut out = if let Some(t) = pattern.transform {
-            let owned: Vec<SourceFile> = mine.iter().map(|f| SourceFile { rel: f.rel.clone(), bytes: f.bytes.clone() }).collect();
-            let ctx = TransformCtx { root, pattern_id: &pattern.id, candidates: &owned, all_files: &files, options: opts };
+            let owned: Vec<SourceFile> = mine
+                .iter()
+                .map(|f| SourceFile {
+                    rel: f.rel.clone(),
+                    bytes: f.bytes.clone(),
+                })
+                .collect();
+            let ctx = TransformCtx {
+                root,
+                pattern_id: &pattern.id,
+                candidates: &owned,
+                all_files: &files,
+                options: opts,
+            };
             t.run(&ctx)
         } else {
             run_rules_parallel(pattern, &mine)
@@ -107,14 +137,22 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
         }
         let status = &interfaces[pi];
         if !status.present && !opts.assume_api {
-            block(&mut out, status.reason.as_deref().unwrap_or("interface not in this tree"));
+            block(
+                &mut out,
+                status
+                    .reason
+                    .as_deref()
+                    .unwrap_or("interface not in this tree"),
+            );
         }
         // Move this pattern's sites and edits into the run's numbering.
         let base = sites.len();
         sites.extend(out.sites);
         findings.extend(out.findings);
         for (file, (original, edits)) in out.edits {
-            let entry = file_edits.entry(file).or_insert_with(|| (original, Vec::new()));
+            let entry = file_edits
+                .entry(file)
+                .or_insert_with(|| (original, Vec::new()));
             entry.1.extend(edits.into_iter().map(|mut e| {
                 e.site += base;
                 e
@@ -123,18 +161,31 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     }
 
     let changes = build_changes(file_edits, &mut sites, &mut findings);
-    sites.sort_by(|a, b| (&a.file, a.line, a.column, &a.pattern).cmp(&(&b.file, b.line, b.column, &b.pattern)));
+    sites.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.pattern).cmp(&(&b.file, b.line, b.column, &b.pattern))
+    });
     findings.sort_by(|a, b| (&a.file, a.line, &a.message).cmp(&(&b.file, b.line, &b.message)));
     findings.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
-    let stats = Stats { files: files.len(), candidates: candidates.len(), changed_files: changes.len() };
-    Ok(Outcome { sites, changes, findings, interfaces, stats })
+    let stats = Stats {
+        files: files.len(),
+        candidates: candidates.len(),
+        changed_files: changes.len(),
+    };
+    Ok(Outcome {
+        sites,
+        changes,
+        findings,
+        interfaces,
+        stats,
+    })
 }
 
 fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutput {
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
         .map(|f| {
-            let parsed = parse(&f.bytes);
+            let words: Vec<&[u8]> = pattern.anchors.iter().map(|a| a.as_bytes()).collect();
+            let parsed = parse_focused(&f.bytes, &words);
             let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             (f.rel.clone(), f.bytes.clone(), matches, unread)
@@ -157,14 +208,23 @@ fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutp
 /// preprocessor branch, or inside a multi-token ERROR node, with no site
 /// covering that line. They become `unparsed` sites, so nothing a pattern
 /// looks for is silently skipped.
-pub fn unread_anchor_sites(pattern: &Pattern, file: &SourceFile, parsed: &crate::parse::Parsed, found: &[Site]) -> Vec<Site> {
+pub fn unread_anchor_sites(
+    pattern: &Pattern,
+    file: &SourceFile,
+    parsed: &crate::parse::Parsed,
+    found: &[Site],
+) -> Vec<Site> {
     let errors = ErrorMap::of(&parsed.tree);
     let mut out: Vec<Site> = Vec::new();
     for anchor in &pattern.anchors {
         for off in memchr::memmem::find_iter(&file.bytes, anchor.as_bytes()) {
             let end = off + anchor.len();
-            let word_end = !file.bytes.get(end).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-            let word_start = off == 0 || !(file.bytes[off - 1].is_ascii_alphanumeric() || file.bytes[off - 1] == b'_');
+            let word_end = !file
+                .bytes
+                .get(end)
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+            let word_start = off == 0
+                || !(file.bytes[off - 1].is_ascii_alphanumeric() || file.bytes[off - 1] == b'_');
             if !(word_start && word_end) || in_comment(&parsed.tree, off) {
                 continue;
             }
@@ -172,16 +232,27 @@ pub fn unread_anchor_sites(pattern: &Pattern, file: &SourceFile, parsed: &crate:
                 let (l, _) = line_col(&file.bytes, r.start);
                 format!("in an #else/#elif branch (line {l}) that the parser does not read")
             } else if let Some(e) = errors.overlapping(off..end) {
-                format!("inside a region the parser could not read (line {})", e.line)
+                format!(
+                    "inside a region the parser could not read (line {})",
+                    e.line
+                )
             } else {
                 continue;
             };
             let (line, column) = line_col(&file.bytes, off);
-            if found.iter().chain(out.iter()).any(|s| s.file == file.rel && s.line == line) {
+            if found
+                .iter()
+                .chain(out.iter())
+                .any(|s| s.file == file.rel && s.line == line)
+            {
                 continue;
             }
-            let line_end = memchr::memchr(b'\n', &file.bytes[off..]).map_or(file.bytes.len(), |p| off + p);
-            let line_start = file.bytes[..off].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+            let line_end =
+                memchr::memchr(b'\n', &file.bytes[off..]).map_or(file.bytes.len(), |p| off + p);
+            let line_start = file.bytes[..off]
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1);
             out.push(Site {
                 pattern: pattern.id.clone(),
                 rule: "unread".into(),
@@ -191,7 +262,9 @@ pub fn unread_anchor_sites(pattern: &Pattern, file: &SourceFile, parsed: &crate:
                 context: None,
                 verdict: Verdict::Unparsed,
                 reason: Some(reason),
-                snippet: String::from_utf8_lossy(&file.bytes[line_start..line_end]).trim().to_string(),
+                snippet: String::from_utf8_lossy(&file.bytes[line_start..line_end])
+                    .trim()
+                    .to_string(),
                 notes: vec![],
                 group: file.rel.clone(),
             });
@@ -201,7 +274,9 @@ pub fn unread_anchor_sites(pattern: &Pattern, file: &SourceFile, parsed: &crate:
 }
 
 fn in_comment(tree: &tree_sitter::Tree, off: usize) -> bool {
-    tree.root_node().descendant_for_byte_range(off, off + 1).is_some_and(|n| n.kind() == "comment" || n.kind() == "string_content")
+    tree.root_node()
+        .descendant_for_byte_range(off, off + 1)
+        .is_some_and(|n| n.kind() == "comment" || n.kind() == "string_content")
 }
 
 fn merge(into: &mut TransformOutput, from: TransformOutput) {
@@ -227,7 +302,11 @@ fn block(out: &mut TransformOutput, reason: &str) {
             Some(r) => format!("with the interface: {} ({r})", s.verdict.as_str()),
             None => format!("with the interface: {}", s.verdict.as_str()),
         };
-        s.notes.push(Note { file: s.file.clone(), line: s.line, message: was });
+        s.notes.push(Note {
+            file: s.file.clone(),
+            line: s.line,
+            message: was,
+        });
         s.verdict = Verdict::Blocked;
         s.reason = Some(reason.to_string());
     }
@@ -239,7 +318,11 @@ fn block(out: &mut TransformOutput, reason: &str) {
 /// whole group (a shared helper changed in one file and not in its header
 /// would not build): its `auto` sites turn `manual` with the reason, and a
 /// finding says what happened.
-fn build_changes(mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)>, sites: &mut [Site], findings: &mut Vec<Finding>) -> Vec<FileChange> {
+fn build_changes(
+    mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)>,
+    sites: &mut [Site],
+    findings: &mut Vec<Finding>,
+) -> Vec<FileChange> {
     loop {
         let results: Vec<(String, Result<Vec<u8>, String>)> = file_edits
             .par_iter()
@@ -257,13 +340,21 @@ fn build_changes(mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)>, sites: 
         if refused_groups.is_empty() {
             let mut changes = Vec::new();
             for (file, result) in results {
-                let (before, edits) = file_edits.remove(&file).expect("every result comes from a file");
+                let (before, edits) = file_edits
+                    .remove(&file)
+                    .expect("every result comes from a file");
                 let after = result.expect("no refusal in this round");
                 if after != before {
-                    let mut groups: Vec<String> = edits.iter().map(|e| sites[e.site].group.clone()).collect();
+                    let mut groups: Vec<String> =
+                        edits.iter().map(|e| sites[e.site].group.clone()).collect();
                     groups.sort();
                     groups.dedup();
-                    changes.push(FileChange { file, before, after, groups });
+                    changes.push(FileChange {
+                        file,
+                        before,
+                        after,
+                        groups,
+                    });
                 }
             }
             return changes;
@@ -291,8 +382,10 @@ fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
         let (l2, _) = line_col(original, c.second.range.start);
         format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
     })?;
-    match adds_parse_errors(original, &after) {
-        Some(line) => Err(format!("the rewrite would add a parse error near line {line}; file left unchanged")),
+    match adds_parse_errors(original, &after, edits) {
+        Some(line) => Err(format!(
+            "the rewrite would add a parse error near line {line}; file left unchanged"
+        )),
         None => Ok(after),
     }
 }

@@ -31,7 +31,11 @@ pub fn run_all(dir: &Path, patterns: &[Pattern]) -> Result<Vec<CaseResult>> {
         for cdir in sorted_dirs(&pdir)? {
             let case = cdir.file_name().unwrap().to_string_lossy().into_owned();
             let failures = run_case(pattern, &cdir).unwrap_or_else(|e| vec![format!("{e:#}")]);
-            results.push(CaseResult { pattern: id.clone(), case, failures });
+            results.push(CaseResult {
+                pattern: id.clone(),
+                case,
+                failures,
+            });
         }
     }
     Ok(results)
@@ -55,8 +59,16 @@ fn case_options(case: &Path) -> Result<RunOptions> {
         match w {
             "--assume-api" => opts.assume_api = true,
             "--drop-empty" => opts.drop_empty = true,
-            "--path" => opts.paths.push(words.next().context("--path needs a directory")?.to_string()),
-            other => bail!("{}: unknown fixture argument `{other}`", case.join("args").display()),
+            "--path" => opts.paths.push(
+                words
+                    .next()
+                    .context("--path needs a directory")?
+                    .to_string(),
+            ),
+            other => bail!(
+                "{}: unknown fixture argument `{other}`",
+                case.join("args").display()
+            ),
         }
     }
     Ok(opts)
@@ -68,34 +80,60 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
     let outcome = run(&input, &[pattern], &opts)?;
     let mut failures = Vec::new();
 
-    let got: Vec<String> = outcome.sites.iter().map(|s| match &s.reason {
-        Some(r) => format!("{}:{}: {}: {}", s.file, s.line, s.verdict.as_str(), r),
-        None => format!("{}:{}: {}", s.file, s.line, s.verdict.as_str()),
-    }).collect();
-    let want_text = std::fs::read_to_string(case.join("sites.txt")).with_context(|| format!("{}: missing sites.txt", case.display()))?;
-    let want: Vec<String> = want_text.lines().map(str::trim_end).filter(|l| !l.is_empty() && !l.starts_with('#')).map(String::from).collect();
+    let got: Vec<String> = outcome
+        .sites
+        .iter()
+        .map(|s| match &s.reason {
+            Some(r) => format!("{}:{}: {}: {}", s.file, s.line, s.verdict.as_str(), r),
+            None => format!("{}:{}: {}", s.file, s.line, s.verdict.as_str()),
+        })
+        .collect();
+    let want_text = std::fs::read_to_string(case.join("sites.txt"))
+        .with_context(|| format!("{}: missing sites.txt", case.display()))?;
+    let want: Vec<String> = want_text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(String::from)
+        .collect();
     if got != want {
-        failures.push(format!("sites differ:\n  expected:\n    {}\n  got:\n    {}", want.join("\n    "), got.join("\n    ")));
+        failures.push(format!(
+            "sites differ:\n  expected:\n    {}\n  got:\n    {}",
+            want.join("\n    "),
+            got.join("\n    ")
+        ));
     }
 
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let output = case.join("output");
     if output.is_dir() {
         for entry in walk_files(&output)? {
-            let rel = entry.strip_prefix(&output).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = entry
+                .strip_prefix(&output)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             expected.insert(rel, std::fs::read(&entry)?);
         }
     }
-    let changed: BTreeMap<String, Vec<u8>> = outcome.changes.iter().map(|c| (c.file.clone(), c.after.clone())).collect();
+    let changed: BTreeMap<String, Vec<u8>> = outcome
+        .changes
+        .iter()
+        .map(|c| (c.file.clone(), c.after.clone()))
+        .collect();
     for (file, want) in &expected {
         match changed.get(file) {
             None => failures.push(format!("{file}: expected a change, got none")),
-            Some(got) if got != want => failures.push(format!("{file}: output differs:\n{}", line_diff(want, got))),
+            Some(got) if got != want => {
+                failures.push(format!("{file}: output differs:\n{}", line_diff(want, got)))
+            }
             Some(_) => {}
         }
     }
     for file in changed.keys().filter(|f| !expected.contains_key(*f)) {
-        failures.push(format!("{file}: changed, but the case expects it unchanged"));
+        failures.push(format!(
+            "{file}: changed, but the case expects it unchanged"
+        ));
     }
 
     // Idempotence: a second run over the rewritten tree changes nothing.
@@ -143,7 +181,8 @@ fn line_diff(want: &[u8], got: &[u8]) -> String {
     let d = similar::TextDiff::from_lines(want, got);
     let mut out = Vec::new();
     for hunk in d.unified_diff().header("expected", "got").iter_hunks() {
-        hunk.to_writer(&mut out).expect("writing to a Vec cannot fail");
+        hunk.to_writer(&mut out)
+            .expect("writing to a Vec cannot fail");
     }
     String::from_utf8_lossy(&out).into_owned()
 }

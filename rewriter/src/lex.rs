@@ -69,12 +69,20 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
             b'#' if at_line_start => {
                 let start = i;
                 i = directive_end(src, i);
-                toks.push(Tok { kind: TokKind::Directive, start, end: i });
+                toks.push(Tok {
+                    kind: TokKind::Directive,
+                    start,
+                    end: i,
+                });
             }
             b'"' | b'\'' => {
                 let start = i;
                 i = literal_end(src, i);
-                toks.push(Tok { kind: TokKind::Literal, start, end: i });
+                toks.push(Tok {
+                    kind: TokKind::Literal,
+                    start,
+                    end: i,
+                });
                 at_line_start = false;
             }
             _ if is_ident_start(b) => {
@@ -85,9 +93,17 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
                 // An encoding prefix glued to a literal (L"x", u8"x") is part of it.
                 if i < src.len() && (src[i] == b'"' || src[i] == b'\'') && i - start <= 2 {
                     i = literal_end(src, i);
-                    toks.push(Tok { kind: TokKind::Literal, start, end: i });
+                    toks.push(Tok {
+                        kind: TokKind::Literal,
+                        start,
+                        end: i,
+                    });
                 } else {
-                    toks.push(Tok { kind: TokKind::Ident, start, end: i });
+                    toks.push(Tok {
+                        kind: TokKind::Ident,
+                        start,
+                        end: i,
+                    });
                 }
                 at_line_start = false;
             }
@@ -96,11 +112,19 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
                 while i < src.len() && (is_ident_byte(src[i]) || src[i] == b'.') {
                     i += 1;
                 }
-                toks.push(Tok { kind: TokKind::Number, start, end: i });
+                toks.push(Tok {
+                    kind: TokKind::Number,
+                    start,
+                    end: i,
+                });
                 at_line_start = false;
             }
             _ => {
-                toks.push(Tok { kind: TokKind::Punct(b), start: i, end: i + 1 });
+                toks.push(Tok {
+                    kind: TokKind::Punct(b),
+                    start: i,
+                    end: i + 1,
+                });
                 i += 1;
                 at_line_start = false;
             }
@@ -161,6 +185,39 @@ pub fn directive_name<'a>(src: &'a [u8], tok: &Tok) -> &'a [u8] {
     &text[start..i]
 }
 
+/// Offsets where a top-level item ends: after a `;` or a function body's
+/// `}` at brace depth 0, and around preprocessor lines at depth 0.
+pub fn top_level_boundaries(src: &[u8]) -> Vec<usize> {
+    let toks = tokenize(src);
+    let mut out = vec![0];
+    let mut depth = 0i32;
+    let mut body_open: Vec<bool> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        match t.kind {
+            TokKind::Punct(b'{') => {
+                body_open.push(depth == 0 && i > 0 && toks[i - 1].is_punct(b')'));
+                depth += 1;
+            }
+            TokKind::Punct(b'}') => {
+                depth = (depth - 1).max(0); // unbalanced input: never below the top
+                if body_open.pop().unwrap_or(false) && depth == 0 {
+                    out.push(t.end);
+                }
+            }
+            TokKind::Punct(b';') if depth == 0 => out.push(t.end),
+            TokKind::Directive if depth == 0 => {
+                out.push(t.start);
+                out.push(t.end);
+            }
+            _ => {}
+        }
+    }
+    out.push(src.len());
+    out.sort();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,7 +225,12 @@ mod tests {
     fn kinds(src: &str) -> Vec<(TokKind, String)> {
         tokenize(src.as_bytes())
             .iter()
-            .map(|t| (t.kind, String::from_utf8_lossy(t.text(src.as_bytes())).into_owned()))
+            .map(|t| {
+                (
+                    t.kind,
+                    String::from_utf8_lossy(t.text(src.as_bytes())).into_owned(),
+                )
+            })
             .collect()
     }
 
@@ -192,6 +254,6 @@ mod tests {
     #[test]
     fn hash_inside_a_line_is_punctuation() {
         let toks = kinds("x = a # b");
-        assert_eq!(toks[2], (TokKind::Punct(b'#'), "#".into()));
+        assert_eq!(toks[3], (TokKind::Punct(b'#'), "#".into()));
     }
 }

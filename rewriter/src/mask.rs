@@ -14,35 +14,120 @@ use std::ops::Range;
 /// Annotations that only sparse or the linker care about: blanked.
 const BLANKED: &[&str] = &[
     // sparse address spaces and checks
-    "__iomem", "__user", "__rcu", "__percpu", "__force", "__kernel", "__bitwise", "__private",
-    "__safe", "__nocast", "__must_check", "__acquire", "__release",
+    "__iomem",
+    "__user",
+    "__rcu",
+    "__percpu",
+    "__force",
+    "__kernel",
+    "__bitwise",
+    "__private",
+    "__safe",
+    "__nocast",
+    "__must_check",
+    "__acquire",
+    "__release",
     // sections and placement
-    "__init", "__exit", "__initdata", "__initconst", "__exitdata", "__refdata", "__refconst",
-    "__ref", "__meminit", "__meminitdata", "__init_or_module", "__devinit", "__devexit",
-    "__devinitdata", "__devinitconst", "__devexit_p_unused", "__ro_after_init", "__read_mostly",
-    "__cacheline_aligned", "__cacheline_aligned_in_smp", "____cacheline_aligned",
-    "____cacheline_aligned_in_smp", "____cacheline_internodealigned_in_smp", "__page_aligned_bss",
-    "__page_aligned_data", "__initdata_or_meminfo",
+    "__init",
+    "__exit",
+    "__initdata",
+    "__initconst",
+    "__exitdata",
+    "__refdata",
+    "__refconst",
+    "__ref",
+    "__meminit",
+    "__meminitdata",
+    "__init_or_module",
+    "__devinit",
+    "__devexit",
+    "__devinitdata",
+    "__devinitconst",
+    "__devexit_p_unused",
+    "__ro_after_init",
+    "__read_mostly",
+    "__cacheline_aligned",
+    "__cacheline_aligned_in_smp",
+    "____cacheline_aligned",
+    "____cacheline_aligned_in_smp",
+    "____cacheline_internodealigned_in_smp",
+    "__page_aligned_bss",
+    "__page_aligned_data",
+    "__initdata_or_meminfo",
     // function and variable attributes
-    "__maybe_unused", "__always_unused", "__packed", "__cold", "__hot", "__weak", "__used",
-    "__always_inline", "noinline", "noinline_for_stack", "__noreturn", "__visible", "asmlinkage",
-    "__latent_entropy", "__randomize_layout", "__no_randomize_layout", "__nocfi", "__sched",
-    "__kprobes", "notrace", "__deprecated", "__pure", "__attribute_const__", "__flatten",
-    "__noinline", "__malloc", "__nonstring", "__fallthrough", "__ksym", "__unused",
+    "__maybe_unused",
+    "__always_unused",
+    "__packed",
+    "__cold",
+    "__hot",
+    "__weak",
+    "__used",
+    "__always_inline",
+    "noinline",
+    "noinline_for_stack",
+    "__noreturn",
+    "__visible",
+    "asmlinkage",
+    "__latent_entropy",
+    "__randomize_layout",
+    "__no_randomize_layout",
+    "__nocfi",
+    "__sched",
+    "__kprobes",
+    "notrace",
+    "__deprecated",
+    "__pure",
+    "__attribute_const__",
+    "__flatten",
+    "__noinline",
+    "__malloc",
+    "__nonstring",
+    "__fallthrough",
+    "__ksym",
+    "__unused",
 ];
 
 /// Annotations that take an argument list: blanked with it.
 const BLANKED_WITH_ARGS: &[&str] = &[
-    "__aligned", "__section", "__printf", "__scanf", "__acquires", "__releases", "__must_hold",
-    "__cond_lock", "__alloc_size", "__counted_by", "__guarded_by", "__pt_guarded_by",
-    "__designated_init", "__nonstring_array",
+    "__aligned",
+    "__section",
+    "__printf",
+    "__scanf",
+    "__acquires",
+    "__releases",
+    "__must_hold",
+    "__cond_lock",
+    "__alloc_size",
+    "__counted_by",
+    "__guarded_by",
+    "__pt_guarded_by",
+    "__designated_init",
+    "__nonstring_array",
 ];
 
 /// Words that may follow a `(` yet are not iterator macros.
 const NOT_ITERATORS: &[&str] = &[
-    "if", "while", "for", "switch", "return", "sizeof", "typeof", "__typeof__", "__typeof",
-    "__attribute__", "__attribute", "_Alignof", "__alignof__", "defined", "__builtin_expect",
-    "likely", "unlikely", "else", "do", "case", "goto",
+    "if",
+    "while",
+    "for",
+    "switch",
+    "return",
+    "sizeof",
+    "typeof",
+    "__typeof__",
+    "__typeof",
+    "__attribute__",
+    "__attribute",
+    "_Alignof",
+    "__alignof__",
+    "defined",
+    "__builtin_expect",
+    "likely",
+    "unlikely",
+    "else",
+    "do",
+    "case",
+    "goto",
 ];
 
 /// Builtin type words that may appear as a macro argument (`min_t(unsigned int, a, b)`).
@@ -71,7 +156,11 @@ pub fn mask(src: &[u8]) -> Masked {
     mask_type_arguments(src, &live, &mut out);
     mask_static_macro_declarations(src, &live, &mut out);
     mask_iterator_macros(src, &live, &mut out);
-    Masked { text: out, inactive }
+    mask_string_macros(src, &live, &mut out);
+    Masked {
+        text: out,
+        inactive,
+    }
 }
 
 /// Replaces bytes with spaces, keeping line breaks.
@@ -115,7 +204,9 @@ fn mask_annotations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             blank(out, t.start..t.end);
         } else if BLANKED_WITH_ARGS.iter().any(|w| w.as_bytes() == text) {
             let end = match toks.get(i + 1) {
-                Some(n) if n.is_punct(b'(') => matching_close(toks, i + 1).map_or(t.end, |c| toks[c].end),
+                Some(n) if n.is_punct(b'(') => {
+                    matching_close(toks, i + 1).map_or(t.end, |c| toks[c].end)
+                }
                 _ => t.end,
             };
             blank(out, t.start..end);
@@ -149,15 +240,22 @@ fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         } else {
             toks[i..]
                 .iter()
-                .take_while(|t| t.kind == TokKind::Ident && TYPE_WORDS.iter().any(|w| w.as_bytes() == t.text(src)))
+                .take_while(|t| {
+                    t.kind == TokKind::Ident
+                        && TYPE_WORDS.iter().any(|w| w.as_bytes() == t.text(src))
+                })
                 .count()
         };
-        let closes = toks.get(i + words).is_some_and(|t| t.is_punct(b',') || t.is_punct(b')'));
+        let closes = toks
+            .get(i + words)
+            .is_some_and(|t| t.is_punct(b',') || t.is_punct(b')'));
         // `(struct foo){ ... }` is a compound literal, which parses as it is.
         let compound = toks.get(i + words + 1).is_some_and(|t| t.is_punct(b'{'));
         if words >= 2 && closes && !compound {
             let only_spaces = (1..words).all(|k| {
-                src[toks[i + k - 1].end..toks[i + k].start].iter().all(|b| *b == b' ' || *b == b'\t')
+                src[toks[i + k - 1].end..toks[i + k].start]
+                    .iter()
+                    .all(|b| *b == b' ' || *b == b'\t')
             });
             if only_spaces {
                 for k in 1..words {
@@ -191,15 +289,50 @@ fn mask_static_macro_declarations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             j += 1;
         }
         let is_macro_call = toks.get(j).is_some_and(|t| {
-            t.kind == TokKind::Ident && t.text(src).iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+            t.kind == TokKind::Ident
+                && t.text(src)
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
         }) && toks.get(j + 1).is_some_and(|t| t.is_punct(b'('));
         if !at_start || !is_macro_call {
             continue;
         }
-        let Some(close) = matching_close(toks, j + 1) else { continue };
+        let Some(close) = matching_close(toks, j + 1) else {
+            continue;
+        };
         if toks.get(close + 1).is_some_and(|t| t.is_punct(b';')) {
             blank(out, t.start..toks[j].start);
         }
+    }
+}
+
+/// `KERN_ERR DRV_NAME ": failed\n"`: macros that expand to string
+/// literals, pasted to a literal. Each becomes a literal of the same length
+/// (`"      "`), which tree-sitter reads as a concatenated string.
+fn mask_string_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
+    let is_string = |t: &Tok| t.kind == TokKind::Literal && t.text(src).last() == Some(&b'"');
+    let is_macro = |t: &Tok| {
+        t.kind == TokKind::Ident
+            && t.end - t.start >= 2
+            && t.text(src)
+                .iter()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        let run = toks[i..]
+            .iter()
+            .take_while(|t| is_string(t) || is_macro(t))
+            .count();
+        let run_toks = &toks[i..i + run];
+        if run >= 2 && run_toks.iter().any(is_string) && run_toks.iter().any(is_macro) {
+            for t in run_toks.iter().filter(|t| is_macro(t)) {
+                out[t.start] = b'"';
+                blank(out, t.start + 1..t.end - 1);
+                out[t.end - 1] = b'"';
+            }
+        }
+        i += run.max(1);
     }
 }
 
@@ -226,14 +359,24 @@ fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         }
         // The macro must begin a statement, or `a = f(x) y` would qualify.
         let starts_statement = i == 0
-            || matches!(toks[i - 1].kind, TokKind::Punct(b';') | TokKind::Punct(b'{') | TokKind::Punct(b'}') | TokKind::Punct(b':'))
+            || matches!(
+                toks[i - 1].kind,
+                TokKind::Punct(b';')
+                    | TokKind::Punct(b'{')
+                    | TokKind::Punct(b'}')
+                    | TokKind::Punct(b':')
+            )
             || toks[i - 1].is(src, "else")
             || (toks[i - 1].is_punct(b')') && is_control_paren(src, toks, i - 1));
         if !starts_statement {
             continue;
         }
-        let Some(close) = matching_close(toks, i + 1) else { continue };
-        let followed_by_statement = toks.get(close + 1).is_some_and(|n| n.is_punct(b'{') || n.kind == TokKind::Ident);
+        let Some(close) = matching_close(toks, i + 1) else {
+            continue;
+        };
+        let followed_by_statement = toks
+            .get(close + 1)
+            .is_some_and(|n| n.is_punct(b'{') || n.kind == TokKind::Ident);
         if followed_by_statement {
             out[t.start..t.start + 5].copy_from_slice(b"while");
             blank(out, t.start + 5..t.end);
@@ -250,7 +393,10 @@ fn is_control_paren(src: &[u8], toks: &[Tok], close: usize) -> bool {
         } else if toks[k].is_punct(b'(') {
             depth -= 1;
             if depth == 0 {
-                return k > 0 && ["if", "while", "for"].iter().any(|w| toks[k - 1].is(src, w));
+                return k > 0
+                    && ["if", "while", "for"]
+                        .iter()
+                        .any(|w| toks[k - 1].is(src, w));
             }
         }
     }
@@ -278,7 +424,9 @@ fn mask_cutting_conditionals(src: &[u8], toks: &[Tok], out: &mut [u8]) -> Vec<Ra
         match directive_name(src, t) {
             b"if" | b"ifdef" | b"ifndef" => {
                 open.push(groups.len());
-                groups.push(CondGroup { directives: vec![i] });
+                groups.push(CondGroup {
+                    directives: vec![i],
+                });
             }
             b"elif" | b"else" | b"elifdef" | b"elifndef" => {
                 if let Some(&g) = open.last() {
@@ -305,7 +453,10 @@ fn mask_cutting_conditionals(src: &[u8], toks: &[Tok], out: &mut [u8]) -> Vec<Ra
         let cuts = g.directives.windows(2).any(|w| {
             // A branch cuts a construct when it changes the bracket depth or
             // ends somewhere other than a statement or declaration boundary.
-            let last_in_branch = toks[w[0] + 1..w[1]].iter().rev().find(|t| t.kind != TokKind::Directive);
+            let last_in_branch = toks[w[0] + 1..w[1]]
+                .iter()
+                .rev()
+                .find(|t| t.kind != TokKind::Directive);
             contexts[w[0]].0 != contexts[w[1]].0
                 || last_in_branch.is_some_and(|t| !(t.is_punct(b';') || t.is_punct(b'}')))
         });
@@ -337,8 +488,12 @@ fn bracket_contexts(toks: &[Tok]) -> Vec<(usize, bool)> {
         match t.kind {
             TokKind::Punct(b'(') | TokKind::Punct(b'[') => stack.push(true),
             TokKind::Punct(b'{') => {
-                let prev = toks[..i].iter().rev().find(|p| p.kind != TokKind::Directive);
-                let initializer = prev.is_some_and(|p| p.is_punct(b'=') || p.is_punct(b',') || p.is_punct(b'{'))
+                let prev = toks[..i]
+                    .iter()
+                    .rev()
+                    .find(|p| p.kind != TokKind::Directive);
+                let initializer = prev
+                    .is_some_and(|p| p.is_punct(b'=') || p.is_punct(b',') || p.is_punct(b'{'))
                     || stack.last().copied().unwrap_or(false);
                 stack.push(initializer);
             }
@@ -365,7 +520,7 @@ mod tests {
     fn blanks_annotations_and_their_arguments() {
         assert_eq!(
             masked("static int __init foo(void __iomem *p) __aligned(8);"),
-            "static int        foo(void         *p)            ;"
+            "static int        foo(void         *p)             ;"
         );
     }
 
@@ -377,7 +532,10 @@ mod tests {
         );
         // A parameter list and a compound literal are left alone.
         assert_eq!(masked("int f(struct foo *p);"), "int f(struct foo *p);");
-        assert_eq!(masked("x = f((struct foo){ 0 });"), "x = f((struct foo){ 0 });");
+        assert_eq!(
+            masked("x = f((struct foo){ 0 });"),
+            "x = f((struct foo){ 0 });"
+        );
     }
 
     #[test]
@@ -389,13 +547,25 @@ mod tests {
     }
 
     #[test]
+    fn turns_string_macros_into_literals() {
+        assert_eq!(
+            masked("printk(KERN_ERR DRV \": x\\n\");"),
+            "printk(\"      \" \" \" \": x\\n\");"
+        );
+        assert_eq!(masked("f(FOO, \"x\");"), "f(FOO, \"x\");");
+    }
+
+    #[test]
     fn renames_iterator_macros_to_while() {
         assert_eq!(
             masked("void f(void)\n{\n\tlist_for_each_entry(p, &h, node) {\n\t\tg(p);\n\t}\n}"),
             "void f(void)\n{\n\twhile              (p, &h, node) {\n\t\tg(p);\n\t}\n}"
         );
         // A plain call stays a call.
-        assert_eq!(masked("void f(void)\n{\n\tlist_add(p, h);\n}"), "void f(void)\n{\n\tlist_add(p, h);\n}");
+        assert_eq!(
+            masked("void f(void)\n{\n\tlist_add(p, h);\n}"),
+            "void f(void)\n{\n\tlist_add(p, h);\n}"
+        );
     }
 
     #[test]
@@ -403,7 +573,7 @@ mod tests {
         let src = "static struct s x = {\n\t.a = 1,\n#ifdef CONFIG_PM\n\t.b = 2,\n#else\n\t.b = 3,\n#endif\n};\n";
         let m = mask(src.as_bytes());
         let text = String::from_utf8(m.text).unwrap();
-        assert_eq!(text, "static struct s x = {\n\t.a = 1,\n                \n\t.b = 2,\n     \n\t       \n      \n};\n");
+        assert_eq!(text, "static struct s x = {\n\t.a = 1,\n                \n\t.b = 2,\n     \n        \n      \n};\n");
         assert_eq!(m.inactive.len(), 1);
         assert_eq!(&src[m.inactive[0].clone()], "#else\n\t.b = 3,\n");
     }
@@ -416,7 +586,8 @@ mod tests {
 
     #[test]
     fn masks_conditionals_that_cut_a_construct() {
-        let src = "#ifdef X\nstatic int f(int a)\n#else\nstatic int f(void)\n#endif\n{\n\treturn 0;\n}\n";
+        let src =
+            "#ifdef X\nstatic int f(int a)\n#else\nstatic int f(void)\n#endif\n{\n\treturn 0;\n}\n";
         let text = masked(src);
         assert!(text.starts_with("        \nstatic int f(int a)\n"));
         assert!(!text.contains("f(void)"));

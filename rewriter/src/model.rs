@@ -82,12 +82,30 @@ pub enum Severity {
 }
 
 impl Finding {
-    pub fn error(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Finding {
-        Finding { file: file.into(), line, severity: Severity::Error, message: message.into() }
+    pub fn error(
+        file: impl Into<String>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            file: file.into(),
+            line,
+            severity: Severity::Error,
+            message: message.into(),
+        }
     }
 
-    pub fn warning(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Finding {
-        Finding { file: file.into(), line, severity: Severity::Warning, message: message.into() }
+    pub fn warning(
+        file: impl Into<String>,
+        line: Option<usize>,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            file: file.into(),
+            line,
+            severity: Severity::Warning,
+            message: message.into(),
+        }
     }
 }
 

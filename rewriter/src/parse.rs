@@ -34,12 +34,49 @@ impl Parsed {
 
 /// Parses the raw tree-sitter view of `src`, without masking.
 pub fn parse_raw(src: &[u8]) -> Tree {
-    PARSER.with(|p| p.borrow_mut().parse(src, None)).expect("parsing without a timeout or cancellation always yields a tree")
+    PARSER
+        .with(|p| p.borrow_mut().parse(src, None))
+        .expect("parsing without a timeout or cancellation always yields a tree")
 }
 
 /// Masks and parses `src`.
 pub fn parse(src: &[u8]) -> Parsed {
     let masked = mask(src);
+    let tree = parse_raw(&masked.text);
+    Parsed { masked, tree }
+}
+
+/// Masks and parses only the top-level items of `src` that contain one of
+/// `words` (as a whole word); every other item is blanked first, keeping
+/// its newlines. Offsets are unchanged, and tree-sitter skips blank text
+/// almost for free, so a file whose interesting part is one function and
+/// one initializer costs a fraction of a full parse.
+pub fn parse_focused(src: &[u8], words: &[&[u8]]) -> Parsed {
+    let mut masked = mask(src);
+    // Boundaries of what the parser will see: inactive branches are blank.
+    let bounds = crate::lex::top_level_boundaries(&masked.text);
+    let mut keep = vec![false; bounds.len()];
+    for w in words.iter().filter(|w| !w.is_empty()) {
+        for off in memchr::memmem::find_iter(src, w) {
+            let end = off + w.len();
+            let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+            let whole =
+                (off == 0 || !ident(src[off - 1])) && !src.get(end).is_some_and(|b| ident(*b));
+            if whole {
+                let chunk = bounds.partition_point(|b| *b <= off).saturating_sub(1);
+                keep[chunk] = true;
+            }
+        }
+    }
+    for (i, pair) in bounds.windows(2).enumerate() {
+        if !keep[i] {
+            for b in &mut masked.text[pair[0]..pair[1]] {
+                if *b != b'\n' && *b != b'\r' {
+                    *b = b' ';
+                }
+            }
+        }
+    }
     let tree = parse_raw(&masked.text);
     Parsed { masked, tree }
 }
@@ -87,13 +124,18 @@ impl ErrorMap {
             up = n.parent();
         }
         self.overlapping(node.byte_range()).map(|e| {
-            format!("overlaps a region the parser could not read (line {})", e.line)
+            format!(
+                "overlaps a region the parser could not read (line {})",
+                e.line
+            )
         })
     }
 
     /// The first multi-token error overlapping `range`.
     pub fn overlapping(&self, range: Range<usize>) -> Option<&ParseError> {
-        self.errors.iter().find(|e| e.multi_token && e.range.start < range.end && range.start < e.range.end)
+        self.errors
+            .iter()
+            .find(|e| e.multi_token && e.range.start < range.end && range.start < e.range.end)
     }
 }
 
@@ -126,11 +168,23 @@ fn count_leaves(node: Node) -> usize {
     node.children(&mut cursor).map(count_leaves).sum()
 }
 
+/// The children of `node`, comments included, in order. (Through a cursor:
+/// `Node::child(i)` walks the siblings each time.)
+pub fn children(node: Node) -> Vec<Node> {
+    let mut cursor = node.walk();
+    node.children(&mut cursor).collect()
+}
+
 /// 1-based line and column (in bytes) of a byte offset.
 pub fn line_col(src: &[u8], offset: usize) -> (usize, usize) {
     let before = &src[..offset.min(src.len())];
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
-    let col = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    let col = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, col)
 }
 
@@ -155,12 +209,16 @@ pub fn function_name(def: Node, text: &[u8]) -> Option<String> {
                 let name = decl.child_by_field_name("declarator")?;
                 return match name.kind() {
                     "identifier" => name.utf8_text(text).ok().map(str::to_owned),
-                    "parenthesized_declarator" => name.named_child(0)?.utf8_text(text).ok().map(str::to_owned),
+                    "parenthesized_declarator" => {
+                        name.named_child(0)?.utf8_text(text).ok().map(str::to_owned)
+                    }
                     _ => None,
                 };
             }
             "pointer_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
-                decl = decl.child_by_field_name("declarator").or_else(|| decl.named_child(0))?;
+                decl = decl
+                    .child_by_field_name("declarator")
+                    .or_else(|| decl.named_child(0))?;
             }
             _ => return None,
         }
@@ -173,22 +231,29 @@ mod tests {
 
     #[test]
     fn masking_removes_typical_kernel_errors() {
-        let src = b"static int __init foo_init(void)\n{\n\tvoid __iomem *base = NULL;\n\treturn 0;\n}\n";
+        let src =
+            b"static int __init foo_init(void)\n{\n\tvoid __iomem *base = NULL;\n\treturn 0;\n}\n";
         assert!(parse_raw(src).root_node().has_error());
         let parsed = parse(src);
         assert!(!parsed.root().has_error());
         let def = parsed.root().named_child(0).unwrap();
-        assert_eq!(function_name(def, parsed.text()).as_deref(), Some("foo_init"));
+        assert_eq!(
+            function_name(def, parsed.text()).as_deref(),
+            Some("foo_init")
+        );
     }
 
     #[test]
     fn error_map_refuses_nodes_under_errors() {
-        let parsed = parse(b"int a = ( 1 + ;\nint b = 2;\n");
+        let parsed = parse(b"void f(void)\n{\n\tg(1 +);\n}\nint b = 2;\n");
         let errors = ErrorMap::of(&parsed.tree);
         assert!(errors.count() > 0);
         let root = parsed.root();
         let last = root.named_child(root.named_child_count() - 1).unwrap();
-        assert!(errors.refusal(last).is_none(), "the clean declaration after the error is editable");
+        assert!(
+            errors.refusal(last).is_none(),
+            "the clean declaration after the error is editable"
+        );
     }
 
     #[test]

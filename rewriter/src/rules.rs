@@ -2,7 +2,7 @@
 
 use crate::edit::Edit;
 use crate::model::{Site, Verdict};
-use crate::parse::{enclosing_function, line_col, ErrorMap, Parsed};
+use crate::parse::{children, enclosing_function, line_col, ErrorMap, Parsed};
 use crate::pattern::snippet::{render, Captures};
 use crate::pattern::{Matcher, Pattern, Relative, Rule};
 use tree_sitter::Node;
@@ -22,13 +22,17 @@ pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed)
     let mut out = FileMatches::default();
     let mut stack = vec![parsed.root()];
     while let Some(node) = stack.pop() {
-        if let Some((rule, caps)) = pattern.rules.iter().find_map(|r| matches(r, node, parsed.text()).map(|c| (r, c))) {
-            record(pattern, rule, &caps, node, rel, original, parsed, &errors, &mut out);
+        if let Some((rule, caps)) = pattern
+            .rules
+            .iter()
+            .find_map(|r| matches(r, node, parsed.text()).map(|c| (r, c)))
+        {
+            record(
+                pattern, rule, &caps, node, rel, original, parsed, &errors, &mut out,
+            );
             continue;
         }
-        for i in (0..node.child_count()).rev() {
-            stack.push(node.child(i).unwrap());
-        }
+        stack.extend(children(node).into_iter().rev());
     }
     out
 }
@@ -46,7 +50,9 @@ fn matches(rule: &Rule, node: Node, text: &[u8]) -> Option<Captures> {
     for (name, check) in &rule.constraints {
         let range = caps.get(name)?.clone();
         let value = String::from_utf8_lossy(&text[range.clone()]);
-        if check.regex.as_ref().is_some_and(|r| !r.is_match(&value)) || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value)) {
+        if check.regex.as_ref().is_some_and(|r| !r.is_match(&value))
+            || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value))
+        {
             return None;
         }
         if let Some(kind) = check.kind {
@@ -69,7 +75,11 @@ fn matches(rule: &Rule, node: Node, text: &[u8]) -> Option<Captures> {
 }
 
 fn relative_matches(rel: &Relative, node: Node, text: &[u8]) -> bool {
-    rel.kind.is_none_or(|k| k == node.kind_id()) && rel.snippet.as_ref().is_none_or(|s| s.matches(node, text).is_some())
+    rel.kind.is_none_or(|k| k == node.kind_id())
+        && rel
+            .snippet
+            .as_ref()
+            .is_none_or(|s| s.matches(node, text).is_some())
 }
 
 fn ancestors(node: Node) -> impl Iterator<Item = Node> {
@@ -77,10 +87,10 @@ fn ancestors(node: Node) -> impl Iterator<Item = Node> {
 }
 
 fn descendants(node: Node) -> impl Iterator<Item = Node> {
-    let mut stack: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).collect();
+    let mut stack: Vec<Node> = children(node);
     std::iter::from_fn(move || {
         let n = stack.pop()?;
-        stack.extend((0..n.child_count()).filter_map(|i| n.child(i)));
+        stack.extend(children(n));
         Some(n)
     })
 }
@@ -90,7 +100,11 @@ fn descendants(node: Node) -> impl Iterator<Item = Node> {
 fn comment_lost(node: Node, caps: &Captures) -> Option<usize> {
     descendants(node)
         .filter(|d| d.kind() == "comment")
-        .find(|c| !caps.values().any(|r| r.start <= c.start_byte() && c.end_byte() <= r.end))
+        .find(|c| {
+            !caps
+                .values()
+                .any(|r| r.start <= c.start_byte() && c.end_byte() <= r.end)
+        })
         .map(|c| c.start_position().row + 1)
 }
 
@@ -108,7 +122,11 @@ fn record(
 ) {
     let (line, column) = line_col(original, node.start_byte());
     let mut verdict = rule.verdict;
-    let mut reason = rule.reason.as_deref().map(|r| render(r, caps, original).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|_| r.to_string()));
+    let mut reason = rule.reason.as_deref().map(|r| {
+        render(r, caps, original)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_else(|_| r.to_string())
+    });
     let mut edit = None;
     if let Some(why) = errors.refusal(node) {
         verdict = Verdict::Unparsed;
@@ -119,7 +137,14 @@ fn record(
             reason = Some(format!("the rewrite would drop the comment on line {l}"));
         } else {
             match render(template, caps, original) {
-                Ok(new) => edit = Some(Edit::minimal(original, node.byte_range(), new, out.sites.len())),
+                Ok(new) => {
+                    edit = Some(Edit::minimal(
+                        original,
+                        node.byte_range(),
+                        new,
+                        out.sites.len(),
+                    ))
+                }
                 Err(e) => {
                     verdict = Verdict::Manual;
                     reason = Some(e.to_string());
@@ -127,7 +152,8 @@ fn record(
             }
         }
     }
-    let line_end = memchr::memchr(b'\n', &original[node.start_byte()..]).map_or(original.len(), |p| node.start_byte() + p);
+    let line_end = memchr::memchr(b'\n', &original[node.start_byte()..])
+        .map_or(original.len(), |p| node.start_byte() + p);
     out.sites.push(Site {
         pattern: pattern.id.clone(),
         rule: rule.id.clone(),
@@ -137,7 +163,9 @@ fn record(
         context: enclosing_function(node, parsed.text()),
         verdict,
         reason,
-        snippet: String::from_utf8_lossy(&original[node.start_byte()..line_end]).trim_end().to_string(),
+        snippet: String::from_utf8_lossy(&original[node.start_byte()..line_end])
+            .trim_end()
+            .to_string(),
         notes: Vec::new(),
         group: rel.to_string(),
     });

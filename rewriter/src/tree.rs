@@ -66,7 +66,9 @@ fn relative(root: &Path, path: &Path) -> String {
 }
 
 fn walk_finding(root: &Path, err: &ignore::Error) -> Finding {
-    let path = walk_error_path(err).map(|p| relative(root, p)).unwrap_or_else(|| root.display().to_string());
+    let path = walk_error_path(err)
+        .map(|p| relative(root, p))
+        .unwrap_or_else(|| root.display().to_string());
     let message = match err.io_error() {
         Some(io) => format!("cannot read: {io}"),
         None if err.to_string().contains("loop") => "symbolic link loop, not followed".to_string(),
@@ -87,11 +89,19 @@ fn walk_error_path(err: &ignore::Error) -> Option<&Path> {
 /// Reads one source file. Binary files (a NUL byte in the first 8 KiB) are
 /// refused with a finding: they cannot be C.
 pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
-    let bytes = std::fs::read(root.join(rel)).map_err(|e| Finding::error(rel, None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(root.join(rel))
+        .map_err(|e| Finding::error(rel, None, format!("cannot read: {e}")))?;
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
-        return Err(Finding::error(rel, None, "binary file (contains NUL bytes), not examined"));
+        return Err(Finding::error(
+            rel,
+            None,
+            "binary file (contains NUL bytes), not examined",
+        ));
     }
-    Ok(SourceFile { rel: rel.to_string(), bytes })
+    Ok(SourceFile {
+        rel: rel.to_string(),
+        bytes,
+    })
 }
 
 /// Reads `rels` in parallel and keeps those for which `keep` says yes,
@@ -127,15 +137,20 @@ pub fn read_filtered<T: Send>(
 /// directory, renamed over the original, which keeps its permissions.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().context("a file path has a parent directory")?;
+    let dir = path
+        .parent()
+        .context("a file path has a parent directory")?;
     let perms = std::fs::metadata(path).map(|m| m.permissions()).ok();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    tmp.write_all(bytes).with_context(|| format!("{}: write failed", path.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("{}: write failed", path.display()))?;
     tmp.as_file().sync_all()?;
     if let Some(p) = perms {
         tmp.as_file().set_permissions(p)?;
     }
-    tmp.persist(path).with_context(|| format!("{}: cannot replace", path.display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("{}: cannot replace", path.display()))?;
     Ok(())
 }
 
@@ -143,8 +158,20 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn kernel_version(root: &Path) -> Option<String> {
     let make = std::fs::read_to_string(root.join("Makefile")).ok()?;
     let field = |name: &str| {
-        make.lines().find_map(|l| l.strip_prefix(name).and_then(|r| r.trim_start().strip_prefix('=')).map(|v| v.trim().to_string()))
+        make.lines().find_map(|l| {
+            l.strip_prefix(name)
+                .and_then(|r| r.trim_start().strip_prefix('='))
+                .map(|v| v.trim().to_string())
+        })
     };
-    let (v, p, s) = (field("VERSION")?, field("PATCHLEVEL")?, field("SUBLEVEL").unwrap_or_default());
-    Some(if s.is_empty() { format!("{v}.{p}") } else { format!("{v}.{p}.{s}") })
+    let (v, p, s) = (
+        field("VERSION")?,
+        field("PATCHLEVEL")?,
+        field("SUBLEVEL").unwrap_or_default(),
+    );
+    Some(if s.is_empty() {
+        format!("{v}.{p}")
+    } else {
+        format!("{v}.{p}.{s}")
+    })
 }

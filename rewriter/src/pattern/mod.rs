@@ -14,8 +14,14 @@ use std::path::Path;
 /// The campaigns shipped with unplug, compiled into the binary so an
 /// installed `unplug` needs no checkout. `--patterns DIR` adds more.
 pub const BUILTIN: &[(&str, &str)] = &[
-    ("class-create-no-owner.yaml", include_str!("../../../patterns/class-create-no-owner.yaml")),
-    ("platform-remove-void.yaml", include_str!("../../../patterns/platform-remove-void.yaml")),
+    (
+        "class-create-no-owner.yaml",
+        include_str!("../../../patterns/class-create-no-owner.yaml"),
+    ),
+    (
+        "platform-remove-void.yaml",
+        include_str!("../../../patterns/platform-remove-void.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.
@@ -25,6 +31,7 @@ pub struct Pattern {
     pub subject: String,
     pub rationale: String,
     pub anchors: Vec<String>,
+    pub all_anchors: Vec<String>,
     pub since: Option<String>,
     pub requires: Option<Requires>,
     pub rules: Vec<Rule>,
@@ -96,7 +103,8 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
             let pat = load_str(&text, &p.display().to_string())?;
             if let Some(old) = out.iter().position(|o: &Pattern| o.id == pat.id) {
                 out[old] = pat; // a local copy of a campaign overrides the built-in one
@@ -111,19 +119,35 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
 /// Parses and compiles one pattern file. Errors read `origin:line:column: what`.
 pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let spec: PatternSpec = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(loc) => anyhow!("{origin}:{}:{}: {}", loc.line(), loc.column(), strip_location(&e.to_string())),
+        Some(loc) => anyhow!(
+            "{origin}:{}:{}: {}",
+            loc.line(),
+            loc.column(),
+            strip_location(&e.to_string())
+        ),
         None => anyhow!("{origin}: {e}"),
     })?;
     let at = |needle: &str| locate(text, needle, origin);
     if spec.version != 1 {
-        bail!("{}: unsupported pattern format version {} (expected 1)", at("version"), spec.version);
+        bail!(
+            "{}: unsupported pattern format version {} (expected 1)",
+            at("version"),
+            spec.version
+        );
     }
     if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
-        bail!("{}: `anchors` must list at least one non-empty literal", at("anchors"));
+        bail!(
+            "{}: `anchors` must list at least one non-empty literal",
+            at("anchors")
+        );
     }
     let transform = match &spec.transform {
         Some(name) => Some(transforms::by_name(name).ok_or_else(|| {
-            anyhow!("{}: unknown built-in transform `{name}` (expected one of: {})", at(name), transforms::names().join(", "))
+            anyhow!(
+                "{}: unknown built-in transform `{name}` (expected one of: {})",
+                at(name),
+                transforms::names().join(", ")
+            )
         })?),
         None => None,
     };
@@ -132,7 +156,8 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     }
     let requires = match spec.requires {
         Some(r) => Some(Requires {
-            regex: Regex::new(&r.regex).map_err(|e| anyhow!("{}: bad `requires.regex`: {e}", at(&r.regex)))?,
+            regex: Regex::new(&r.regex)
+                .map_err(|e| anyhow!("{}: bad `requires.regex`: {e}", at(&r.regex)))?,
             file: r.file,
             missing: r.missing,
         }),
@@ -148,6 +173,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         title: spec.title,
         rationale: spec.rationale,
         anchors: spec.anchors,
+        all_anchors: spec.all_anchors,
         since: spec.since,
         requires,
         rules,
@@ -191,14 +217,21 @@ fn compile_snippet(text: &str, at: &dyn Fn(&str) -> String) -> Result<Snippet> {
     Snippet::compile(text).map_err(|e| anyhow!("{}: {e}", at(text)))
 }
 
-fn compile_relative(spec: &Option<NodeSpec>, at: &dyn Fn(&str) -> String) -> Result<Option<Relative>> {
+fn compile_relative(
+    spec: &Option<NodeSpec>,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<Relative>> {
     let Some(s) = spec else { return Ok(None) };
     if s.kind.is_none() && s.pattern.is_none() {
         bail!("a structural constraint needs `kind` or `pattern`");
     }
     Ok(Some(Relative {
         kind: s.kind.as_deref().map(|k| compile_kind(k, at)).transpose()?,
-        snippet: s.pattern.as_deref().map(|p| compile_snippet(p, at)).transpose()?,
+        snippet: s
+            .pattern
+            .as_deref()
+            .map(|p| compile_snippet(p, at))
+            .transpose()?,
     }))
 }
 
@@ -206,7 +239,10 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
     let matcher = match (&r.pattern, &r.kind) {
         (Some(p), None) => Matcher::Snippet(compile_snippet(p, at)?),
         (None, Some(k)) => Matcher::Kind(compile_kind(k, at)?),
-        _ => bail!("{}: a rule needs exactly one of `pattern` and `kind`", at(&r.id)),
+        _ => bail!(
+            "{}: a rule needs exactly one of `pattern` and `kind`",
+            at(&r.id)
+        ),
     };
     let metavars: &[String] = match &matcher {
         Matcher::Snippet(s) => &s.metavars,
@@ -215,14 +251,23 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
     let mut constraints = Vec::new();
     for (name, c) in &r.where_ {
         if !metavars.contains(name) {
-            bail!("{}: `where` names ${name}, which the pattern does not have", at(name));
+            bail!(
+                "{}: `where` names ${name}, which the pattern does not have",
+                at(name)
+            );
         }
         let re = |s: &Option<String>| -> Result<Option<Regex>> {
-            s.as_deref().map(|s| Regex::new(s).map_err(|e| anyhow!("{}: bad regex: {e}", at(s)))).transpose()
+            s.as_deref()
+                .map(|s| Regex::new(s).map_err(|e| anyhow!("{}: bad regex: {e}", at(s))))
+                .transpose()
         };
         constraints.push((
             name.clone(),
-            MetaCheck { regex: re(&c.regex)?, not_regex: re(&c.not_regex)?, kind: c.kind.as_deref().map(|k| compile_kind(k, at)).transpose()? },
+            MetaCheck {
+                regex: re(&c.regex)?,
+                not_regex: re(&c.not_regex)?,
+                kind: c.kind.as_deref().map(|k| compile_kind(k, at)).transpose()?,
+            },
         ));
     }
     let verdict = match r.verdict {
@@ -234,7 +279,11 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
         bail!("{}: an `auto` rule needs a `rewrite`", at(&r.id));
     }
     if verdict != Verdict::Auto && r.reason.is_none() {
-        bail!("{}: a `{}` rule needs a `reason`", at(&r.id), verdict.as_str());
+        bail!(
+            "{}: a `{}` rule needs a `reason`",
+            at(&r.id),
+            verdict.as_str()
+        );
     }
     if verdict != Verdict::Auto && r.rewrite.is_some() {
         bail!("{}: only `auto` rules rewrite", at(&r.id));
@@ -242,7 +291,10 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
     for text in r.rewrite.iter().chain(r.reason.iter()) {
         for used in template_metavars(text) {
             if !metavars.contains(&used) {
-                bail!("{}: the template uses ${used}, which the pattern does not capture", at(text));
+                bail!(
+                    "{}: the template uses ${used}, which the pattern does not capture",
+                    at(text)
+                );
             }
         }
     }

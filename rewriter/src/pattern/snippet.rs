@@ -21,7 +21,11 @@ pub enum PNode {
     One(String),
     Seq(String),
     Leaf(Vec<u8>),
-    Inner { kind: u16, kind_name: &'static str, children: Vec<PNode> },
+    Inner {
+        kind: u16,
+        kind_name: &'static str,
+        children: Vec<PNode>,
+    },
 }
 
 /// A compiled snippet.
@@ -67,9 +71,15 @@ impl Snippet {
                 stmts[0]
             };
             let node = unwrap_statement(node);
-            return Ok(Snippet { root: build(node, candidate.as_bytes()), metavars });
+            return Ok(Snippet {
+                root: build(node, candidate.as_bytes()),
+                metavars,
+            });
         }
-        bail!("the C snippet `{}` does not parse as one declaration, statement or expression", text.trim())
+        bail!(
+            "the C snippet `{}` does not parse as one declaration, statement or expression",
+            text.trim()
+        )
     }
 
     /// The tree-sitter kind the root must have, if the root is not a metavariable.
@@ -88,7 +98,9 @@ impl Snippet {
 }
 
 fn named_children(node: Node) -> impl Iterator<Item = Node> {
-    (0..node.named_child_count()).filter_map(move |i| node.named_child(i)).filter(|n| n.kind() != "comment")
+    (0..node.named_child_count())
+        .filter_map(move |i| node.named_child(i))
+        .filter(|n| n.kind() != "comment")
 }
 
 /// `foo(x);` as a pattern means the call, not the statement.
@@ -115,7 +127,11 @@ fn encode_metavars(text: &str) -> Result<(String, Vec<String>)> {
         }
         let seq = text[i..].starts_with("$$$");
         let start = if seq { i + 3 } else { i + 1 };
-        let end = start + text[start..].bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+        let end = start
+            + text[start..]
+                .bytes()
+                .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+                .count();
         if end == start {
             bail!("`$` in a snippet must start a metavariable such as $NAME or $$$ARGS (upper case), at `{}`", &text[i..]);
         }
@@ -135,13 +151,20 @@ fn build(node: Node, src: &[u8]) -> PNode {
     if let Some(name) = metavar_of(node, src) {
         return name;
     }
-    let children: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).filter(|c| c.kind() != "comment").collect();
+    let children: Vec<Node> = (0..node.child_count())
+        .filter_map(|i| node.child(i))
+        .filter(|c| c.kind() != "comment")
+        .collect();
     if children.is_empty() {
         return PNode::Leaf(text.to_vec());
     }
     // `$X;` parses as an expression statement around the metavariable;
     // an identifier wrapped alone is the metavariable itself.
-    PNode::Inner { kind: node.kind_id(), kind_name: node.kind(), children: children.iter().map(|c| build(*c, src)).collect() }
+    PNode::Inner {
+        kind: node.kind_id(),
+        kind_name: node.kind(),
+        children: children.iter().map(|c| build(*c, src)).collect(),
+    }
 }
 
 fn metavar_of(node: Node, src: &[u8]) -> Option<PNode> {
@@ -156,7 +179,9 @@ fn metavar_of(node: Node, src: &[u8]) -> Option<PNode> {
 }
 
 fn is_name(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn bind(caps: &mut Captures, name: &str, range: Range<usize>, text: &[u8]) -> bool {
@@ -178,7 +203,11 @@ fn match_node(p: &PNode, node: Node, text: &[u8], caps: &mut Captures) -> bool {
             if node.kind_id() != *kind {
                 return false;
             }
-            let targets: Vec<Node> = (0..node.child_count()).filter_map(|i| node.child(i)).filter(|c| c.kind() != "comment").collect();
+            let mut cursor = node.walk();
+            let targets: Vec<Node> = node
+                .children(&mut cursor)
+                .filter(|c| c.kind() != "comment")
+                .collect();
             match_seq(children, &targets, text, caps)
         }
     }
@@ -212,7 +241,9 @@ fn match_seq(pats: &[PNode], targets: &[Node], text: &[u8], caps: &mut Captures)
         }
         return false;
     }
-    let Some((t, trest)) = targets.split_first() else { return false };
+    let Some((t, trest)) = targets.split_first() else {
+        return false;
+    };
     let mut trial = caps.clone();
     if match_node(first, *t, text, &mut trial) && match_seq(rest, trest, text, &mut trial) {
         *caps = trial;
@@ -233,11 +264,21 @@ pub fn render(template: &str, caps: &Captures, original: &[u8]) -> Result<Vec<u8
             i += 1;
             continue;
         }
-        let start = if template[i..].starts_with("$$$") { i + 3 } else { i + 1 };
-        let end = start + template[start..].bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+        let start = if template[i..].starts_with("$$$") {
+            i + 3
+        } else {
+            i + 1
+        };
+        let end = start
+            + template[start..]
+                .bytes()
+                .take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
+                .count();
         let name = &template[start..end];
         match caps.get(name) {
-            Some(r) if r.start <= r.end && r.end <= original.len() => out.extend_from_slice(&original[r.clone()]),
+            Some(r) if r.start <= r.end && r.end <= original.len() => {
+                out.extend_from_slice(&original[r.clone()])
+            }
             _ => bail!("the template uses ${name}, which the pattern does not capture"),
         }
         i = end;
@@ -256,7 +297,11 @@ mod tests {
         let mut stack = vec![parsed.root()];
         while let Some(n) = stack.pop() {
             if let Some(c) = snippet.matches(n, parsed.text()) {
-                found.push(c.into_iter().map(|(k, r)| (k, src[r].to_string())).collect());
+                found.push(
+                    c.into_iter()
+                        .map(|(k, r)| (k, src[r].to_string()))
+                        .collect(),
+                );
             }
             for i in (0..n.child_count()).rev() {
                 stack.push(n.child(i).unwrap());
@@ -292,7 +337,10 @@ mod tests {
     #[test]
     fn comments_do_not_break_a_match() {
         let s = Snippet::compile("g($A, $B)").unwrap();
-        assert_eq!(find_all(&s, "void f(void)\n{\n\tg(1, /* why */ 2);\n}\n").len(), 1);
+        assert_eq!(
+            find_all(&s, "void f(void)\n{\n\tg(1, /* why */ 2);\n}\n").len(),
+            1
+        );
     }
 
     #[test]

@@ -19,6 +19,9 @@ pub struct PatternSpec {
     pub rationale: String,
     /// Literal strings; a file is parsed only if it contains one of them.
     pub anchors: Vec<String>,
+    /// Literal strings a candidate file must also contain, every one of them.
+    #[serde(default, rename = "all-anchors")]
+    pub all_anchors: Vec<String>,
     #[serde(default)]
     pub requires: Option<RequiresSpec>,
     /// The kernel version that introduced the target interface (for listings).

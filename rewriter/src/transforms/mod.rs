@@ -33,7 +33,11 @@ pub struct TransformOutput {
 
 impl TransformOutput {
     pub fn add_edit(&mut self, file: &str, original: &[u8], edit: Edit) {
-        self.edits.entry(file.to_string()).or_insert_with(|| (original.to_vec(), Vec::new())).1.push(edit);
+        self.edits
+            .entry(file.to_string())
+            .or_insert_with(|| (original.to_vec(), Vec::new()))
+            .1
+            .push(edit);
     }
 }
 

@@ -14,7 +14,7 @@
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{Finding, Note, Site, Verdict};
-use crate::parse::{function_name, line_col, parse, ErrorMap, Parsed};
+use crate::parse::{children, function_name, line_col, parse_focused, ErrorMap, Parsed};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,8 +30,11 @@ enum Target {
 }
 
 fn target_member(ctx: &TransformCtx) -> Target {
-    let header = std::fs::read_to_string(ctx.root.join("include/linux/platform_device.h")).unwrap_or_default();
-    let void_remove = regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*").expect("static regex");
+    let header = std::fs::read_to_string(ctx.root.join("include/linux/platform_device.h"))
+        .unwrap_or_default();
+    let void_remove =
+        regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*")
+            .expect("static regex");
     if void_remove.is_match(&header) || !header.contains("remove_new") {
         // Without either the engine's `requires` probe blocks every site.
         Target::Remove
@@ -103,14 +106,23 @@ impl Transform for PlatformRemoveVoid {
         let mut out = TransformOutput::default();
 
         // 1. Initializers in the candidate files, and what those files define.
-        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
-            ctx.candidates.par_iter().map(|f| {
-                let parsed = parse(&f.bytes);
-                let inits = initializers(f, &parsed);
-                let names: BTreeSet<String> = inits.iter().filter_map(|i| i.callback.clone()).collect();
-                let symbols = if names.is_empty() { BTreeMap::new() } else { symbols_in(f, &parsed, &names) };
+        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> = ctx
+            .candidates
+            .par_iter()
+            .map(|f| {
+                let parsed = parse_focused(&f.bytes, &focus_words(&f.bytes));
+                let errors = ErrorMap::of(&parsed.tree);
+                let inits = initializers(f, &parsed, &errors);
+                let names: BTreeSet<String> =
+                    inits.iter().filter_map(|i| i.callback.clone()).collect();
+                let symbols = if names.is_empty() {
+                    BTreeMap::new()
+                } else {
+                    symbols_in(f, &parsed, &errors, &names)
+                };
                 (inits, symbols)
-            }).collect();
+            })
+            .collect();
         let mut inits: Vec<Initializer> = Vec::new();
         let mut local: BTreeMap<String, BTreeMap<String, Symbol>> = BTreeMap::new();
         for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
@@ -125,7 +137,11 @@ impl Transform for PlatformRemoveVoid {
         for init in &inits {
             let Some(name) = &init.callback else { continue };
             let sym = local.get(&init.file).and_then(|m| m.get(name));
-            let is_local_static = sym.is_some_and(|s| s.definitions.iter().any(|d| d.file == init.file && d.is_static));
+            let is_local_static = sym.is_some_and(|s| {
+                s.definitions
+                    .iter()
+                    .any(|d| d.file == init.file && d.is_static)
+            });
             if is_local_static {
                 symbols.insert((init.file.clone(), name.clone()), sym.unwrap().clone());
             } else {
@@ -135,7 +151,10 @@ impl Transform for PlatformRemoveVoid {
         let (global, lookup_findings, extra_inits) = lookup_tree(ctx, &global_names);
         out.findings.extend(lookup_findings);
         for init in extra_inits {
-            if !inits.iter().any(|i| i.file == init.file && i.line == init.line) {
+            if !inits
+                .iter()
+                .any(|i| i.file == init.file && i.line == init.line)
+            {
                 inits.push(init);
             }
         }
@@ -147,18 +166,51 @@ impl Transform for PlatformRemoveVoid {
         let mut groups: BTreeMap<(String, String), Vec<Initializer>> = BTreeMap::new();
         for init in inits {
             let key = match &init.callback {
-                Some(name) if symbols.contains_key(&(init.file.clone(), name.clone())) => (init.file.clone(), name.clone()),
+                Some(name) if symbols.contains_key(&(init.file.clone(), name.clone())) => {
+                    (init.file.clone(), name.clone())
+                }
                 Some(name) => (String::new(), name.clone()),
-                None => (init.file.clone(), format!("<{}:{}>", init.object, init.line)),
+                None => (
+                    init.file.clone(),
+                    format!("<{}:{}>", init.object, init.line),
+                ),
             };
             groups.entry(key).or_default().push(init);
         }
         let reader = FileReader { ctx };
         for ((scope, name), members) in groups {
-            decide_group(ctx, target, &reader, &scope, &name, members, symbols.get(&(scope.clone(), name.clone())), &mut out);
+            decide_group(
+                ctx,
+                target,
+                &reader,
+                &scope,
+                &name,
+                members,
+                symbols.get(&(scope.clone(), name.clone())),
+                &mut out,
+            );
         }
         out
     }
+}
+
+/// What a candidate file's parse must cover: its platform_driver
+/// initializers and everything that mentions a remove callback they name.
+fn focus_words(bytes: &[u8]) -> Vec<&[u8]> {
+    static CALLBACK: std::sync::OnceLock<regex::bytes::Regex> = std::sync::OnceLock::new();
+    let re = CALLBACK.get_or_init(|| {
+        regex::bytes::Regex::new(
+            r"\.remove\s*=\s*(?:__(?:dev)?exit_p\s*\(\s*)?([A-Za-z_][A-Za-z0-9_]*)",
+        )
+        .expect("static regex")
+    });
+    let mut words: Vec<&[u8]> = vec![b"platform_driver"];
+    words.extend(
+        re.captures_iter(bytes)
+            .filter_map(|c| c.get(1))
+            .map(|m| m.as_bytes()),
+    );
+    words
 }
 
 struct FileReader<'a, 'b> {
@@ -167,7 +219,12 @@ struct FileReader<'a, 'b> {
 
 impl FileReader<'_, '_> {
     fn read(&self, rel: &str) -> Option<Vec<u8>> {
-        self.ctx.candidates.iter().find(|f| f.rel == rel).map(|f| f.bytes.clone()).or_else(|| std::fs::read(self.ctx.root.join(rel)).ok())
+        self.ctx
+            .candidates
+            .iter()
+            .find(|f| f.rel == rel)
+            .map(|f| f.bytes.clone())
+            .or_else(|| std::fs::read(self.ctx.root.join(rel)).ok())
     }
 }
 
@@ -190,15 +247,33 @@ fn decide_group(
         reason = bad.unreadable.clone();
     } else if members[0].callback.is_none() {
         verdict = Verdict::Manual;
-        reason = Some(format!("`.remove` is set to `{}`, not a function name", members[0].snippet.split('=').nth(1).unwrap_or("").trim().trim_end_matches(',')));
+        reason = Some(format!(
+            "`.remove` is set to `{}`, not a function name",
+            members[0]
+                .snippet
+                .split('=')
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .trim_end_matches(',')
+        ));
     } else if symbol.is_none_or(|s| s.definitions.is_empty()) {
         verdict = Verdict::Manual;
-        reason = Some(format!("no definition of `{name}` found in the tree (generated by a macro?)"));
+        reason = Some(format!(
+            "no definition of `{name}` found in the tree (generated by a macro?)"
+        ));
     } else if symbol.is_some_and(|s| s.definitions.len() > 1) {
         verdict = Verdict::Manual;
         let s = symbol.unwrap();
-        reason = Some(format!("`{name}` has {} definitions (alternatives under #ifdef?)", s.definitions.len()));
-        notes.extend(s.definitions.iter().map(|d| Note { file: d.file.clone(), line: d.line, message: "definition".into() }));
+        reason = Some(format!(
+            "`{name}` has {} definitions (alternatives under #ifdef?)",
+            s.definitions.len()
+        ));
+        notes.extend(s.definitions.iter().map(|d| Note {
+            file: d.file.clone(),
+            line: d.line,
+            message: "definition".into(),
+        }));
     } else if let Some(why) = definition.and_then(|d| d.unreadable.clone()) {
         verdict = Verdict::Unparsed;
         reason = Some(why);
@@ -207,8 +282,15 @@ fn decide_group(
         reason = Some(format!("`{name}` does not return a plain `int`"));
     } else if let Some(s) = symbol.filter(|s| !s.incompatible_uses.is_empty()) {
         verdict = Verdict::Manual;
-        reason = Some(format!("`{name}` is also used in a way that needs its int ({} place(s))", s.incompatible_uses.len()));
-        notes.extend(s.incompatible_uses.iter().map(|(f, l, w)| Note { file: f.clone(), line: *l, message: w.clone() }));
+        reason = Some(format!(
+            "`{name}` is also used in a way that needs its int ({} place(s))",
+            s.incompatible_uses.len()
+        ));
+        notes.extend(s.incompatible_uses.iter().map(|(f, l, w)| Note {
+            file: f.clone(),
+            line: *l,
+            message: w.clone(),
+        }));
     } else {
         let d = definition.unwrap();
         let bad: Vec<&Return> = d.returns.iter().filter(|r| !r.zero).collect();
@@ -218,15 +300,27 @@ fn decide_group(
                 "`{name}` returns a value other than 0 on {} path(s): make it log the error and carry on with the teardown first",
                 bad.len()
             ));
-            notes.extend(bad.iter().map(|r| Note { file: d.file.clone(), line: r.line, message: r.text.clone() }));
+            notes.extend(bad.iter().map(|r| Note {
+                file: d.file.clone(),
+                line: r.line,
+                message: r.text.clone(),
+            }));
         }
     }
 
     let shared = !scope.is_empty() || members.len() > 1;
-    let group = if shared { format!("helper:{name}") } else { members[0].file.clone() };
+    let group = if shared {
+        format!("helper:{name}")
+    } else {
+        members[0].file.clone()
+    };
     let def_file = definition.map(|d| d.file.clone());
     if let Some(d) = definition.filter(|d| shared || Some(&d.file) != Some(&members[0].file)) {
-        notes.push(Note { file: d.file.clone(), line: d.line, message: format!("`{name}` is defined here") });
+        notes.push(Note {
+            file: d.file.clone(),
+            line: d.line,
+            message: format!("`{name}` is defined here"),
+        });
     }
     let first_site = out.sites.len();
     for m in &members {
@@ -248,37 +342,103 @@ fn decide_group(
         return;
     }
     let d = definition.expect("auto implies a definition");
-    let drop = ctx.options.drop_empty && d.empty_after && d.is_static && members.len() == 1 && def_file.as_deref() == Some(&members[0].file);
+    let drop = ctx.options.drop_empty
+        && d.empty_after
+        && d.is_static
+        && members.len() == 1
+        && def_file.as_deref() == Some(&members[0].file);
     let Some(def_bytes) = reader.read(&d.file) else {
-        out.findings.push(Finding::error(&d.file, Some(d.line), "cannot re-read the file defining the callback"));
+        out.findings.push(Finding::error(
+            &d.file,
+            Some(d.line),
+            "cannot re-read the file defining the callback",
+        ));
         return;
     };
     if drop {
-        out.add_edit(&d.file, &def_bytes, Edit { range: with_blank_line_before(&def_bytes, d.span.clone()), replacement: vec![], site: first_site });
+        out.add_edit(
+            &d.file,
+            &def_bytes,
+            Edit {
+                range: with_blank_line_before(&def_bytes, d.span.clone()),
+                replacement: vec![],
+                site: first_site,
+            },
+        );
         for p in &symbol.unwrap().prototypes {
             if let Some(bytes) = reader.read(&p.0) {
-                out.add_edit(&p.0, &bytes, Edit { range: whole_lines(&bytes, p.1.clone()), replacement: vec![], site: first_site });
+                out.add_edit(
+                    &p.0,
+                    &bytes,
+                    Edit {
+                        range: whole_lines(&bytes, p.1.clone()),
+                        replacement: vec![],
+                        site: first_site,
+                    },
+                );
             }
         }
         let m = &members[0];
-        out.add_edit(&m.file, &def_bytes, Edit { range: m.line_range.clone(), replacement: vec![], site: first_site });
+        out.add_edit(
+            &m.file,
+            &def_bytes,
+            Edit {
+                range: m.line_range.clone(),
+                replacement: vec![],
+                site: first_site,
+            },
+        );
         return;
     }
     let rt = d.return_type.clone().expect("checked above");
-    out.add_edit(&d.file, &def_bytes, Edit { range: rt, replacement: b"void".to_vec(), site: first_site });
+    out.add_edit(
+        &d.file,
+        &def_bytes,
+        Edit {
+            range: rt,
+            replacement: b"void".to_vec(),
+            site: first_site,
+        },
+    );
     for r in &d.returns {
-        let edit = if r.last { remove_statement(&def_bytes, r.range.clone()) } else { (r.range.clone(), b"return;".to_vec()) };
-        out.add_edit(&d.file, &def_bytes, Edit { range: edit.0, replacement: edit.1, site: first_site });
+        let edit = if r.last {
+            remove_statement(&def_bytes, r.range.clone())
+        } else {
+            (r.range.clone(), b"return;".to_vec())
+        };
+        out.add_edit(
+            &d.file,
+            &def_bytes,
+            Edit {
+                range: edit.0,
+                replacement: edit.1,
+                site: first_site,
+            },
+        );
     }
     for (file, range, _) in &symbol.unwrap().prototypes {
         if let Some(bytes) = reader.read(file) {
-            out.add_edit(file, &bytes, Edit { range: range.clone(), replacement: b"void".to_vec(), site: first_site });
+            out.add_edit(
+                file,
+                &bytes,
+                Edit {
+                    range: range.clone(),
+                    replacement: b"void".to_vec(),
+                    site: first_site,
+                },
+            );
         }
     }
     if target == Target::RemoveNew {
         for (k, m) in members.iter().enumerate() {
-            let Some(bytes) = reader.read(&m.file) else { continue };
-            let edit = Edit { range: m.designator.start..m.gap.end, replacement: realign(&bytes, m, "remove_new"), site: first_site + k };
+            let Some(bytes) = reader.read(&m.file) else {
+                continue;
+            };
+            let edit = Edit {
+                range: m.designator.start..m.gap.end,
+                replacement: realign(&bytes, m, "remove_new"),
+                site: first_site + k,
+            };
             out.add_edit(&m.file, &bytes, edit);
         }
     }
@@ -289,7 +449,10 @@ fn decide_group(
 /// single space.
 fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
     let gap = &bytes[m.gap.clone()];
-    let line_start = bytes[..m.designator.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let line_start = bytes[..m.designator.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
     let col = |upto: usize, extra: &[u8]| -> usize {
         let mut c = 0;
         for b in bytes[line_start..upto].iter().chain(extra) {
@@ -331,16 +494,26 @@ fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
 
 /// Removes the final `return 0;` with its line when it stands alone, and a
 /// blank line left before the closing brace. A comment on that line stays.
-fn remove_statement(bytes: &[u8], range: std::ops::Range<usize>) -> (std::ops::Range<usize>, Vec<u8>) {
-    let line_start = bytes[..range.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-    let line_end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
+fn remove_statement(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+) -> (std::ops::Range<usize>, Vec<u8>) {
+    let line_start = bytes[..range.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line_end =
+        memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
     let before = &bytes[line_start..range.start];
     let after = &bytes[range.end..line_end];
     let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
     if !(blank(before) && blank(after)) {
         // Something else shares the line (a comment): take the statement only.
         let mut end = range.end;
-        while end < line_end && (bytes[end] == b' ' || bytes[end] == b'\t') && !blank(&bytes[end..line_end]) {
+        while end < line_end
+            && (bytes[end] == b' ' || bytes[end] == b'\t')
+            && !blank(&bytes[end..line_end])
+        {
             end += 1;
         }
         return (range.start..end, vec![]);
@@ -348,7 +521,10 @@ fn remove_statement(bytes: &[u8], range: std::ops::Range<usize>) -> (std::ops::R
     // The line before: if blank, it would stand before the closing brace.
     let mut start = line_start;
     if line_start > 0 {
-        let prev_start = bytes[..line_start - 1].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+        let prev_start = bytes[..line_start - 1]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
         if blank(&bytes[prev_start..line_start]) {
             start = prev_start;
         }
@@ -357,7 +533,10 @@ fn remove_statement(bytes: &[u8], range: std::ops::Range<usize>) -> (std::ops::R
 }
 
 fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let start = bytes[..range.start].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
+    let start = bytes[..range.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
     let end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
     start..end
 }
@@ -375,8 +554,7 @@ fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
 }
 
 /// Every `.remove = …` of a `struct platform_driver` initializer in `f`.
-fn initializers(f: &SourceFile, parsed: &Parsed) -> Vec<Initializer> {
-    let errors = ErrorMap::of(&parsed.tree);
+fn initializers(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap) -> Vec<Initializer> {
     let mut out = Vec::new();
     let mut stack = vec![parsed.root()];
     while let Some(n) = stack.pop() {
@@ -386,30 +564,44 @@ fn initializers(f: &SourceFile, parsed: &Parsed) -> Vec<Initializer> {
                 if decl.kind() != "init_declarator" {
                     continue;
                 }
-                let object = decl.child_by_field_name("declarator").map(|d| text(d, parsed).to_string()).unwrap_or_default();
-                let Some(list) = decl.child_by_field_name("value").filter(|v| v.kind() == "initializer_list") else { continue };
+                let object = decl
+                    .child_by_field_name("declarator")
+                    .map(|d| text(d, parsed).to_string())
+                    .unwrap_or_default();
+                let Some(list) = decl
+                    .child_by_field_name("value")
+                    .filter(|v| v.kind() == "initializer_list")
+                else {
+                    continue;
+                };
                 for pair in (0..list.named_child_count()).filter_map(|i| list.named_child(i)) {
-                    if let Some(init) = remove_pair(f, parsed, &errors, pair, &object) {
+                    if let Some(init) = remove_pair(f, parsed, errors, pair, &object) {
                         out.push(init);
                     }
                 }
             }
             continue;
         }
-        for i in (0..n.child_count()).rev() {
-            stack.push(n.child(i).unwrap());
-        }
+        stack.extend(children(n).into_iter().rev());
     }
     out
 }
 
 fn is_platform_driver_type(decl: Node, parsed: &Parsed) -> bool {
     decl.child_by_field_name("type").is_some_and(|t| {
-        t.kind() == "struct_specifier" && t.child_by_field_name("name").is_some_and(|n| text(n, parsed) == "platform_driver")
+        t.kind() == "struct_specifier"
+            && t.child_by_field_name("name")
+                .is_some_and(|n| text(n, parsed) == "platform_driver")
     })
 }
 
-fn remove_pair(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, pair: Node, object: &str) -> Option<Initializer> {
+fn remove_pair(
+    f: &SourceFile,
+    parsed: &Parsed,
+    errors: &ErrorMap,
+    pair: Node,
+    object: &str,
+) -> Option<Initializer> {
     if pair.kind() != "initializer_pair" {
         return None;
     }
@@ -425,19 +617,28 @@ fn remove_pair(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, pair: Node, o
     let callback = match value.kind() {
         "identifier" => Some(text(value, parsed).to_string()),
         "call_expression" => {
-            let func = value.child_by_field_name("function").map(|x| text(x, parsed));
+            let func = value
+                .child_by_field_name("function")
+                .map(|x| text(x, parsed));
             let args = value.child_by_field_name("arguments")?;
             match (func, args.named_child_count()) {
-                (Some("__exit_p" | "__devexit_p"), 1) => args.named_child(0).filter(|a| a.kind() == "identifier").map(|a| text(a, parsed).to_string()),
+                (Some("__exit_p" | "__devexit_p"), 1) => args
+                    .named_child(0)
+                    .filter(|a| a.kind() == "identifier")
+                    .map(|a| text(a, parsed).to_string()),
                 _ => None,
             }
         }
         _ => None,
     };
-    let eq = (0..pair.child_count()).filter_map(|i| pair.child(i)).find(|c| c.kind() == "=")?;
+    let eq = (0..pair.child_count())
+        .filter_map(|i| pair.child(i))
+        .find(|c| c.kind() == "=")?;
     let (line, column) = line_col(&f.bytes, field.start_byte());
     let line_range = whole_lines(&f.bytes, pair.start_byte()..pair.end_byte());
-    let snippet = String::from_utf8_lossy(&f.bytes[line_range.clone()]).trim().to_string();
+    let snippet = String::from_utf8_lossy(&f.bytes[line_range.clone()])
+        .trim()
+        .to_string();
     Some(Initializer {
         file: f.rel.clone(),
         object: object.to_string(),
@@ -453,22 +654,32 @@ fn remove_pair(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, pair: Node, o
 }
 
 /// Definitions, prototypes and other uses of `names` in one file.
-fn symbols_in(f: &SourceFile, parsed: &Parsed, names: &BTreeSet<String>) -> BTreeMap<String, Symbol> {
-    let errors = ErrorMap::of(&parsed.tree);
+fn symbols_in(
+    f: &SourceFile,
+    parsed: &Parsed,
+    errors: &ErrorMap,
+    names: &BTreeSet<String>,
+) -> BTreeMap<String, Symbol> {
     let mut out: BTreeMap<String, Symbol> = BTreeMap::new();
     let mut stack = vec![parsed.root()];
     while let Some(n) = stack.pop() {
         match n.kind() {
             "function_definition" => {
                 if let Some(name) = function_name(n, parsed.text()).filter(|x| names.contains(x)) {
-                    out.entry(name).or_default().definitions.push(definition(f, parsed, &errors, n));
+                    out.entry(name)
+                        .or_default()
+                        .definitions
+                        .push(definition(f, parsed, errors, n));
                 }
             }
             "declaration" | "field_declaration" => {
                 if let Some(name) = prototype_name(n, parsed).filter(|x| names.contains(x)) {
                     if let Some(t) = int_type(n, parsed) {
                         let (line, _) = line_col(&f.bytes, n.start_byte());
-                        out.entry(name).or_default().prototypes.push((f.rel.clone(), t, line));
+                        out.entry(name)
+                            .or_default()
+                            .prototypes
+                            .push((f.rel.clone(), t, line));
                     }
                     continue;
                 }
@@ -478,15 +689,16 @@ fn symbols_in(f: &SourceFile, parsed: &Parsed, names: &BTreeSet<String>) -> BTre
                 if names.contains(name) {
                     if let Some(what) = incompatible_use(n, parsed) {
                         let (line, _) = line_col(&f.bytes, n.start_byte());
-                        out.entry(name.to_string()).or_default().incompatible_uses.push((f.rel.clone(), line, what));
+                        out.entry(name.to_string())
+                            .or_default()
+                            .incompatible_uses
+                            .push((f.rel.clone(), line, what));
                     }
                 }
             }
             _ => {}
         }
-        for i in (0..n.child_count()).rev() {
-            stack.push(n.child(i).unwrap());
-        }
+        stack.extend(children(n).into_iter().rev());
     }
     out
 }
@@ -505,20 +717,31 @@ fn prototype_name(decl: Node, parsed: &Parsed) -> Option<String> {
 fn int_type(def: Node, parsed: &Parsed) -> Option<std::ops::Range<usize>> {
     let t = def.child_by_field_name("type")?;
     let decl = def.child_by_field_name("declarator")?;
-    (t.kind() == "primitive_type" && text(t, parsed) == "int" && decl.kind() == "function_declarator").then(|| t.byte_range())
+    (t.kind() == "primitive_type"
+        && text(t, parsed) == "int"
+        && decl.kind() == "function_declarator")
+        .then(|| t.byte_range())
 }
 
 fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> Definition {
     let (line, _) = line_col(&f.bytes, def.start_byte());
-    let is_static = (0..def.child_count()).filter_map(|i| def.child(i)).any(|c| c.kind() == "storage_class_specifier" && text(c, parsed) == "static");
+    let is_static = (0..def.child_count())
+        .filter_map(|i| def.child(i))
+        .any(|c| c.kind() == "storage_class_specifier" && text(c, parsed) == "static");
     let body = def.child_by_field_name("body");
-    let last_stmt = body.and_then(|b| (0..b.named_child_count()).rev().filter_map(|i| b.named_child(i)).find(|c| c.kind() != "comment"));
+    let last_stmt = body.and_then(|b| {
+        (0..b.named_child_count())
+            .rev()
+            .filter_map(|i| b.named_child(i))
+            .find(|c| c.kind() != "comment")
+    });
     let mut returns = Vec::new();
     let mut stack: Vec<Node> = body.into_iter().collect();
     while let Some(n) = stack.pop() {
         if n.kind() == "return_statement" {
             let value = n.named_child(0).filter(|v| v.kind() != "comment");
-            let zero = value.is_some_and(|v| v.kind() == "number_literal" && text(v, parsed) == "0");
+            let zero =
+                value.is_some_and(|v| v.kind() == "number_literal" && text(v, parsed) == "0");
             let (rl, _) = line_col(&f.bytes, n.start_byte());
             returns.push(Return {
                 line: rl,
@@ -529,20 +752,38 @@ fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> 
             });
             continue;
         }
-        for i in 0..n.child_count() {
-            stack.push(n.child(i).unwrap());
-        }
+        stack.extend(children(n));
     }
     returns.sort_by_key(|r| r.range.start);
     let unreadable = errors.refusal(def).or_else(|| {
-        errors.errors.iter().find(|e| def.byte_range().contains(&e.range.start)).map(|e| format!("the callback contains a region the parser could not read (line {})", e.line))
+        errors
+            .errors
+            .iter()
+            .find(|e| def.byte_range().contains(&e.range.start))
+            .map(|e| {
+                format!(
+                    "the callback contains a region the parser could not read (line {})",
+                    e.line
+                )
+            })
     });
     let empty_after = body.is_some_and(|b| {
-        let inner: Vec<Node> = (0..b.named_child_count()).filter_map(|i| b.named_child(i)).collect();
+        let inner: Vec<Node> = (0..b.named_child_count())
+            .filter_map(|i| b.named_child(i))
+            .collect();
         inner.len() == 1 && returns.len() == 1 && returns[0].last && returns[0].zero
     });
     // The definition's span starts at its first specifier line.
-    Definition { file: f.rel.clone(), line, is_static, return_type: int_type(def, parsed), returns, unreadable, span: def.byte_range(), empty_after }
+    Definition {
+        file: f.rel.clone(),
+        line,
+        is_static,
+        return_type: int_type(def, parsed),
+        returns,
+        unreadable,
+        span: def.byte_range(),
+        empty_after,
+    }
 }
 
 /// A use of the callback that needs it to return int: anything but the
@@ -557,29 +798,51 @@ fn incompatible_use(ident: Node, parsed: &Parsed) -> Option<String> {
             if call_parent.kind() == "expression_statement" {
                 None
             } else {
-                Some(format!("its return value is used: `{}`", text(call_parent, parsed).lines().next().unwrap_or("").trim()))
+                Some(format!(
+                    "its return value is used: `{}`",
+                    text(call_parent, parsed)
+                        .lines()
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                ))
             }
         }
         "initializer_pair" => {
-            let field = parent.child_by_field_name("designator").and_then(|d| d.named_child(0)).map(|f| text(f, parsed));
+            let field = parent
+                .child_by_field_name("designator")
+                .and_then(|d| d.named_child(0))
+                .map(|f| text(f, parsed));
             let decl = ancestor(parent, "declaration");
             if field == Some("remove") && decl.is_some_and(|d| is_platform_driver_type(d, parsed)) {
                 None
             } else {
-                Some(format!("stored as `.{}` of another structure", field.unwrap_or("?")))
+                Some(format!(
+                    "stored as `.{}` of another structure",
+                    field.unwrap_or("?")
+                ))
             }
         }
         "argument_list" => {
             // `__exit_p(FN)` in a platform_driver initializer is the same as FN.
             let call = parent.parent()?;
-            let func = call.child_by_field_name("function").map(|x| text(x, parsed));
+            let func = call
+                .child_by_field_name("function")
+                .map(|x| text(x, parsed));
             if matches!(func, Some("__exit_p" | "__devexit_p")) {
                 incompatible_use(call, parsed)
+            } else if func.is_some_and(|f| f.starts_with("EXPORT_SYMBOL")) {
+                None // exporting the symbol does not care about its type
+            } else if func.is_some_and(|f| f.starts_with("EXPORT_SYMBOL")) {
+                None // exporting the symbol does not care about its type
             } else {
                 Some(format!("passed to `{}`", func.unwrap_or("?")))
             }
         }
-        _ => Some(format!("used in `{}`", text(parent, parsed).lines().next().unwrap_or("").trim())),
+        _ => Some(format!(
+            "used in `{}`",
+            text(parent, parsed).lines().next().unwrap_or("").trim()
+        )),
     }
 }
 
@@ -590,7 +853,10 @@ fn ancestor<'a>(n: Node<'a>, kind: &str) -> Option<Node<'a>> {
 /// Looks `names` up in the whole tree (not only the walked paths: a shared
 /// helper's prototype sits in `include/`, and its other users anywhere).
 /// Returns symbols, findings, and initializers found outside the walk.
-fn lookup_tree(ctx: &TransformCtx, names: &BTreeSet<String>) -> (BTreeMap<String, Symbol>, Vec<Finding>, Vec<Initializer>) {
+fn lookup_tree(
+    ctx: &TransformCtx,
+    names: &BTreeSet<String>,
+) -> (BTreeMap<String, Symbol>, Vec<Finding>, Vec<Initializer>) {
     if names.is_empty() {
         return (BTreeMap::new(), vec![], vec![]);
     }
@@ -602,21 +868,36 @@ fn lookup_tree(ctx: &TransformCtx, names: &BTreeSet<String>) -> (BTreeMap<String
     let (files, mut findings) = everything;
     let list: Vec<&String> = names.iter().collect();
     let ac = aho_corasick::AhoCorasick::new(&list).expect("names are plain literals");
-    let (hits, read_findings) = read_filtered(ctx.root, &files, |b| ac.is_match(b).then_some(()), || {});
+    let (hits, read_findings) =
+        read_filtered(ctx.root, &files, |b| ac.is_match(b).then_some(()), || {});
     findings.extend(read_findings);
     let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = hits
         .par_iter()
         .map(|(f, _)| {
-            let parsed = parse(&f.bytes);
-            let present: BTreeSet<String> = names.iter().filter(|n| memchr::memmem::find(&f.bytes, n.as_bytes()).is_some()).cloned().collect();
-            let mut syms = symbols_in(f, &parsed, &present);
+            let present: BTreeSet<String> = names
+                .iter()
+                .filter(|n| memchr::memmem::find(&f.bytes, n.as_bytes()).is_some())
+                .cloned()
+                .collect();
+            let words: Vec<&[u8]> = present.iter().map(|n| n.as_bytes()).collect();
+            let parsed = parse_focused(&f.bytes, &words);
+            let errors = ErrorMap::of(&parsed.tree);
+            let mut syms = symbols_in(f, &parsed, &errors, &present);
             // A file with its own static function of that name speaks of
             // another function: nothing in it concerns the global one.
-            let own_static: BTreeSet<String> = syms.iter().filter(|(_, s)| s.definitions.iter().any(|d| d.is_static)).map(|(n, _)| n.clone()).collect();
+            let own_static: BTreeSet<String> = syms
+                .iter()
+                .filter(|(_, s)| s.definitions.iter().any(|d| d.is_static))
+                .map(|(n, _)| n.clone())
+                .collect();
             syms.retain(|n, _| !own_static.contains(n));
-            let inits = initializers(f, &parsed)
+            let inits = initializers(f, &parsed, &errors)
                 .into_iter()
-                .filter(|i| i.callback.as_ref().is_some_and(|c| present.contains(c) && !own_static.contains(c)))
+                .filter(|i| {
+                    i.callback
+                        .as_ref()
+                        .is_some_and(|c| present.contains(c) && !own_static.contains(c))
+                })
                 .collect();
             (syms, inits)
         })
