@@ -39,14 +39,20 @@ fn main() -> anyhow::Result<()> {
                 after.extend_from_slice(b"/* unplug: synthetic edit */\n");
                 changes.push(series::DriverChange {
                     key: f.clone(),
-                    files: vec![series::FileEdit { rel_path: f.clone(), before, after, mode: 0o100644 }],
+                    files: vec![series::FileEdit {
+                        rel_path: f.clone(),
+                        before,
+                        after,
+                        mode: 0o100644,
+                    }],
                     shared_helper: None,
                 });
             }
             let campaign = series::Campaign {
                 id: "compare".into(),
                 subject: "Add a synthetic comment".into(),
-                rationale: "Synthetic change used to compare routing with get_maintainer.pl.".into(),
+                rationale: "Synthetic change used to compare routing with get_maintainer.pl."
+                    .into(),
             };
             let opts = series::SeriesOptions {
                 out_dir: out.to_path_buf(),
@@ -65,7 +71,8 @@ fn main() -> anyhow::Result<()> {
             // route json TREE OUT CHANGES.json [check]: build a series from
             // serialized DriverChanges (before/after as byte arrays)
             let out = Path::new(&args[2]);
-            let changes: Vec<series::DriverChange> = serde_json::from_slice(&std::fs::read(&args[3])?)?;
+            let changes: Vec<series::DriverChange> =
+                serde_json::from_slice(&std::fs::read(&args[3])?)?;
             let campaign = series::Campaign {
                 id: "platform-remove-void".into(),
                 subject: "Convert to platform remove callback returning void".into(),

@@ -34,7 +34,9 @@ fn tail(o: &Output, n: usize) -> String {
 
 /// A scratch git repository with `files` committed.
 pub fn scratch_repo(files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<tempfile::TempDir> {
-    let dir = tempfile::Builder::new().prefix("unplug-series-check").tempdir()?;
+    let dir = tempfile::Builder::new()
+        .prefix("unplug-series-check")
+        .tempdir()?;
     let p = dir.path();
     let o = git(p, &["init", "-q", "-b", "base"])?;
     if !o.status.success() {
@@ -85,7 +87,10 @@ pub struct CheckpatchResult {
 
 /// Parses checkpatch's `total: N errors, M warnings, K checks, L lines checked`.
 pub fn parse_checkpatch_total(out: &str) -> Option<(u32, u32, u32)> {
-    let re = regex::Regex::new(r"total: (\d+) errors?, (\d+) warnings?,(?: (\d+) checks?,)? \d+ lines checked").unwrap();
+    let re = regex::Regex::new(
+        r"total: (\d+) errors?, (\d+) warnings?,(?: (\d+) checks?,)? \d+ lines checked",
+    )
+    .unwrap();
     let c = re.captures(out)?;
     Some((
         c[1].parse().ok()?,
@@ -118,12 +123,22 @@ pub fn checkpatch(tree: &Path, patch: &Path, cwd: &Path) -> Result<Option<Checkp
             (1, 0, 0)
         }
     };
-    Ok(Some(CheckpatchResult { errors, warnings, checks, output: out }))
+    Ok(Some(CheckpatchResult {
+        errors,
+        warnings,
+        checks,
+        output: out,
+    }))
 }
 
 /// Fills `check` of every patch of the report.
-pub fn check_report(tree: &Path, changes: &[DriverChange], report: &mut SeriesReport) -> Result<()> {
-    let by_key: BTreeMap<&str, &DriverChange> = changes.iter().map(|c| (c.key.as_str(), c)).collect();
+pub fn check_report(
+    tree: &Path,
+    changes: &[DriverChange],
+    report: &mut SeriesReport,
+) -> Result<()> {
+    let by_key: BTreeMap<&str, &DriverChange> =
+        changes.iter().map(|c| (c.key.as_str(), c)).collect();
     for s in &mut report.series {
         // original content of every file the series touches
         let mut files: BTreeMap<String, (Vec<u8>, u32)> = BTreeMap::new();
@@ -131,7 +146,9 @@ pub fn check_report(tree: &Path, changes: &[DriverChange], report: &mut SeriesRe
             for k in &p.drivers {
                 if let Some(c) = by_key.get(k.as_str()) {
                     for f in &c.files {
-                        files.entry(f.rel_path.clone()).or_insert_with(|| (f.before.clone(), f.mode));
+                        files
+                            .entry(f.rel_path.clone())
+                            .or_insert_with(|| (f.before.clone(), f.mode));
                     }
                 }
             }

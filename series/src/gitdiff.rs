@@ -59,7 +59,11 @@ impl Attributes {
     pub fn funcname(&self, path: &str) -> FuncName {
         let mut driver: Option<&str> = None;
         for (pat, d) in &self.rules {
-            let target = if pat.contains('/') { path.trim_start_matches('/') } else { path.rsplit('/').next().unwrap_or(path) };
+            let target = if pat.contains('/') {
+                path.trim_start_matches('/')
+            } else {
+                path.rsplit('/').next().unwrap_or(path)
+            };
             if glob_match(pat.trim_start_matches('/').as_bytes(), target.as_bytes()) {
                 driver = d.as_deref();
             }
@@ -157,7 +161,12 @@ pub struct FileStat {
 }
 
 /// One file's unified diff body (the hunks, without the `diff --git` header).
-pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec<u8>, usize, usize) {
+pub fn unified_hunks(
+    old: &[u8],
+    new: &[u8],
+    ctx: usize,
+    mode: FuncName,
+) -> (Vec<u8>, usize, usize) {
     let a = split_lines(old);
     let b = split_lines(new);
     let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
@@ -176,12 +185,20 @@ pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec
         let n1 = last.new_range().end;
         let (oc, nc) = (o1 - o0, n1 - n0);
         let mut hdr = String::from("@@ -");
-        hdr += &if oc == 0 { format!("{o0}") } else { format!("{}", o0 + 1) };
+        hdr += &if oc == 0 {
+            format!("{o0}")
+        } else {
+            format!("{}", o0 + 1)
+        };
         if oc != 1 {
             hdr += &format!(",{oc}");
         }
         hdr += " +";
-        hdr += &if nc == 0 { format!("{n0}") } else { format!("{}", n0 + 1) };
+        hdr += &if nc == 0 {
+            format!("{n0}")
+        } else {
+            format!("{}", n0 + 1)
+        };
         if nc != 1 {
             hdr += &format!(",{nc}");
         }
@@ -240,8 +257,16 @@ pub fn file_diff(
     let oldc = old.unwrap_or(b"");
     let newc = new.unwrap_or(b"");
     let zero = "0".repeat(abbrev);
-    let oh = if old.is_some() { blob_hash(oldc)[..abbrev].to_string() } else { zero.clone() };
-    let nh = if new.is_some() { blob_hash(newc)[..abbrev].to_string() } else { zero };
+    let oh = if old.is_some() {
+        blob_hash(oldc)[..abbrev].to_string()
+    } else {
+        zero.clone()
+    };
+    let nh = if new.is_some() {
+        blob_hash(newc)[..abbrev].to_string()
+    } else {
+        zero
+    };
     let mut out = format!("diff --git a/{path} b/{path}\n");
     match (old, new) {
         (None, Some(_)) => out += &format!("new file mode {mode:06o}\nindex {oh}..{nh}\n"),
@@ -251,12 +276,27 @@ pub fn file_diff(
     let (hunks, added, deleted) = unified_hunks(oldc, newc, 3, funcname);
     let mut out = out.into_bytes();
     if !hunks.is_empty() {
-        let a = if old.is_some() { format!("a/{path}") } else { "/dev/null".into() };
-        let b = if new.is_some() { format!("b/{path}") } else { "/dev/null".into() };
+        let a = if old.is_some() {
+            format!("a/{path}")
+        } else {
+            "/dev/null".into()
+        };
+        let b = if new.is_some() {
+            format!("b/{path}")
+        } else {
+            "/dev/null".into()
+        };
         out.extend_from_slice(format!("--- {a}\n+++ {b}\n").as_bytes());
         out.extend_from_slice(&hunks);
     }
-    (out, FileStat { path: path.to_string(), added, deleted })
+    (
+        out,
+        FileStat {
+            path: path.to_string(),
+            added,
+            deleted,
+        },
+    )
 }
 
 fn decimal_width(n: usize) -> usize {
@@ -273,8 +313,15 @@ fn scale_linear(it: usize, width: usize, max_change: usize) -> usize {
 /// git's `--stat` block as format-patch prints it (width 72), followed by
 /// the summary line.  `files` must be in output (path) order.
 pub fn diffstat(files: &[FileStat], width: usize) -> String {
-    let shown: Vec<&FileStat> = files.iter().filter(|f| f.added + f.deleted > 0 || true).collect();
-    let max_len = shown.iter().map(|f| f.path.chars().count()).max().unwrap_or(0);
+    let shown: Vec<&FileStat> = files
+        .iter()
+        .filter(|f| f.added + f.deleted > 0 || true)
+        .collect();
+    let max_len = shown
+        .iter()
+        .map(|f| f.path.chars().count())
+        .max()
+        .unwrap_or(0);
     let max_change = shown.iter().map(|f| f.added + f.deleted).max().unwrap_or(0);
     let number_width = decimal_width(max_change);
     let mut width = width;
@@ -347,12 +394,24 @@ fn stat_summary(files: usize, ins: usize, del: usize) -> String {
     if files == 0 {
         return " 0 files changed".into();
     }
-    let mut s = if files == 1 { " 1 file changed".to_string() } else { format!(" {files} files changed") };
+    let mut s = if files == 1 {
+        " 1 file changed".to_string()
+    } else {
+        format!(" {files} files changed")
+    };
     if ins > 0 || del == 0 {
-        s += &if ins == 1 { ", 1 insertion(+)".to_string() } else { format!(", {ins} insertions(+)") };
+        s += &if ins == 1 {
+            ", 1 insertion(+)".to_string()
+        } else {
+            format!(", {ins} insertions(+)")
+        };
     }
     if del > 0 || ins == 0 {
-        s += &if del == 1 { ", 1 deletion(-)".to_string() } else { format!(", {del} deletions(-)") };
+        s += &if del == 1 {
+            ", 1 deletion(-)".to_string()
+        } else {
+            format!(", {del} deletions(-)")
+        };
     }
     s
 }
@@ -363,7 +422,11 @@ fn stat_summary(files: usize, ins: usize, del: usize) -> String {
 /// already used), following lines are indented by `indent2` spaces.
 pub fn git_wrap(text: &str, indent1: isize, indent2: usize, width: usize) -> String {
     let mut out = String::new();
-    let (mut col, first_indent) = if indent1 < 0 { ((-indent1) as usize, 0) } else { (indent1 as usize, indent1 as usize) };
+    let (mut col, first_indent) = if indent1 < 0 {
+        ((-indent1) as usize, 0)
+    } else {
+        (indent1 as usize, indent1 as usize)
+    };
     let mut line_has_word = false;
     out.push_str(&" ".repeat(first_indent));
     for word in text.split(' ').filter(|w| !w.is_empty()) {
@@ -443,14 +506,28 @@ mod tests {
     #[test]
     fn cpp_skips_labels() {
         assert_eq!(func_of(b"out:\n", FuncName::Cpp), None);
-        assert_eq!(func_of(b"out:\n", FuncName::Default), Some(b"out:".to_vec()));
-        assert_eq!(func_of(b"static int x(void)\n", FuncName::Cpp), Some(b"static int x(void)".to_vec()));
+        assert_eq!(
+            func_of(b"out:\n", FuncName::Default),
+            Some(b"out:".to_vec())
+        );
+        assert_eq!(
+            func_of(b"static int x(void)\n", FuncName::Cpp),
+            Some(b"static int x(void)".to_vec())
+        );
     }
 
     #[test]
     fn shortlog_wrap_like_git() {
-        let s = git_wrap("p10: subject number 10 with some words to make it a long shortlog entry xx", 2, 4, 72);
-        assert_eq!(s, "  p10: subject number 10 with some words to make it a long shortlog\n    entry xx");
+        let s = git_wrap(
+            "p10: subject number 10 with some words to make it a long shortlog entry xx",
+            2,
+            4,
+            72,
+        );
+        assert_eq!(
+            s,
+            "  p10: subject number 10 with some words to make it a long shortlog\n    entry xx"
+        );
         let s = git_wrap(
             "gpio: mvebu: Convert to platform remove callback returning void, and a very long subject that goes on",
             -24,
@@ -463,10 +540,20 @@ mod tests {
     #[test]
     fn stat_like_git() {
         let files = vec![
-            FileStat { path: "a.c".into(), added: 1, deleted: 0 },
-            FileStat { path: "big.txt".into(), added: 111, deleted: 111 },
             FileStat {
-                path: "drivers/very/long/path/name/that/goes/on/and/on/forever/some-long-file-name.c".into(),
+                path: "a.c".into(),
+                added: 1,
+                deleted: 0,
+            },
+            FileStat {
+                path: "big.txt".into(),
+                added: 111,
+                deleted: 111,
+            },
+            FileStat {
+                path:
+                    "drivers/very/long/path/name/that/goes/on/and/on/forever/some-long-file-name.c"
+                        .into(),
                 added: 1,
                 deleted: 0,
             },

@@ -218,7 +218,12 @@ impl SeriesReport {
 /// Identity from the tree's git config.
 pub fn git_ident(tree: &Path) -> Option<String> {
     let get = |k: &str| -> Option<String> {
-        let o = Command::new("git").arg("-C").arg(tree).args(["config", k]).output().ok()?;
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(tree)
+            .args(["config", k])
+            .output()
+            .ok()?;
         if !o.status.success() {
             return None;
         }
@@ -234,7 +239,11 @@ fn git_version() -> String {
         .output()
         .ok()
         .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().strip_prefix("git version ").map(|v| v.split_whitespace().next().unwrap_or(v).to_string()))
+        .and_then(|s| {
+            s.trim()
+                .strip_prefix("git version ")
+                .map(|v| v.split_whitespace().next().unwrap_or(v).to_string())
+        })
         .unwrap_or_else(|| "2.47.3".into())
 }
 
@@ -270,14 +279,21 @@ struct Rendered {
 }
 
 /// Builds the series for `changes` and writes them below `opts.out_dir`.
-pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], opts: &SeriesOptions) -> Result<SeriesReport> {
+pub fn build_series(
+    tree: &Path,
+    campaign: &Campaign,
+    changes: &[DriverChange],
+    opts: &SeriesOptions,
+) -> Result<SeriesReport> {
     let maint = Maintainers::load(tree).context("loading MAINTAINERS")?;
     let attrs = Attributes::load(tree);
     let from = match &opts.from {
         Some(f) => f.clone(),
         None => match git_ident(tree) {
             Some(f) => f,
-            None if opts.signoff => bail!("--signoff needs an identity: pass --from or set git config user.name/user.email"),
+            None if opts.signoff => bail!(
+                "--signoff needs an identity: pass --from or set git config user.name/user.email"
+            ),
             None => "unplug <unplug@localhost.invalid>".into(),
         },
     };
@@ -285,7 +301,10 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
         bail!("--from must look like \"Name <address>\", got {from:?}");
     }
     let date = mbox::rfc2822(opts.date.unwrap_or_else(|| {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
     }));
     let signature = opts.signature.clone().unwrap_or_else(git_version);
     let version = opts.version.max(1);
@@ -318,10 +337,14 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
             continue;
         }
         let main = main_file(ch);
-        let sec = owner_of(main).section_name.unwrap_or_else(|| NO_SECTION.to_string());
+        let sec = owner_of(main)
+            .section_name
+            .unwrap_or_else(|| NO_SECTION.to_string());
         let mut secs: Vec<String> = Vec::new();
         for f in &ch.files {
-            let s = owner_of(&f.rel_path).section_name.unwrap_or_else(|| NO_SECTION.to_string());
+            let s = owner_of(&f.rel_path)
+                .section_name
+                .unwrap_or_else(|| NO_SECTION.to_string());
             if !secs.contains(&s) {
                 secs.push(s);
             }
@@ -337,7 +360,10 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
             filtered_out.push(ch.key.clone());
             continue;
         }
-        grouped.entry(sec).or_default().push((ch, if secs.len() > 1 { secs } else { vec![] }));
+        grouped
+            .entry(sec)
+            .or_default()
+            .push((ch, if secs.len() > 1 { secs } else { vec![] }));
     }
 
     // 2. units (patches) per section, split into series
@@ -348,7 +374,11 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
         let units: Vec<Unit> = match opts.per {
             Per::Driver => list
                 .iter()
-                .map(|(c, m)| Unit { section: section.clone(), changes: vec![*c], mixed: m.clone() })
+                .map(|(c, m)| Unit {
+                    section: section.clone(),
+                    changes: vec![*c],
+                    mixed: m.clone(),
+                })
                 .collect(),
             Per::Subsystem => {
                 let mut mixed: Vec<String> = Vec::new();
@@ -359,14 +389,26 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
                         }
                     }
                 }
-                vec![Unit { section: section.clone(), changes: list.iter().map(|(c, _)| *c).collect(), mixed }]
+                vec![Unit {
+                    section: section.clone(),
+                    changes: list.iter().map(|(c, _)| *c).collect(),
+                    mixed,
+                }]
             }
         };
-        let chunk = if opts.max_per_series == 0 { units.len().max(1) } else { opts.max_per_series };
+        let chunk = if opts.max_per_series == 0 {
+            units.len().max(1)
+        } else {
+            opts.max_per_series
+        };
         let chunks: Vec<&[Unit]> = units.chunks(chunk).collect();
         let parts = chunks.len();
         for (pi, units) in chunks.into_iter().enumerate() {
-            let dirname = if parts > 1 { format!("{}-{}", section_slug(&section), pi + 1) } else { section_slug(&section) };
+            let dirname = if parts > 1 {
+                format!("{}-{}", section_slug(&section), pi + 1)
+            } else {
+                section_slug(&section)
+            };
             let dir = opts.out_dir.join(&dirname);
             let ctx = SeriesCtx {
                 maint: &maint,
@@ -398,7 +440,10 @@ pub fn build_series(tree: &Path, campaign: &Campaign, changes: &[DriverChange], 
     if opts.check {
         check::check_report(tree, changes, &mut report)?;
     }
-    std::fs::write(opts.out_dir.join("series.json"), serde_json::to_vec_pretty(&report)?)?;
+    std::fs::write(
+        opts.out_dir.join("series.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
     Ok(report)
 }
 
@@ -418,7 +463,9 @@ fn subsystem_selected(filters: &[String], section: &str, ch: &DriverChange) -> b
         let fl = f.to_lowercase();
         if f.contains('/') {
             let d = f.trim_end_matches('/');
-            ch.files.iter().any(|e| e.rel_path == d || e.rel_path.starts_with(&format!("{d}/")))
+            ch.files
+                .iter()
+                .any(|e| e.rel_path == d || e.rel_path.starts_with(&format!("{d}/")))
         } else {
             sl == fl || sl.contains(&fl) || section_slug(section) == fl
         }
@@ -460,8 +507,12 @@ fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
         paras.push(list);
     }
     if !helpers.is_empty() {
-        let files: BTreeSet<&str> =
-            unit.changes.iter().filter(|c| c.shared_helper.is_some()).flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str())).collect();
+        let files: BTreeSet<&str> = unit
+            .changes
+            .iter()
+            .filter(|c| c.shared_helper.is_some())
+            .flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str()))
+            .collect();
         let t = format!(
             "{} {} shared by {}, so {} converted in a single patch.",
             helpers.join(", "),
@@ -480,7 +531,11 @@ fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
             75,
         ));
     }
-    let mut body = paras.into_iter().filter(|p| !p.trim().is_empty()).collect::<Vec<_>>().join("\n\n");
+    let mut body = paras
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
     body.push('\n');
     if ctx.signoff {
         body += &format!("\nSigned-off-by: {}\n", ctx.from);
@@ -500,7 +555,11 @@ fn render_unit(
     let mut files: Vec<&FileEdit> = unit.changes.iter().flat_map(|c| c.files.iter()).collect();
     files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     let paths: Vec<String> = files.iter().map(|f| f.rel_path.clone()).collect();
-    let main = if unit.changes.len() == 1 { Some(main_file(unit.changes[0])) } else { None };
+    let main = if unit.changes.len() == 1 {
+        Some(main_file(unit.changes[0]))
+    } else {
+        None
+    };
     let sec = (unit.section != NO_SECTION).then_some(unit.section.as_str());
     let (prefix, source) = if unit.changes.len() == 1 {
         resolver.for_files(&paths, main, sec)
@@ -519,7 +578,11 @@ fn render_unit(
             None => resolver.for_files(&paths, None, sec),
         }
     };
-    let title = if prefix.is_empty() { ctx.campaign.subject.clone() } else { format!("{prefix} {}", ctx.campaign.subject) };
+    let title = if prefix.is_empty() {
+        ctx.campaign.subject.clone()
+    } else {
+        format!("{prefix} {}", ctx.campaign.subject)
+    };
     let mut helpers: Vec<String> = Vec::new();
     for c in &unit.changes {
         if let Some(h) = &c.shared_helper {
@@ -529,7 +592,12 @@ fn render_unit(
     let body = commit_body(ctx, unit, &helpers);
     let pfiles: Vec<PatchFile> = files
         .iter()
-        .map(|f| PatchFile { path: &f.rel_path, before: Some(&f.before), after: Some(&f.after), mode: f.mode })
+        .map(|f| PatchFile {
+            path: &f.rel_path,
+            before: Some(&f.before),
+            after: Some(&f.after),
+            mode: f.mode,
+        })
         .collect();
     let (stat, diffs, stats) = mbox::render_diffs(&pfiles, ctx.attrs, ctx.abbrev);
     let sha = {
@@ -574,7 +642,9 @@ fn render_unit(
         bytes = render(&to, &cc);
     }
     let file_name = mbox::patch_file_name(ctx.version, nr, &title);
-    let (ins, del) = stats.iter().fold((0, 0), |a, s| (a.0 + s.added, a.1 + s.deleted));
+    let (ins, del) = stats
+        .iter()
+        .fold((0, 0), |a, s| (a.0 + s.added, a.1 + s.deleted));
     let entry = PatchEntry {
         path: dir.join(&file_name),
         file_name,
@@ -587,7 +657,11 @@ fn render_unit(
         cc,
         sections: routing.sections.clone(),
         orphan: routing.orphan,
-        mixed_sections: if unit.mixed.len() > 1 { unit.mixed.clone() } else { vec![] },
+        mixed_sections: if unit.mixed.len() > 1 {
+            unit.mixed.clone()
+        } else {
+            vec![]
+        },
         shared_helpers: helpers,
         insertions: ins,
         deletions: del,
@@ -618,7 +692,8 @@ fn write_series(
     let mut rendered = Vec::new();
     for (i, u) in units.iter().enumerate() {
         let (r, bytes) = render_unit(ctx, resolver, u, i + 1, total, dir)?;
-        std::fs::write(&r.entry.path, &bytes).with_context(|| format!("writing {}", r.entry.path.display()))?;
+        std::fs::write(&r.entry.path, &bytes)
+            .with_context(|| format!("writing {}", r.entry.path.display()))?;
         rendered.push(r);
     }
     // cover letter
@@ -638,14 +713,29 @@ fn write_series(
     }
     let prefixes: Vec<String> = rendered.iter().map(|r| r.entry.prefix.clone()).collect();
     let cover_prefix = prefix::common_prefix(&prefixes)
-        .or_else(|| prefixes.first().map(|p| p.split(": ").next().unwrap_or(p).trim_end_matches(':').to_string() + ":"))
+        .or_else(|| {
+            prefixes.first().map(|p| {
+                p.split(": ")
+                    .next()
+                    .unwrap_or(p)
+                    .trim_end_matches(':')
+                    .to_string()
+                    + ":"
+            })
+        })
         .unwrap_or_default();
     let cover_title = if total > 1 && cover_prefix.is_empty() {
         ctx.campaign.subject.clone()
     } else {
-        format!("{cover_prefix} {}", ctx.campaign.subject).trim().to_string()
+        format!("{cover_prefix} {}", ctx.campaign.subject)
+            .trim()
+            .to_string()
     };
-    let orphan = ctx.maint.section_by_name(section).map(|s| s.is_orphan()).unwrap_or(false);
+    let orphan = ctx
+        .maint
+        .section_by_name(section)
+        .map(|s| s.is_orphan())
+        .unwrap_or(false);
     let mut paras = Vec::new();
     let drivers: usize = rendered.iter().map(|r| r.entry.drivers.len()).sum();
     let mut intro = format!(
@@ -665,7 +755,11 @@ fn write_series(
             .to_string(),
     );
     if orphan || rendered.iter().any(|r| r.entry.orphan) {
-        let which: Vec<&str> = rendered.iter().filter(|r| r.entry.orphan).map(|r| r.entry.files[0].as_str()).collect();
+        let which: Vec<&str> = rendered
+            .iter()
+            .filter(|r| r.entry.orphan)
+            .map(|r| r.entry.files[0].as_str())
+            .collect();
         paras.push(format!(
             "Note: {} orphaned (S: Orphan in MAINTAINERS){}. Please consider picking up these patches through a wider tree.",
             if orphan { format!("the section \"{section}\" is") } else { "some touched code is".to_string() },
@@ -683,12 +777,19 @@ fn write_series(
             ));
         }
     }
-    let blurb = paras.iter().map(|p| gitdiff::wrap_body(p, 75)).collect::<Vec<_>>().join("\n\n");
+    let blurb = paras
+        .iter()
+        .map(|p| gitdiff::wrap_body(p, 75))
+        .collect::<Vec<_>>()
+        .join("\n\n");
     // total diffstat: sum per file across the series
     let mut tot: BTreeMap<String, FileStat> = BTreeMap::new();
     for r in &rendered {
         for s in &r.stats {
-            let e = tot.entry(s.path.clone()).or_insert_with(|| FileStat { path: s.path.clone(), ..Default::default() });
+            let e = tot.entry(s.path.clone()).or_insert_with(|| FileStat {
+                path: s.path.clone(),
+                ..Default::default()
+            });
             e.added += s.added;
             e.deleted += s.deleted;
         }
@@ -698,7 +799,13 @@ fn write_series(
     let stat = gitdiff::diffstat(&stats, 72);
     let titles: Vec<String> = rendered
         .iter()
-        .map(|r| r.entry.subject.split_once("] ").map(|x| x.1.to_string()).unwrap_or_default())
+        .map(|r| {
+            r.entry
+                .subject
+                .split_once("] ")
+                .map(|x| x.1.to_string())
+                .unwrap_or_default()
+        })
         .collect();
     let last_sha = {
         let mut d = Vec::new();
@@ -762,7 +869,11 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
     )?;
     for s in &report.series {
         writeln!(w)?;
-        let part = if s.parts > 1 { format!(" (part {}/{})", s.part, s.parts) } else { String::new() };
+        let part = if s.parts > 1 {
+            format!(" (part {}/{})", s.part, s.parts)
+        } else {
+            String::new()
+        };
         writeln!(
             w,
             "== {}{}{}: {} patch{} -> {}",
@@ -773,10 +884,30 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
             if s.patches.len() == 1 { "" } else { "es" },
             s.dir.display()
         )?;
-        writeln!(w, "   To: {}", if s.to.is_empty() { "-".into() } else { s.to.join(", ") })?;
-        writeln!(w, "   Cc: {}", if s.cc.is_empty() { "-".into() } else { s.cc.join(", ") })?;
+        writeln!(
+            w,
+            "   To: {}",
+            if s.to.is_empty() {
+                "-".into()
+            } else {
+                s.to.join(", ")
+            }
+        )?;
+        writeln!(
+            w,
+            "   Cc: {}",
+            if s.cc.is_empty() {
+                "-".into()
+            } else {
+                s.cc.join(", ")
+            }
+        )?;
         if report.checked {
-            writeln!(w, "   {:<4} {:<7} {:>4} {:>5}  {}", "#", "applies", "err", "warn", "subject")?;
+            writeln!(
+                w,
+                "   {:<4} {:<7} {:>4} {:>5}  {}",
+                "#", "applies", "err", "warn", "subject"
+            )?;
         } else {
             writeln!(w, "   {:<4} {:>3} {:>3}  {}", "#", "to", "cc", "subject")?;
         }
@@ -802,12 +933,24 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
                     flags
                 )?;
             } else {
-                writeln!(w, "   {:<4} {:>3} {:>3}  {}{}", i + 1, p.to.len(), p.cc.len(), trunc(&p.subject, 90), flags)?;
+                writeln!(
+                    w,
+                    "   {:<4} {:>3} {:>3}  {}{}",
+                    i + 1,
+                    p.to.len(),
+                    p.cc.len(),
+                    trunc(&p.subject, 90),
+                    flags
+                )?;
             }
         }
     }
     if !report.filtered_out.is_empty() {
-        writeln!(w, "\n{} change(s) filtered out by --subsystem", report.filtered_out.len())?;
+        writeln!(
+            w,
+            "\n{} change(s) filtered out by --subsystem",
+            report.filtered_out.len()
+        )?;
     }
     for warn in &report.warnings {
         writeln!(w, "warning: {warn}")?;

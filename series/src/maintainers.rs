@@ -48,8 +48,16 @@ pub enum Role {
 #[derive(Debug, Clone)]
 enum FilePat {
     /// The converted value is a plain path prefix.
-    Literal { prefix: String, dir: bool, slashes: usize },
-    Regex { re: Regex, dir: bool, slashes: usize },
+    Literal {
+        prefix: String,
+        dir: bool,
+        slashes: usize,
+    },
+    Regex {
+        re: Regex,
+        dir: bool,
+        slashes: usize,
+    },
 }
 
 impl FilePat {
@@ -67,7 +75,11 @@ impl FilePat {
         // Is it a literal once `\.` is unescaped?
         let unescaped = v.replace("\\.", "\u{0}");
         let pat = if !unescaped.chars().any(meta) {
-            FilePat::Literal { prefix: unescaped.replace('\u{0}', "."), dir, slashes }
+            FilePat::Literal {
+                prefix: unescaped.replace('\u{0}', "."),
+                dir,
+                slashes,
+            }
         } else {
             let re = RegexBuilder::new(&format!("^(?:{v})"))
                 .unicode(false)
@@ -82,7 +94,11 @@ impl FilePat {
     /// `file_match_pattern()`.
     fn matches(&self, file: &str) -> bool {
         let (hit, dir, slashes) = match self {
-            FilePat::Literal { prefix, dir, slashes } => (file.starts_with(prefix.as_str()), *dir, *slashes),
+            FilePat::Literal {
+                prefix,
+                dir,
+                slashes,
+            } => (file.starts_with(prefix.as_str()), *dir, *slashes),
             FilePat::Regex { re, dir, slashes } => (re.is_match(file.as_bytes()), *dir, *slashes),
         };
         if !hit {
@@ -129,7 +145,10 @@ pub struct Section {
 
 impl Section {
     pub fn is_orphan(&self) -> bool {
-        self.status.as_deref().map(|s| s.to_ascii_lowercase().contains("orphan")).unwrap_or(false)
+        self.status
+            .as_deref()
+            .map(|s| s.to_ascii_lowercase().contains("orphan"))
+            .unwrap_or(false)
     }
 }
 
@@ -179,10 +198,18 @@ pub struct Routing {
 
 impl Routing {
     pub fn to(&self) -> Vec<String> {
-        self.recipients.iter().filter(|r| r.role == Role::Maintainer).map(|r| r.address.clone()).collect()
+        self.recipients
+            .iter()
+            .filter(|r| r.role == Role::Maintainer)
+            .map(|r| r.address.clone())
+            .collect()
     }
     pub fn cc(&self) -> Vec<String> {
-        self.recipients.iter().filter(|r| r.role != Role::Maintainer).map(|r| r.address.clone()).collect()
+        self.recipients
+            .iter()
+            .filter(|r| r.role != Role::Maintainer)
+            .map(|r| r.address.clone())
+            .collect()
     }
     pub fn addresses(&self) -> BTreeSet<String> {
         self.recipients.iter().map(|r| r.address.clone()).collect()
@@ -240,7 +267,10 @@ pub fn parse_email(s: &str) -> (String, String) {
             // /^(.+\@\S*).*$/
             if let Some(at) = s.rfind('@') {
                 if at > 0 {
-                    let end = s[at..].find(char::is_whitespace).map(|i| at + i).unwrap_or(s.len());
+                    let end = s[at..]
+                        .find(char::is_whitespace)
+                        .map(|i| at + i)
+                        .unwrap_or(s.len());
                     address = s[..end].to_string();
                 }
             }
@@ -259,7 +289,9 @@ fn strip_quotes(n: &str) -> String {
 
 fn quote_name(name: &str) -> String {
     let name = strip_quotes(name);
-    let must_quote = name.bytes().any(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b' ' || b == b'-'));
+    let must_quote = name
+        .bytes()
+        .any(|b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b' ' || b == b'-'));
     if must_quote {
         let mut out = String::from("\"");
         let mut prev = '\0';
@@ -291,7 +323,9 @@ pub fn format_email(name: &str, address: &str) -> String {
 impl Mailmap {
     fn read(path: &Path) -> Mailmap {
         let mut m = Mailmap::default();
-        let Ok(data) = std::fs::read(path) else { return m };
+        let Ok(data) = std::fs::read(path) else {
+            return m;
+        };
         let text = String::from_utf8_lossy(&data);
         let re1 = regex::Regex::new(r"^([^<]+)<([^>]+)>$").unwrap();
         let re2 = regex::Regex::new(r"^<([^>]+)>\s*<([^>]+)>$").unwrap();
@@ -465,7 +499,8 @@ impl Maintainers {
                         }
                     }
                     'K' => {
-                        if let (Some(re), Some(dre)) = (perl_re(v), perl_re(&format!("^[+-].*{v}"))) {
+                        if let (Some(re), Some(dre)) = (perl_re(v), perl_re(&format!("^[+-].*{v}")))
+                        {
                             s.keywords.push(re);
                             s.diff_keywords.push(dre);
                         }
@@ -481,7 +516,10 @@ impl Maintainers {
                 i += 1;
             }
         }
-        Maintainers { sections, mailmap: Mailmap::default() }
+        Maintainers {
+            sections,
+            mailmap: Mailmap::default(),
+        }
     }
 
     /// Sections matching `file` by F:/N: (after X:), with the script's depth.
@@ -563,7 +601,11 @@ impl Maintainers {
     /// drivers/pwm/.)
     pub fn borrows(&self, idx: usize, file: &str) -> bool {
         let s = &self.sections[idx];
-        let dirs: Vec<&FileEntry> = s.files.iter().filter(|f| f.value.ends_with('/') && !f.value.starts_with(".*")).collect();
+        let dirs: Vec<&FileEntry> = s
+            .files
+            .iter()
+            .filter(|f| f.value.ends_with('/') && !f.value.starts_with(".*"))
+            .collect();
         !dirs.is_empty() && !dirs.iter().any(|d| d.pat.matches(file))
     }
 
@@ -575,7 +617,13 @@ impl Maintainers {
         let m = self.matches(file);
         let key = |&(idx, depth): &(usize, i64)| {
             let s = &self.sections[idx];
-            (depth >= 0, !self.borrows(idx, file), depth, !s.maintainers.is_empty(), std::cmp::Reverse(idx))
+            (
+                depth >= 0,
+                !self.borrows(idx, file),
+                depth,
+                !s.maintainers.is_empty(),
+                std::cmp::Reverse(idx),
+            )
         };
         let best = m.iter().max_by_key(|e| key(e)).copied();
         FileOwner {
@@ -583,7 +631,9 @@ impl Maintainers {
             section: best.map(|b| b.0),
             section_name: best.map(|b| self.sections[b.0].name.clone()),
             depth: best.map(|b| b.1).unwrap_or(-2),
-            orphan: best.map(|b| self.sections[b.0].is_orphan()).unwrap_or(false),
+            orphan: best
+                .map(|b| self.sections[b.0].is_orphan())
+                .unwrap_or(false),
         }
     }
 
@@ -618,10 +668,16 @@ impl Maintainers {
         let re_fixes = regex::Regex::new(r"^Fixes:\s+[0-9a-fA-F]{6,40}").unwrap();
         let re_file = regex::Regex::new(r"^(?:\+\+\+|---)\s+(\S+)").unwrap();
         let re_hunk = regex::Regex::new(r"^@@ -\d+,\d+").unwrap();
-        let kw: Vec<(usize, &Regex)> =
-            self.sections.iter().flat_map(|s| s.keywords.iter().map(move |k| (s.index, k))).collect();
-        let dkw: Vec<(usize, &Regex)> =
-            self.sections.iter().flat_map(|s| s.diff_keywords.iter().map(move |k| (s.index, k))).collect();
+        let kw: Vec<(usize, &Regex)> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.keywords.iter().map(move |k| (s.index, k)))
+            .collect();
+        let dkw: Vec<(usize, &Regex)> = self
+            .sections
+            .iter()
+            .flat_map(|s| s.diff_keywords.iter().map(move |k| (s.index, k)))
+            .collect();
         for line in patch.split_inclusive('\n') {
             if let Some(c) = re_mode.captures(line) {
                 scan.files.push(c[1].to_string());
@@ -727,10 +783,22 @@ impl Maintainers {
             }
             self.mailmap.map(&format_email(&name, &address))
         };
-        let mut people: Vec<Recipient> =
-            st.email_to.iter().map(|(e, r)| Recipient { address: dedup(e), role: *r }).collect();
-        let lists: Vec<Recipient> =
-            st.list_to.iter().map(|e| Recipient { address: dedup(e), role: Role::List }).collect();
+        let mut people: Vec<Recipient> = st
+            .email_to
+            .iter()
+            .map(|(e, r)| Recipient {
+                address: dedup(e),
+                role: *r,
+            })
+            .collect();
+        let lists: Vec<Recipient> = st
+            .list_to
+            .iter()
+            .map(|e| Recipient {
+                address: dedup(e),
+                role: Role::List,
+            })
+            .collect();
         people.retain(|r| !CHIEF_PENGUINS.iter().any(|c| r.address.contains(c)));
         let mut seen = HashSet::new();
         let mut recipients = Vec::new();
@@ -745,7 +813,11 @@ impl Maintainers {
                 sn.push(n);
             }
         }
-        Routing { recipients, sections: sn, orphan }
+        Routing {
+            recipients,
+            sections: sn,
+            orphan,
+        }
     }
 
     /// Routes plain files (`-f` mode): keywords are matched on each file's
@@ -835,11 +907,19 @@ mod tests {
 
     #[test]
     fn parse_and_quote() {
-        assert_eq!(parse_email("Linus Walleij <linus.walleij@linaro.org>"),
-            ("Linus Walleij".into(), "linus.walleij@linaro.org".into()));
-        assert_eq!(parse_email("Uwe Kleine-König <u@p.de>").0, "\"Uwe Kleine-König\"");
+        assert_eq!(
+            parse_email("Linus Walleij <linus.walleij@linaro.org>"),
+            ("Linus Walleij".into(), "linus.walleij@linaro.org".into())
+        );
+        assert_eq!(
+            parse_email("Uwe Kleine-König <u@p.de>").0,
+            "\"Uwe Kleine-König\""
+        );
         assert_eq!(format_email("J. Doe", "j@d.org"), "\"J. Doe\" <j@d.org>");
-        assert_eq!(parse_email("list@vger.kernel.org"), (String::new(), "list@vger.kernel.org".into()));
+        assert_eq!(
+            parse_email("list@vger.kernel.org"),
+            (String::new(), "list@vger.kernel.org".into())
+        );
     }
 
     #[test]

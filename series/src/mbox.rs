@@ -11,8 +11,15 @@ pub fn rfc2822(epoch: i64) -> String {
     let secs = epoch.rem_euclid(86400);
     let (y, m, d) = civil_from_days(days);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m - 1) as usize];
-    format!("{wd}, {d} {mon} {y} {:02}:{:02}:{:02} +0000", secs / 3600, secs / 60 % 60, secs % 60)
+    let mon = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ][(m - 1) as usize];
+    format!(
+        "{wd}, {d} {mon} {y} {:02}:{:02}:{:02} +0000",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 fn civil_from_days(z: i64) -> (i64, i64, i64) {
@@ -76,7 +83,11 @@ fn rfc2047_needed(s: &str) -> bool {
 pub fn rfc2047(s: &str, address: bool) -> String {
     let mut out = String::from("=?UTF-8?q?");
     for &c in s.as_bytes() {
-        let special = !(c.is_ascii_graphic()) || c == b'=' || c == b'?' || c == b'_' || c.is_ascii_whitespace()
+        let special = !(c.is_ascii_graphic())
+            || c == b'='
+            || c == b'?'
+            || c == b'_'
+            || c.is_ascii_whitespace()
             || (address && !(c.is_ascii_alphanumeric() || b"!*+-/".contains(&c)));
         if special {
             out += &format!("={c:02X}");
@@ -99,7 +110,10 @@ pub fn from_header(ident: &str) -> String {
     if rfc2047_needed(name) {
         format!("{} {addr}", rfc2047(name, true))
     } else if name.chars().any(|c| "()<>@,;:\\\".[]".contains(c)) && !name.starts_with('"') {
-        format!("\"{}\" {addr}", name.replace('\\', "\\\\").replace('"', "\\\""))
+        format!(
+            "\"{}\" {addr}",
+            name.replace('\\', "\\\\").replace('"', "\\\"")
+        )
     } else {
         format!("{name} {addr}")
     }
@@ -141,7 +155,12 @@ pub struct Mail<'a> {
 }
 
 fn headers(m: &Mail) -> String {
-    let mut s = format!("From {} {MAGIC_DATE}\nFrom: {}\nDate: {}\n", m.sha, from_header(m.from), m.date);
+    let mut s = format!(
+        "From {} {MAGIC_DATE}\nFrom: {}\nDate: {}\n",
+        m.sha,
+        from_header(m.from),
+        m.date
+    );
     let subj_prefix = format!("Subject: {} ", m.tag);
     if rfc2047_needed(&m.title) {
         s += &subj_prefix;
@@ -161,14 +180,25 @@ fn headers(m: &Mail) -> String {
 }
 
 /// Renders the diff part of a patch: returns (diffstat block, diffs, stats).
-pub fn render_diffs(files: &[PatchFile], attrs: &Attributes, abbrev: usize) -> (String, Vec<u8>, Vec<FileStat>) {
+pub fn render_diffs(
+    files: &[PatchFile],
+    attrs: &Attributes,
+    abbrev: usize,
+) -> (String, Vec<u8>, Vec<FileStat>) {
     let mut order: Vec<&PatchFile> = files.iter().collect();
     order.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     let mut diffs = Vec::new();
     let mut stats = Vec::new();
     let mut summary = String::new();
     for f in order {
-        let (d, st) = file_diff(f.path, f.before, f.after, f.mode, abbrev, attrs.funcname(f.path));
+        let (d, st) = file_diff(
+            f.path,
+            f.before,
+            f.after,
+            f.mode,
+            abbrev,
+            attrs.funcname(f.path),
+        );
         diffs.extend_from_slice(&d);
         stats.push(st);
         match (f.before, f.after) {
@@ -255,7 +285,13 @@ mod tests {
         );
         assert_eq!(subject_tag(1, 1, 10), "[PATCH v1 01/10]");
         assert_eq!(subject_tag(2, 3, 3), "[PATCH v2 3/3]");
-        assert_eq!(from_header("Uwe Kleine-König <u@k.de>"), "=?UTF-8?q?Uwe=20Kleine-K=C3=B6nig?= <u@k.de>");
-        assert_eq!(from_header("A U Thor <a@example.com>"), "A U Thor <a@example.com>");
+        assert_eq!(
+            from_header("Uwe Kleine-König <u@k.de>"),
+            "=?UTF-8?q?Uwe=20Kleine-K=C3=B6nig?= <u@k.de>"
+        );
+        assert_eq!(
+            from_header("A U Thor <a@example.com>"),
+            "A U Thor <a@example.com>"
+        );
     }
 }

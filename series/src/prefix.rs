@@ -35,11 +35,17 @@ pub fn subject_prefix(subject: &str) -> Option<String> {
         }
     }
     // "hwrng: xgene - Fix" / "crypto: caam - add"
-    let dash = rest.find(" - ").filter(|&i| i > 0 && !rest[..i].contains(char::is_whitespace));
+    let dash = rest
+        .find(" - ")
+        .filter(|&i| i > 0 && !rest[..i].contains(char::is_whitespace));
     if comps.is_empty() {
         return None;
     }
-    let mut p = comps.iter().map(|c| format!("{c}:")).collect::<Vec<_>>().join(" ");
+    let mut p = comps
+        .iter()
+        .map(|c| format!("{c}:"))
+        .collect::<Vec<_>>()
+        .join(" ");
     if let Some(i) = dash {
         p = format!("{p} {} -", &rest[..i]);
     }
@@ -59,13 +65,21 @@ pub fn most_common_prefix<'a>(subjects: impl IntoIterator<Item = &'a str>) -> Op
             e.0 += 1;
         }
     }
-    counts.into_iter().max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1))).map(|(p, _)| p)
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
+        .map(|(p, _)| p)
 }
 
 /// Is `tree` the top of a git work tree?  (A tree that merely sits inside
 /// another repository, like a test fixture, has no history of its own.)
 pub fn is_git_tree(tree: &Path) -> bool {
-    let Ok(o) = Command::new("git").arg("-C").arg(tree).args(["rev-parse", "--show-toplevel"]).output() else {
+    let Ok(o) = Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(["rev-parse", "--show-toplevel"])
+        .output()
+    else {
         return false;
     };
     if !o.status.success() {
@@ -89,14 +103,25 @@ pub fn git_subjects(tree: &Path, file: &str) -> Vec<String> {
         .arg(file)
         .output();
     match out {
-        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).lines().map(|l| l.to_string()).collect(),
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| l.to_string())
+            .collect(),
         _ => Vec::new(),
     }
 }
 
 /// Directories whose files are named after the subsystem with no further
 /// meaning ("busses", "host").
-const NEUTRAL_DIRS: &[&str] = &["busses", "host", "controllers", "chips", "algos", "master", "muxes"];
+const NEUTRAL_DIRS: &[&str] = &[
+    "busses",
+    "host",
+    "controllers",
+    "chips",
+    "algos",
+    "master",
+    "muxes",
+];
 
 /// Special path families, as (path prefix, template).  `{dir}` is the first
 /// directory below the prefix (or the stem if the file sits directly in it),
@@ -129,7 +154,11 @@ fn stem(path: &str) -> &str {
 /// Strips the subsystem name from a driver stem: `gpio-mvebu` -> `mvebu`,
 /// `i2c_foo` -> `foo`, `xgene-rng` with sub "rng" -> `xgene`.
 pub fn strip_subsystem(stem: &str, sub: &str) -> String {
-    let variants = [sub.to_string(), sub.replace('-', "_"), sub.replace('_', "-")];
+    let variants = [
+        sub.to_string(),
+        sub.replace('-', "_"),
+        sub.replace('_', "-"),
+    ];
     for v in &variants {
         for sep in ['-', '_'] {
             if let Some(r) = stem.strip_prefix(&format!("{v}{sep}")) {
@@ -153,15 +182,26 @@ pub fn path_prefix(path: &str) -> String {
         if let Some(rest) = path.strip_prefix(base) {
             let parts: Vec<&str> = rest.split('/').collect();
             let st = stem(path);
-            let dir = if parts.len() > 1 { parts[0].to_string() } else { st.to_string() };
+            let dir = if parts.len() > 1 {
+                parts[0].to_string()
+            } else {
+                st.to_string()
+            };
             let sub = base.trim_end_matches('/').rsplit('/').next().unwrap_or("");
             let name = match *base {
                 "drivers/char/hw_random/" => strip_subsystem(&strip_subsystem(st, "rng"), "hwrng"),
                 _ => strip_subsystem(st, sub),
             };
             // {drv}: the driver's own directory (vendor/driver/file.c) or the stem
-            let drv = if parts.len() > 2 { parts[parts.len() - 2].to_string() } else { st.to_string() };
-            return tmpl.replace("{dir}", &dir).replace("{name}", &name).replace("{drv}", &drv);
+            let drv = if parts.len() > 2 {
+                parts[parts.len() - 2].to_string()
+            } else {
+                st.to_string()
+            };
+            return tmpl
+                .replace("{dir}", &dir)
+                .replace("{name}", &name)
+                .replace("{drv}", &drv);
         }
     }
     let parts: Vec<&str> = path.split('/').collect();
@@ -169,8 +209,16 @@ pub fn path_prefix(path: &str) -> String {
     if parts.len() >= 3 && parts[0] == "drivers" {
         let sub = parts[1];
         // a driver in its own directory below the subsystem: use that dir
-        let mid: Vec<&str> = parts[2..parts.len() - 1].iter().copied().filter(|d| !NEUTRAL_DIRS.contains(d)).collect();
-        let name = if let Some(d) = mid.last() { strip_subsystem(d, sub) } else { strip_subsystem(st, sub) };
+        let mid: Vec<&str> = parts[2..parts.len() - 1]
+            .iter()
+            .copied()
+            .filter(|d| !NEUTRAL_DIRS.contains(d))
+            .collect();
+        let name = if let Some(d) = mid.last() {
+            strip_subsystem(d, sub)
+        } else {
+            strip_subsystem(st, sub)
+        };
         if name == sub || parts.len() == 3 && (st == sub || st == "core") {
             return format!("{sub}:");
         }
@@ -190,7 +238,11 @@ pub fn common_prefix(prefixes: &[String]) -> Option<String> {
     if prefixes.iter().all(|p| p == first) {
         return Some(first.clone());
     }
-    let split = |p: &str| p.split_inclusive(": ").map(|s| s.trim().to_string()).collect::<Vec<_>>();
+    let split = |p: &str| {
+        p.split_inclusive(": ")
+            .map(|s| s.trim().to_string())
+            .collect::<Vec<_>>()
+    };
     let mut common = split(first);
     for p in &prefixes[1..] {
         let c = split(p);
@@ -202,7 +254,11 @@ pub fn common_prefix(prefixes: &[String]) -> Option<String> {
         return None;
     }
     let s = common.join(" ");
-    Some(if s.ends_with(':') || s.ends_with('-') { s } else { format!("{s}:") })
+    Some(if s.ends_with(':') || s.ends_with('-') {
+        s
+    } else {
+        format!("{s}:")
+    })
 }
 
 /// Resolves prefixes for files of one tree, caching git lookups.
@@ -224,7 +280,12 @@ pub enum PrefixSource {
 
 impl<'a> PrefixResolver<'a> {
     pub fn new(tree: &'a Path, overrides: &'a BTreeMap<String, String>) -> Self {
-        PrefixResolver { tree, git: is_git_tree(tree), overrides, cache: HashMap::new() }
+        PrefixResolver {
+            tree,
+            git: is_git_tree(tree),
+            overrides,
+            cache: HashMap::new(),
+        }
     }
 
     fn normalize(p: &str) -> String {
@@ -244,7 +305,9 @@ impl<'a> PrefixResolver<'a> {
         let mut best: Option<(&String, &String)> = None;
         for (k, v) in self.overrides {
             let k2 = k.trim_end_matches('/');
-            if file.starts_with(&format!("{k2}/")) && best.map(|b| b.0.len() < k.len()).unwrap_or(true) {
+            if file.starts_with(&format!("{k2}/"))
+                && best.map(|b| b.0.len() < k.len()).unwrap_or(true)
+            {
                 best = Some((k, v));
             }
         }
@@ -281,7 +344,12 @@ impl<'a> PrefixResolver<'a> {
 
     /// Prefix for a patch touching several files.  The "main" file (the
     /// driver key if it is one of them) decides when they disagree.
-    pub fn for_files(&mut self, files: &[String], main: Option<&str>, section: Option<&str>) -> (String, PrefixSource) {
+    pub fn for_files(
+        &mut self,
+        files: &[String],
+        main: Option<&str>,
+        section: Option<&str>,
+    ) -> (String, PrefixSource) {
         // only .c files speak for a driver when there are some
         let mut cands: Vec<&String> = files.iter().filter(|f| f.ends_with(".c")).collect();
         if cands.is_empty() {
@@ -294,7 +362,8 @@ impl<'a> PrefixResolver<'a> {
                 }
             }
         }
-        let got: Vec<(String, PrefixSource)> = cands.iter().map(|f| self.for_file(f, section)).collect();
+        let got: Vec<(String, PrefixSource)> =
+            cands.iter().map(|f| self.for_file(f, section)).collect();
         let ps: Vec<String> = got.iter().map(|g| g.0.clone()).collect();
         let src = got.first().map(|g| g.1).unwrap_or(PrefixSource::Path);
         if let Some(p) = common_prefix(&ps) {
@@ -304,7 +373,9 @@ impl<'a> PrefixResolver<'a> {
         if let Some(i) = main.and_then(|m| cands.iter().position(|f| f.as_str() == m)) {
             return got[i].clone();
         }
-        got.into_iter().next().unwrap_or(("".into(), PrefixSource::Path))
+        got.into_iter()
+            .next()
+            .unwrap_or(("".into(), PrefixSource::Path))
     }
 }
 
@@ -314,10 +385,22 @@ mod tests {
 
     #[test]
     fn subject_prefixes() {
-        assert_eq!(subject_prefix("gpio: mvebu: Convert to x").as_deref(), Some("gpio: mvebu:"));
-        assert_eq!(subject_prefix("hwrng: xgene - Use devm").as_deref(), Some("hwrng: xgene -"));
-        assert_eq!(subject_prefix("drm/mediatek: Fix it").as_deref(), Some("drm/mediatek:"));
-        assert_eq!(subject_prefix("mtd: rawnand: atmel: Do it").as_deref(), Some("mtd: rawnand: atmel:"));
+        assert_eq!(
+            subject_prefix("gpio: mvebu: Convert to x").as_deref(),
+            Some("gpio: mvebu:")
+        );
+        assert_eq!(
+            subject_prefix("hwrng: xgene - Use devm").as_deref(),
+            Some("hwrng: xgene -")
+        );
+        assert_eq!(
+            subject_prefix("drm/mediatek: Fix it").as_deref(),
+            Some("drm/mediatek:")
+        );
+        assert_eq!(
+            subject_prefix("mtd: rawnand: atmel: Do it").as_deref(),
+            Some("mtd: rawnand: atmel:")
+        );
         assert_eq!(subject_prefix("Fix the thing: really"), None);
     }
 
@@ -326,16 +409,34 @@ mod tests {
         assert_eq!(path_prefix("drivers/gpio/gpio-mvebu.c"), "gpio: mvebu:");
         assert_eq!(path_prefix("drivers/i2c/busses/i2c-foo.c"), "i2c: foo:");
         assert_eq!(path_prefix("drivers/spi/spi-bar.c"), "spi: bar:");
-        assert_eq!(path_prefix("drivers/gpu/drm/mediatek/mtk_dsi.c"), "drm/mediatek:");
-        assert_eq!(path_prefix("drivers/char/hw_random/xgene-rng.c"), "hwrng: xgene -");
-        assert_eq!(path_prefix("drivers/net/ethernet/renesas/rtsn.c"), "net: ethernet: rtsn:");
-        assert_eq!(path_prefix("drivers/net/ethernet/intel/e1000e/netdev.c"), "net: ethernet: e1000e:");
-        assert_eq!(path_prefix("drivers/mtd/nand/raw/atmel/nand-controller.c"), "mtd: rawnand: atmel:");
+        assert_eq!(
+            path_prefix("drivers/gpu/drm/mediatek/mtk_dsi.c"),
+            "drm/mediatek:"
+        );
+        assert_eq!(
+            path_prefix("drivers/char/hw_random/xgene-rng.c"),
+            "hwrng: xgene -"
+        );
+        assert_eq!(
+            path_prefix("drivers/net/ethernet/renesas/rtsn.c"),
+            "net: ethernet: rtsn:"
+        );
+        assert_eq!(
+            path_prefix("drivers/net/ethernet/intel/e1000e/netdev.c"),
+            "net: ethernet: e1000e:"
+        );
+        assert_eq!(
+            path_prefix("drivers/mtd/nand/raw/atmel/nand-controller.c"),
+            "mtd: rawnand: atmel:"
+        );
     }
 
     #[test]
     fn common() {
-        assert_eq!(common_prefix(&["gpio: a:".into(), "gpio: b:".into()]).as_deref(), Some("gpio:"));
+        assert_eq!(
+            common_prefix(&["gpio: a:".into(), "gpio: b:".into()]).as_deref(),
+            Some("gpio:")
+        );
         assert_eq!(common_prefix(&["gpio: a:".into(), "spi: b:".into()]), None);
     }
 }

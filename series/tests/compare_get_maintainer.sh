@@ -55,4 +55,47 @@ while IFS= read -r p; do
     echo "DIFF (patch) $(basename "$(dirname "$p")")/$(basename "$p")"; diff <(echo "$theirs") <(echo "$ours") | sed 's/^/   /' || true
   fi
 done < "$WORK/patches.txt"
-echo "patch mode: $agree/$total patches agree"
+echo "patch mode (synthetic edits): $agree/$total patches agree"
+
+# realistic edits: the platform remove -> void conversion of every driver in
+# DIRS that fits it (series/tests/mkconv.py), then (a) routing vs
+# get_maintainer.pl on each patch, (b) the diff part of each mail vs what
+# `git format-patch --abbrev=12` prints after `git am` of that mail in a
+# scratch repository holding the original files (with the tree's
+# .gitattributes, so hunk headers use the cpp funcname rule).
+CONV=()
+for d in "${DIRS[@]}"; do
+  while IFS= read -r f; do CONV+=("$f"); done < <(cd "$TREE" && grep -l 'static int [a-z0-9_]*_remove(struct platform_device \*pdev)' "$d"/*.c 2>/dev/null || true)
+done
+(cd "$TREE" && python3 "$HERE/series/tests/mkconv.py" . "$WORK/conv.json" "${CONV[@]}")
+"$ROUTE" json "$TREE" "$WORK/conv" "$WORK/conv.json" > "$WORK/conv-table.txt"
+agree=0; total=0
+for p in "$WORK"/conv/*/v1-*.patch; do
+  case $p in *-0000-cover-letter.patch) continue;; esac
+  total=$((total+1))
+  ours=$(awk '/^$/{exit} /^(To|Cc): /{sub(/^(To|Cc): /,""); print; next} /^    /{sub(/^    /,""); print}' "$p" | sed 's/,$//' | sort -u)
+  theirs=$(cd "$TREE" && perl scripts/get_maintainer.pl --no-git --no-rolestats --no-roles "$p" 2>/dev/null | sort -u)
+  if [ "$ours" == "$theirs" ]; then agree=$((agree+1)); else
+    echo "DIFF (conversion) $(basename "$(dirname "$p")")/$(basename "$p")"; diff <(echo "$theirs") <(echo "$ours") | sed 's/^/   /' || true
+  fi
+done
+echo "patch mode (conversions): $agree/$total patches agree"
+
+R="$WORK/fidelity"; mkdir -p "$R"; git -C "$R" init -q
+[ -f "$TREE/.gitattributes" ] && cp "$TREE/.gitattributes" "$R/"
+for p in "$WORK"/conv/*/v1-*.patch; do
+  for f in $(grep '^diff --git' "$p" | awk '{print substr($3,3)}'); do mkdir -p "$R/$(dirname "$f")"; cp "$TREE/$f" "$R/$f"; done
+done
+git -C "$R" add -A . && git -C "$R" -c user.name=x -c user.email=x@y commit -qm base
+same=0; differ=0
+for p in "$WORK"/conv/*/v1-*.patch; do
+  case $p in *-0000-cover-letter.patch) continue;; esac
+  if git -C "$R" -c user.name=x -c user.email=x@y am -q "$p" 2>/dev/null; then
+    theirs=$(git -C "$R" format-patch -1 --abbrev=12 --stdout | sed -n '/^---$/,/^-- $/p')
+    ours=$(sed -n '/^---$/,/^-- $/p' "$p")
+    if [ "$ours" == "$theirs" ]; then same=$((same+1)); else differ=$((differ+1)); echo "DIFF (git diff) $(basename "$p")"; diff <(echo "$theirs") <(echo "$ours") | head -12 | sed 's/^/   /' || true; fi
+  else
+    differ=$((differ+1)); echo "AM FAILED $p"; git -C "$R" am --abort
+  fi
+done
+echo "format-patch fidelity: $same identical, $differ different"

@@ -27,11 +27,16 @@ fn campaign() -> Campaign {
 fn convert(src: &str) -> String {
     let mut out = src.replace("static int ", "static int\u{1}");
     // only the remove callback becomes void
-    let idx = out.find("_remove(struct platform_device *pdev)\n{").unwrap();
+    let idx = out
+        .find("_remove(struct platform_device *pdev)\n{")
+        .unwrap();
     let start = out[..idx].rfind("static int\u{1}").unwrap();
     out.replace_range(start..start + "static int\u{1}".len(), "static void ");
     out = out.replace("static int\u{1}", "static int ");
-    out = out.replace("_hw_disable(priv);\n\n\treturn 0;\n}", "_hw_disable(priv);\n}");
+    out = out.replace(
+        "_hw_disable(priv);\n\n\treturn 0;\n}",
+        "_hw_disable(priv);\n}",
+    );
     out = out.replace("\t.remove = ", "\t.remove_new = ");
     out
 }
@@ -40,23 +45,47 @@ fn edit(path: &str) -> FileEdit {
     let before = std::fs::read(tree().join(path)).unwrap();
     let after = convert(std::str::from_utf8(&before).unwrap()).into_bytes();
     assert_ne!(before, after, "{path} not converted");
-    FileEdit { rel_path: path.into(), before, after, mode: 0o100644 }
+    FileEdit {
+        rel_path: path.into(),
+        before,
+        after,
+        mode: 0o100644,
+    }
 }
 
 fn driver(path: &str) -> DriverChange {
-    DriverChange { key: path.into(), files: vec![edit(path)], shared_helper: None }
+    DriverChange {
+        key: path.into(),
+        files: vec![edit(path)],
+        shared_helper: None,
+    }
 }
 
 /// A helper in drivers/gpio used by an i2c driver: one change.
 fn shared_change() -> DriverChange {
     let mut helper = edit("drivers/gpio/gpio-qux-helper.c");
-    helper.after = String::from_utf8(helper.after).unwrap().replace("static void qux_helper_remove", "void qux_helper_remove").into_bytes();
+    helper.after = String::from_utf8(helper.after)
+        .unwrap()
+        .replace("static void qux_helper_remove", "void qux_helper_remove")
+        .into_bytes();
     let h = "include/linux/gpio/qux-helper.h";
     let before = std::fs::read(tree().join(h)).unwrap();
-    let after = String::from_utf8(before.clone()).unwrap().replace("int qux_helper_remove", "void qux_helper_remove").into_bytes();
+    let after = String::from_utf8(before.clone())
+        .unwrap()
+        .replace("int qux_helper_remove", "void qux_helper_remove")
+        .into_bytes();
     DriverChange {
         key: "drivers/i2c/busses/i2c-qux.c".into(),
-        files: vec![edit("drivers/i2c/busses/i2c-qux.c"), helper, FileEdit { rel_path: h.into(), before, after, mode: 0o100644 }],
+        files: vec![
+            edit("drivers/i2c/busses/i2c-qux.c"),
+            helper,
+            FileEdit {
+                rel_path: h.into(),
+                before,
+                after,
+                mode: 0o100644,
+            },
+        ],
         shared_helper: Some("qux_helper_remove".into()),
     }
 }
@@ -104,7 +133,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .output()
         .unwrap();
-    assert!(o.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8(o.stdout).unwrap()
 }
 
@@ -128,7 +161,10 @@ fn routing_follows_get_maintainer_rules() {
         ])
     );
     // X: excludes the GPIO SUBSYSTEM section
-    assert_eq!(addrs(&["drivers/gpio/gpio-excluded.c"]), set(&["Ex Cluded <ex@example.org>", "linux-kernel@vger.kernel.org"]));
+    assert_eq!(
+        addrs(&["drivers/gpio/gpio-excluded.c"]),
+        set(&["Ex Cluded <ex@example.org>", "linux-kernel@vger.kernel.org"])
+    );
     // N: regex, quoted name, moderated list kept, subscribers-only list dropped
     assert_eq!(
         addrs(&["drivers/gpio/gpio-acme.c"]),
@@ -143,7 +179,10 @@ fn routing_follows_get_maintainer_rules() {
     );
     // glob: include/linux/spi/*.h does not cross '/'
     assert!(addrs(&["include/linux/spi/spi-bar.h"]).contains("Sam Spi <sam@example.org>"));
-    assert_eq!(addrs(&["include/linux/spi/sub/deep.h"]), set(&["linux-kernel@vger.kernel.org"]));
+    assert_eq!(
+        addrs(&["include/linux/spi/sub/deep.h"]),
+        set(&["linux-kernel@vger.kernel.org"])
+    );
     // K: on file content
     assert!(addrs(&["drivers/spi/spi-widget.c"]).contains("Kay Word <kay@example.org>"));
     assert!(!addrs(&["drivers/spi/spi-bar.c"]).contains("Kay Word <kay@example.org>"));
@@ -154,13 +193,29 @@ fn routing_follows_get_maintainer_rules() {
     assert!(both.contains("Sam Spi <sam@example.org>"));
 
     // owners (grouping)
-    assert_eq!(m.owner("drivers/gpio/gpio-foo.c").section_name.as_deref(), Some("FOO GPIO DRIVER"));
-    assert_eq!(m.owner("drivers/gpio/gpio-bar.c").section_name.as_deref(), Some("GPIO SUBSYSTEM"));
-    assert_eq!(m.owner("drivers/gpio/gpio-excluded.c").section_name.as_deref(), Some("EXCLUDED GPIO DRIVER"));
+    assert_eq!(
+        m.owner("drivers/gpio/gpio-foo.c").section_name.as_deref(),
+        Some("FOO GPIO DRIVER")
+    );
+    assert_eq!(
+        m.owner("drivers/gpio/gpio-bar.c").section_name.as_deref(),
+        Some("GPIO SUBSYSTEM")
+    );
+    assert_eq!(
+        m.owner("drivers/gpio/gpio-excluded.c")
+            .section_name
+            .as_deref(),
+        Some("EXCLUDED GPIO DRIVER")
+    );
     let old = m.owner("drivers/i2c/busses/i2c-old.c");
     assert_eq!(old.section_name.as_deref(), Some("ORPHAN I2C DRIVER"));
     assert!(old.orphan);
-    assert_eq!(m.tree_owner("drivers/gpio/gpio-foo.c").section_name.as_deref(), Some("GPIO SUBSYSTEM"));
+    assert_eq!(
+        m.tree_owner("drivers/gpio/gpio-foo.c")
+            .section_name
+            .as_deref(),
+        Some("GPIO SUBSYSTEM")
+    );
 }
 
 #[test]
@@ -175,7 +230,10 @@ fn keywords_match_patch_lines() {
     // ... but the commit message does
     let r = m.route_patch(&patch.replace("body", "uses widget_register()"));
     assert!(r.addresses().contains("Kay Word <kay@example.org>"));
-    assert_eq!(r.to().first().map(String::as_str), Some("Sam Spi <sam@example.org>"));
+    assert_eq!(
+        r.to().first().map(String::as_str),
+        Some("Sam Spi <sam@example.org>")
+    );
     assert!(r.cc().contains(&"linux-spi@example.org".to_string()));
 }
 
@@ -184,16 +242,29 @@ fn prefixes_from_path_history_and_overrides() {
     let none = Default::default();
     let t = tree();
     let mut r = PrefixResolver::new(&t, &none);
-    assert_eq!(r.for_file("drivers/gpio/gpio-foo.c", None), ("gpio: foo:".to_string(), PrefixSource::Path));
-    assert_eq!(r.for_file("drivers/i2c/busses/i2c-baz.c", None).0, "i2c: baz:");
+    assert_eq!(
+        r.for_file("drivers/gpio/gpio-foo.c", None),
+        ("gpio: foo:".to_string(), PrefixSource::Path)
+    );
+    assert_eq!(
+        r.for_file("drivers/i2c/busses/i2c-baz.c", None).0,
+        "i2c: baz:"
+    );
     assert_eq!(r.for_file("drivers/spi/spi-bar.c", None).0, "spi: bar:");
 
     let mut ov = std::collections::BTreeMap::new();
     ov.insert("drivers/spi".to_string(), "spi-special".to_string());
     ov.insert("GPIO SUBSYSTEM".to_string(), "gpio: generic:".to_string());
     let mut r = PrefixResolver::new(&t, &ov);
-    assert_eq!(r.for_file("drivers/spi/spi-bar.c", None), ("spi-special:".to_string(), PrefixSource::Override));
-    assert_eq!(r.for_file("drivers/gpio/gpio-bar.c", Some("GPIO SUBSYSTEM")).0, "gpio: generic:");
+    assert_eq!(
+        r.for_file("drivers/spi/spi-bar.c", None),
+        ("spi-special:".to_string(), PrefixSource::Override)
+    );
+    assert_eq!(
+        r.for_file("drivers/gpio/gpio-bar.c", Some("GPIO SUBSYSTEM"))
+            .0,
+        "gpio: generic:"
+    );
 
     // learned from git history
     let d = tempfile::tempdir().unwrap();
@@ -201,13 +272,36 @@ fn prefixes_from_path_history_and_overrides() {
     git(p, &["init", "-q"]);
     std::fs::create_dir_all(p.join("drivers/char/hw_random")).unwrap();
     let f = p.join("drivers/char/hw_random/xgene-rng.c");
-    for (i, s) in ["hwrng: xgene - Fix a leak", "hwrng: xgene - Use devm", "treewide: Something", "hwrng: Drop x"].iter().enumerate() {
+    for (i, s) in [
+        "hwrng: xgene - Fix a leak",
+        "hwrng: xgene - Use devm",
+        "treewide: Something",
+        "hwrng: Drop x",
+    ]
+    .iter()
+    .enumerate()
+    {
         std::fs::write(&f, format!("{i}\n")).unwrap();
         git(p, &["add", "."]);
-        git(p, &["-c", "user.name=T", "-c", "user.email=t@e.org", "commit", "-q", "-m", s]);
+        git(
+            p,
+            &[
+                "-c",
+                "user.name=T",
+                "-c",
+                "user.email=t@e.org",
+                "commit",
+                "-q",
+                "-m",
+                s,
+            ],
+        );
     }
     let mut r = PrefixResolver::new(p, &none);
-    assert_eq!(r.for_file("drivers/char/hw_random/xgene-rng.c", None), ("hwrng: xgene -".to_string(), PrefixSource::History));
+    assert_eq!(
+        r.for_file("drivers/char/hw_random/xgene-rng.c", None),
+        ("hwrng: xgene -".to_string(), PrefixSource::History)
+    );
 }
 
 #[test]
@@ -217,7 +311,14 @@ fn per_driver_series_layout_and_routing() {
     let names: Vec<&str> = rep.series.iter().map(|s| s.section.as_str()).collect();
     assert_eq!(
         names,
-        vec!["EXCLUDED GPIO DRIVER", "FOO GPIO DRIVER", "GPIO SUBSYSTEM", "I2C SUBSYSTEM HOST DRIVERS", "ORPHAN I2C DRIVER", "SPI SUBSYSTEM"]
+        vec![
+            "EXCLUDED GPIO DRIVER",
+            "FOO GPIO DRIVER",
+            "GPIO SUBSYSTEM",
+            "I2C SUBSYSTEM HOST DRIVERS",
+            "ORPHAN I2C DRIVER",
+            "SPI SUBSYSTEM"
+        ]
     );
     assert_eq!(rep.patch_count(), 9);
     let gpio = &rep.series[2];
@@ -233,31 +334,57 @@ fn per_driver_series_layout_and_routing() {
     for f in files.iter().chain(["v1-0000-cover-letter.patch"].iter()) {
         assert!(gpio.dir.join(f).is_file(), "{f}");
     }
-    assert_eq!(gpio.patches[0].subject, "[PATCH v1 1/2] gpio: acme: Convert to platform remove callback returning void");
+    assert_eq!(
+        gpio.patches[0].subject,
+        "[PATCH v1 1/2] gpio: acme: Convert to platform remove callback returning void"
+    );
     // M: -> To, R: and L: -> Cc
-    assert_eq!(gpio.patches[1].to, vec!["Gina Gpio <gina@new.example.org>".to_string()]);
+    assert_eq!(
+        gpio.patches[1].to,
+        vec!["Gina Gpio <gina@new.example.org>".to_string()]
+    );
     assert_eq!(
         gpio.patches[1].cc,
-        vec!["Rev Iewer <rev@example.org>".to_string(), "linux-gpio@example.org".into(), "linux-kernel@vger.kernel.org".into()]
+        vec![
+            "Rev Iewer <rev@example.org>".to_string(),
+            "linux-gpio@example.org".into(),
+            "linux-kernel@vger.kernel.org".into()
+        ]
     );
     // cover letter: union
-    assert!(gpio.to.contains(&"\"Acme Maint, Jr.\" <acme@example.org>".to_string()));
+    assert!(gpio
+        .to
+        .contains(&"\"Acme Maint, Jr.\" <acme@example.org>".to_string()));
     assert!(gpio.cc.contains(&"acme-soc@example.org".to_string()));
 
     // orphan section is flagged, in the report and in the cover letter
-    let orphan = rep.series.iter().find(|s| s.section == "ORPHAN I2C DRIVER").unwrap();
+    let orphan = rep
+        .series
+        .iter()
+        .find(|s| s.section == "ORPHAN I2C DRIVER")
+        .unwrap();
     assert!(orphan.orphan && orphan.patches[0].orphan);
     let cover = std::fs::read_to_string(orphan.dir.join("v1-0000-cover-letter.patch")).unwrap();
     assert!(cover.contains("S: Orphan"), "{cover}");
 
     // the shared helper keeps gpio + i2c files in one patch, sent to both
-    let i2c = rep.series.iter().find(|s| s.section == "I2C SUBSYSTEM HOST DRIVERS").unwrap();
-    let qux = i2c.patches.iter().find(|p| p.drivers == vec!["drivers/i2c/busses/i2c-qux.c".to_string()]).unwrap();
+    let i2c = rep
+        .series
+        .iter()
+        .find(|s| s.section == "I2C SUBSYSTEM HOST DRIVERS")
+        .unwrap();
+    let qux = i2c
+        .patches
+        .iter()
+        .find(|p| p.drivers == vec!["drivers/i2c/busses/i2c-qux.c".to_string()])
+        .unwrap();
     assert_eq!(qux.files.len(), 3);
     assert_eq!(qux.shared_helpers, vec!["qux_helper_remove".to_string()]);
     assert_eq!(qux.mixed_sections.len(), 2);
     assert!(qux.to.contains(&"Ian Twoc <ian@example.org>".to_string()));
-    assert!(qux.to.contains(&"Gina Gpio <gina@new.example.org>".to_string()));
+    assert!(qux
+        .to
+        .contains(&"Gina Gpio <gina@new.example.org>".to_string()));
     assert_eq!(qux.prefix, "i2c: qux:");
     let cover = std::fs::read_to_string(i2c.dir.join("v1-0000-cover-letter.patch")).unwrap();
     assert!(cover.contains("qux_helper_remove is shared"), "{cover}");
@@ -274,14 +401,31 @@ fn per_driver_series_layout_and_routing() {
     }
     // K: is matched on the patch as get_maintainer.pl reads it: the
     // widget_register() call is only context in this patch, so no Kay Word
-    let spi = rep.series.iter().find(|s| s.section == "SPI SUBSYSTEM").unwrap();
-    let widget = spi.patches.iter().find(|p| p.files[0].ends_with("spi-widget.c")).unwrap();
-    assert!(!widget.to.contains(&"Kay Word <kay@example.org>".to_string()), "{:?}", widget.to);
+    let spi = rep
+        .series
+        .iter()
+        .find(|s| s.section == "SPI SUBSYSTEM")
+        .unwrap();
+    let widget = spi
+        .patches
+        .iter()
+        .find(|p| p.files[0].ends_with("spi-widget.c"))
+        .unwrap();
+    assert!(
+        !widget
+            .to
+            .contains(&"Kay Word <kay@example.org>".to_string()),
+        "{:?}",
+        widget.to
+    );
     assert_eq!(widget.to, vec!["Sam Spi <sam@example.org>".to_string()]);
 
     // JSON report
     let json = serde_json::to_value(&rep).unwrap();
-    assert_eq!(json["series"][2]["patches"][0]["to"][0], "Gina Gpio <gina@new.example.org>");
+    assert_eq!(
+        json["series"][2]["patches"][0]["to"][0],
+        "Gina Gpio <gina@new.example.org>"
+    );
     assert!(out.path().join("series.json").is_file());
     let mut table = Vec::new();
     series::print_table(&rep, &mut table).unwrap();
@@ -310,9 +454,18 @@ fn max_per_series_splits_and_numbering() {
     assert_eq!(counts, vec![2, 2, 1]);
     assert_eq!(rep.series[1].dir, out.path().join("gpio-subsystem-2"));
     assert_eq!((rep.series[1].part, rep.series[1].parts), (2, 3));
-    assert_eq!(rep.series[0].patches[1].subject, "[PATCH v3 2/2] gpio: n2: Convert to platform remove callback returning void");
-    assert_eq!(rep.series[2].patches[0].file_name, "v3-0001-gpio-n5-Convert-to-platform-remove-callback-retur.patch");
-    assert!(rep.series[2].dir.join("v3-0000-cover-letter.patch").is_file());
+    assert_eq!(
+        rep.series[0].patches[1].subject,
+        "[PATCH v3 2/2] gpio: n2: Convert to platform remove callback returning void"
+    );
+    assert_eq!(
+        rep.series[2].patches[0].file_name,
+        "v3-0001-gpio-n5-Convert-to-platform-remove-callback-retur.patch"
+    );
+    assert!(rep.series[2]
+        .dir
+        .join("v3-0000-cover-letter.patch")
+        .is_file());
 
     // ten or more patches: zero padded numbers like git
     let changes: Vec<DriverChange> = (1..=10)
@@ -328,8 +481,12 @@ fn max_per_series_splits_and_numbering() {
     o.max_per_series = 0;
     let rep = build_series(&tree(), &campaign(), &changes, &o).unwrap();
     assert_eq!(rep.series.len(), 1);
-    assert!(rep.series[0].patches[0].subject.starts_with("[PATCH v1 01/10] gpio: m01:"));
-    assert!(rep.series[0].cover_subject.starts_with("[PATCH v1 00/10] gpio: "));
+    assert!(rep.series[0].patches[0]
+        .subject
+        .starts_with("[PATCH v1 01/10] gpio: m01:"));
+    assert!(rep.series[0]
+        .cover_subject
+        .starts_with("[PATCH v1 00/10] gpio: "));
 }
 
 #[test]
@@ -343,10 +500,21 @@ fn per_subsystem_and_filter() {
     assert_eq!(names, vec!["GPIO SUBSYSTEM", "SPI SUBSYSTEM"]);
     let gpio = &rep.series[0];
     assert_eq!(gpio.patches.len(), 1);
-    assert_eq!(gpio.patches[0].files, vec!["drivers/gpio/gpio-acme.c".to_string(), "drivers/gpio/gpio-bar.c".into()]);
+    assert_eq!(
+        gpio.patches[0].files,
+        vec![
+            "drivers/gpio/gpio-acme.c".to_string(),
+            "drivers/gpio/gpio-bar.c".into()
+        ]
+    );
     assert_eq!(gpio.patches[0].prefix, "gpio:");
-    assert_eq!(gpio.patches[0].subject, "[PATCH v1 1/1] gpio: Convert to platform remove callback returning void");
-    assert!(rep.filtered_out.contains(&"drivers/gpio/gpio-foo.c".to_string()));
+    assert_eq!(
+        gpio.patches[0].subject,
+        "[PATCH v1 1/1] gpio: Convert to platform remove callback returning void"
+    );
+    assert!(rep
+        .filtered_out
+        .contains(&"drivers/gpio/gpio-foo.c".to_string()));
     let mail = std::fs::read_to_string(&gpio.patches[0].path).unwrap();
     assert!(mail.contains("This converts the following drivers:\n\n  - drivers/gpio/gpio-acme.c\n  - drivers/gpio/gpio-bar.c\n"), "{mail}");
 }
@@ -358,7 +526,10 @@ fn mails_match_git_format_patch_bytes() {
     let mut baz = driver("drivers/gpio/gpio-bar.c");
     baz.key = "drivers/gpio/gpio-baz.c".into();
     baz.files[0].rel_path = baz.key.clone();
-    baz.files[0].after = String::from_utf8(baz.files[0].after.clone()).unwrap().replace("\tint ret;\n", "\tint ret = 0;\n").into_bytes();
+    baz.files[0].after = String::from_utf8(baz.files[0].after.clone())
+        .unwrap()
+        .replace("\tint ret;\n", "\tint ret = 0;\n")
+        .into_bytes();
     let changes = vec![driver("drivers/gpio/gpio-bar.c"), baz];
     // a repository holding the original files
     let d = tempfile::tempdir().unwrap();
@@ -370,9 +541,17 @@ fn mails_match_git_format_patch_bytes() {
         std::fs::create_dir_all(f.parent().unwrap()).unwrap();
         std::fs::write(&f, &c.files[0].before).unwrap();
     }
-    let ident = ["-c", "user.name=Test Author", "-c", "user.email=author@example.org"];
+    let ident = [
+        "-c",
+        "user.name=Test Author",
+        "-c",
+        "user.email=author@example.org",
+    ];
     git(repo, &["add", "."]);
-    git(repo, &[&ident[..], &["commit", "-q", "-m", "base"]].concat());
+    git(
+        repo,
+        &[&ident[..], &["commit", "-q", "-m", "base"]].concat(),
+    );
     let base = git(repo, &["rev-parse", "HEAD"]).trim().to_string();
 
     let out = tempfile::tempdir().unwrap();
@@ -413,8 +592,18 @@ fn mails_match_git_format_patch_bytes() {
     // both patches go to the same people, so one --to/--cc set fits both
     assert_eq!(s.patches[0].to, s.patches[1].to);
     assert_eq!(s.patches[0].cc, s.patches[1].cc);
-    let mut args: Vec<String> =
-        ["format-patch", "-q", "-v1", "--cover-letter", "--abbrev=12", "-o", "gp"].iter().map(|s| s.to_string()).collect();
+    let mut args: Vec<String> = [
+        "format-patch",
+        "-q",
+        "-v1",
+        "--cover-letter",
+        "--abbrev=12",
+        "-o",
+        "gp",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     args.push(format!("--base={base}"));
     args.extend(s.patches[0].to.iter().map(|t| format!("--to={t}")));
     args.extend(s.patches[0].cc.iter().map(|t| format!("--cc={t}")));
@@ -454,18 +643,27 @@ fn index_lines_are_git_blob_ids_and_git_am_accepts() {
         for p in &s.patches {
             let c = p.check.as_ref().unwrap();
             assert!(c.applies, "{}: {}", p.subject, c.detail);
-            assert_eq!(c.checkpatch_errors, None, "fixture tree has no checkpatch.pl");
+            assert_eq!(
+                c.checkpatch_errors, None,
+                "fixture tree has no checkpatch.pl"
+            );
         }
     }
     // index lines carry `git hash-object` ids
     let d = tempfile::tempdir().unwrap();
     let p = &rep.series[0].patches[0];
     let mail = std::fs::read_to_string(&p.path).unwrap();
-    let f = changes.iter().flat_map(|c| c.files.iter()).find(|f| f.rel_path == p.files[0]).unwrap();
+    let f = changes
+        .iter()
+        .flat_map(|c| c.files.iter())
+        .find(|f| f.rel_path == p.files[0])
+        .unwrap();
     let hash = |content: &[u8]| {
         let t = d.path().join("blob");
         std::fs::write(&t, content).unwrap();
-        git(d.path(), &["hash-object", t.to_str().unwrap()]).trim().to_string()
+        git(d.path(), &["hash-object", t.to_str().unwrap()])
+            .trim()
+            .to_string()
     };
     let line = format!("index {}..{} 100644\n", hash(&f.before), hash(&f.after));
     assert!(mail.contains(&line), "{line} not in\n{mail}");
@@ -482,17 +680,45 @@ fn index_lines_are_git_blob_ids_and_git_am_accepts() {
         }
     }
     git(r, &["add", "."]);
-    git(r, &["-c", "user.name=T", "-c", "user.email=t@e.org", "commit", "-q", "-m", "base"]);
+    git(
+        r,
+        &[
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@e.org",
+            "commit",
+            "-q",
+            "-m",
+            "base",
+        ],
+    );
     for s in &rep.series {
         for p in &s.patches {
-            git(r, &["-c", "user.name=T", "-c", "user.email=t@e.org", "am", "-q", p.path.to_str().unwrap()]);
+            git(
+                r,
+                &[
+                    "-c",
+                    "user.name=T",
+                    "-c",
+                    "user.email=t@e.org",
+                    "am",
+                    "-q",
+                    p.path.to_str().unwrap(),
+                ],
+            );
         }
     }
     let log = git(r, &["log", "--format=%an <%ae>|%s"]);
     assert!(log.lines().any(|l| l == "Test Author <author@example.org>|gpio: foo: Convert to platform remove callback returning void"), "{log}");
     for c in &changes {
         for f in &c.files {
-            assert_eq!(std::fs::read(r.join(&f.rel_path)).unwrap(), f.after, "{}", f.rel_path);
+            assert_eq!(
+                std::fs::read(r.join(&f.rel_path)).unwrap(),
+                f.after,
+                "{}",
+                f.rel_path
+            );
         }
     }
 }
@@ -527,14 +753,24 @@ fn check_runs_the_trees_checkpatch_and_reports_failures() {
     // it cannot apply after the first one
     let mut clash = bad.clone();
     clash.key = "drivers/gpio/gpio-acme-clash".into();
-    clash.files[0].after = String::from_utf8(clash.files[0].before.clone()).unwrap().replace("\t.remove = acme_gpio_remove,", "\t.remove = acme_gpio_remove, /* BROKEN */").into_bytes();
+    clash.files[0].after = String::from_utf8(clash.files[0].before.clone())
+        .unwrap()
+        .replace(
+            "\t.remove = acme_gpio_remove,",
+            "\t.remove = acme_gpio_remove, /* BROKEN */",
+        )
+        .into_bytes();
     bad.files[0].after.extend_from_slice(b"/* trailing */\n");
     let out = tempfile::tempdir().unwrap();
     let mut o = opts(out.path());
     o.check = true;
     o.tree = root.to_path_buf();
     let rep = build_series(root, &campaign(), &[good, bad, clash], &o).unwrap();
-    assert!(rep.warnings.iter().any(|w| w.contains("is edited by both")), "{:?}", rep.warnings);
+    assert!(
+        rep.warnings.iter().any(|w| w.contains("is edited by both")),
+        "{:?}",
+        rep.warnings
+    );
     let s = &rep.series[0];
     let checks: Vec<(bool, Option<u32>, Option<u32>)> = s
         .patches
@@ -546,7 +782,14 @@ fn check_runs_the_trees_checkpatch_and_reports_failures() {
         .collect();
     // acme-clash (sorts first; applies, 1 error), acme (cannot apply on top
     // of it, 1 warning), bar (applies, 1 warning)
-    assert_eq!(checks, vec![(true, Some(1), Some(0)), (false, Some(0), Some(1)), (true, Some(0), Some(1))]);
+    assert_eq!(
+        checks,
+        vec![
+            (true, Some(1), Some(0)),
+            (false, Some(0), Some(1)),
+            (true, Some(0), Some(1))
+        ]
+    );
     let mut table = Vec::new();
     series::print_table(&rep, &mut table).unwrap();
     let table = String::from_utf8(table).unwrap();
