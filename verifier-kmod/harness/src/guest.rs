@@ -94,7 +94,10 @@ pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32) -> Result<St
     for (i, step) in sc.steps.iter().enumerate() {
         let n = i + 1;
         let a = step.action()?;
-        s.push_str(&format!("echo '{MARK_STEP}{n} {}'\n", describe(&a).replace('\'', "")));
+        s.push_str(&format!(
+            "echo '{MARK_STEP}{n} {}'\n",
+            describe(&a).replace('\'', "")
+        ));
         if let Some(label) = &step.verify {
             s.push_str(&format!("echo 'begin {label}' > $C\n"));
         }

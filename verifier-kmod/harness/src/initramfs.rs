@@ -20,7 +20,11 @@ pub fn module_index(kernel: &Kernel) -> Result<BTreeMap<String, PathBuf>> {
             let p = e?.path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(".ko")) {
+            } else if p
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains(".ko"))
+            {
                 idx.insert(kbuild::module_name(&p), p);
             }
         }
@@ -38,17 +42,34 @@ fn builtins(kernel: &Kernel) -> BTreeSet<String> {
 }
 
 /// The modules named plus everything they depend on.
-pub fn closure(kernel: &Kernel, idx: &BTreeMap<String, PathBuf>, names: &[String], extra_deps: &[String]) -> Result<Vec<PathBuf>> {
+pub fn closure(
+    kernel: &Kernel,
+    idx: &BTreeMap<String, PathBuf>,
+    names: &[String],
+    extra_deps: &[String],
+) -> Result<Vec<PathBuf>> {
     let built_in = builtins(kernel);
     let mut seen = BTreeSet::new();
     let mut out = vec![];
-    let mut todo: Vec<String> = names.iter().chain(extra_deps).map(|n| n.replace('-', "_")).collect();
+    let mut todo: Vec<String> = names
+        .iter()
+        .chain(extra_deps)
+        .map(|n| n.replace('-', "_"))
+        .collect();
     while let Some(n) = todo.pop() {
         if !seen.insert(n.clone()) || built_in.contains(&n) {
             continue;
         }
-        let p = idx.get(&n).ok_or_else(|| anyhow!("kernel {} has no module {n:?} (neither built in nor in lib/modules)", kernel.krel))?;
-        for d in kbuild::modinfo(p, "depends")?.split(',').filter(|d| !d.is_empty()) {
+        let p = idx.get(&n).ok_or_else(|| {
+            anyhow!(
+                "kernel {} has no module {n:?} (neither built in nor in lib/modules)",
+                kernel.krel
+            )
+        })?;
+        for d in kbuild::modinfo(p, "depends")?
+            .split(',')
+            .filter(|d| !d.is_empty())
+        {
             todo.push(d.replace('-', "_"));
         }
         out.push(p.clone());
@@ -101,9 +122,17 @@ pub fn build(spec: &Spec, out: &Path) -> Result<()> {
         decompress(p, &dest)?;
     }
     for p in spec.extra {
-        std::fs::copy(p, mdir.join("extra").join(format!("{}.ko", kbuild::module_name(p))))?;
+        std::fs::copy(
+            p,
+            mdir.join("extra")
+                .join(format!("{}.ko", kbuild::module_name(p))),
+        )?;
     }
-    for f in ["modules.order", "modules.builtin", "modules.builtin.modinfo"] {
+    for f in [
+        "modules.order",
+        "modules.builtin",
+        "modules.builtin.modinfo",
+    ] {
         let src = spec.kernel.modules.join(f);
         if src.exists() {
             std::fs::copy(&src, mdir.join(f))?;
@@ -135,7 +164,11 @@ fn decompress(src: &Path, dest: &Path) -> Result<()> {
         std::fs::copy(src, dest)?;
         return Ok(());
     };
-    let out = Command::new(tool).arg("-dc").arg(src).output().with_context(|| format!("running {tool}"))?;
+    let out = Command::new(tool)
+        .arg("-dc")
+        .arg(src)
+        .output()
+        .with_context(|| format!("running {tool}"))?;
     if !out.status.success() {
         bail!("{tool} -dc {} failed", src.display());
     }
@@ -143,12 +176,31 @@ fn decompress(src: &Path, dest: &Path) -> Result<()> {
     Ok(())
 }
 
-fn cpio_entry(w: &mut dyn Write, ino: u32, name: &str, mode: u32, data: &[u8], rdev: (u32, u32)) -> Result<()> {
+fn cpio_entry(
+    w: &mut dyn Write,
+    ino: u32,
+    name: &str,
+    mode: u32,
+    data: &[u8],
+    rdev: (u32, u32),
+) -> Result<()> {
     let namesize = name.len() + 1;
     write!(
         w,
         "070701{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}{:08X}",
-        ino, mode, 0, 0, 1, 0, data.len(), 0, 0, rdev.0, rdev.1, namesize, 0
+        ino,
+        mode,
+        0,
+        0,
+        1,
+        0,
+        data.len(),
+        0,
+        0,
+        rdev.0,
+        rdev.1,
+        namesize,
+        0
     )?;
     w.write_all(name.as_bytes())?;
     w.write_all(&[0])?;
@@ -166,7 +218,10 @@ pub fn write_cpio(root: &Path, w: &mut dyn Write) -> Result<()> {
     let mut entries = vec![];
     while let Some(rel) = stack.pop() {
         let full = root.join(&rel);
-        let mut names: Vec<_> = std::fs::read_dir(&full)?.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        let mut names: Vec<_> = std::fs::read_dir(&full)?
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
         names.sort();
         for n in names {
             let r = rel.join(&n);
@@ -184,7 +239,14 @@ pub fn write_cpio(root: &Path, w: &mut dyn Write) -> Result<()> {
             cpio_entry(w, ino, &name, 0o040000 | perm, &[], (0, 0))?;
         } else if md.file_type().is_symlink() {
             let t = std::fs::read_link(root.join(&rel))?;
-            cpio_entry(w, ino, &name, 0o120777, t.to_string_lossy().as_bytes(), (0, 0))?;
+            cpio_entry(
+                w,
+                ino,
+                &name,
+                0o120777,
+                t.to_string_lossy().as_bytes(),
+                (0, 0),
+            )?;
         } else {
             let data = std::fs::read(root.join(&rel))?;
             cpio_entry(w, ino, &name, 0o100000 | perm, &data, (0, 0))?;

@@ -27,10 +27,13 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Build the modules of `src` for `kernel`; returns the .ko files.
 pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> {
-    let headers = kernel
-        .headers
-        .as_ref()
-        .ok_or_else(|| anyhow!("no headers for {}: cannot build {}", kernel.krel, src.display()))?;
+    let headers = kernel.headers.as_ref().ok_or_else(|| {
+        anyhow!(
+            "no headers for {}: cannot build {}",
+            kernel.krel,
+            src.display()
+        )
+    })?;
     let files = sources(src)?;
     let mut h = DefaultHasher::new();
     kernel.krel.hash(&mut h);
@@ -39,10 +42,17 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
         std::fs::read(f)?.hash(&mut h);
     }
     let name = src.file_name().and_then(|n| n.to_str()).unwrap_or("module");
-    let out = cache.join(&kernel.krel).join("build").join(format!("{name}-{:016x}", h.finish()));
+    let out = cache
+        .join(&kernel.krel)
+        .join("build")
+        .join(format!("{name}-{:016x}", h.finish()));
     let kos = |d: &Path| -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "ko")).collect())
+            .map(|rd| {
+                rd.filter_map(|e| e.ok().map(|e| e.path()))
+                    .filter(|p| p.extension().is_some_and(|x| x == "ko"))
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort();
         v
@@ -63,7 +73,11 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
         .args(["CONFIG_DEBUG_INFO_BTF_MODULES=", "-j2", "modules"])
         .output()
         .context("running make")?;
-    let log = format!("{}{}", String::from_utf8_lossy(&res.stdout), String::from_utf8_lossy(&res.stderr));
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&res.stdout),
+        String::from_utf8_lossy(&res.stderr)
+    );
     if !res.status.success() {
         let tail: Vec<&str> = log.lines().rev().take(25).collect();
         bail!(
@@ -86,9 +100,17 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
 
 /// `modinfo -F <field>` of a module file.
 pub fn modinfo(ko: &Path, field: &str) -> Result<String> {
-    let out = Command::new("modinfo").args(["-F", field]).arg(ko).output().context("running modinfo (install kmod)")?;
+    let out = Command::new("modinfo")
+        .args(["-F", field])
+        .arg(ko)
+        .output()
+        .context("running modinfo (install kmod)")?;
     if !out.status.success() {
-        bail!("{}: not a kernel module ({})", ko.display(), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "{}: not a kernel module ({})",
+            ko.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -98,7 +120,11 @@ pub fn check_vermagic(ko: &Path, krel: &str) -> Result<()> {
     let vm = modinfo(ko, "vermagic")?;
     let built_for = vm.split_whitespace().next().unwrap_or("");
     if built_for != krel {
-        bail!("{} was built for kernel {:?}, not {krel}; rebuild it or pass its source directory", ko.display(), built_for);
+        bail!(
+            "{} was built for kernel {:?}, not {krel}; rebuild it or pass its source directory",
+            ko.display(),
+            built_for
+        );
     }
     Ok(())
 }
@@ -124,6 +150,9 @@ mod tests {
     fn needs_kbuild() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("a.c"), "").unwrap();
-        assert!(sources(d.path()).unwrap_err().to_string().contains("no Kbuild"));
+        assert!(sources(d.path())
+            .unwrap_err()
+            .to_string()
+            .contains("no Kbuild"));
     }
 }

@@ -24,12 +24,14 @@ pub struct TestResult {
 }
 
 impl TestResult {
-    /// The first diagnostic that explains a failure.
+    /// The first diagnostic that explains a failure: what follows the
+    /// operation's summary line (earlier lines may be unrelated notes).
     pub fn reason(&self) -> Option<&str> {
-        self.diagnostics
+        let from = self.diagnostics.iter().position(|d| d.contains(" objects unregistered, ")).map_or(0, |i| i + 1);
+        self.diagnostics[from..]
             .iter()
             .map(|d| d.as_str())
-            .find(|d| !d.starts_with(' ') && !d.contains(" objects unregistered, ") && !d.starts_with("warning:"))
+            .find(|d| !d.starts_with(' ') && !d.starts_with("warning:"))
             .or_else(|| self.directive.as_deref())
     }
 }
@@ -55,12 +57,20 @@ pub fn kernel_text(line: &str) -> Option<&str> {
 pub fn parse(log: &str) -> Document {
     static RESULT: OnceLock<Regex> = OnceLock::new();
     static COUNTS: OnceLock<Regex> = OnceLock::new();
-    let result = re(&RESULT, r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO)\b ?(.*))?$");
-    let counts = re(&COUNTS, r"^(.*): (\d+) objects unregistered, (\d+) released");
+    let result = re(
+        &RESULT,
+        r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO)\b ?(.*))?$",
+    );
+    let counts = re(
+        &COUNTS,
+        r"^(.*): (\d+) objects unregistered, (\d+) released",
+    );
     let mut doc = Document::default();
     let mut diag: Vec<String> = vec![];
     for line in log.lines() {
-        let Some(text) = kernel_text(line) else { continue };
+        let Some(text) = kernel_text(line) else {
+            continue;
+        };
         if !doc.started {
             if text.trim() == "KTAP version 1" {
                 doc.started = true;
@@ -72,7 +82,10 @@ pub fn parse(log: &str) -> Document {
             doc.errors.push("a second KTAP document started".into());
             continue;
         }
-        if let Some(d) = text.strip_prefix("# ").or_else(|| (text == "#").then_some("")) {
+        if let Some(d) = text
+            .strip_prefix("# ")
+            .or_else(|| (text == "#").then_some(""))
+        {
             diag.push(d.to_string());
             continue;
         }
@@ -80,7 +93,9 @@ pub fn parse(log: &str) -> Document {
             let number: u32 = c[2].parse().unwrap_or(0);
             let expected = doc.tests.len() as u32 + 1;
             if number != expected {
-                doc.errors.push(format!("test {number} out of sequence (expected {expected})"));
+                doc.errors.push(format!(
+                    "test {number} out of sequence (expected {expected})"
+                ));
             }
             let skip = c.get(4).is_some_and(|m| m.as_str() == "SKIP");
             let verdict = match (&c[1], skip) {
@@ -102,7 +117,11 @@ pub fn parse(log: &str) -> Document {
                 number,
                 name,
                 verdict,
-                directive: c.get(4).map(|d| format!("{} {}", d.as_str(), c.get(5).map_or("", |m| m.as_str())).trim().to_string()),
+                directive: c.get(4).map(|d| {
+                    format!("{} {}", d.as_str(), c.get(5).map_or("", |m| m.as_str()))
+                        .trim()
+                        .to_string()
+                }),
                 diagnostics: std::mem::take(&mut diag),
                 objects,
                 released,
@@ -111,7 +130,8 @@ pub fn parse(log: &str) -> Document {
         // Other kernel messages interleave freely and are not KTAP.
     }
     if !doc.started {
-        doc.errors.push("no KTAP output (unplug_verify never reported)".into());
+        doc.errors
+            .push("no KTAP output (unplug_verify never reported)".into());
     }
     doc
 }
@@ -151,6 +171,7 @@ UNPLUG-STEP 1 modprobe scsi_debug
 [    1.803497] scsi host0: scsi_debug: version 0191 [20210520]
 [    1.858799] # add_host: 0 objects unregistered, 0 released
 [    1.858998] ok 1 add_host
+[    2.183000] # an unrelated note
 [    2.183239] # rmmod selfremove_legacy: 1 objects unregistered, 0 released, module checked at GOING
 [    2.183525] # not released: platform:selfremove_legacy refcount=1 release=platform_device_release
 [    2.183868] #     add     refs=1 platform_device_add+0x17a/0x260
@@ -172,10 +193,16 @@ UNPLUG-STEP 1 modprobe scsi_debug
         assert_eq!(t.verdict, Verdict::NotOk);
         assert_eq!((t.objects, t.released), (Some(1), Some(0)));
         assert_eq!(t.reason(), Some("not released: platform:selfremove_legacy refcount=1 release=platform_device_release"));
-        assert!(t.diagnostics.iter().any(|l| l.contains("sr_remove_work_fn")));
+        assert!(t
+            .diagnostics
+            .iter()
+            .any(|l| l.contains("sr_remove_work_fn")));
         assert_eq!(d.tests[2].verdict, Verdict::Skip);
         assert_eq!(d.tests[2].name, "rmmod ahci");
-        assert_eq!(d.tests[2].directive.as_deref(), Some("SKIP failed with -11, nothing unregistered"));
+        assert_eq!(
+            d.tests[2].directive.as_deref(),
+            Some("SKIP failed with -11, nothing unregistered")
+        );
     }
 
     #[test]
@@ -198,7 +225,10 @@ UNPLUG-STEP 1 modprobe scsi_debug
     #[test]
     fn splats_are_case_sensitive() {
         let log = "[ 1.0] scsi_debug: bug: nothing\n[ 2.0] WARNING: CPU: 0 PID: 1 at x\n[ 3.0] Call Trace:\n";
-        assert_eq!(splats(log), vec!["WARNING: CPU: 0 PID: 1 at x", "Call Trace:"]);
+        assert_eq!(
+            splats(log),
+            vec!["WARNING: CPU: 0 PID: 1 at x", "Call Trace:"]
+        );
         assert!(splats("[ 1.0] scsi_debug:sdebug_driver_probe: trim\n").is_empty());
     }
 }

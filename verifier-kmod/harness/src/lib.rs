@@ -66,7 +66,11 @@ pub struct VerifyArgs {
 /// Runs `unplug verify`; returns the process exit code.
 pub fn run(args: &VerifyArgs) -> Result<i32> {
     let kmod_dir = kmod_dir(args)?;
-    let user_mods = args.modules.iter().map(|m| UserModule::parse(m)).collect::<Result<Vec<_>>>()?;
+    let user_mods = args
+        .modules
+        .iter()
+        .map(|m| UserModule::parse(m))
+        .collect::<Result<Vec<_>>>()?;
     let mut scenarios = vec![];
     for p in &args.scenarios {
         scenarios.push(scenario::load(p)?);
@@ -97,7 +101,11 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     for (i, sc) in scenarios.iter().enumerate() {
         let targets = match &forced {
             Some(t) => vec![t.for_scenario(sc)],
-            None => sc.kernels.iter().map(Target::from_need).collect::<Result<Vec<_>>>()?,
+            None => sc
+                .kernels
+                .iter()
+                .map(Target::from_need)
+                .collect::<Result<Vec<_>>>()?,
         };
         for t in targets {
             plan.entry(t).or_default().push(i);
@@ -142,7 +150,11 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     } else {
         report::print_table(&outcomes);
     }
-    Ok(if outcomes.iter().all(|o| o.passed) { 0 } else { 1 })
+    Ok(if outcomes.iter().all(|o| o.passed) {
+        0
+    } else {
+        1
+    })
 }
 
 fn progress(msg: &str) {
@@ -194,8 +206,16 @@ impl Target {
     fn decode(&self) -> Option<(Series, Flavour)> {
         match self {
             Target::Debian(s, f) => Some((
-                if *s == Series::V6_1 as u8 { Series::V6_1 } else { Series::V6_12 },
-                if *f == Flavour::Cloud as u8 { Flavour::Cloud } else { Flavour::Generic },
+                if *s == Series::V6_1 as u8 {
+                    Series::V6_1
+                } else {
+                    Series::V6_12
+                },
+                if *f == Flavour::Cloud as u8 {
+                    Flavour::Cloud
+                } else {
+                    Flavour::Generic
+                },
             )),
             Target::Path(_) => None,
         }
@@ -216,12 +236,19 @@ impl Target {
         Ok(Target::Debian(s as u8, f))
     }
     fn from_need(n: &KernelNeed) -> Result<Target> {
-        Ok(Target::debian(Series::parse(&n.kernel)?, Flavour::parse(&n.flavour)?))
+        Ok(Target::debian(
+            Series::parse(&n.kernel)?,
+            Flavour::parse(&n.flavour)?,
+        ))
     }
     fn for_scenario(&self, sc: &Scenario) -> Target {
         match self {
             Target::Debian(s, 255) => {
-                let series = if *s == Series::V6_1 as u8 { "6.1" } else { "6.12" };
+                let series = if *s == Series::V6_1 as u8 {
+                    "6.1"
+                } else {
+                    "6.12"
+                };
                 let f = sc
                     .kernels
                     .iter()
@@ -272,7 +299,11 @@ impl UserModule {
             }
             return Ok(UserModule::Ko(p.to_path_buf()));
         }
-        if s.contains('/') || !s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if s.contains('/')
+            || !s
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             bail!("{s}: not a module name, .ko file or Kbuild directory");
         }
         Ok(UserModule::Name(s.replace('-', "_")))
@@ -280,7 +311,11 @@ impl UserModule {
 }
 
 /// Build or check the user's modules for this kernel: (.ko files, kernel module names).
-fn prepare_user_modules(mods: &[UserModule], kernel: &Kernel, cache: &Path) -> Result<(Vec<PathBuf>, Vec<String>)> {
+fn prepare_user_modules(
+    mods: &[UserModule],
+    kernel: &Kernel,
+    cache: &Path,
+) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let (mut kos, mut names) = (vec![], vec![]);
     for m in mods {
         match m {
@@ -307,12 +342,18 @@ fn default_driver_check(mods: &[UserModule]) -> Scenario {
         let name = match m {
             UserModule::Name(n) => {
                 kernel_mods.push(n.clone());
-                steps.push(Step { modprobe: Some(n.clone()), ..step() });
+                steps.push(Step {
+                    modprobe: Some(n.clone()),
+                    ..step()
+                });
                 n.clone()
             }
             UserModule::Ko(p) => {
                 let n = kbuild::module_name(p);
-                steps.push(Step { insmod: Some(n.clone()), ..step() });
+                steps.push(Step {
+                    insmod: Some(n.clone()),
+                    ..step()
+                });
                 n
             }
             // Names are known once built: the Kbuild directory is loaded whole.
@@ -320,18 +361,30 @@ fn default_driver_check(mods: &[UserModule]) -> Scenario {
         };
         names.push(name);
     }
-    steps.push(Step { run: Some("sleep 0.5".into()), ..step() });
+    steps.push(Step {
+        run: Some("sleep 0.5".into()),
+        ..step()
+    });
     let loop_ = "for m in $USER_MODULES; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
                  for d in \"$drv\"/*; do [ -L \"$d\" ] || continue; n=${d##*/}; [ \"$n\" = module ] && continue; \
                  echo \"$n\" > \"$drv/unbind\"; echo \"$n\" > \"$drv/bind\"; done; done; done";
-    steps.push(Step { run: Some(loop_.into()), ..step() });
+    steps.push(Step {
+        run: Some(loop_.into()),
+        ..step()
+    });
     for n in names.iter().rev() {
-        steps.push(Step { rmmod: Some(n.clone()), ..step() });
+        steps.push(Step {
+            rmmod: Some(n.clone()),
+            ..step()
+        });
     }
     Scenario {
         name: format!("driver check {}", names.join(" ")),
         description: String::new(),
-        kernels: vec![KernelNeed { kernel: "6.12".into(), flavour: "cloud".into() }],
+        kernels: vec![KernelNeed {
+            kernel: "6.12".into(),
+            flavour: "cloud".into(),
+        }],
         qemu: QemuSpec {
             ahci_disk_mb: Some(16),
             devices: vec!["virtio-net-pci".into(), "e1000".into()],
@@ -421,7 +474,12 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
     // Kernel modules the scenario and the user's modules depend on.
     let mut deps = vec![];
     for ko in extra.iter().skip(1) {
-        deps.extend(kbuild::modinfo(ko, "depends")?.split(',').filter(|d| !d.is_empty()).map(String::from));
+        deps.extend(
+            kbuild::modinfo(ko, "depends")?
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(String::from),
+        );
     }
     let mut wanted = sc.modules.clone();
     wanted.extend(ctx.user_names.iter().cloned());
@@ -429,10 +487,22 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
 
     let mut watch = sc.watch.clone();
     watch.extend(ctx.user_kos.iter().map(|k| kbuild::module_name(k)));
-    let mut script = guest::init_script(sc, &watch, ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300))?;
-    let user_all: Vec<String> =
-        ctx.user_kos.iter().map(|k| kbuild::module_name(k)).chain(ctx.user_names.iter().cloned()).collect();
-    script = script.replacen("K=/lib", &format!("USER_MODULES='{}'\nK=/lib", user_all.join(" ")), 1);
+    let mut script = guest::init_script(
+        sc,
+        &watch,
+        ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300),
+    )?;
+    let user_all: Vec<String> = ctx
+        .user_kos
+        .iter()
+        .map(|k| kbuild::module_name(k))
+        .chain(ctx.user_names.iter().cloned())
+        .collect();
+    script = script.replacen(
+        "K=/lib",
+        &format!("USER_MODULES='{}'\nK=/lib", user_all.join(" ")),
+        1,
+    );
     if sc.steps.iter().all(|s| s.insmod.is_none()) && sc.name.starts_with("driver check") {
         // Kbuild-directory modules are loaded whole, in build order.
         let loads: String = ctx
@@ -442,11 +512,23 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
             .filter(|n| !sc.watch.contains(n))
             .map(|n| format!("insmod $K/extra/{n}.ko\n"))
             .collect();
-        script = script.replacen("echo 'UNPLUG-STEP 1", &format!("{loads}echo 'UNPLUG-STEP 1"), 1);
+        script = script.replacen(
+            "echo 'UNPLUG-STEP 1",
+            &format!("{loads}echo 'UNPLUG-STEP 1"),
+            1,
+        );
     }
     std::fs::write(work.path().join("init"), &script)?;
     let initrd = work.path().join("initramfs.cpio");
-    initramfs::build(&initramfs::Spec { kernel: ctx.kernel, init: &script, kernel_modules: &kmods, extra: &extra }, &initrd)?;
+    initramfs::build(
+        &initramfs::Spec {
+            kernel: ctx.kernel,
+            init: &script,
+            kernel_modules: &kmods,
+            extra: &extra,
+        },
+        &initrd,
+    )?;
     let disk = match sc.qemu.ahci_disk_mb {
         Some(mb) => {
             let d = work.path().join("disk.img");
@@ -455,7 +537,11 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
         }
         None => None,
     };
-    let log = cache.join("logs").join(format!("{}-{}.log", sc.name.replace([' ', '/'], "_"), ctx.kernel.krel));
+    let log = cache.join("logs").join(format!(
+        "{}-{}.log",
+        sc.name.replace([' ', '/'], "_"),
+        ctx.kernel.krel
+    ));
     std::fs::create_dir_all(log.parent().unwrap())?;
     let timeout = ctx.args.timeout.or(sc.timeout_s).unwrap_or(120);
     let echo = ctx.args.console;

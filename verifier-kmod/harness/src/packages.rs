@@ -145,7 +145,11 @@ pub fn fetch(series: Series, flavour: Flavour, progress: &dyn Fn(&str)) -> Resul
         let debs = cache.join("debs");
         std::fs::create_dir_all(&debs)?;
         let img = download(&debs, &format!("linux-image-{krel}-unsigned"))?;
-        let headers = [download(&debs, &format!("linux-headers-{krel}"))?, download(&debs, common)?, download(&debs, kbuild)?];
+        let headers = [
+            download(&debs, &format!("linux-headers-{krel}"))?,
+            download(&debs, common)?,
+            download(&debs, kbuild)?,
+        ];
         if !image.join(".done").exists() {
             unpack(&img, &image)?;
             std::fs::write(image.join(".done"), "")?;
@@ -159,24 +163,40 @@ pub fn fetch(series: Series, flavour: Flavour, progress: &dyn Fn(&str)) -> Resul
         }
     }
     let k = from_tree(&image, Some(&root), &krel)?;
-    Ok(Kernel { label: format!("{} {} ({krel})", series.as_str(), flavour.as_str()), ..k })
+    Ok(Kernel {
+        label: format!("{} {} ({krel})", series.as_str(), flavour.as_str()),
+        ..k
+    })
 }
 
 /// A kernel given as a directory: `boot/vmlinuz-<krel>`, `lib/modules/<krel>`
 /// and optionally `usr/src/linux-headers-<krel>` (same or `../root`).
 pub fn from_path(path: &Path) -> Result<Kernel> {
-    let image = if path.join("image").is_dir() { path.join("image") } else { path.to_path_buf() };
+    let image = if path.join("image").is_dir() {
+        path.join("image")
+    } else {
+        path.to_path_buf()
+    };
     let boot = image.join("boot");
     let krel = std::fs::read_dir(&boot)
         .with_context(|| format!("{}: not a kernel tree (no boot/)", path.display()))?
-        .filter_map(|e| e.ok()?.file_name().to_str()?.strip_prefix("vmlinuz-").map(String::from))
+        .filter_map(|e| {
+            e.ok()?
+                .file_name()
+                .to_str()?
+                .strip_prefix("vmlinuz-")
+                .map(String::from)
+        })
         .next()
         .ok_or_else(|| anyhow!("{}: no boot/vmlinuz-*", boot.display()))?;
     let root = [image.clone(), path.join("root")]
         .into_iter()
         .find(|r| r.join(format!("usr/src/linux-headers-{krel}")).is_dir());
     let k = from_tree(&image, root.as_deref(), &krel)?;
-    Ok(Kernel { label: format!("{} ({krel})", path.display()), ..k })
+    Ok(Kernel {
+        label: format!("{} ({krel})", path.display()),
+        ..k
+    })
 }
 
 fn from_tree(image: &Path, root: Option<&Path>, krel: &str) -> Result<Kernel> {
@@ -185,15 +205,29 @@ fn from_tree(image: &Path, root: Option<&Path>, krel: &str) -> Result<Kernel> {
     if !vmlinuz.exists() || !modules.is_dir() {
         bail!("{}: incomplete kernel image for {krel}", image.display());
     }
-    let headers = root.map(|r| r.join(format!("usr/src/linux-headers-{krel}"))).filter(|h| h.is_dir());
-    Ok(Kernel { krel: krel.to_string(), label: krel.to_string(), vmlinuz, modules, headers })
+    let headers = root
+        .map(|r| r.join(format!("usr/src/linux-headers-{krel}")))
+        .filter(|h| h.is_dir());
+    Ok(Kernel {
+        krel: krel.to_string(),
+        label: krel.to_string(),
+        vmlinuz,
+        modules,
+        headers,
+    })
 }
 
 fn download(debs: &Path, pkg: &str) -> Result<PathBuf> {
     let find = || -> Option<PathBuf> {
-        std::fs::read_dir(debs).ok()?.filter_map(|e| e.ok()).map(|e| e.path()).find(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(&format!("{pkg}_")) && n.ends_with(".deb"))
-        })
+        std::fs::read_dir(debs)
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with(&format!("{pkg}_")) && n.ends_with(".deb"))
+            })
     };
     if let Some(p) = find() {
         return Ok(p);
@@ -204,14 +238,22 @@ fn download(debs: &Path, pkg: &str) -> Result<PathBuf> {
         .output()
         .context("running apt-get download")?;
     if !out.status.success() {
-        bail!("kernel package {pkg} could not be downloaded: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "kernel package {pkg} could not be downloaded: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     find().ok_or_else(|| anyhow!("apt-get download {pkg} left no .deb in {}", debs.display()))
 }
 
 fn unpack(deb: &Path, into: &Path) -> Result<()> {
     std::fs::create_dir_all(into)?;
-    let st = Command::new("dpkg-deb").arg("-x").arg(deb).arg(into).status().context("running dpkg-deb")?;
+    let st = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(deb)
+        .arg(into)
+        .status()
+        .context("running dpkg-deb")?;
     if !st.success() {
         bail!("dpkg-deb -x {} failed", deb.display());
     }
@@ -241,14 +283,20 @@ mod tests {
     #[test]
     fn depends_lines() {
         let out = "linux-headers-6.12-cloud-amd64\n  Depends: linux-headers-6.12.117+deb12-cloud-amd64\n |Depends: linux-image-x\n  Recommends: y\n";
-        assert_eq!(parse_depends(out), vec!["linux-headers-6.12.117+deb12-cloud-amd64", "linux-image-x"]);
+        assert_eq!(
+            parse_depends(out),
+            vec!["linux-headers-6.12.117+deb12-cloud-amd64", "linux-image-x"]
+        );
     }
 
     #[test]
     fn series_and_flavour() {
         assert_eq!(Series::parse("6.12").unwrap(), Series::V6_12);
         assert!(Series::parse("6.2").is_err());
-        assert_eq!(meta_package(Series::V6_1, Flavour::Generic), "linux-headers-amd64");
+        assert_eq!(
+            meta_package(Series::V6_1, Flavour::Generic),
+            "linux-headers-amd64"
+        );
     }
 
     #[test]
@@ -256,9 +304,19 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let h = d.path().join("usr/src/linux-headers-k");
         std::fs::create_dir_all(&h).unwrap();
-        std::fs::write(h.join("Makefile"), "include /usr/src/linux-headers-c/Makefile\nX=1\n").unwrap();
+        std::fs::write(
+            h.join("Makefile"),
+            "include /usr/src/linux-headers-c/Makefile\nX=1\n",
+        )
+        .unwrap();
         fix_headers_makefile(d.path(), "k").unwrap();
         let t = std::fs::read_to_string(h.join("Makefile")).unwrap();
-        assert_eq!(t, format!("include {}/usr/src/linux-headers-c/Makefile\nX=1\n", d.path().display()));
+        assert_eq!(
+            t,
+            format!(
+                "include {}/usr/src/linux-headers-c/Makefile\nX=1\n",
+                d.path().display()
+            )
+        );
     }
 }

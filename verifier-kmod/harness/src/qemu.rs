@@ -27,14 +27,36 @@ pub struct Console {
 
 pub fn args(b: &Boot) -> Vec<String> {
     let mut a: Vec<String> = [
-        "-M", "q35", "-accel", "tcg", "-cpu", "max", "-nodefaults", "-display", "none", "-no-reboot", "-serial", "stdio",
-        "-monitor", "none",
+        "-M",
+        "q35",
+        "-accel",
+        "tcg",
+        "-cpu",
+        "max",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-no-reboot",
+        "-serial",
+        "stdio",
+        "-monitor",
+        "none",
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    a.extend(["-smp".into(), b.smp.to_string(), "-m".into(), b.memory_mb.to_string()]);
-    a.extend(["-kernel".into(), b.vmlinuz.display().to_string(), "-initrd".into(), b.initrd.display().to_string()]);
+    a.extend([
+        "-smp".into(),
+        b.smp.to_string(),
+        "-m".into(),
+        b.memory_mb.to_string(),
+    ]);
+    a.extend([
+        "-kernel".into(),
+        b.vmlinuz.display().to_string(),
+        "-initrd".into(),
+        b.initrd.display().to_string(),
+    ]);
     // panic=-1 with -no-reboot: a panicking guest ends QEMU at once.
     a.extend(["-append".into(), "console=ttyS0 panic=-1 loglevel=4".into()]);
     if let Some(d) = b.disk {
@@ -71,7 +93,9 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
             if n == 0 {
                 break;
             }
-            let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_string();
+            let line = String::from_utf8_lossy(&buf)
+                .trim_end_matches(['\n', '\r'])
+                .to_string();
             if tx.send(line).is_err() {
                 break;
             }
@@ -114,13 +138,24 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
     let _ = reader.join();
     let qemu_err = err_reader.join().unwrap_or_default();
     if timed_out {
-        let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("(no output)");
-        bail!("guest timed out after {} s; last console line: {last}; log: {}", b.timeout.as_secs(), b.log.display());
+        let last = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(no output)");
+        bail!(
+            "guest timed out after {} s; last console line: {last}; log: {}",
+            b.timeout.as_secs(),
+            b.log.display()
+        );
     }
     if !status.success() {
         bail!("qemu failed ({status}): {}", qemu_err.trim());
     }
-    Ok(Console { text, elapsed: start.elapsed() })
+    Ok(Console {
+        text,
+        elapsed: start.elapsed(),
+    })
 }
 
 #[cfg(test)]

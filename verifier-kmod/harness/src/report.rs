@@ -29,7 +29,11 @@ pub struct Outcome {
 pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>, Vec<String>) {
     let doc = ktap::parse(console);
     let mut problems: Vec<String> = doc.errors.iter().map(|e| format!("KTAP: {e}")).collect();
-    let expects: Vec<_> = sc.expect.iter().filter(|e| e.kernel.is_none() || e.kernel.as_deref() == series).collect();
+    let expects: Vec<_> = sc
+        .expect
+        .iter()
+        .filter(|e| e.kernel.is_none() || e.kernel.as_deref() == series)
+        .collect();
     let mut used = vec![false; expects.len()];
     let mut rows = vec![];
     for t in &doc.tests {
@@ -40,13 +44,23 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
                 used[i] = true;
                 let e = expects[i];
                 if e.verdict != t.verdict {
-                    problems.push(format!("{}: {} but expected {}{}", t.name, t.verdict, e.verdict, why(t)));
+                    problems.push(format!(
+                        "{}: {} but expected {}{}",
+                        t.name,
+                        t.verdict,
+                        e.verdict,
+                        why(t)
+                    ));
                 } else {
                     expected = true;
                 }
                 if let Some(n) = e.objects {
                     if t.objects != Some(n) {
-                        problems.push(format!("{}: {} objects unregistered, expected {n}", t.name, fmt_opt(t.objects)));
+                        problems.push(format!(
+                            "{}: {} objects unregistered, expected {n}",
+                            t.name,
+                            fmt_opt(t.objects)
+                        ));
                     }
                 }
                 for r in &e.reason {
@@ -67,7 +81,9 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
             operation: t.name.clone(),
             verdict: t.verdict,
             objects: t.objects,
-            reason: (t.verdict != Verdict::Ok).then(|| t.reason().map(String::from)).flatten(),
+            reason: (t.verdict != Verdict::Ok)
+                .then(|| t.reason().map(String::from))
+                .flatten(),
             expected,
         });
     }
@@ -106,8 +122,13 @@ fn step_problems(sc: &Scenario, console: &str) -> Vec<String> {
             p.push(format!("guest: {e}"));
         } else if let Some(rest) = line.strip_prefix(guest::MARK_RC) {
             let mut it = rest.split_whitespace();
-            let (Some(n), Some(rc)) = (it.next().and_then(|n| n.parse::<usize>().ok()), it.next()) else { continue };
-            let Some(step) = sc.steps.get(n.wrapping_sub(1)) else { continue };
+            let (Some(n), Some(rc)) = (it.next().and_then(|n| n.parse::<usize>().ok()), it.next())
+            else {
+                continue;
+            };
+            let Some(step) = sc.steps.get(n.wrapping_sub(1)) else {
+                continue;
+            };
             seen[n - 1] = true;
             if rc != "0" && !step.may_fail {
                 let what = step.action().map(|a| format!("{a:?}")).unwrap_or_default();
@@ -117,7 +138,9 @@ fn step_problems(sc: &Scenario, console: &str) -> Vec<String> {
     }
     if !done {
         let last = seen.iter().rposition(|s| *s).map_or(0, |i| i + 1);
-        p.push(format!("guest did not finish the scenario (last completed step: {last})"));
+        p.push(format!(
+            "guest did not finish the scenario (last completed step: {last})"
+        ));
     }
     p
 }
@@ -132,7 +155,10 @@ pub fn print_table(outcomes: &[Outcome]) {
             o.seconds
         );
         if !o.operations.is_empty() {
-            println!("  {:<44} {:<7} {:>7}  REASON", "OPERATION", "VERDICT", "OBJECTS");
+            println!(
+                "  {:<44} {:<7} {:>7}  REASON",
+                "OPERATION", "VERDICT", "OBJECTS"
+            );
         }
         for r in &o.operations {
             let mut reason = r.reason.clone().unwrap_or_default();
@@ -155,7 +181,12 @@ pub fn print_table(outcomes: &[Outcome]) {
         }
     }
     let failed = outcomes.iter().filter(|o| !o.passed).count();
-    println!("{} scenario runs, {} passed, {} failed", outcomes.len(), outcomes.len() - failed, failed);
+    println!(
+        "{} scenario runs, {} passed, {} failed",
+        outcomes.len(),
+        outcomes.len() - failed,
+        failed
+    );
 }
 
 #[cfg(test)]
@@ -183,7 +214,10 @@ mod tests {
         let all = problems.join("\n");
         assert!(all.contains("rmmod fx: ok but expected not ok"), "{all}");
         assert!(all.contains("unbind x y: unexpected not ok"), "{all}");
-        assert!(all.contains("step 1 (Rmmod(\"fx\")) failed with exit code 1"), "{all}");
+        assert!(
+            all.contains("step 1 (Rmmod(\"fx\")) failed with exit code 1"),
+            "{all}"
+        );
         assert!(all.contains("guest did not finish"), "{all}");
     }
 }

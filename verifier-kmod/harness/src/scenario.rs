@@ -74,7 +74,12 @@ fn default_mem() -> u32 {
 
 impl Default for QemuSpec {
     fn default() -> Self {
-        QemuSpec { smp: default_smp(), memory_mb: default_mem(), ahci_disk_mb: None, devices: vec![] }
+        QemuSpec {
+            smp: default_smp(),
+            memory_mb: default_mem(),
+            ahci_disk_mb: None,
+            devices: vec![],
+        }
     }
 }
 
@@ -217,7 +222,13 @@ impl Expect {
 /// Parse a scenario; `origin` names the file in error messages.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario> {
     let sc: Scenario = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(loc) => anyhow!("{}:{}:{}: {}", origin, loc.line(), loc.column(), strip_location(&e.to_string())),
+        Some(loc) => anyhow!(
+            "{}:{}:{}: {}",
+            origin,
+            loc.line(),
+            loc.column(),
+            strip_location(&e.to_string())
+        ),
         None => anyhow!("{}: {}", origin, e),
     })?;
     validate(&sc).map_err(|e| anyhow!("{}: {}", origin, e))?;
@@ -241,15 +252,25 @@ fn validate(sc: &Scenario) -> Result<()> {
         crate::packages::Flavour::parse(&k.flavour)?;
     }
     for (i, s) in sc.steps.iter().enumerate() {
-        s.action().map_err(|e| anyhow!("scenario {}: step {}: {}", sc.name, i + 1, e))?;
+        s.action()
+            .map_err(|e| anyhow!("scenario {}: step {}: {}", sc.name, i + 1, e))?;
         if let Some(label) = &s.verify {
             if label.is_empty() || label.len() > 60 || label.contains(['\n', '#', '\'']) {
-                bail!("scenario {}: step {}: bad verify label {:?}", sc.name, i + 1, label);
+                bail!(
+                    "scenario {}: step {}: bad verify label {:?}",
+                    sc.name,
+                    i + 1,
+                    label
+                );
             }
         }
     }
     for m in sc.modules.iter().chain(&sc.fixtures).chain(&sc.watch) {
-        if m.is_empty() || !m.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        if m.is_empty()
+            || !m
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
             bail!("scenario {}: bad module name {:?}", sc.name, m);
         }
     }
@@ -289,7 +310,10 @@ expect:
         assert_eq!(sc.kernels[0].flavour, "cloud");
         assert_eq!(sc.qemu.smp, 1);
         assert_eq!(sc.steps[1].verify.as_deref(), Some("add-host"));
-        assert!(matches!(sc.steps[0].action().unwrap(), Action::Modprobe("scsi_debug")));
+        assert!(matches!(
+            sc.steps[0].action().unwrap(),
+            Action::Modprobe("scsi_debug")
+        ));
         assert!(sc.expect[1].matches("rmmod scsi_debug"));
         assert!(!sc.expect[0].matches("add-host2"));
     }
@@ -304,7 +328,10 @@ expect:
 
     #[test]
     fn rejects_step_with_two_actions() {
-        let bad = GOOD.replace("  - modprobe: scsi_debug", "  - modprobe: scsi_debug\n    rmmod: scsi_debug");
+        let bad = GOOD.replace(
+            "  - modprobe: scsi_debug",
+            "  - modprobe: scsi_debug\n    rmmod: scsi_debug",
+        );
         let err = parse(&bad, "x.yaml").unwrap_err().to_string();
         assert!(err.contains("more than one action"), "{err}");
     }
@@ -312,7 +339,10 @@ expect:
     #[test]
     fn rejects_unknown_kernel() {
         let bad = GOOD.replace("\"6.12\"", "\"5.10\"");
-        assert!(parse(&bad, "x.yaml").unwrap_err().to_string().contains("5.10"));
+        assert!(parse(&bad, "x.yaml")
+            .unwrap_err()
+            .to_string()
+            .contains("5.10"));
     }
 
     #[test]
