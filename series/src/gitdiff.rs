@@ -160,87 +160,389 @@ pub struct FileStat {
     pub deleted: usize,
 }
 
-/// One file's unified diff body (the hunks, without the `diff --git` header).
-pub fn unified_hunks(
-    old: &[u8],
-    new: &[u8],
-    ctx: usize,
-    mode: FuncName,
-) -> (Vec<u8>, usize, usize) {
+// ---- git's xdl_change_compact() with the indent heuristic (xdiffi.c) ----
+
+/// Changed-line flags of one file, with git's sentinels at -1 and n.
+struct Rchg {
+    v: Vec<bool>,
+    n: usize,
+}
+
+impl Rchg {
+    fn new(n: usize) -> Self {
+        Rchg { v: vec![false; n + 2], n }
+    }
+    fn get(&self, i: isize) -> bool {
+        self.v[(i + 1) as usize]
+    }
+    fn set(&mut self, i: isize, b: bool) {
+        self.v[(i + 1) as usize] = b;
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Group {
+    start: isize,
+    end: isize,
+}
+
+fn group_init(r: &Rchg) -> Group {
+    let mut g = Group { start: 0, end: 0 };
+    while r.get(g.end) {
+        g.end += 1;
+    }
+    g
+}
+
+fn group_next(r: &Rchg, g: &mut Group) -> bool {
+    if g.end == r.n as isize {
+        return false;
+    }
+    g.start = g.end + 1;
+    g.end = g.start;
+    while r.get(g.end) {
+        g.end += 1;
+    }
+    true
+}
+
+fn group_previous(r: &Rchg, g: &mut Group) -> bool {
+    if g.start == 0 {
+        return false;
+    }
+    g.end = g.start - 1;
+    g.start = g.end;
+    while r.get(g.start - 1) {
+        g.start -= 1;
+    }
+    true
+}
+
+fn group_slide_down(recs: &[&[u8]], r: &mut Rchg, g: &mut Group) -> bool {
+    if g.end < r.n as isize && recs[g.start as usize] == recs[g.end as usize] {
+        r.set(g.start, false);
+        g.start += 1;
+        r.set(g.end, true);
+        g.end += 1;
+        while r.get(g.end) {
+            g.end += 1;
+        }
+        true
+    } else {
+        false
+    }
+}
+
+fn group_slide_up(recs: &[&[u8]], r: &mut Rchg, g: &mut Group) -> bool {
+    if g.start > 0 && recs[(g.start - 1) as usize] == recs[(g.end - 1) as usize] {
+        g.start -= 1;
+        r.set(g.start, true);
+        g.end -= 1;
+        r.set(g.end, false);
+        while r.get(g.start - 1) {
+            g.start -= 1;
+        }
+        true
+    } else {
+        false
+    }
+}
+
+const MAX_INDENT: i32 = 200;
+const MAX_BLANKS: i32 = 20;
+
+fn get_indent(rec: &[u8]) -> i32 {
+    let mut ret = 0;
+    for &c in rec {
+        if !is_space(c) {
+            return ret;
+        } else if c == b' ' {
+            ret += 1;
+        } else if c == b'\t' {
+            ret += 8 - ret % 8;
+        }
+        if ret >= MAX_INDENT {
+            return MAX_INDENT;
+        }
+    }
+    -1
+}
+
+#[derive(Default)]
+struct SplitMeasurement {
+    end_of_file: bool,
+    indent: i32,
+    pre_blank: i32,
+    pre_indent: i32,
+    post_blank: i32,
+    post_indent: i32,
+}
+
+fn measure_split(recs: &[&[u8]], split: isize) -> SplitMeasurement {
+    let n = recs.len() as isize;
+    let mut m = SplitMeasurement::default();
+    if split >= n {
+        m.end_of_file = true;
+        m.indent = -1;
+    } else {
+        m.indent = get_indent(recs[split as usize]);
+    }
+    m.pre_indent = -1;
+    let mut i = split - 1;
+    while i >= 0 {
+        m.pre_indent = get_indent(recs[i as usize]);
+        if m.pre_indent != -1 {
+            break;
+        }
+        m.pre_blank += 1;
+        if m.pre_blank == MAX_BLANKS {
+            m.pre_indent = 0;
+            break;
+        }
+        i -= 1;
+    }
+    m.post_indent = -1;
+    let mut i = split + 1;
+    while i < n {
+        m.post_indent = get_indent(recs[i as usize]);
+        if m.post_indent != -1 {
+            break;
+        }
+        m.post_blank += 1;
+        if m.post_blank == MAX_BLANKS {
+            m.post_indent = 0;
+            break;
+        }
+        i += 1;
+    }
+    m
+}
+
+#[derive(Default, Clone, Copy)]
+struct SplitScore {
+    effective_indent: i32,
+    penalty: i32,
+}
+
+fn score_add_split(m: &SplitMeasurement, s: &mut SplitScore) {
+    if m.pre_indent == -1 && m.pre_blank == 0 {
+        s.penalty += 1; // START_OF_FILE_PENALTY
+    }
+    if m.end_of_file {
+        s.penalty += 21; // END_OF_FILE_PENALTY
+    }
+    let post_blank = if m.indent == -1 { 1 + m.post_blank } else { 0 };
+    let total_blank = m.pre_blank + post_blank;
+    s.penalty += -30 * total_blank; // TOTAL_BLANK_WEIGHT
+    s.penalty += 6 * post_blank; // POST_BLANK_WEIGHT
+    let indent = if m.indent != -1 { m.indent } else { m.post_indent };
+    let any_blanks = total_blank != 0;
+    s.effective_indent += indent;
+    if indent == -1 || m.pre_indent == -1 {
+    } else if indent > m.pre_indent {
+        s.penalty += if any_blanks { 10 } else { -4 };
+    } else if indent == m.pre_indent {
+    } else if m.post_indent != -1 && m.post_indent > indent {
+        s.penalty += if any_blanks { 17 } else { 24 };
+    } else {
+        s.penalty += if any_blanks { 17 } else { 23 };
+    }
+}
+
+fn score_cmp(a: &SplitScore, b: &SplitScore) -> i32 {
+    let ci = (a.effective_indent > b.effective_indent) as i32 - (a.effective_indent < b.effective_indent) as i32;
+    60 * ci + (a.penalty - b.penalty)
+}
+
+fn change_compact(recs: &[&[u8]], r: &mut Rchg, ro: &Rchg) {
+    let mut g = group_init(r);
+    let mut go = group_init(ro);
+    loop {
+        if g.end != g.start {
+            let mut earliest_end;
+            let mut end_matching_other;
+            loop {
+                let groupsize = g.end - g.start;
+                end_matching_other = -1;
+                while group_slide_up(recs, r, &mut g) {
+                    group_previous(ro, &mut go);
+                }
+                earliest_end = g.end;
+                if go.end > go.start {
+                    end_matching_other = g.end;
+                }
+                loop {
+                    if !group_slide_down(recs, r, &mut g) {
+                        break;
+                    }
+                    group_next(ro, &mut go);
+                    if go.end > go.start {
+                        end_matching_other = g.end;
+                    }
+                }
+                if groupsize == g.end - g.start {
+                    break;
+                }
+            }
+            if g.end == earliest_end {
+            } else if end_matching_other != -1 {
+                while go.end == go.start {
+                    group_slide_up(recs, r, &mut g);
+                    group_previous(ro, &mut go);
+                }
+            } else {
+                let groupsize = g.end - g.start;
+                let mut shift = earliest_end;
+                if g.end - groupsize - 1 > shift {
+                    shift = g.end - groupsize - 1;
+                }
+                if g.end - 100 > shift {
+                    shift = g.end - 100;
+                }
+                let mut best_shift = -1;
+                let mut best = SplitScore::default();
+                while shift <= g.end {
+                    let mut score = SplitScore::default();
+                    score_add_split(&measure_split(recs, shift), &mut score);
+                    score_add_split(&measure_split(recs, shift - groupsize), &mut score);
+                    if best_shift == -1 || score_cmp(&score, &best) <= 0 {
+                        best = score;
+                        best_shift = shift;
+                    }
+                    shift += 1;
+                }
+                while g.end > best_shift {
+                    group_slide_up(recs, r, &mut g);
+                    group_previous(ro, &mut go);
+                }
+            }
+        }
+        if !group_next(r, &mut g) {
+            break;
+        }
+        group_next(ro, &mut go);
+    }
+}
+
+/// One change: `c1` lines of the old file at `i1` replaced by `c2` lines of
+/// the new file at `i2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Change {
+    i1: usize,
+    i2: usize,
+    c1: usize,
+    c2: usize,
+}
+
+/// Line changes between `a` and `b`, normalised the way git does it.
+fn changes(a: &[&[u8]], b: &[&[u8]]) -> Vec<Change> {
+    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, a, b);
+    let mut r1 = Rchg::new(a.len());
+    let mut r2 = Rchg::new(b.len());
+    for op in &ops {
+        for i in op.old_range() {
+            if !matches!(op, similar::DiffOp::Equal { .. }) {
+                r1.set(i as isize, true);
+            }
+        }
+        for i in op.new_range() {
+            if !matches!(op, similar::DiffOp::Equal { .. }) {
+                r2.set(i as isize, true);
+            }
+        }
+    }
+    change_compact(a, &mut r1, &r2);
+    change_compact(b, &mut r2, &r1);
+    let mut out = Vec::new();
+    let (mut i1, mut i2) = (0usize, 0usize);
+    while i1 < a.len() || i2 < b.len() {
+        if r1.get(i1 as isize) || r2.get(i2 as isize) {
+            let (s1, s2) = (i1, i2);
+            while r1.get(i1 as isize) {
+                i1 += 1;
+            }
+            while r2.get(i2 as isize) {
+                i2 += 1;
+            }
+            out.push(Change { i1: s1, i2: s2, c1: i1 - s1, c2: i2 - s2 });
+        } else {
+            i1 += 1;
+            i2 += 1;
+        }
+    }
+    out
+}
+
+/// One file's unified diff body (the hunks, without the `diff --git`
+/// header).  Returns (hunks, added, deleted).
+pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec<u8>, usize, usize) {
     let a = split_lines(old);
     let b = split_lines(new);
-    let ops = similar::capture_diff_slices(similar::Algorithm::Myers, &a, &b);
-    let groups = similar::group_diff_ops(ops, ctx);
+    let chs = changes(&a, &b);
     let mut out = Vec::new();
     let (mut added, mut deleted) = (0, 0);
-    for g in groups {
-        if g.is_empty() {
-            continue;
+    let emit = |prefix: u8, line: &[u8], out: &mut Vec<u8>| {
+        out.push(prefix);
+        out.extend_from_slice(line);
+        if !line.ends_with(b"\n") {
+            out.extend_from_slice(b"\n\\ No newline at end of file\n");
         }
-        let first = g.first().unwrap();
-        let last = g.last().unwrap();
-        let o0 = first.old_range().start;
-        let o1 = last.old_range().end;
-        let n0 = first.new_range().start;
-        let n1 = last.new_range().end;
-        let (oc, nc) = (o1 - o0, n1 - n0);
+    };
+    let mut k = 0;
+    while k < chs.len() {
+        // xdl_get_hunk: merge while the gap is at most 2 * ctx
+        let mut last = k;
+        while last + 1 < chs.len() && chs[last + 1].i1 - (chs[last].i1 + chs[last].c1) <= 2 * ctx {
+            last += 1;
+        }
+        let first = chs[k];
+        let lc = chs[last];
+        let s1 = first.i1.saturating_sub(ctx);
+        let s2 = first.i2.saturating_sub(ctx);
+        let e1 = (lc.i1 + lc.c1 + ctx).min(a.len());
+        let e2 = (lc.i2 + lc.c2 + ctx).min(b.len());
+        let (oc, nc) = (e1 - s1, e2 - s2);
         let mut hdr = String::from("@@ -");
-        hdr += &if oc == 0 {
-            format!("{o0}")
-        } else {
-            format!("{}", o0 + 1)
-        };
+        hdr += &if oc == 0 { format!("{s1}") } else { format!("{}", s1 + 1) };
         if oc != 1 {
             hdr += &format!(",{oc}");
         }
         hdr += " +";
-        hdr += &if nc == 0 {
-            format!("{n0}")
-        } else {
-            format!("{}", n0 + 1)
-        };
+        hdr += &if nc == 0 { format!("{s2}") } else { format!("{}", s2 + 1) };
         if nc != 1 {
             hdr += &format!(",{nc}");
         }
         hdr += " @@";
         out.extend_from_slice(hdr.as_bytes());
         // function context: last matching preimage line before the hunk
-        let mut func = None;
-        for i in (0..o0).rev() {
-            if let Some(f) = func_of(a[i], mode) {
-                func = Some(f);
-                break;
-            }
-        }
-        if let Some(f) = func {
+        if let Some(f) = (0..s1).rev().find_map(|i| func_of(a[i], mode)) {
             if !f.is_empty() {
                 out.push(b' ');
                 out.extend_from_slice(&f);
             }
         }
         out.push(b'\n');
-        let emit = |prefix: u8, line: &[u8], out: &mut Vec<u8>| {
-            out.push(prefix);
-            out.extend_from_slice(line);
-            if !line.ends_with(b"\n") {
-                out.extend_from_slice(b"\n\\ No newline at end of file\n");
+        let mut i1 = s1;
+        for c in &chs[k..=last] {
+            while i1 < c.i1 {
+                emit(b' ', a[i1], &mut out);
+                i1 += 1;
             }
-        };
-        for op in &g {
-            for change in op.iter_changes(&a, &b) {
-                match change.tag() {
-                    similar::ChangeTag::Equal => emit(b' ', change.value(), &mut out),
-                    similar::ChangeTag::Delete => {
-                        deleted += 1;
-                        emit(b'-', change.value(), &mut out)
-                    }
-                    similar::ChangeTag::Insert => {
-                        added += 1;
-                        emit(b'+', change.value(), &mut out)
-                    }
-                }
+            for l in &a[c.i1..c.i1 + c.c1] {
+                emit(b'-', l, &mut out);
             }
+            for l in &b[c.i2..c.i2 + c.c2] {
+                emit(b'+', l, &mut out);
+            }
+            deleted += c.c1;
+            added += c.c2;
+            i1 = c.i1 + c.c1;
         }
+        while i1 < e1 {
+            emit(b' ', a[i1], &mut out);
+            i1 += 1;
+        }
+        k = last + 1;
     }
     (out, added, deleted)
 }
