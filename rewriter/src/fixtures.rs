@@ -1,7 +1,8 @@
 //! Fixture cases that prove a pattern: `patterns/tests/<id>/<case>/` holds
 //! `input/` (a small tree), `output/` (the expected content of every file
 //! the rewrite changes; every other file must stay as it is), `sites.txt`
-//! (one expected site a line: `file:line: verdict[: reason]`) and, if
+//! (one expected site a line: `file:line: verdict[: reason]`, each followed
+//! by its notes indented by four spaces: `    file:line: message`) and, if
 //! needed, `args` (`--assume-api`, `--drop-empty`, `--path DIR`).
 //! A case passes when sites and output match exactly and a second run on
 //! the output changes nothing.
@@ -80,14 +81,18 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
     let outcome = run(&input, &[pattern], &opts)?;
     let mut failures = Vec::new();
 
-    let got: Vec<String> = outcome
-        .sites
-        .iter()
-        .map(|s| match &s.reason {
+    let mut got: Vec<String> = Vec::new();
+    for s in &outcome.sites {
+        got.push(match &s.reason {
             Some(r) => format!("{}:{}: {}: {}", s.file, s.line, s.verdict.as_str(), r),
             None => format!("{}:{}: {}", s.file, s.line, s.verdict.as_str()),
-        })
-        .collect();
+        });
+        got.extend(
+            s.notes
+                .iter()
+                .map(|n| format!("    {}:{}: {}", n.file, n.line, n.message)),
+        );
+    }
     let want_text = std::fs::read_to_string(case.join("sites.txt"))
         .with_context(|| format!("{}: missing sites.txt", case.display()))?;
     let want: Vec<String> = want_text

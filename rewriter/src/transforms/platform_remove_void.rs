@@ -183,7 +183,6 @@ impl Transform for PlatformRemoveVoid {
                 ctx,
                 target,
                 &reader,
-                &scope,
                 &name,
                 members,
                 symbols.get(&(scope.clone(), name.clone())),
@@ -233,7 +232,6 @@ fn decide_group(
     ctx: &TransformCtx,
     target: Target,
     reader: &FileReader,
-    scope: &str,
     name: &str,
     members: Vec<Initializer>,
     symbol: Option<&Symbol>,
@@ -308,7 +306,7 @@ fn decide_group(
         }
     }
 
-    let shared = !scope.is_empty() || members.len() > 1;
+    let shared = members.len() > 1 || definition.is_some_and(|d| d.file != members[0].file);
     let group = if shared {
         format!("helper:{name}")
     } else {

@@ -1,0 +1,8 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef __FMAC_PLATFORM_H__
+#define __FMAC_PLATFORM_H__
+
+int fmac_pltfr_probe(struct platform_device *pdev);
+int fmac_pltfr_remove(struct platform_device *pdev);
+
+#endif

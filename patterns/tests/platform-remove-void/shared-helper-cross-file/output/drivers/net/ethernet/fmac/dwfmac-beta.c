@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Sample beta front end of the shared MAC glue. */
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include "fmac_platform.h"
+
+static struct platform_driver beta_driver = {
+	.probe  = fmac_pltfr_probe,
+	.remove_new = fmac_pltfr_remove,
+	.driver = {
+		.name = "beta",
+	},
+};
+module_platform_driver(beta_driver);
+MODULE_LICENSE("GPL");
