@@ -83,6 +83,11 @@ fn main() -> anyhow::Result<()> {
                 from: Some("Compare Bot <compare@example.org>".into()),
                 signoff: true,
                 check: args.get(4).map(|a| a == "check").unwrap_or(false),
+                group_by: if std::env::var("GROUP_BY").as_deref() == Ok("tree") {
+                    series::GroupBy::Tree
+                } else {
+                    series::GroupBy::Section
+                },
                 ..Default::default()
             };
             let rep = series::build_series(tree, &campaign, &changes, &opts)?;

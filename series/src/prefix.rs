@@ -131,6 +131,8 @@ const PATH_TEMPLATES: &[(&str, &str)] = &[
     ("drivers/char/hw_random/", "hwrng: {name} -"),
     ("drivers/crypto/", "crypto: {dir} -"),
     ("drivers/mtd/nand/raw/", "mtd: rawnand: {dir}:"),
+    ("drivers/input/", "Input: {name} -"),
+    ("drivers/iio/", "iio: {dir}: {name}:"),
     ("drivers/mtd/nand/spi/", "mtd: spinand: {name}:"),
     ("drivers/net/ethernet/", "net: ethernet: {drv}:"),
     ("drivers/net/wireless/", "wifi: {dir}:"),
@@ -176,6 +178,18 @@ pub fn strip_subsystem(stem: &str, sub: &str) -> String {
     stem.to_string()
 }
 
+/// Drops suffixes that say nothing about the driver (`altera_tse_main`).
+fn strip_noise(name: &str) -> String {
+    for suf in ["-nand-controller", "_nand_controller", "_nand", "-nand", "_main", "-main", "_drv", "-drv"] {
+        if let Some(r) = name.strip_suffix(suf) {
+            if !r.is_empty() {
+                return r.to_string();
+            }
+        }
+    }
+    name.to_string()
+}
+
 /// Derives a prefix from the path alone.
 pub fn path_prefix(path: &str) -> String {
     for (base, tmpl) in PATH_TEMPLATES {
@@ -190,8 +204,10 @@ pub fn path_prefix(path: &str) -> String {
             let sub = base.trim_end_matches('/').rsplit('/').next().unwrap_or("");
             let name = match *base {
                 "drivers/char/hw_random/" => strip_subsystem(&strip_subsystem(st, "rng"), "hwrng"),
-                _ => strip_subsystem(st, sub),
+                _ => strip_noise(&strip_subsystem(&strip_subsystem(st, sub), parts[0])),
             };
+            // a file directly below the base has no directory of its own
+            let dir = if parts.len() > 1 { dir } else { name.clone() };
             // {drv}: the driver's own directory (vendor/driver/file.c) or the stem
             let drv = if parts.len() > 2 {
                 parts[parts.len() - 2].to_string()
