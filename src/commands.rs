@@ -41,6 +41,18 @@ fn execute(extra: Option<&Path>, sel: &Selection) -> Result<Outcome> {
     run(&sel.tree, &patterns, &opts)
 }
 
+/// Runs the selection and prints its findings; the exit code they imply.
+pub fn execute_and_report(extra: Option<&Path>, sel: &Selection) -> Result<(Outcome, u8)> {
+    let outcome = execute(extra, sel)?;
+    output::write_findings(&outcome, &mut std::io::stderr())?;
+    let code = if has_errors(&outcome) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    Ok((outcome, code))
+}
+
 fn has_errors(outcome: &Outcome) -> bool {
     outcome
         .findings

@@ -4,6 +4,7 @@
 mod commands;
 mod output;
 mod parse_stats;
+mod series_cmd;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -74,6 +75,8 @@ enum Command {
         #[arg(long)]
         in_place: bool,
     },
+    /// Write the conversion as git format-patch series, one per subsystem, routed by MAINTAINERS.
+    Series(series_cmd::SeriesArgs),
     /// List, show and test the campaign patterns.
     Patterns {
         #[command(subcommand)]
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
         Command::Rewrite { sel, in_place } => {
             commands::rewrite(cli.patterns.as_deref(), &sel, in_place)
         }
+        Command::Series(args) => series_cmd::run(cli.patterns.as_deref(), &args),
         Command::Patterns { action } => match action {
             PatternsAction::List => commands::patterns_list(cli.patterns.as_deref()),
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
