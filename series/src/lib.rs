@@ -285,7 +285,13 @@ pub fn build_series(
     changes: &[DriverChange],
     opts: &SeriesOptions,
 ) -> Result<SeriesReport> {
-    let maint = Maintainers::load(tree).context("loading MAINTAINERS")?;
+    let mut warnings = Vec::new();
+    let maint = if tree.join("MAINTAINERS").exists() {
+        Maintainers::load(tree).context("loading MAINTAINERS")?
+    } else {
+        warnings.push(format!("{} has no MAINTAINERS: patches get no recipients", tree.display()));
+        Maintainers::parse("", tree)
+    };
     let attrs = Attributes::load(tree);
     let from = match &opts.from {
         Some(f) => f.clone(),
@@ -309,7 +315,6 @@ pub fn build_series(
     let signature = opts.signature.clone().unwrap_or_else(git_version);
     let version = opts.version.max(1);
     let abbrev = opts.abbrev.clamp(4, 40);
-    let mut warnings = Vec::new();
 
     // 1. owning section of each change
     let owner_of = |f: &str| match opts.group_by {
@@ -411,6 +416,7 @@ pub fn build_series(
             };
             let dir = opts.out_dir.join(&dirname);
             let ctx = SeriesCtx {
+                tree,
                 maint: &maint,
                 attrs: &attrs,
                 campaign,
@@ -472,7 +478,13 @@ fn subsystem_selected(filters: &[String], section: &str, ch: &DriverChange) -> b
     })
 }
 
+/// A file the tree does not have yet, created by the change.
+pub fn is_new_file(tree: &Path, f: &FileEdit) -> bool {
+    f.before.is_empty() && !f.after.is_empty() && !tree.join(&f.rel_path).exists()
+}
+
 struct SeriesCtx<'a> {
+    tree: &'a Path,
     maint: &'a Maintainers,
     attrs: &'a Attributes,
     campaign: &'a Campaign,
@@ -594,7 +606,7 @@ fn render_unit(
         .iter()
         .map(|f| PatchFile {
             path: &f.rel_path,
-            before: Some(&f.before),
+            before: if is_new_file(ctx.tree, f) { None } else { Some(&f.before) },
             after: Some(&f.after),
             mode: f.mode,
         })

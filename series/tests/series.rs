@@ -795,3 +795,30 @@ fn check_runs_the_trees_checkpatch_and_reports_failures() {
     let table = String::from_utf8(table).unwrap();
     assert!(table.contains(" NO "), "{table}");
 }
+
+#[test]
+fn new_files_and_trees_without_maintainers() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("drivers/gpio")).unwrap();
+    let changes = vec![DriverChange {
+        key: "drivers/gpio/gpio-new.c".into(),
+        files: vec![FileEdit {
+            rel_path: "drivers/gpio/gpio-new.c".into(),
+            before: vec![],
+            after: b"// SPDX-License-Identifier: GPL-2.0\n".to_vec(),
+            mode: 0o100644,
+        }],
+        shared_helper: None,
+    }];
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(out.path());
+    o.check = true;
+    let rep = build_series(t.path(), &campaign(), &changes, &o).unwrap();
+    assert!(rep.warnings.iter().any(|w| w.contains("no MAINTAINERS")));
+    let p = &rep.series[0].patches[0];
+    assert!(p.to.is_empty() && p.cc.is_empty());
+    assert!(p.check.as_ref().unwrap().applies, "{}", p.check.as_ref().unwrap().detail);
+    let mail = std::fs::read_to_string(&p.path).unwrap();
+    assert!(mail.contains("new file mode 100644\nindex 000000000000..") && mail.contains("--- /dev/null\n+++ b/drivers/gpio/gpio-new.c\n@@ -0,0 +1 @@\n"), "{mail}");
+    assert!(mail.contains(" create mode 100644 drivers/gpio/gpio-new.c\n"), "{mail}");
+}
