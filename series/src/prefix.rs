@@ -53,7 +53,10 @@ pub fn subject_prefix(subject: &str) -> Option<String> {
 }
 
 /// Picks the most common prefix among subjects (ties: the one seen first,
-/// i.e. the most recent).
+/// i.e. the most recent).  Subsystem-wide subjects ("gpio: Use ...") are
+/// common in a driver's history; when the winner has a more specific
+/// extension ("gpio: mvebu:") seen at least twice or at least 40% as often,
+/// the most common such extension wins instead.
 pub fn most_common_prefix<'a>(subjects: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut counts: HashMap<String, (usize, usize)> = HashMap::new();
     for (i, s) in subjects.into_iter().enumerate() {
@@ -65,10 +68,15 @@ pub fn most_common_prefix<'a>(subjects: impl IntoIterator<Item = &'a str>) -> Op
             e.0 += 1;
         }
     }
-    counts
-        .into_iter()
-        .max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
-        .map(|(p, _)| p)
+    let best = |it: &mut dyn Iterator<Item = (&String, &(usize, usize))>| {
+        it.max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1))).map(|(p, c)| (p.clone(), c.0))
+    };
+    let (top, n) = best(&mut counts.iter())?;
+    let ext = best(&mut counts.iter().filter(|(p, _)| p.starts_with(&format!("{top} "))));
+    match ext {
+        Some((e, m)) if m >= 2 || m * 10 >= n * 4 => Some(e),
+        _ => Some(top),
+    }
 }
 
 /// Is `tree` the top of a git work tree?  (A tree that merely sits inside
@@ -445,6 +453,14 @@ mod tests {
             path_prefix("drivers/mtd/nand/raw/atmel/nand-controller.c"),
             "mtd: rawnand: atmel:"
         );
+    }
+
+    #[test]
+    fn specific_prefix_beats_subsystem_wide_ones() {
+        let subj = ["gpio: Use a", "gpio: mvebu: Fix b", "gpio: Use c", "gpio: mvebu: Do d", "gpio: Drop e"];
+        assert_eq!(most_common_prefix(subj).as_deref(), Some("gpio: mvebu:"));
+        let subj = ["gpio: Use a", "gpio: Use c", "gpio: Drop e", "gpio: Drop f", "gpio: Drop g", "gpio: x: once"];
+        assert_eq!(most_common_prefix(subj).as_deref(), Some("gpio:"));
     }
 
     #[test]
