@@ -13,7 +13,7 @@ fn main() -> anyhow::Result<()> {
     match mode {
         "files" => {
             for f in &args[2..] {
-                let r = m.route_files(tree, &[f.clone()]);
+                let r = m.route_files(tree, std::slice::from_ref(f));
                 println!("== {f}");
                 for a in r.recipients {
                     println!("{}", a.address);

@@ -116,13 +116,8 @@ pub fn checkpatch(tree: &Path, patch: &Path, cwd: &Path) -> Result<Option<Checkp
         .output()
         .context("running checkpatch.pl")?;
     let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
-    let (errors, warnings, checks) = match parse_checkpatch_total(&out) {
-        Some(t) => t,
-        None => {
-            // no total line: checkpatch could not run; report as one error
-            (1, 0, 0)
-        }
-    };
+    // no total line: checkpatch could not run; count that as one error
+    let (errors, warnings, checks) = parse_checkpatch_total(&out).unwrap_or((1, 0, 0));
     Ok(Some(CheckpatchResult {
         errors,
         warnings,

@@ -617,7 +617,7 @@ fn scale_linear(it: usize, width: usize, max_change: usize) -> usize {
 pub fn diffstat(files: &[FileStat], width: usize) -> String {
     let shown: Vec<&FileStat> = files
         .iter()
-        .filter(|f| f.added + f.deleted > 0 || true)
+        .filter(|f| f.added + f.deleted > 0)
         .collect();
     let max_len = shown
         .iter()

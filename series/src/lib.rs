@@ -917,11 +917,11 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
         if report.checked {
             writeln!(
                 w,
-                "   {:<4} {:<7} {:>4} {:>5}  {}",
-                "#", "applies", "err", "warn", "subject"
+                "   {:<4} {:<7} {:>4} {:>5}  subject",
+                "#", "applies", "err", "warn"
             )?;
         } else {
-            writeln!(w, "   {:<4} {:>3} {:>3}  {}", "#", "to", "cc", "subject")?;
+            writeln!(w, "   {:<4} {:>3} {:>3}  subject", "#", "to", "cc")?;
         }
         for (i, p) in s.patches.iter().enumerate() {
             let mut flags = String::new();

@@ -191,6 +191,9 @@ pub fn render_diffs(
     let mut stats = Vec::new();
     let mut summary = String::new();
     for f in order {
+        if f.before == f.after {
+            continue; // nothing to send for an unchanged file
+        }
         let (d, st) = file_diff(
             f.path,
             f.before,
