@@ -295,7 +295,7 @@ fn merge(into: &mut TransformOutput, from: TransformOutput) {
 /// it would otherwise be as a note, and nothing is rewritten.
 fn block(out: &mut TransformOutput, reason: &str) {
     for s in &mut out.sites {
-        if s.verdict == Verdict::Unparsed {
+        if matches!(s.verdict, Verdict::Unparsed | Verdict::Converted) {
             continue;
         }
         let was = match &s.reason {

@@ -18,6 +18,9 @@ pub enum Verdict {
     Blocked,
     /// The site lies in a region the parser could not read.
     Unparsed,
+    /// Already in the new form (counted, not listed, by `scan`; the ledger
+    /// uses it to see a conversion land in a later tree).
+    Converted,
 }
 
 impl Verdict {
@@ -28,6 +31,7 @@ impl Verdict {
             Verdict::Manual => "manual",
             Verdict::Blocked => "blocked",
             Verdict::Unparsed => "unparsed",
+            Verdict::Converted => "converted",
         }
     }
 }

@@ -274,11 +274,12 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
         VerdictSpec::Auto => Verdict::Auto,
         VerdictSpec::NeedsPrep => Verdict::NeedsPrep,
         VerdictSpec::Manual => Verdict::Manual,
+        VerdictSpec::Converted => Verdict::Converted,
     };
     if verdict == Verdict::Auto && r.rewrite.is_none() {
         bail!("{}: an `auto` rule needs a `rewrite`", at(&r.id));
     }
-    if verdict != Verdict::Auto && r.reason.is_none() {
+    if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual) && r.reason.is_none() {
         bail!(
             "{}: a `{}` rule needs a `reason`",
             at(&r.id),

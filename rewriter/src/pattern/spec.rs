@@ -101,4 +101,6 @@ pub enum VerdictSpec {
     Auto,
     NeedsPrep,
     Manual,
+    /// The new form: counted so the ledger can see conversions land.
+    Converted,
 }

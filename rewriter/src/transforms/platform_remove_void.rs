@@ -49,6 +49,8 @@ struct Initializer {
     file: String,
     /// The object being initialized (`foo_driver`).
     object: String,
+    /// `remove`, or `remove_new` (already converted).
+    member: String,
     callback: Option<String>,
     line: usize,
     column: usize,
@@ -79,6 +81,8 @@ struct Definition {
     is_static: bool,
     /// The `int` of the return type.
     return_type: Option<std::ops::Range<usize>>,
+    /// The function already returns void: the driver is converted.
+    returns_void: bool,
     returns: Vec<Return>,
     unreadable: Option<String>,
     /// Bytes of the whole definition line span, for --drop-empty.
@@ -128,6 +132,12 @@ impl Transform for PlatformRemoveVoid {
         for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
             inits.extend(i);
             local.insert(f.rel.clone(), s);
+        }
+        // `.remove_new = FN` is the converted form whatever FN looks like.
+        let (converted, legacy): (Vec<Initializer>, Vec<Initializer>) = inits.into_iter().partition(|i| i.member == "remove_new");
+        let mut inits = legacy;
+        for c in converted {
+            out.sites.push(converted_site(ctx, &c));
         }
 
         // 2. Callbacks that are not a static function of their own file are
@@ -275,6 +285,12 @@ fn decide_group(
     } else if let Some(why) = definition.and_then(|d| d.unreadable.clone()) {
         verdict = Verdict::Unparsed;
         reason = Some(why);
+    } else if definition.is_some_and(|d| d.returns_void) {
+        // `.remove = FN` with a void FN: a tree whose .remove returns void.
+        for m in &members {
+            out.sites.push(converted_site(ctx, m));
+        }
+        return;
     } else if definition.is_some_and(|d| d.return_type.is_none()) {
         verdict = Verdict::Manual;
         reason = Some(format!("`{name}` does not return a plain `int`"));
@@ -439,6 +455,23 @@ fn decide_group(
             };
             out.add_edit(&m.file, &bytes, edit);
         }
+    }
+}
+
+/// A driver already in the new form; the ledger counts these as applied.
+fn converted_site(ctx: &TransformCtx, init: &Initializer) -> Site {
+    Site {
+        pattern: ctx.pattern_id.to_string(),
+        rule: "remove-callback".into(),
+        file: init.file.clone(),
+        line: init.line,
+        column: init.column,
+        context: Some(init.object.clone()),
+        verdict: Verdict::Converted,
+        reason: None,
+        snippet: init.snippet.clone(),
+        notes: vec![],
+        group: init.file.clone(),
     }
 }
 
@@ -608,7 +641,8 @@ fn remove_pair(
         return None;
     }
     let field = designator.named_child(0)?;
-    if text(field, parsed) != "remove" {
+    let member = text(field, parsed);
+    if member != "remove" && member != "remove_new" {
         return None;
     }
     let value = pair.child_by_field_name("value")?;
@@ -640,6 +674,7 @@ fn remove_pair(
     Some(Initializer {
         file: f.rel.clone(),
         object: object.to_string(),
+        member: member.to_string(),
         callback,
         line,
         column,
@@ -771,12 +806,14 @@ fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> 
             .collect();
         inner.len() == 1 && returns.len() == 1 && returns[0].last && returns[0].zero
     });
-    // The definition's span starts at its first specifier line.
+    let returns_void = def.child_by_field_name("type").is_some_and(|t| text(t, parsed) == "void")
+        && def.child_by_field_name("declarator").is_some_and(|d| d.kind() == "function_declarator");
     Definition {
         file: f.rel.clone(),
         line,
         is_static,
         return_type: int_type(def, parsed),
+        returns_void,
         returns,
         unreadable,
         span: def.byte_range(),
@@ -812,7 +849,7 @@ fn incompatible_use(ident: Node, parsed: &Parsed) -> Option<String> {
                 .and_then(|d| d.named_child(0))
                 .map(|f| text(f, parsed));
             let decl = ancestor(parent, "declaration");
-            if field == Some("remove") && decl.is_some_and(|d| is_platform_driver_type(d, parsed)) {
+            if matches!(field, Some("remove" | "remove_new")) && decl.is_some_and(|d| is_platform_driver_type(d, parsed)) {
                 None
             } else {
                 Some(format!(
