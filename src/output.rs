@@ -79,11 +79,18 @@ fn summary(outcome: &Outcome) -> BTreeMap<String, BTreeMap<Verdict, usize>> {
 
 /// The `unplug-scan/1` document described in README.md.
 pub fn write_json(tree: &Path, outcome: &Outcome, w: &mut impl Write) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *w, &scan_document(tree, outcome))?;
+    writeln!(w)?;
+    Ok(())
+}
+
+/// The `unplug-scan/1` document: what `scan --json` prints and the ledger records.
+pub fn scan_document(tree: &Path, outcome: &Outcome) -> serde_json::Value {
     let summary: BTreeMap<String, BTreeMap<&str, usize>> = summary(outcome)
         .into_iter()
         .map(|(p, c)| (p, c.into_iter().map(|(v, n)| (v.as_str(), n)).collect()))
         .collect();
-    let doc = json!({
+    json!({
         "schema": "unplug-scan/1",
         "tree": { "path": tree.display().to_string(), "version": rewriter::tree::kernel_version(tree) },
         "interfaces": outcome.interfaces,
@@ -91,8 +98,5 @@ pub fn write_json(tree: &Path, outcome: &Outcome, w: &mut impl Write) -> Result<
         "summary": summary,
         "sites": outcome.sites,
         "findings": outcome.findings,
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)?;
-    Ok(())
+    })
 }

@@ -1,0 +1,1 @@
+//! Campaign ledger and progress reports (being built).
