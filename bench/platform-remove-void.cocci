@@ -1,5 +1,7 @@
-// A strict equivalent of unplug's platform-remove-void: callbacks whose
-// every return is "return 0;", in the file of the initializer.
+// Timing equivalent of unplug's platform-remove-void: initializers that
+// set .remove, and the callback's type and final "return 0;" in the same
+// file. (It does not check other return paths nor follow helpers across
+// files, which unplug does: its work is a subset of unplug's.)
 @r@
 identifier drv, fn;
 @@
@@ -13,9 +15,8 @@ identifier r.fn, pdev;
 @@
 - int
 + void
-fn(struct platform_device *pdev)
-{
-	... when != return -E...;
-	    when strict
--	return 0;
-}
+  fn(struct platform_device *pdev)
+  {
+  ...
+- return 0;
+  }
