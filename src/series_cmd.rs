@@ -18,6 +18,10 @@ pub struct SeriesArgs {
     /// One patch per driver (default) or one per subsystem.
     #[arg(long, value_enum, default_value = "driver")]
     pub per: PerArg,
+    /// Group patches by the most specific MAINTAINERS section (default), or
+    /// by the most specific section that names a git tree (fewer series).
+    #[arg(long, value_enum, default_value = "section")]
+    pub group_by: GroupByArg,
     /// Split a subsystem's series after this many patches (0: never).
     #[arg(long, default_value_t = 15)]
     pub max_per_series: usize,
@@ -42,6 +46,12 @@ pub struct SeriesArgs {
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum GroupByArg {
+    Section,
+    Tree,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -143,6 +153,10 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         base_commit: args.base_commit.clone(),
         check: args.check,
         tree: args.sel.tree.clone(),
+        group_by: match args.group_by {
+            GroupByArg::Section => series::GroupBy::Section,
+            GroupByArg::Tree => series::GroupBy::Tree,
+        },
         ..Default::default()
     };
     let changes = driver_changes(&outcome.changes);
