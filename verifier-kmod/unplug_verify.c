@@ -54,6 +54,10 @@ static bool defuse = true;
 module_param(defuse, bool, 0644);
 MODULE_PARM_DESC(defuse, "Cancel work and timers left behind by an unloading module after reporting them");
 
+static bool no_kretprobes;
+module_param(no_kretprobes, bool, 0444);
+MODULE_PARM_DESC(no_kretprobes, "Debug: register no kretprobes");
+
 #define UV_MAX_OBJS	1024
 #define UV_HASH_BITS	9
 #define UV_HASH_SIZE	(1 << UV_HASH_BITS)
@@ -840,10 +844,10 @@ static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	d->op = -1;
 	if (!drv)
-		return 0;
+		return 1;
 	if (!uv_watched_name(drv->name) &&
 	    !(drv->owner && uv_watched_name(drv->owner->name)))
-		return 0;
+		return 1;
 	snprintf(label, sizeof(label), "unbind %s %s", drv->name,
 		 dev_name(dev));
 	raw_spin_lock_irqsave(&uv_lock, flags);
@@ -856,7 +860,8 @@ static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		}
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	return 0;
+	/* Nothing to close on return: do not leave an instance in flight. */
+	return d->op < 0;
 }
 
 static int uv_unbind_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -903,8 +908,12 @@ static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	d->op = -1;
 	uv_user_name((const char __user *)uregs->di, name, sizeof(name));
+	/*
+	 * Our own unload must leave no return instance in flight: the
+	 * kretprobe it belongs to goes away with this module.
+	 */
 	if (!strcmp(name, KBUILD_MODNAME) || !uv_watched_name(name))
-		return 0;
+		return 1;
 	snprintf(label, sizeof(label), "rmmod %s", name);
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	op = uv_op_open(UV_OP_RMMOD, label);
@@ -913,7 +922,7 @@ static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		d->id = op->id;
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	return 0;
+	return d->op < 0;
 }
 
 static int uv_rmmod_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -1237,7 +1246,7 @@ static void uv_register_all(void)
 			uv_out("# warning: kprobe %s: error %d, check disabled",
 			       uv_kp_defer[i].symbol_name, ret);
 	}
-	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++) {
+	for (i = 0; i < ARRAY_SIZE(uv_kretprobes) && !no_kretprobes; i++) {
 		ret = register_kretprobe(uv_kretprobes[i]);
 		uv_rp_ok[i] = !ret;
 		if (ret)
