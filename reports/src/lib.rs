@@ -1,1 +1,26 @@
-//! Campaign ledger and progress reports (being built).
+//! `reports`: the campaign ledger and its reports.
+//!
+//! A *campaign directory* (default `./unplug-campaign/`) holds
+//!
+//! * `ledger.json`: the campaign state (schema `unplug-ledger/1`, pretty
+//!   printed, keys sorted, one site per key so that `git diff` of two
+//!   states reads like a change log);
+//! * `history/NNNN-<version>.json`: one snapshot per recorded scan
+//!   (schema `unplug-snapshot/1`), the sites seen in that tree.
+//!
+//! [`Ledger`] records scans (`unplug scan --campaign`), series
+//! (`unplug series`) and verification results (`unplug verify --json`);
+//! [`render`] turns it into Markdown, HTML or JSON; [`check`] guards against
+//! new users of a retired interface. See `reports/README.md` for the file
+//! formats and the state machine.
+
+pub mod check;
+pub mod cli;
+pub mod ledger;
+pub mod render;
+pub mod scan;
+mod util;
+
+pub use check::{check_patch, check_tree, CheckResult, NewUser};
+pub use ledger::{Ledger, ScanSummary, SiteRecord, SiteState, LEDGER_FILE, LEDGER_SCHEMA};
+pub use render::{render, Format};

@@ -1,0 +1,294 @@
+//! `unplug check`: does a tree, or a patch on top of a tree, add users of
+//! an interface the campaign is retiring?
+
+use crate::ledger::{keyed_sites, Ledger, SiteState};
+use crate::scan::{run_patterns, scan_document};
+use anyhow::{bail, Context, Result};
+use serde::Serialize;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A legacy site the campaign did not know.
+#[derive(Debug, Clone, Serialize)]
+pub struct NewUser {
+    pub pattern: String,
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub context: Option<String>,
+    pub snippet: String,
+    /// Why it counts as new (unknown, or converted/gone in the ledger).
+    pub why: String,
+}
+
+impl std::fmt::Display for NewUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: ERROR: new user of {}, an interface this campaign retires{}: {}\n+{}",
+            self.file,
+            self.line,
+            self.pattern,
+            self.context
+                .as_deref()
+                .map(|c| format!(" [{c}]"))
+                .unwrap_or_default(),
+            self.why,
+            self.snippet
+        )
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckResult {
+    pub new_users: Vec<NewUser>,
+    /// Legacy sites the campaign already tracks (not errors).
+    pub known: usize,
+    /// Files the check looked at (for a patch: the touched C files).
+    pub files: usize,
+}
+
+impl CheckResult {
+    /// Lines in checkpatch style, then a total.
+    pub fn print(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        for n in &self.new_users {
+            writeln!(w, "{n}")?;
+        }
+        writeln!(
+            w,
+            "total: {} new user(s) of retired interfaces, {} known site(s), {} file(s) checked",
+            self.new_users.len(),
+            self.known,
+            self.files
+        )
+    }
+}
+
+/// Checks the whole `tree` (restricted to `paths`) against the ledger: a
+/// legacy site is new when the ledger does not track it as open (unknown,
+/// or tracked as applied, gone or converted), in a file some recorded scan
+/// covered or under a directory it covered.
+pub fn check_tree(
+    ledger: &Ledger,
+    tree: &Path,
+    paths: &[String],
+    extra_patterns: Option<&Path>,
+) -> Result<CheckResult> {
+    if ledger.state.scans.is_empty() {
+        bail!("the campaign has no recorded scan to compare with: record one with `unplug scan TREE --campaign DIR`");
+    }
+    let outcome = run_patterns(tree, ledger.patterns(), paths, extra_patterns)?;
+    let doc = scan_document(tree, &outcome, paths);
+    let mut res = CheckResult {
+        files: outcome.stats.files,
+        ..Default::default()
+    };
+    for (key, s) in keyed_sites(&doc)? {
+        if s.is_converted() {
+            continue;
+        }
+        let why = match ledger.state.sites.get(&key) {
+            Some(r) if matches!(r.state, SiteState::Open | SiteState::InSeries) => {
+                res.known += 1;
+                continue;
+            }
+            Some(r) if r.state == SiteState::NewUser => {
+                "already recorded as a new user".to_string()
+            }
+            Some(r) => format!("{} in the campaign ledger", r.state),
+            None => {
+                if moved_open_site(ledger, tree, &s.pattern, s.context.as_deref()) {
+                    res.known += 1;
+                    continue;
+                }
+                "not in the campaign ledger".to_string()
+            }
+        };
+        res.new_users.push(NewUser {
+            pattern: s.pattern,
+            file: s.file,
+            line: s.line,
+            column: s.column,
+            context: s.context,
+            snippet: s.snippet,
+            why,
+        });
+    }
+    Ok(res)
+}
+
+/// An open site with this pattern and context whose file is not in `tree`
+/// (the driver moved): best-effort rename tolerance.
+fn moved_open_site(ledger: &Ledger, tree: &Path, pattern: &str, context: Option<&str>) -> bool {
+    let Some(ctx) = context else { return false };
+    ledger.state.sites.values().any(|r| {
+        r.pattern == pattern
+            && r.context.as_deref() == Some(ctx)
+            && r.state.is_legacy()
+            && !tree.join(&r.file).exists()
+    })
+}
+
+/// Files a patch touches: (pre-image paths, post-image paths), `a/`/`b/`
+/// stripped, `/dev/null` left out.
+pub fn patch_files(patch: &str) -> (Vec<String>, Vec<String>) {
+    let mut pre = BTreeSet::new();
+    let mut post = BTreeSet::new();
+    let strip = |p: &str| -> Option<String> {
+        let p = p.split('\t').next().unwrap_or(p).trim();
+        if p == "/dev/null" {
+            return None;
+        }
+        let p = p
+            .strip_prefix("a/")
+            .or_else(|| p.strip_prefix("b/"))
+            .unwrap_or(p);
+        Some(p.to_string())
+    };
+    for line in patch.lines() {
+        if let Some(rest) = line.strip_prefix("diff --git ") {
+            if let Some((a, b)) = rest.split_once(" b/") {
+                if let Some(a) = strip(a) {
+                    pre.insert(a);
+                }
+                post.insert(b.to_string());
+            }
+        } else if let Some(p) = line.strip_prefix("--- ") {
+            if let Some(p) = strip(p) {
+                pre.insert(p);
+            }
+        } else if let Some(p) = line.strip_prefix("+++ ") {
+            if let Some(p) = strip(p) {
+                post.insert(p);
+            }
+        }
+    }
+    (pre.into_iter().collect(), post.into_iter().collect())
+}
+
+/// Applies `patch` (a unified diff or a `git format-patch` mail, `-p1`) to
+/// scratch copies of the files it touches, taken from `tree`, and reports
+/// the legacy sites of the post-image that the pre-image did not have.
+/// `tree` itself is never modified.
+pub fn check_patch(
+    ledger: &Ledger,
+    patch_file: &Path,
+    tree: &Path,
+    extra_patterns: Option<&Path>,
+) -> Result<CheckResult> {
+    let text = std::fs::read_to_string(patch_file)
+        .with_context(|| format!("{}: cannot read the patch", patch_file.display()))?;
+    let (pre_files, post_files) = patch_files(&text);
+    if pre_files.is_empty() && post_files.is_empty() {
+        bail!("{}: not a patch (no file headers)", patch_file.display());
+    }
+    let scratch = tempfile::tempdir()?;
+    let pre_root = scratch.path().join("pre");
+    let post_root = scratch.path().join("post");
+    std::fs::create_dir_all(&pre_root)?;
+    std::fs::create_dir_all(&post_root)?;
+    for f in &pre_files {
+        if f.contains("..") {
+            bail!("{}: path {f:?} leaves the tree", patch_file.display());
+        }
+        let src = tree.join(f);
+        if !src.is_file() {
+            continue; // git apply will say it does not exist
+        }
+        for root in [&pre_root, &post_root] {
+            let dst = root.join(f);
+            std::fs::create_dir_all(dst.parent().unwrap())?;
+            std::fs::copy(&src, &dst).with_context(|| format!("copying {}", src.display()))?;
+        }
+    }
+    let abs_patch: PathBuf = std::fs::canonicalize(patch_file)?;
+    let out = Command::new("git")
+        .arg("apply")
+        .arg("--whitespace=nowarn")
+        .arg(&abs_patch)
+        .current_dir(&post_root)
+        .env("GIT_CEILING_DIRECTORIES", scratch.path())
+        .output()
+        .context("running git apply")?;
+    if !out.status.success() {
+        bail!(
+            "{}: does not apply to {}: {}",
+            patch_file.display(),
+            tree.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let c_only = |v: &[String], root: &Path| -> Vec<String> {
+        v.iter()
+            .filter(|f| (f.ends_with(".c") || f.ends_with(".h")) && root.join(f).is_file())
+            .cloned()
+            .collect()
+    };
+    let pre_c = c_only(&pre_files, &pre_root);
+    let post_c = c_only(&post_files, &post_root);
+    let mut res = CheckResult {
+        files: post_c.len(),
+        ..Default::default()
+    };
+    if post_c.is_empty() {
+        return Ok(res);
+    }
+    let pre_sites = if pre_c.is_empty() {
+        vec![]
+    } else {
+        let o = run_patterns(&pre_root, ledger.patterns(), &pre_c, extra_patterns)?;
+        keyed_sites(&scan_document(&pre_root, &o, &pre_c))?
+    };
+    let pre_legacy: BTreeSet<String> = pre_sites
+        .iter()
+        .filter(|(_, s)| !s.is_converted())
+        .map(|(k, _)| k.clone())
+        .collect();
+    let pre_ctx: BTreeSet<(String, String)> = pre_sites
+        .iter()
+        .filter(|(_, s)| !s.is_converted())
+        .filter_map(|(_, s)| s.context.clone().map(|c| (s.pattern.clone(), c)))
+        .collect();
+    let o = run_patterns(&post_root, ledger.patterns(), &post_c, extra_patterns)?;
+    for (key, s) in keyed_sites(&scan_document(&post_root, &o, &post_c))? {
+        if s.is_converted() {
+            continue;
+        }
+        let moved = s
+            .context
+            .as_ref()
+            .is_some_and(|c| pre_ctx.contains(&(s.pattern.clone(), c.clone())));
+        if pre_legacy.contains(&key) || moved {
+            res.known += 1;
+            continue;
+        }
+        let why = match ledger.state.sites.get(&key) {
+            Some(r) => format!("added by the patch ({} in the campaign ledger)", r.state),
+            None => "added by the patch".to_string(),
+        };
+        res.new_users.push(NewUser {
+            pattern: s.pattern,
+            file: s.file,
+            line: s.line,
+            column: s.column,
+            context: s.context,
+            snippet: s.snippet,
+            why,
+        });
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_of_a_patch() {
+        let p = "From x\nSubject: y\n---\ndiff --git a/drivers/a.c b/drivers/a.c\n--- a/drivers/a.c\n+++ b/drivers/a.c\n@@ -1 +1 @@\n-x\n+y\ndiff --git a/drivers/new.c b/drivers/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/drivers/new.c\n";
+        let (pre, post) = patch_files(p);
+        assert_eq!(pre, vec!["drivers/a.c"]);
+        assert_eq!(post, vec!["drivers/a.c", "drivers/new.c"]);
+    }
+}
