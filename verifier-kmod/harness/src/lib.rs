@@ -80,11 +80,14 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         Some("ci") => scenarios.extend(shipped_scenarios(&kmod_dir)?),
         Some(s) => bail!("unknown suite {s:?} (known: ci)"),
     }
-    if scenarios.is_empty() {
+    // The default driver check is generated per kernel, once the user's
+    // modules are built; this placeholder only carries its kernel.
+    let default_check = scenarios.is_empty();
+    if default_check {
         if user_mods.is_empty() {
             bail!("nothing to verify: give --scenario FILE, --module NAME|KO|DIR or --suite ci");
         }
-        scenarios.push(default_driver_check(&user_mods));
+        scenarios.push(default_driver_check(&[], &[]));
     }
     let forced = match &args.kernel {
         Some(k) => Some(Target::from_arg(k, args.flavour.as_deref())?),
@@ -130,7 +133,13 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         let (user_kos, user_names) = prepare_user_modules(&user_mods, &kernel, &cache)?;
         let index = initramfs::module_index(&kernel)?;
         for &i in idxs {
-            let sc = &scenarios[i];
+            let generated;
+            let sc = if default_check {
+                generated = default_driver_check(&user_kos, &user_names);
+                &generated
+            } else {
+                &scenarios[i]
+            };
             progress(&format!("running {} on {}", sc.name, kernel.label));
             let ctx = RunCtx {
                 kernel: &kernel,
@@ -334,63 +343,40 @@ fn prepare_user_modules(
 }
 
 /// Load, unbind and rebind every device the module's drivers bound, unload.
-fn default_driver_check(mods: &[UserModule]) -> Scenario {
+fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     let mut steps = vec![];
     let mut names = vec![];
-    let mut kernel_mods = vec![];
-    for m in mods {
-        let name = match m {
-            UserModule::Name(n) => {
-                kernel_mods.push(n.clone());
-                steps.push(Step {
-                    modprobe: Some(n.clone()),
-                    ..step()
-                });
-                n.clone()
-            }
-            UserModule::Ko(p) => {
-                let n = kbuild::module_name(p);
-                steps.push(Step {
-                    insmod: Some(n.clone()),
-                    ..step()
-                });
-                n
-            }
-            // Names are known once built: the Kbuild directory is loaded whole.
-            UserModule::Dir(_) => continue,
-        };
-        names.push(name);
+    for n in kernel_mods {
+        steps.push(Step { modprobe: Some(n.clone()), ..step() });
+        names.push(n.clone());
     }
-    steps.push(Step {
-        run: Some("sleep 0.5".into()),
-        ..step()
-    });
-    let loop_ = "for m in $USER_MODULES; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
-                 for d in \"$drv\"/*; do [ -L \"$d\" ] || continue; n=${d##*/}; [ \"$n\" = module ] && continue; \
-                 echo \"$n\" > \"$drv/unbind\"; echo \"$n\" > \"$drv/bind\"; done; done; done";
-    steps.push(Step {
-        run: Some(loop_.into()),
-        ..step()
-    });
+    for ko in kos {
+        let n = kbuild::module_name(ko);
+        steps.push(Step { insmod: Some(n.clone()), ..step() });
+        names.push(n);
+    }
+    // Probing may finish asynchronously (e.g. SCSI scans).
+    steps.push(Step { run: Some("sleep 0.5".into()), ..step() });
+    let loop_ = format!(
+        "for m in {}; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
+         for d in \"$drv\"/*; do [ -L \"$d\" ] || continue; n=${{d##*/}}; [ \"$n\" = module ] && continue; \
+         echo \"$n\" > \"$drv/unbind\" || exit 1; echo \"$n\" > \"$drv/bind\" || exit 1; done; done; done",
+        names.join(" ")
+    );
+    steps.push(Step { run: Some(loop_), ..step() });
     for n in names.iter().rev() {
-        steps.push(Step {
-            rmmod: Some(n.clone()),
-            ..step()
-        });
+        steps.push(Step { rmmod: Some(n.clone()), ..step() });
     }
     Scenario {
         name: format!("driver check {}", names.join(" ")),
         description: String::new(),
-        kernels: vec![KernelNeed {
-            kernel: "6.12".into(),
-            flavour: "cloud".into(),
-        }],
+        kernels: vec![KernelNeed { kernel: "6.12".into(), flavour: "cloud".into() }],
         qemu: QemuSpec {
             ahci_disk_mb: Some(16),
             devices: vec!["virtio-net-pci".into(), "e1000".into()],
             ..QemuSpec::default()
         },
-        modules: kernel_mods,
+        modules: kernel_mods.to_vec(),
         fixtures: vec![],
         watch: names,
         settle_ms: None,
@@ -482,42 +468,12 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
         );
     }
     let mut wanted = sc.modules.clone();
-    wanted.extend(ctx.user_names.iter().cloned());
+    wanted.extend(ctx.user_names.iter().filter(|n| !sc.modules.contains(n)).cloned());
     let kmods = initramfs::closure(ctx.kernel, ctx.index, &wanted, &deps)?;
 
     let mut watch = sc.watch.clone();
     watch.extend(ctx.user_kos.iter().map(|k| kbuild::module_name(k)));
-    let mut script = guest::init_script(
-        sc,
-        &watch,
-        ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300),
-    )?;
-    let user_all: Vec<String> = ctx
-        .user_kos
-        .iter()
-        .map(|k| kbuild::module_name(k))
-        .chain(ctx.user_names.iter().cloned())
-        .collect();
-    script = script.replacen(
-        "K=/lib",
-        &format!("USER_MODULES='{}'\nK=/lib", user_all.join(" ")),
-        1,
-    );
-    if sc.steps.iter().all(|s| s.insmod.is_none()) && sc.name.starts_with("driver check") {
-        // Kbuild-directory modules are loaded whole, in build order.
-        let loads: String = ctx
-            .user_kos
-            .iter()
-            .map(|k| kbuild::module_name(k))
-            .filter(|n| !sc.watch.contains(n))
-            .map(|n| format!("insmod $K/extra/{n}.ko\n"))
-            .collect();
-        script = script.replacen(
-            "echo 'UNPLUG-STEP 1",
-            &format!("{loads}echo 'UNPLUG-STEP 1"),
-            1,
-        );
-    }
+    let script = guest::init_script(sc, &watch, ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300))?;
     std::fs::write(work.path().join("init"), &script)?;
     let initrd = work.path().join("initramfs.cpio");
     initramfs::build(

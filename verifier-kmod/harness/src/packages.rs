@@ -290,6 +290,15 @@ mod tests {
     }
 
     #[test]
+    fn missing_package_is_a_clear_error() {
+        if Command::new("apt-cache").arg("--version").output().is_err() {
+            return; // not a Debian host
+        }
+        let e = apt_depends("linux-headers-6.99.0-unplug-missing-amd64").unwrap_err().to_string();
+        assert!(e.contains("kernel package linux-headers-6.99.0-unplug-missing-amd64 not found"), "{e}");
+    }
+
+    #[test]
     fn series_and_flavour() {
         assert_eq!(Series::parse("6.12").unwrap(), Series::V6_12);
         assert!(Series::parse("6.2").is_err());
