@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 fn select<'a>(all: &'a [Pattern], ids: &[String]) -> Result<Vec<&'a Pattern>> {
     if ids.is_empty() {
-        return Ok(all.iter().collect());
+        return Ok(all.iter().filter(|p| !p.opt_in).collect());
     }
     ids.iter()
         .map(|id| {
@@ -123,6 +123,7 @@ pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
             p.title
         )?;
     }
+    writeln!(out, "(* opt-in: runs only when named with --pattern)")?;
     Ok(exit::OK)
 }
 

@@ -22,6 +22,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "platform-remove-void.yaml",
         include_str!("../../../patterns/platform-remove-void.yaml"),
     ),
+    (
+        "class-create-static.yaml",
+        include_str!("../../../patterns/class-create-static.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.
@@ -33,6 +37,7 @@ pub struct Pattern {
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
     pub since: Option<String>,
+    pub opt_in: bool,
     pub requires: Option<Requires>,
     pub rules: Vec<Rule>,
     pub transform: Option<&'static dyn transforms::Transform>,
@@ -175,6 +180,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
         since: spec.since,
+        opt_in: spec.opt_in,
         requires,
         rules,
         transform,

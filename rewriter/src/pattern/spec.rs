@@ -24,6 +24,10 @@ pub struct PatternSpec {
     pub all_anchors: Vec<String>,
     #[serde(default)]
     pub requires: Option<RequiresSpec>,
+    /// Run only when named with --pattern (an alternative form of another
+    /// campaign's conversion would conflict with it).
+    #[serde(default, rename = "opt-in")]
+    pub opt_in: bool,
     /// The kernel version that introduced the target interface (for listings).
     #[serde(default)]
     pub since: Option<String>,

@@ -3,6 +3,7 @@
 //! its prototypes and users). Keep this list short; each is documented in
 //! `patterns/README.md`.
 
+pub mod class_static;
 pub mod platform_remove_void;
 
 use crate::edit::Edit;
@@ -46,7 +47,7 @@ pub trait Transform: Sync {
     fn run(&self, ctx: &TransformCtx) -> TransformOutput;
 }
 
-const ALL: &[&dyn Transform] = &[&platform_remove_void::PlatformRemoveVoid];
+const ALL: &[&dyn Transform] = &[&platform_remove_void::PlatformRemoveVoid, &class_static::ClassStatic];
 
 pub fn by_name(name: &str) -> Option<&'static dyn Transform> {
     ALL.iter().copied().find(|t| t.name() == name)
