@@ -147,13 +147,16 @@ pub fn patch_files(patch: &str) -> (Vec<String>, Vec<String>) {
         Some(p.to_string())
     };
     for line in patch.lines() {
-        if let Some(rest) = line.strip_prefix("diff --git ") {
-            if let Some((a, b)) = rest.split_once(" b/") {
-                if let Some(a) = strip(a) {
-                    pre.insert(a);
-                }
-                post.insert(b.to_string());
-            }
+        if let Some(p) = line
+            .strip_prefix("rename from ")
+            .or_else(|| line.strip_prefix("copy from "))
+        {
+            pre.insert(p.trim().to_string());
+        } else if let Some(p) = line
+            .strip_prefix("rename to ")
+            .or_else(|| line.strip_prefix("copy to "))
+        {
+            post.insert(p.trim().to_string());
         } else if let Some(p) = line.strip_prefix("--- ") {
             if let Some(p) = strip(p) {
                 pre.insert(p);

@@ -89,7 +89,7 @@ pub fn run_report(args: &ReportArgs) -> Result<u8> {
             } else {
                 p.clone()
             };
-            rewriter::tree::write_atomic(&p, text.as_bytes())?
+            crate::ledger::write_file(&p, text.as_bytes())?
         }
         None => std::io::stdout().lock().write_all(text.as_bytes())?,
     }

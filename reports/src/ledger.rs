@@ -309,6 +309,9 @@ pub struct Ledger {
     pub state: State,
     /// Snapshot files to write at the next save (name, content).
     pending: Vec<(String, Vec<u8>)>,
+    /// The state file's bytes when opened (None: new campaign), so that a
+    /// save never clobbers a state another process wrote meanwhile.
+    loaded: Option<Vec<u8>>,
 }
 
 /// The identity of a site: pattern + file + context, never the line.
@@ -489,6 +492,7 @@ impl Ledger {
             dir: dir.to_path_buf(),
             state,
             pending: vec![],
+            loaded: Some(text),
         })
     }
 
@@ -525,6 +529,7 @@ impl Ledger {
                 sites: BTreeMap::new(),
             },
             pending: vec![],
+            loaded: None,
         })
     }
 
@@ -821,13 +826,22 @@ impl Ledger {
                 }
                 continue;
             }
-            let why = if tree.join(&rec.file).exists() {
-                match &rec.context {
+            if rec.state == SiteState::Converted {
+                // Never campaign work: note when it went, keep the state.
+                if rec.gone_in.is_none() {
+                    rec.gone_in = Some(at.clone());
+                }
+                continue;
+            }
+            let why = match std::fs::read(tree.join(&rec.file)) {
+                Err(_) => format!("{} removed in {at}", rec.file),
+                Ok(text) => match &rec.context {
+                    Some(c) if contains(&text, c.as_bytes()) => {
+                        format!("{c} no longer has the site in {at} (callback or call dropped)")
+                    }
                     Some(c) => format!("{c} no longer in {} in {at}", rec.file),
                     None => format!("no longer in {} in {at}", rec.file),
-                }
-            } else {
-                format!("{} removed in {at}", rec.file)
+                },
             };
             if rec.state.is_campaign() {
                 summary.gone += 1;
@@ -1107,11 +1121,21 @@ impl Ledger {
                 self.dir.display()
             )
         })?;
+        let path = self.dir.join(LEDGER_FILE);
+        let now = std::fs::read(&path).ok();
+        if now != self.loaded {
+            bail!(
+                "{}: changed since this run opened it (another unplug?); not overwritten, run again",
+                path.display()
+            );
+        }
         for (name, bytes) in self.pending.drain(..) {
-            rewriter::tree::write_atomic(&self.dir.join(name), &bytes)?;
+            write_file(&self.dir.join(name), &bytes)?;
         }
         let text = pretty(&serde_json::to_value(&self.state)?)?;
-        rewriter::tree::write_atomic(&self.dir.join(LEDGER_FILE), text.as_bytes())
+        write_file(&path, text.as_bytes())?;
+        self.loaded = Some(text.into_bytes());
+        Ok(())
     }
 
     /// Sites of the campaign (sorted by key).
@@ -1140,6 +1164,23 @@ pub fn pretty(v: &Value) -> Result<String> {
     let mut s = serde_json::to_string_pretty(&sort(v))?;
     s.push('\n');
     Ok(s)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+/// [`rewriter::tree::write_atomic`], and a file it creates is made
+/// readable by all (0644) rather than the temporary file's 0600.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let existed = path.exists();
+    rewriter::tree::write_atomic(path, bytes)?;
+    #[cfg(unix)]
+    if !existed {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
+    }
+    Ok(())
 }
 
 fn sanitize(s: &str) -> String {
