@@ -490,9 +490,9 @@ fn color(s: SiteState) -> &'static str {
 
 /// Line chart of legacy sites per scan.
 fn burndown_svg(scans: &[ScanRow]) -> String {
-    let (w, h, l, r, t, b) = (640.0, 240.0, 56.0, 16.0, 16.0, 48.0);
+    let (w, h, l, r, t, b) = (720.0, 240.0, 56.0, 56.0, 20.0, 48.0);
     let mut o = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"burndown\">"
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"burndown\">"
     );
     let max = scans.iter().map(|s| s.legacy).max().unwrap_or(0).max(1) as f64;
     let n = scans.len().max(1);
@@ -558,7 +558,7 @@ fn burndown_svg(scans: &[ScanRow]) -> String {
 /// Stacked bars by state for the largest subsystems.
 fn subsystems_svg(rows: &[GroupRow], limit: usize) -> String {
     let rows: Vec<&GroupRow> = rows.iter().take(limit).collect();
-    let (w, label, bh, gap) = (640.0, 230.0, 14.0, 4.0);
+    let (w, label, bh, gap) = (900.0, 300.0, 14.0, 4.0);
     let h = (rows.len() as f64) * (bh + gap) + 24.0;
     let max = rows
         .iter()
@@ -567,12 +567,12 @@ fn subsystems_svg(rows: &[GroupRow], limit: usize) -> String {
         .unwrap_or(0)
         .max(1) as f64;
     let mut o = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"subsystems\">"
+        "<svg viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"subsystems\">"
     );
     for (i, g) in rows.iter().enumerate() {
         let yy = i as f64 * (bh + gap);
-        let name = if g.name.chars().count() > 36 {
-            format!("{}…", g.name.chars().take(35).collect::<String>())
+        let name = if g.name.chars().count() > 44 {
+            format!("{}…", g.name.chars().take(43).collect::<String>())
         } else {
             g.name.clone()
         };
@@ -589,7 +589,7 @@ fn subsystems_svg(rows: &[GroupRow], limit: usize) -> String {
             if n == 0 {
                 continue;
             }
-            let ww = (w - label - 40.0) * n as f64 / max;
+            let ww = (w - label - 48.0) * n as f64 / max;
             let _ = write!(
                 o,
                 "<rect x=\"{xx:.1}\" y=\"{yy:.1}\" width=\"{ww:.1}\" height=\"{bh}\" fill=\"{}\"><title>{}: {n} {}</title></rect>",
@@ -649,9 +649,9 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .muted{color:#5f6b76}.cards{display:flex;gap:12px;flex-wrap:wrap;margin:12px 0}
 .card{border:1px solid #e3e7eb;border-radius:6px;padding:8px 14px;min-width:90px}.card b{display:block;font-size:22px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eef1f3;padding:4px 6px;text-align:left;vertical-align:top}
-th{background:#f6f8fa;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}th.num,td.num{text-align:right}
+td.num{white-space:nowrap}th{background:#f6f8fa;position:sticky;top:0;cursor:pointer;user-select:none;white-space:nowrap}th.num,td.num{text-align:right}
 th[data-dir=asc]::after{content:" ▲"}th[data-dir=desc]::after{content:" ▼"}
-.bar{display:inline-flex;width:160px;height:10px;background:#f0f2f4;border-radius:3px;overflow:hidden;vertical-align:middle}.bar span{display:block;height:100%}
+.bar{display:inline-flex;width:120px;height:10px;background:#f0f2f4;border-radius:3px;overflow:hidden;vertical-align:middle}.bar span{display:block;height:100%}
 .state{display:inline-block;padding:0 6px;border-radius:9px;color:#fff;font-size:12px;white-space:nowrap}
 .controls{display:flex;gap:8px;align-items:center;margin:8px 0}.controls input{padding:4px 8px;width:320px}
 code{font-size:12px}.wrap{max-height:640px;overflow:auto;border:1px solid #e3e7eb}
@@ -697,6 +697,17 @@ const JS: &str = r#"
     shown.textContent=String(n);
   }
   q.addEventListener("input",filter);st.addEventListener("change",filter);
+  // A view can be linked: #q=gpio&state=open&sort=0&dir=desc (sorts the driver table).
+  var h={};
+  location.hash.replace(/^#/,"").split("&").forEach(function(kv){
+    var i=kv.indexOf("=");if(i>0){h[kv.slice(0,i)]=decodeURIComponent(kv.slice(i+1));}
+  });
+  if(h.q){q.value=h.q;}
+  if(h.state){st.value=h.state;}
+  if(h.sort){
+    var th=table.tHead.rows[0].cells[parseInt(h.sort,10)];
+    if(th){th.setAttribute("data-dir",h.dir==="desc"?"asc":"desc");th.click();}
+  }
   filter();
 })();
 "#;

@@ -67,7 +67,10 @@ fn report_cli_writes_a_file() {
     assert_eq!(reports::cli::run_report(&args).unwrap(), 0);
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
-    assert!(!html.contains("http://") || !html.contains("src=\"http"));
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "no network"
+    );
     assert!(html.contains("<svg"));
     assert!(html.contains("id=\"sites\""));
 }
