@@ -44,7 +44,7 @@ MODULE_PARM_DESC(settle_ms, "Grace period after the RCU barrier before judging a
 
 static int verbose;
 module_param(verbose, int, 0644);
-MODULE_PARM_DESC(verbose, "1: list objects of passing operations, 2: also their events");
+MODULE_PARM_DESC(verbose, "1: also name the released objects of each operation");
 
 static bool panic_on_fail;
 module_param(panic_on_fail, bool, 0644);
@@ -448,6 +448,8 @@ struct uv_verdict {
 	struct uv_snap snap[UV_REPORT_MAX];
 	char lines[UV_REPORT_MAX][UV_NAME_LEN * 2];
 	unsigned int nlines;
+	char released_names[UV_REPORT_MAX][UV_NAME_LEN];
+	unsigned int nreleased_names;
 };
 
 static bool uv_in_module(const struct uv_obj *o, struct module *mod)
@@ -512,6 +514,9 @@ static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 			v->deleted++;
 			if (o->state == UV_RELEASED) {
 				v->released++;
+				if (verbose && v->nreleased_names < UV_REPORT_MAX)
+					strscpy(v->released_names[v->nreleased_names++],
+						o->name, UV_NAME_LEN);
 				uv_free(o);
 				continue;
 			}
@@ -627,6 +632,11 @@ static void uv_report(struct uv_op *op, struct module *mod)
 	uv_out("# %s: %u objects unregistered, %u released%s", op->label,
 	       v->deleted, v->released,
 	       mod ? ", module checked at GOING" : "");
+	for (i = 0; i < v->nreleased_names; i++)
+		uv_out("#   released: %s", v->released_names[i]);
+	if (v->released > v->nreleased_names && v->nreleased_names)
+		uv_out("#   ... and %u more released",
+		       v->released - v->nreleased_names);
 	for (i = 0; i < v->nsnap; i++)
 		uv_print_snap(&v->snap[i]);
 	for (i = 0; i < v->nlines; i++)

@@ -67,7 +67,7 @@ fn command(a: &Action, step: usize) -> Result<String> {
 }
 
 /// The /init script for a scenario.
-pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32) -> Result<String> {
+pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32, verbose: bool) -> Result<String> {
     let mut s = String::new();
     s.push_str(
         "#!/bin/busybox sh\n\
@@ -88,8 +88,9 @@ pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32) -> Result<St
          }\n",
     );
     s.push_str(&format!(
-        "insmod $K/extra/unplug_verify.ko watch={} settle_ms={settle_ms} || {{ echo '{MARK_ERROR}unplug_verify did not load'; poweroff -f; }}\n",
-        if watch.is_empty() { "''".to_string() } else { watch.join(",") }
+        "insmod $K/extra/unplug_verify.ko watch={} settle_ms={settle_ms} verbose={} || {{ echo '{MARK_ERROR}unplug_verify did not load'; poweroff -f; }}\n",
+        if watch.is_empty() { "''".to_string() } else { watch.join(",") },
+        u8::from(verbose)
     ));
     for (i, step) in sc.steps.iter().enumerate() {
         let n = i + 1;
@@ -126,8 +127,8 @@ mod tests {
             "t.yaml",
         )
         .unwrap();
-        let s = init_script(&sc, &["m".into()], 300).unwrap();
-        assert!(s.contains("unplug_verify.ko watch=m settle_ms=300"));
+        let s = init_script(&sc, &["m".into()], 300, false).unwrap();
+        assert!(s.contains("unplug_verify.ko watch=m settle_ms=300 verbose=0"));
         let b = s.find("echo 'begin del' > $C").unwrap();
         let c = s.find("(\necho 1 > /x\n)").unwrap();
         let e = s.find("echo end > $C").unwrap();

@@ -61,6 +61,9 @@ pub struct VerifyArgs {
     /// Echo the guest console to stderr as it arrives.
     #[arg(long)]
     pub console: bool,
+    /// Have unplug_verify also name the objects each operation released.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 /// Runs `unplug verify`; returns the process exit code.
@@ -473,7 +476,8 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
 
     let mut watch = sc.watch.clone();
     watch.extend(ctx.user_kos.iter().map(|k| kbuild::module_name(k)));
-    let script = guest::init_script(sc, &watch, ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300))?;
+    let settle = ctx.args.settle_ms.or(sc.settle_ms).unwrap_or(300);
+    let script = guest::init_script(sc, &watch, settle, ctx.args.verbose)?;
     std::fs::write(work.path().join("init"), &script)?;
     let initrd = work.path().join("initramfs.cpio");
     initramfs::build(
