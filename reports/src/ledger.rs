@@ -647,19 +647,27 @@ impl Ledger {
                             same_file(old, new)
                         }
                     };
-                    let cands: Vec<&String> = vanished
+                    let mut cands: Vec<&String> = vanished
                         .iter()
                         .filter(|k| !used_old.contains(*k) && m(&self.state.sites[*k]))
                         .collect();
+                    // Several: one with the same file name wins (a driver
+                    // moved while a copy went to staging).
+                    if cands.len() > 1 {
+                        cands.retain(|k| {
+                            basename(&self.state.sites[*k].file) == basename(&new.file)
+                        });
+                    }
                     if cands.len() != 1 {
                         continue;
                     }
                     // Unique in the other direction too.
                     let old = &self.state.sites[cands[0]];
-                    let back = fresh
+                    let mut back: Vec<usize> = fresh
                         .iter()
+                        .copied()
                         .filter(|j| !used_new.contains(j))
-                        .filter(|&&j| {
+                        .filter(|&j| {
                             let n = &sites[j].1;
                             if rule == 0 {
                                 same_ctx(old, n)
@@ -667,8 +675,11 @@ impl Ledger {
                                 same_file(old, n)
                             }
                         })
-                        .count();
-                    if back != 1 {
+                        .collect();
+                    if back.len() > 1 {
+                        back.retain(|&j| basename(&sites[j].1.file) == basename(&old.file));
+                    }
+                    if back != [i] {
                         continue;
                     }
                     used_old.insert(cands[0].clone());
@@ -1164,6 +1175,10 @@ pub fn pretty(v: &Value) -> Result<String> {
     let mut s = serde_json::to_string_pretty(&sort(v))?;
     s.push('\n');
     Ok(s)
+}
+
+fn basename(f: &str) -> &str {
+    f.rsplit('/').next().unwrap_or(f)
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {

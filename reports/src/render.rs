@@ -254,7 +254,10 @@ fn row_reason(r: &SiteRecord) -> Option<String> {
             }
             return Some("not in the campaign's first scan of this file".into());
         }
-        r.reason.clone()
+        match (&r.reason, &r.renamed_from) {
+            (None, Some(from)) => Some(format!("moved from {from}")),
+            (reason, _) => reason.clone(),
+        }
     } else {
         r.history.iter().rev().find_map(|e| e.note.clone())
     }
