@@ -3,6 +3,7 @@
 //! ```text
 //! campaign record DIR SCAN_JSON TREE [SUBDIR]...   # record an unplug-scan/1 document
 //! campaign scan DIR TREE PATTERN [SUBDIR]...        # run the engine and record
+//! campaign import DIR series|verify FILE        # series.json, verify --json output
 //! campaign report DIR md|html|json [OUT]
 //! campaign check DIR TREE|PATCH [TREE]
 //! ```
@@ -28,12 +29,21 @@ fn main() -> Result<()> {
             println!("{s} ({:.1} s)", t.elapsed().as_secs_f64());
             0
         }
+        Some("import") if a.len() == 4 => {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&a[3])?)?;
+            let n = match a[2].as_str() {
+                "series" => reports::cli::record_series_json(a[1].as_ref(), &v)?,
+                "verify" => reports::cli::record_verify(a[1].as_ref(), &v)?,
+                _ => bail!("import DIR series|verify FILE"),
+            };
+            println!("{n} site(s)");
+            0
+        }
         Some("report") if a.len() >= 3 => run_report(&ReportArgs {
             campaign: a[1].clone().into(),
             format: a[2].parse()?,
             out: a.get(3).map(PathBuf::from),
-            series: vec![],
-            verify: vec![],
+            ..Default::default()
         })?,
         Some("check") if a.len() >= 3 => run_check(&CheckArgs {
             target: a[2].clone().into(),

@@ -3,7 +3,7 @@
 
 use crate::check::{check_patch, check_tree};
 use crate::ledger::{scan_patterns, Ledger, ScanSummary};
-use crate::render::{render, Format};
+use crate::render::{render_with, Format, RenderOptions};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use serde_json::Value;
@@ -28,12 +28,32 @@ pub struct ReportArgs {
     /// Write the report here instead of stdout (atomically).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Only these subsystems (MAINTAINERS section name substring, or a path prefix); repeatable.
+    #[arg(long = "subsystem", value_name = "NAME|PATH")]
+    pub subsystems: Vec<String>,
+    /// Markdown: at most this many driver rows (default 300).
+    #[arg(long, value_name = "N", default_value_t = 300)]
+    pub max_rows: usize,
     /// First record a series report (series.json of `unplug series`, or its --json output).
     #[arg(long = "series", value_name = "SERIES_JSON")]
     pub series: Vec<PathBuf>,
     /// First record verification results (`unplug verify --json` output or unplug-verify-results/1).
     #[arg(long = "verify", value_name = "VERIFY_JSON")]
     pub verify: Vec<PathBuf>,
+}
+
+impl Default for ReportArgs {
+    fn default() -> Self {
+        ReportArgs {
+            campaign: DEFAULT_CAMPAIGN.into(),
+            format: Format::Md,
+            out: None,
+            subsystems: vec![],
+            max_rows: 300,
+            series: vec![],
+            verify: vec![],
+        }
+    }
 }
 
 /// Arguments of `unplug check`.
@@ -81,7 +101,11 @@ pub fn run_report(args: &ReportArgs) -> Result<u8> {
     if changed {
         ledger.save()?;
     }
-    let text = render(&ledger, args.format)?;
+    let opts = RenderOptions {
+        subsystems: args.subsystems.clone(),
+        max_rows: args.max_rows,
+    };
+    let text = render_with(&ledger, args.format, &opts)?;
     match &args.out {
         Some(p) => {
             let p = if p.is_relative() && p.parent().is_none_or(|d| d.as_os_str().is_empty()) {
@@ -161,6 +185,14 @@ pub fn record_scan(dir: &Path, doc: &Value, tree: &Path, paths: &[String]) -> Re
 pub fn record_series(dir: &Path, report: &series::SeriesReport) -> Result<usize> {
     let mut ledger = Ledger::open(dir)?;
     let n = ledger.record_series(report)?;
+    ledger.save()?;
+    Ok(n)
+}
+
+/// [`record_series`] from a `series.json` file's content.
+pub fn record_series_json(dir: &Path, report: &Value) -> Result<usize> {
+    let mut ledger = Ledger::open(dir)?;
+    let n = ledger.record_series_json(report)?;
     ledger.save()?;
     Ok(n)
 }

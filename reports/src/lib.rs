@@ -23,4 +23,4 @@ mod util;
 
 pub use check::{check_patch, check_tree, CheckResult, NewUser};
 pub use ledger::{Ledger, ScanSummary, SiteRecord, SiteState, LEDGER_FILE, LEDGER_SCHEMA};
-pub use render::{render, Format};
+pub use render::{render, render_with, Format, RenderOptions};

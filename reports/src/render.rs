@@ -130,11 +130,42 @@ pub struct CampaignInfo {
 
 /// Builds the report model of a ledger.
 pub fn report(ledger: &Ledger) -> Report {
+    report_with(ledger, &RenderOptions::default())
+}
+
+/// What a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Only sites whose subsystem (MAINTAINERS section) contains one of
+    /// these (case-insensitive), or whose file starts with one; empty: all.
+    pub subsystems: Vec<String>,
+    /// Markdown: at most this many rows in the drivers table (0: 300).
+    pub max_rows: usize,
+}
+
+impl RenderOptions {
+    fn wants(&self, r: &SiteRecord) -> bool {
+        self.subsystems.is_empty()
+            || self.subsystems.iter().any(|w| {
+                let w = w.to_lowercase();
+                r.subsystem
+                    .as_deref()
+                    .is_some_and(|s| s.to_lowercase().contains(&w))
+                    || r.file.starts_with(w.trim_end_matches('/'))
+            })
+    }
+}
+
+/// The report model restricted by `opts`.
+pub fn report_with(ledger: &Ledger, opts: &RenderOptions) -> Report {
     let mut totals = Counts::default();
     let mut subs: BTreeMap<String, GroupRow> = BTreeMap::new();
     let mut people: BTreeMap<String, GroupRow> = BTreeMap::new();
     let mut sites = vec![];
     for (key, r) in ledger.sites() {
+        if !opts.wants(r) {
+            continue;
+        }
         totals.add(r.state);
         if !r.state.is_campaign() {
             continue;
@@ -265,10 +296,22 @@ fn row_reason(r: &SiteRecord) -> Option<String> {
 
 /// Renders the ledger.
 pub fn render(ledger: &Ledger, format: Format) -> Result<String> {
-    let rep = report(ledger);
+    render_with(ledger, format, &RenderOptions::default())
+}
+
+/// Renders the part of the ledger `opts` selects.
+pub fn render_with(ledger: &Ledger, format: Format, opts: &RenderOptions) -> Result<String> {
+    let rep = report_with(ledger, opts);
     Ok(match format {
         Format::Json => crate::ledger::pretty(&serde_json::to_value(&rep)?)?,
-        Format::Md => markdown(&rep),
+        Format::Md => markdown(
+            &rep,
+            if opts.max_rows == 0 {
+                300
+            } else {
+                opts.max_rows
+            },
+        ),
         Format::Html => html(&rep),
     })
 }
@@ -318,7 +361,7 @@ fn state_order() -> [SiteState; 5] {
     ]
 }
 
-fn markdown(rep: &Report) -> String {
+fn markdown(rep: &Report, max_rows: usize) -> String {
     let mut o = String::new();
     let t = &rep.totals;
     let _ = writeln!(o, "# Campaign {}\n", rep.campaign.patterns.join(", "));
@@ -435,7 +478,8 @@ fn markdown(rep: &Report) -> String {
             "| file | subsystem | state | reason | patch | verification |"
         );
         let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
-        for s in open {
+        let more = open.len().saturating_sub(max_rows);
+        for s in open.into_iter().take(max_rows) {
             let _ = writeln!(
                 o,
                 "| `{}` | {} | {} {} | {} | {} | {} |",
@@ -450,6 +494,12 @@ fn markdown(rep: &Report) -> String {
                 md_cell(s.reason.as_deref().unwrap_or("")),
                 md_cell(&patch_label(s)),
                 md_cell(&verify_label(s))
+            );
+        }
+        if more > 0 {
+            let _ = writeln!(
+                o,
+                "\n… and {more} more: narrow with `--subsystem NAME`, or see the HTML or JSON report."
             );
         }
         let _ = writeln!(o);

@@ -139,8 +139,7 @@ fn damaged_or_foreign_state_is_refused_and_untouched() {
             campaign: t.campaign.clone(),
             format: reports::Format::Md,
             out: None,
-            series: vec![],
-            verify: vec![],
+            ..Default::default()
         };
         assert!(reports::cli::run_report(&args).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), bad);

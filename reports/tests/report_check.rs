@@ -61,8 +61,7 @@ fn report_cli_writes_a_file() {
         campaign: t.campaign.clone(),
         format: Format::Html,
         out: Some(out.clone()),
-        series: vec![],
-        verify: vec![],
+        ..Default::default()
     };
     assert_eq!(reports::cli::run_report(&args).unwrap(), 0);
     let html = std::fs::read_to_string(&out).unwrap();
@@ -215,4 +214,25 @@ fn walk(root: &std::path::Path) -> Vec<(String, Vec<u8>)> {
     }
     out.sort();
     out
+}
+
+#[test]
+fn report_for_one_subsystem() {
+    let t = trees();
+    recorded(&t);
+    let l = Ledger::open(&t.campaign).unwrap();
+    let opts = reports::RenderOptions {
+        subsystems: vec!["watchdog".into()],
+        max_rows: 0,
+    };
+    let md = reports::render_with(&l, Format::Md, &opts).unwrap();
+    assert!(md.contains("0.0% done: 0 of 1 sites"), "{md}");
+    assert!(md.contains("gamma_wdt.c"));
+    assert!(!md.contains("spi-epsilon.c"));
+    let opts = reports::RenderOptions {
+        subsystems: vec![],
+        max_rows: 1,
+    };
+    let md = reports::render_with(&l, Format::Md, &opts).unwrap();
+    assert!(md.contains("… and 2 more"), "{md}");
 }
