@@ -26,6 +26,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "class-create-static.yaml",
         include_str!("../../../patterns/class-create-static.yaml"),
     ),
+    (
+        "timer-shutdown-on-teardown.yaml",
+        include_str!("../../../patterns/timer-shutdown-on-teardown.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.
@@ -43,6 +47,57 @@ pub struct Pattern {
     pub transform: Option<&'static dyn transforms::Transform>,
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
+    pub introduce: Option<Box<Phase>>,
+    pub retire: Option<Box<Phase>>,
+}
+
+/// A phase's change set, compiled: a pattern of its own (id `ID/introduce`,
+/// `ID/retire`) restricted to `paths`.
+pub struct Phase {
+    pub pattern: Pattern,
+    pub paths: Vec<String>,
+}
+
+impl Pattern {
+    /// `convert`, plus the phases it declares, in campaign order.
+    pub fn phase_names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        if self.introduce.is_some() {
+            v.push("introduce");
+        }
+        v.push("convert");
+        if self.retire.is_some() {
+            v.push("retire");
+        }
+        v
+    }
+}
+
+fn compile_phase(id: &str, name: &str, spec: &Option<spec::PhaseSpec>, origin: &str, at: &dyn Fn(&str) -> String) -> Result<Option<Box<Phase>>> {
+    let Some(p) = spec else { return Ok(None) };
+    let mut rules = Vec::new();
+    for r in &p.rules {
+        rules.push(compile_rule(r, at).with_context(|| format!("in phase `{name}`, rule `{}`", r.id))?);
+    }
+    Ok(Some(Box::new(Phase {
+        pattern: Pattern {
+            id: format!("{id}/{name}"),
+            title: p.subject.clone(),
+            subject: p.subject.clone(),
+            rationale: p.rationale.clone(),
+            anchors: p.anchors.clone(),
+            all_anchors: vec![],
+            since: None,
+            opt_in: true,
+            requires: None,
+            rules,
+            transform: None,
+            origin: origin.to_string(),
+            introduce: None,
+            retire: None,
+        },
+        paths: p.paths.clone(),
+    })))
 }
 
 pub struct Requires {
@@ -172,6 +227,8 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     for r in &spec.rules {
         rules.push(compile_rule(r, &at).with_context(|| format!("in rule `{}`", r.id))?);
     }
+    let introduce = compile_phase(&spec.id, "introduce", &spec.phases.introduce, origin, &at)?;
+    let retire = compile_phase(&spec.id, "retire", &spec.phases.retire, origin, &at)?;
     Ok(Pattern {
         subject: spec.subject.clone().unwrap_or_else(|| spec.title.clone()),
         id: spec.id,
@@ -182,6 +239,8 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         since: spec.since,
         opt_in: spec.opt_in,
         requires,
+        introduce,
+        retire,
         rules,
         transform,
         origin: origin.to_string(),
@@ -243,7 +302,15 @@ fn compile_relative(
 
 fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
     let matcher = match (&r.pattern, &r.kind) {
-        (Some(p), None) => Matcher::Snippet(compile_snippet(p, at)?),
+        (Some(p), None) => {
+            let context = match r.context.as_deref() {
+                Some(c) => Some(snippet::Context::parse(c).ok_or_else(|| {
+                    anyhow!("{}: unknown context `{c}` (expected top-level, statement, field or initializer)", at(c))
+                })?),
+                None => None,
+            };
+            Matcher::Snippet(snippet::Snippet::compile_in(p, context).map_err(|e| anyhow!("{}: {e}", at(p)))?)
+        }
         (None, Some(k)) => Matcher::Kind(compile_kind(k, at)?),
         _ => bail!(
             "{}: a rule needs exactly one of `pattern` and `kind`",

@@ -3,8 +3,10 @@
 //! its prototypes and users). Keep this list short; each is documented in
 //! `patterns/README.md`.
 
+pub mod c_util;
 pub mod class_static;
 pub mod platform_remove_void;
+pub mod timer_shutdown;
 
 use crate::edit::Edit;
 use crate::model::{Finding, Site};
@@ -47,7 +49,7 @@ pub trait Transform: Sync {
     fn run(&self, ctx: &TransformCtx) -> TransformOutput;
 }
 
-const ALL: &[&dyn Transform] = &[&platform_remove_void::PlatformRemoveVoid, &class_static::ClassStatic];
+const ALL: &[&dyn Transform] = &[&platform_remove_void::PlatformRemoveVoid, &class_static::ClassStatic, &timer_shutdown::TimerShutdown];
 
 pub fn by_name(name: &str) -> Option<&'static dyn Transform> {
     ALL.iter().copied().find(|t| t.name() == name)

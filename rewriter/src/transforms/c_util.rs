@@ -1,0 +1,115 @@
+//! Small syntax-tree helpers shared by the timer, OF-iterator and sysfs
+//! transforms: node text, walking, call names, and whole-line deletions
+//! that leave kernel-style layout behind.
+
+use crate::parse::{children, Parsed};
+use std::ops::Range;
+use tree_sitter::Node;
+
+/// A node's text in the masked view (identical to the original for every
+/// token the mask keeps, which is all the transforms compare).
+pub fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
+    std::str::from_utf8(&parsed.text()[n.byte_range()]).unwrap_or("")
+}
+
+/// `text` with all whitespace removed, to compare expressions written
+/// with different spacing (`& priv->timer` and `&priv->timer`).
+pub fn squeezed(n: Node, parsed: &Parsed) -> String {
+    text(n, parsed).split_whitespace().collect()
+}
+
+/// Every node below `n`, in document order.
+pub fn descendants(n: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut stack = children(n);
+    stack.reverse();
+    while let Some(c) = stack.pop() {
+        out.push(c);
+        let mut kids = children(c);
+        kids.reverse();
+        stack.extend(kids);
+    }
+    out
+}
+
+/// The callee name of a call expression, when it is a plain identifier.
+pub fn callee<'a>(call: Node, parsed: &'a Parsed) -> Option<&'a str> {
+    let f = call.child_by_field_name("function")?;
+    (f.kind() == "identifier").then(|| text(f, parsed))
+}
+
+/// The arguments of a call, comments left out.
+pub fn call_args(call: Node) -> Vec<Node> {
+    call.child_by_field_name("arguments")
+        .map(|a| {
+            children(a)
+                .into_iter()
+                .filter(|n| n.is_named() && n.kind() != "comment")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The function definition around `n`.
+pub fn enclosing_definition(n: Node) -> Option<Node> {
+    std::iter::successors(Some(n), |p| p.parent()).find(|p| p.kind() == "function_definition")
+}
+
+/// The range of the lines `n` covers, newline included, when nothing else
+/// shares them; otherwise just the node.
+pub fn line_range(bytes: &[u8], n: Range<usize>) -> Range<usize> {
+    let start = bytes[..n.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &bytes[n.end..]).map_or(bytes.len(), |p| n.end + p + 1);
+    let alone = bytes[start..n.start]
+        .iter()
+        .all(|b| *b == b' ' || *b == b'\t')
+        && bytes[n.end..end].iter().all(|b| b.is_ascii_whitespace());
+    if alone {
+        start..end
+    } else {
+        n
+    }
+}
+
+/// Whether the line starting at `at` is empty.
+pub fn blank_line_at(bytes: &[u8], at: usize) -> bool {
+    bytes.get(at) == Some(&b'\n')
+        || (bytes.get(at) == Some(&b'\r') && bytes.get(at + 1) == Some(&b'\n'))
+}
+
+/// The length of the line break at `at` (0 when there is none).
+pub fn newline_len(bytes: &[u8], at: usize) -> usize {
+    match bytes.get(at) {
+        Some(b'\n') => 1,
+        Some(b'\r') if bytes.get(at + 1) == Some(&b'\n') => 2,
+        _ => 0,
+    }
+}
+
+/// The indentation (tabs and spaces) of the line holding `at`.
+pub fn indent_of(bytes: &[u8], at: usize) -> String {
+    let start = bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    bytes[start..]
+        .iter()
+        .take_while(|b| **b == b' ' || **b == b'\t')
+        .map(|b| *b as char)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_range_takes_whole_lines_only_when_alone() {
+        let src = b"a;\n\tb;\nc; d;\n";
+        assert_eq!(line_range(src, 4..6), 3..7);
+        assert_eq!(line_range(src, 7..9), 7..9);
+    }
+}
