@@ -13,6 +13,7 @@ pub const LEDGER_FILE: &str = "ledger.json";
 pub const LEDGER_SCHEMA: &str = "unplug-ledger/1";
 pub const SNAPSHOT_SCHEMA: &str = "unplug-snapshot/1";
 pub const HISTORY_DIR: &str = "history";
+const ABOUT: &str = "unplug campaign ledger: one entry per site (key pattern|file|context); format in reports/README.md of the unplug sources; written by unplug, do not edit while it runs";
 
 /// Where a site stands in the campaign.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -293,6 +294,9 @@ pub struct Import {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct State {
     pub schema: String,
+    /// A line for whoever opens the file.
+    #[serde(default)]
+    pub about: String,
     /// The campaign's pattern ids, sorted. Scans of other patterns are refused.
     pub patterns: Vec<String>,
     pub created: String,
@@ -522,6 +526,7 @@ impl Ledger {
             dir: dir.to_path_buf(),
             state: State {
                 schema: LEDGER_SCHEMA.into(),
+                about: ABOUT.into(),
                 patterns: ids,
                 created: now_utc(),
                 scans: vec![],

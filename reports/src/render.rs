@@ -774,7 +774,7 @@ fn html(rep: &Report) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>\n",
         esc(&title)
     );
-    let _ = write!(o, "<h1>{}</h1>\n", esc(&title));
+    let _ = writeln!(o, "<h1>{}</h1>", esc(&title));
     let latest = rep
         .scans
         .last()
@@ -787,9 +787,9 @@ fn html(rep: &Report) -> String {
             )
         })
         .unwrap_or_else(|| "no scan recorded".into());
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "<div class=\"muted\">{latest}; generated {}; {} scan(s)</div>\n",
+        "<div class=\"muted\">{latest}; generated {}; {} scan(s)</div>",
         esc(&rep.generated),
         rep.scans.len()
     );
@@ -804,7 +804,7 @@ fn html(rep: &Report) -> String {
         );
     }
     o.push_str("</div>\n");
-    let _ = write!(o, "<div>{}</div>\n", progress_cell(t));
+    let _ = writeln!(o, "<div>{}</div>", progress_cell(t));
 
     o.push_str("<h2>Burndown</h2>\n");
     o.push_str(&burndown_svg(&rep.scans));
@@ -829,9 +829,9 @@ fn html(rep: &Report) -> String {
     o.push_str("<h2>By subsystem</h2>\n");
     o.push_str(&subsystems_svg(&rep.subsystems, 25));
     let group = |o: &mut String, id: &str, first: &str, rows: &[GroupRow], with_people: bool| {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<div class=\"wrap\"><table class=\"sortable\" id=\"{id}\"><thead><tr><th>{first}</th>{}<th class=\"num\">progress</th><th class=\"num\">open</th><th class=\"num\">in series</th><th class=\"num\">new user</th><th class=\"num\">applied</th><th class=\"num\">gone</th><th class=\"num\">total</th></tr></thead><tbody>\n",
+            "<div class=\"wrap\"><table class=\"sortable\" id=\"{id}\"><thead><tr><th>{first}</th>{}<th class=\"num\">progress</th><th class=\"num\">open</th><th class=\"num\">in series</th><th class=\"num\">new user</th><th class=\"num\">applied</th><th class=\"num\">gone</th><th class=\"num\">total</th></tr></thead><tbody>",
             if with_people { "<th>maintainers</th>" } else { "" }
         );
         for g in rows {
@@ -865,9 +865,9 @@ fn html(rep: &Report) -> String {
     for s in state_order() {
         let _ = write!(o, "<option value=\"{s}\">{s} ({})</option>", t.get(s));
     }
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "</select><span class=\"muted\"><span id=\"shown\">{}</span> of {} shown</span></div>\n",
+        "</select><span class=\"muted\"><span id=\"shown\">{}</span> of {} shown</span></div>",
         rep.sites.len(),
         rep.sites.len()
     );

@@ -84,7 +84,7 @@ fn state_file_is_sorted_pretty_json() {
     let t = trees();
     recorded(&t);
     let text = std::fs::read_to_string(t.campaign.join("ledger.json")).unwrap();
-    assert!(text.starts_with("{\n  \"created\""), "{}", &text[..80]);
+    assert!(text.starts_with("{\n  \"about\""), "{}", &text[..80]);
     assert!(text.contains("\"schema\": \"unplug-ledger/1\""));
     // Saving again without change is byte-identical.
     let mut l = Ledger::open(&t.campaign).unwrap();
@@ -130,9 +130,7 @@ fn damaged_or_foreign_state_is_refused_and_untouched() {
             .expect("refused")
             .to_string();
         assert!(err.contains("not modified"), "{err}");
-        let err = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[])
-            .err()
-            .expect("refused");
+        let err = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).expect_err("refused");
         assert!(format!("{err:#}").contains("ledger.json"), "{err:#}");
         assert_eq!(std::fs::read(&path).unwrap(), bad, "state file was touched");
         let args = reports::cli::ReportArgs {
