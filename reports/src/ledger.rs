@@ -303,6 +303,10 @@ pub struct State {
     pub scans: Vec<ScanRecord>,
     #[serde(default)]
     pub imports: Vec<Import>,
+    /// The campaign's core patches (`ID/introduce`, `ID/retire`) once
+    /// `unplug series --phase` wrote them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub phases: BTreeMap<String, PatchRef>,
     /// Key: `pattern|file|context` (`#2`, `#3` for further sites with the same triple).
     pub sites: BTreeMap<String, SiteRecord>,
 }
@@ -531,6 +535,7 @@ impl Ledger {
                 created: now_utc(),
                 scans: vec![],
                 imports: vec![],
+                phases: BTreeMap::new(),
                 sites: BTreeMap::new(),
             },
             pending: vec![],
@@ -916,7 +921,12 @@ impl Ledger {
             .get("campaign")
             .and_then(Value::as_str)
             .ok_or_else(|| anyhow!("not a series report (no \"campaign\")"))?;
-        if !self.state.patterns.iter().any(|p| p == campaign) {
+        // `ID/introduce`, `ID/retire`: the campaign's core patches.
+        let (base, phase) = match campaign.split_once('/') {
+            Some((b, ph)) => (b, Some(ph)),
+            None => (campaign, None),
+        };
+        if !self.state.patterns.iter().any(|p| p == base) {
             bail!(
                 "the series is of {campaign}, this campaign tracks {}: campaigns never mix",
                 self.state.patterns.join(", ")
@@ -984,6 +994,60 @@ impl Ledger {
                     by_file.insert(f, r.clone());
                 }
             }
+        }
+        if phase.is_some() {
+            let first = series
+                .iter()
+                .flat_map(|s| {
+                    s.get("patches")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                })
+                .next();
+            let Some(p) = first else {
+                bail!("the {campaign} series has no patch");
+            };
+            let r = PatchRef {
+                series: series[0]
+                    .get("section")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .into(),
+                part: 1,
+                version,
+                patch: p
+                    .get("file_name")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .into(),
+                subject: p
+                    .get("subject")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .into(),
+                path: p.get("path").and_then(Value::as_str).map(String::from),
+                to: str_list(p.get("to")),
+                cc: str_list(p.get("cc")),
+                applies: p
+                    .get("check")
+                    .and_then(|c| c.get("applies"))
+                    .and_then(Value::as_bool),
+                checkpatch_errors: p
+                    .get("check")
+                    .and_then(|c| c.get("checkpatch_errors"))
+                    .and_then(Value::as_u64)
+                    .map(|n| n as u32),
+                recorded: now.clone(),
+            };
+            self.state.phases.insert(campaign.to_string(), r);
+            self.state.imports.push(Import {
+                kind: "series".into(),
+                recorded: now,
+                what: format!("{campaign} v{version}"),
+                sites: 0,
+            });
+            return Ok(0);
         }
         let mut n = 0;
         for rec in self.state.sites.values_mut() {

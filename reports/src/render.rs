@@ -115,6 +115,14 @@ pub struct Report {
     pub generated: String,
     pub campaign: CampaignInfo,
     pub totals: Counts,
+    /// Core patches written by `unplug series --phase introduce|retire`,
+    /// keyed `ID/introduce`, `ID/retire`.
+    pub phases: BTreeMap<String, crate::ledger::PatchRef>,
+    /// No legacy site left in the latest scan of the whole campaign: the
+    /// old interface can be retired.
+    pub ready_to_retire: bool,
+    /// Legacy sites left in the whole campaign (whatever the filter).
+    pub legacy_left: usize,
     pub scans: Vec<ScanRow>,
     pub subsystems: Vec<GroupRow>,
     pub maintainers: Vec<GroupRow>,
@@ -223,6 +231,15 @@ pub fn report_with(ledger: &Ledger, opts: &RenderOptions) -> Report {
             dir: ledger.dir().display().to_string(),
         },
         totals,
+        phases: ledger.state.phases.clone(),
+        ready_to_retire: !ledger.state.scans.is_empty()
+            && ledger.state.sites.values().all(|r| !r.state.is_legacy()),
+        legacy_left: ledger
+            .state
+            .sites
+            .values()
+            .filter(|r| r.state.is_legacy())
+            .count(),
         scans: ledger
             .state
             .scans
@@ -316,6 +333,32 @@ pub fn render_with(ledger: &Ledger, format: Format, opts: &RenderOptions) -> Res
     })
 }
 
+/// "Core patches: introduce …; retire …" and whether retiring may go.
+fn phases_line(rep: &Report) -> String {
+    let mut parts = vec![];
+    for id in &rep.campaign.patterns {
+        for ph in ["introduce", "retire"] {
+            if let Some(p) = rep.phases.get(&format!("{id}/{ph}")) {
+                parts.push(format!("{ph}: {} ({})", p.subject, p.patch));
+            }
+        }
+    }
+    let core = if parts.is_empty() {
+        "Core patches: none written yet".to_string()
+    } else {
+        format!("Core patches: {}", parts.join("; "))
+    };
+    let retire = if rep.ready_to_retire {
+        "no legacy user left: the old interface can be retired".to_string()
+    } else {
+        format!(
+            "retiring the old interface waits for {} legacy user(s)",
+            rep.legacy_left
+        )
+    };
+    format!("{core}. {}{}.", retire[..1].to_uppercase(), &retire[1..])
+}
+
 fn bar(percent: f64, width: usize) -> String {
     let full = ((percent / 100.0) * width as f64).round() as usize;
     let full = full.min(width);
@@ -387,6 +430,7 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
         );
     }
 
+    let _ = writeln!(o, "{}\n", phases_line(rep));
     let _ = writeln!(o, "## Burndown\n");
     let _ = writeln!(o, "| scan | tree | taken | legacy sites | converted |");
     let _ = writeln!(o, "| ---: | --- | --- | ---: | ---: |");
@@ -805,6 +849,11 @@ fn html(rep: &Report) -> String {
     }
     o.push_str("</div>\n");
     let _ = writeln!(o, "<div>{}</div>", progress_cell(t));
+    let _ = writeln!(
+        o,
+        "<p class=\"muted\" id=\"phases\">{}</p>",
+        esc(&phases_line(rep))
+    );
 
     o.push_str("<h2>Burndown</h2>\n");
     o.push_str(&burndown_svg(&rep.scans));

@@ -284,3 +284,29 @@ fn bad_verify_and_series_input_is_an_error() {
     assert!(l.record_verify(&json!({"foo": 1})).is_err());
     assert!(l.record_series_json(&json!({"foo": 1})).is_err());
 }
+
+#[test]
+fn phase_series_are_core_patches() {
+    let t = trees();
+    recorded(&t);
+    let mut l = Ledger::open(&t.campaign).unwrap();
+    let series = json!({
+        "campaign": format!("{PATTERN}/introduce"), "version": 1,
+        "series": [{"section": "DRIVER CORE", "part": 1, "parts": 1, "patches": [{
+            "file_name": "v1-0001-driver-core-platform-Add-a-remove-callback-that-returns-void.patch",
+            "subject": "[PATCH] driver core: platform: Add a remove callback that returns void",
+            "files": ["include/linux/platform_device.h"], "to": [], "cc": []}]}]
+    });
+    assert_eq!(l.record_series_json(&series).unwrap(), 0);
+    assert!(l.state.phases.contains_key(&format!("{PATTERN}/introduce")));
+    let md = reports::render(&l, reports::Format::Md).unwrap();
+    assert!(
+        md.contains(
+            "Core patches: introduce: [PATCH] driver core: platform: Add a remove callback"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("waits for 3 legacy user(s)"), "{md}");
+    let other = json!({"campaign": "class-create-no-owner/retire", "version": 1, "series": []});
+    assert!(l.record_series_json(&other).is_err());
+}
