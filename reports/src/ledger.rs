@@ -1154,6 +1154,27 @@ impl Ledger {
                 });
             }
         }
+        // One result per (module or file, kernel) per import: not ok if any
+        // of its operations was not ok (a module unloaded twice, …).
+        let mut merged: Vec<R> = vec![];
+        for r in results {
+            match merged
+                .iter_mut()
+                .find(|m| m.module == r.module && m.file == r.file && m.kernel == r.kernel)
+            {
+                Some(m) => {
+                    if !r.ok {
+                        m.ok = false;
+                        m.detail = match (m.detail.take(), r.detail) {
+                            (Some(a), Some(b)) if a != b => Some(format!("{a}; {b}")),
+                            (a, b) => a.or(b),
+                        };
+                    }
+                }
+                None => merged.push(r),
+            }
+        }
+        let results = merged;
         let now = now_utc();
         let mut touched = BTreeSet::new();
         for r in &results {

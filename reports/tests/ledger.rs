@@ -310,3 +310,28 @@ fn phase_series_are_core_patches() {
     let other = json!({"campaign": "class-create-no-owner/retire", "version": 1, "series": []});
     assert!(l.record_series_json(&other).is_err());
 }
+
+#[test]
+fn repeated_operations_fold_into_one_result() {
+    let t = trees();
+    recorded(&t);
+    let mut l = Ledger::open(&t.campaign).unwrap();
+    let verify = json!([{
+        "scenario": "s", "kernel": "6.1", "passed": false, "seconds": 1.0,
+        "operations": [
+            {"operation": "rmmod gamma_wdt", "verdict": "not_ok", "objects": 3, "reason": "platform:gamma outlived rmmod", "expected": false},
+            {"operation": "rmmod gamma_wdt", "verdict": "ok", "objects": 0, "reason": null, "expected": true},
+            {"operation": "rmmod gamma-wdt", "verdict": "skip", "objects": null, "reason": null, "expected": true}
+        ],
+        "problems": [], "log": null
+    }]);
+    assert_eq!(l.record_verify(&verify).unwrap(), 1);
+    let g = &l.state.sites[&key("drivers/watchdog/gamma_wdt.c", "gamma_driver")];
+    assert_eq!(g.verification.len(), 1);
+    assert!(!g.verification[0].ok);
+    assert_eq!(
+        g.verification[0].detail.as_deref(),
+        Some("platform:gamma outlived rmmod")
+    );
+    assert_eq!(g.verification_summary().as_deref(), Some("6.1 not ok"));
+}
