@@ -107,19 +107,30 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
 pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
     let all = load_all(extra)?;
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{:<26} {:<7} {:<9} TITLE", "ID", "SINCE", "KIND")?;
+    writeln!(
+        out,
+        "{:<28} {:<6} {:<10} {:<25} TITLE",
+        "ID", "SINCE", "KIND", "PHASES"
+    )?;
     for p in &all {
         let kind = if p.transform.is_some() {
             "transform"
         } else {
             "rules"
         };
+        let kind = if p.opt_in {
+            format!("{kind}*")
+        } else {
+            kind.to_string()
+        };
+        let since = p.since.as_deref().unwrap_or("-");
         writeln!(
             out,
-            "{:<26} {:<7} {:<9} {}",
+            "{:<28} {:<6} {:<10} {:<25} {}",
             p.id,
-            p.since.as_deref().unwrap_or("-"),
+            since,
             kind,
+            p.phase_names().join(","),
             p.title
         )?;
     }

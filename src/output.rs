@@ -10,7 +10,11 @@ use std::path::Path;
 
 /// One site a line: `file:line: pattern verdict [context] reason`, then its notes.
 pub fn write_sites(outcome: &Outcome, w: &mut impl Write) -> Result<()> {
-    for s in outcome.sites.iter().filter(|s| s.verdict != Verdict::Converted) {
+    for s in outcome
+        .sites
+        .iter()
+        .filter(|s| s.verdict != Verdict::Converted)
+    {
         let ctx = s
             .context
             .as_deref()

@@ -46,6 +46,18 @@ pub struct SeriesArgs {
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
+    /// Campaign phase: `introduce` (one core patch adding the new interface),
+    /// `convert` (the drivers, per subsystem) or `retire` (one patch removing
+    /// the old interface; refused while any legacy user remains).
+    #[arg(long, value_enum, default_value = "convert")]
+    pub phase: PhaseArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PhaseArg {
+    Introduce,
+    Convert,
+    Retire,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -124,20 +136,113 @@ pub fn driver_changes(changes: &[FileChange]) -> Vec<series::DriverChange> {
         .collect()
 }
 
+/// Retiring the old interface while a user is left would break the build:
+/// scan the tree (the selection's paths) and refuse, listing the users.
+fn refuse_retire(
+    sel: &crate::Selection,
+    pattern: &rewriter::pattern::Pattern,
+) -> Result<Option<u8>> {
+    let opts = rewriter::engine::RunOptions {
+        paths: sel.paths.clone(),
+        assume_api: true,
+        ..Default::default()
+    };
+    let outcome = rewriter::engine::run(&sel.tree, &[pattern], &opts)?;
+    let legacy: Vec<&rewriter::model::Site> = outcome
+        .sites
+        .iter()
+        .filter(|s| s.verdict != rewriter::model::Verdict::Converted)
+        .collect();
+    if legacy.is_empty() {
+        return Ok(None);
+    }
+    eprintln!(
+        "unplug: refusing to retire {}: {} legacy user(s) left:",
+        pattern.id,
+        legacy.len()
+    );
+    for s in legacy {
+        eprintln!(
+            "{}:{}: {} ({})",
+            s.file,
+            s.line,
+            s.context.as_deref().unwrap_or("?"),
+            s.verdict.as_str()
+        );
+    }
+    Ok(Some(exit::FINDINGS))
+}
+
 pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     if args.sel.pattern_ids.len() != 1 {
         bail!("series needs exactly one --pattern: a series is one campaign");
     }
     let all = rewriter::pattern::load_all(extra)?;
-    let (outcome, code) = crate::commands::execute_and_report(extra, &args.sel)?;
-    let pattern = all
-        .iter()
-        .find(|p| p.id == args.sel.pattern_ids[0])
-        .expect("execute checked the id");
-    let campaign = series::Campaign {
-        id: pattern.id.clone(),
-        subject: pattern.subject.clone(),
-        rationale: pattern.rationale.clone(),
+    let Some(pattern) = all.iter().find(|p| p.id == args.sel.pattern_ids[0]) else {
+        bail!("no pattern `{}`", args.sel.pattern_ids[0]);
+    };
+    let mut prefix: Option<String> = None;
+    let (outcome, code, campaign, one_patch) = match args.phase {
+        PhaseArg::Convert => {
+            let (outcome, code) = crate::commands::execute_and_report(extra, &args.sel)?;
+            let campaign = series::Campaign {
+                id: pattern.id.clone(),
+                subject: pattern.subject.clone(),
+                rationale: pattern.rationale.clone(),
+            };
+            (outcome, code, campaign, false)
+        }
+        PhaseArg::Introduce | PhaseArg::Retire => {
+            let introduce = args.phase == PhaseArg::Introduce;
+            let name = if introduce { "introduce" } else { "retire" };
+            let Some(phase) = (if introduce {
+                &pattern.introduce
+            } else {
+                &pattern.retire
+            }) else {
+                bail!(
+                    "{} declares no `{name}` phase (it has: {})",
+                    pattern.id,
+                    pattern.phase_names().join(", ")
+                );
+            };
+            if introduce {
+                if pattern
+                    .requires
+                    .as_ref()
+                    .is_some_and(|r| r.check(&args.sel.tree).is_ok())
+                {
+                    eprintln!(
+                        "unplug: {}: the tree already has the new interface; nothing to introduce",
+                        pattern.id
+                    );
+                    return Ok(exit::OK);
+                }
+            } else if let Some(code) = refuse_retire(&args.sel, pattern)? {
+                return Ok(code);
+            }
+            // introduce touches the core files only; retire the core files
+            // and every user below the selected paths.
+            let mut paths = phase.paths.clone();
+            if !introduce && !args.sel.paths.is_empty() {
+                paths.extend(args.sel.paths.iter().cloned());
+            } else if !introduce {
+                paths.clear();
+            }
+            prefix = phase.prefix.clone();
+            let opts = rewriter::engine::RunOptions {
+                paths,
+                ..Default::default()
+            };
+            let outcome = rewriter::engine::run(&args.sel.tree, &[&phase.pattern], &opts)?;
+            crate::output::write_findings(&outcome, &mut std::io::stderr())?;
+            let campaign = series::Campaign {
+                id: phase.pattern.id.clone(),
+                subject: phase.pattern.subject.clone(),
+                rationale: phase.pattern.rationale.clone(),
+            };
+            (outcome, exit::OK, campaign, true)
+        }
     };
     let opts = series::SeriesOptions {
         out_dir: args.out.clone(),
@@ -159,7 +264,23 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         },
         ..Default::default()
     };
-    let changes = driver_changes(&outcome.changes);
+    let mut opts = opts;
+    if let Some(prefix) = &prefix {
+        for c in &outcome.changes {
+            opts.prefix_overrides.insert(c.file.clone(), prefix.clone());
+        }
+    }
+    let mut changes = driver_changes(&outcome.changes);
+    if one_patch && changes.len() > 1 {
+        // A phase is one change to the interface and all its users at once.
+        let mut merged = changes.remove(0);
+        for c in changes.drain(..) {
+            merged.files.extend(c.files);
+        }
+        merged.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+        merged.shared_helper = Some(campaign.id.clone());
+        changes.push(merged);
+    }
     if changes.is_empty() {
         eprintln!("unplug: no change to send for {}", campaign.id);
         return Ok(code);

@@ -2,6 +2,7 @@
 //! formatting-faithful rewrites. Data flows
 //! tree → parse (mask + tree-sitter) → match (rules, transforms) → edit → diff.
 
+pub mod align;
 pub mod diff;
 pub mod edit;
 pub mod engine;

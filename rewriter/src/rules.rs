@@ -108,6 +108,44 @@ fn comment_lost(node: Node, caps: &Captures) -> Option<usize> {
         .map(|c| c.start_position().row + 1)
 }
 
+/// Fits a rendered replacement into its lines: an empty replacement of a
+/// node alone on its lines removes those lines, and a rewritten
+/// initializer entry keeps its `=` in the column it had.
+fn layout(original: &[u8], node: Node, new: Vec<u8>) -> (std::ops::Range<usize>, Vec<u8>) {
+    let range = node.byte_range();
+    let line_start = original[..range.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line_end =
+        memchr::memchr(b'\n', &original[range.end..]).map_or(original.len(), |p| range.end + p);
+    let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
+    // An initializer entry's `,` sits after the node: it goes with it.
+    let after = &original[range.end..line_end];
+    let after_entry = if node.kind() == "initializer_pair" {
+        after.strip_prefix(b",").unwrap_or(after)
+    } else {
+        after
+    };
+    if new.is_empty() && blank(&original[line_start..range.start]) && blank(after_entry) {
+        let end = (line_end + 1).min(original.len());
+        return (line_start..end, Vec::new());
+    }
+    if node.kind() == "initializer_pair"
+        && !original[range.clone()].contains(&b'\n')
+        && !new.contains(&b'\n')
+    {
+        let mut new_line = original[line_start..range.start].to_vec();
+        new_line.extend_from_slice(&new);
+        new_line.extend_from_slice(after);
+        return (
+            line_start..line_end,
+            crate::align::realign_line(&original[line_start..line_end], &new_line),
+        );
+    }
+    (range, new)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn record(
     pattern: &Pattern,
@@ -138,12 +176,8 @@ fn record(
         } else {
             match render(template, caps, original) {
                 Ok(new) => {
-                    edit = Some(Edit::minimal(
-                        original,
-                        node.byte_range(),
-                        new,
-                        out.sites.len(),
-                    ))
+                    let (range, new) = layout(original, node, new);
+                    edit = Some(Edit::minimal(original, range, new, out.sites.len()))
                 }
                 Err(e) => {
                     verdict = Verdict::Manual;

@@ -30,6 +30,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "timer-shutdown-on-teardown.yaml",
         include_str!("../../../patterns/timer-shutdown-on-teardown.yaml"),
     ),
+    (
+        "of-node-scoped-iterators.yaml",
+        include_str!("../../../patterns/of-node-scoped-iterators.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.
@@ -56,6 +60,7 @@ pub struct Pattern {
 pub struct Phase {
     pub pattern: Pattern,
     pub paths: Vec<String>,
+    pub prefix: Option<String>,
 }
 
 impl Pattern {
@@ -73,11 +78,19 @@ impl Pattern {
     }
 }
 
-fn compile_phase(id: &str, name: &str, spec: &Option<spec::PhaseSpec>, origin: &str, at: &dyn Fn(&str) -> String) -> Result<Option<Box<Phase>>> {
+fn compile_phase(
+    id: &str,
+    name: &str,
+    spec: &Option<spec::PhaseSpec>,
+    origin: &str,
+    at: &dyn Fn(&str) -> String,
+) -> Result<Option<Box<Phase>>> {
     let Some(p) = spec else { return Ok(None) };
     let mut rules = Vec::new();
     for r in &p.rules {
-        rules.push(compile_rule(r, at).with_context(|| format!("in phase `{name}`, rule `{}`", r.id))?);
+        rules.push(
+            compile_rule(r, at).with_context(|| format!("in phase `{name}`, rule `{}`", r.id))?,
+        );
     }
     Ok(Some(Box::new(Phase {
         pattern: Pattern {
@@ -97,6 +110,7 @@ fn compile_phase(id: &str, name: &str, spec: &Option<spec::PhaseSpec>, origin: &
             retire: None,
         },
         paths: p.paths.clone(),
+        prefix: p.prefix.clone(),
     })))
 }
 
@@ -309,7 +323,9 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
                 })?),
                 None => None,
             };
-            Matcher::Snippet(snippet::Snippet::compile_in(p, context).map_err(|e| anyhow!("{}: {e}", at(p)))?)
+            Matcher::Snippet(
+                snippet::Snippet::compile_in(p, context).map_err(|e| anyhow!("{}: {e}", at(p)))?,
+            )
         }
         (None, Some(k)) => Matcher::Kind(compile_kind(k, at)?),
         _ => bail!(

@@ -39,36 +39,53 @@ pub struct Snippet {
 pub type Captures = HashMap<String, Range<usize>>;
 
 impl Snippet {
-    /// Compiles `text`. It is tried as a top-level item first, then as a
-    /// statement, then as an expression; the first reading without parse
-    /// errors wins.
+    /// Compiles `text`. Without a context it is tried as a top-level item
+    /// first, then as a statement, then as an expression; the first reading
+    /// without parse errors wins. A context forces one reading, which is how
+    /// a struct member (`int (*remove)(struct platform_device *);`, which
+    /// also reads as a top-level declaration) or an initializer entry
+    /// (`.remove_new = $F`) is written.
     pub fn compile(text: &str) -> Result<Snippet> {
+        Self::compile_in(text, None)
+    }
+
+    pub fn compile_in(text: &str, context: Option<Context>) -> Result<Snippet> {
         let (source, metavars) = encode_metavars(text)?;
-        let trimmed = source.trim().trim_end_matches(';');
-        let attempts = [
-            format!("{}\n", source.trim()),
-            format!("void __unplug_snippet(void)\n{{\n{};\n}}\n", trimmed),
-            format!("void __unplug_snippet(void)\n{{\n{}\n}}\n", source.trim()),
+        let body = source.trim();
+        let bare = body.trim_end_matches(';');
+        let all = [
+            (Context::TopLevel, format!("{body}\n")),
+            (
+                Context::Statement,
+                format!("void __unplug_snippet(void)\n{{\n{bare};\n}}\n"),
+            ),
+            (
+                Context::Statement,
+                format!("void __unplug_snippet(void)\n{{\n{body}\n}}\n"),
+            ),
+            (
+                Context::Field,
+                format!("struct __unplug_snippet {{\n{body}\n}};\n"),
+            ),
+            (
+                Context::Initializer,
+                format!(
+                    "static struct __unplug_snippet __unplug_v = {{\n{},\n}};\n",
+                    body.trim_end_matches(',')
+                ),
+            ),
         ];
-        for (i, candidate) in attempts.iter().enumerate() {
+        for (ctx, candidate) in all
+            .iter()
+            .filter(|(c, _)| context.is_none_or(|want| want == *c))
+        {
             let tree = parse_raw(candidate.as_bytes());
             if tree.root_node().has_error() {
                 continue;
             }
             let root = tree.root_node();
-            let node = if i == 0 {
-                if root.named_child_count() != 1 {
-                    continue;
-                }
-                root.named_child(0).unwrap()
-            } else {
-                let func = root.named_child(0).unwrap();
-                let body = func.child_by_field_name("body").unwrap();
-                let stmts: Vec<Node> = named_children(body).collect();
-                if stmts.len() != 1 {
-                    continue;
-                }
-                stmts[0]
+            let Some(node) = snippet_node(root, *ctx) else {
+                continue;
             };
             let node = unwrap_statement(node);
             return Ok(Snippet {
@@ -76,10 +93,17 @@ impl Snippet {
                 metavars,
             });
         }
-        bail!(
-            "the C snippet `{}` does not parse as one declaration, statement or expression",
-            text.trim()
-        )
+        match context {
+            Some(c) => bail!(
+                "the C snippet `{}` does not parse as {}",
+                text.trim(),
+                c.describe()
+            ),
+            None => bail!(
+                "the C snippet `{}` does not parse as one declaration, statement or expression",
+                text.trim()
+            ),
+        }
     }
 
     /// The tree-sitter kind the root must have, if the root is not a metavariable.
@@ -95,6 +119,59 @@ impl Snippet {
         let mut caps = Captures::new();
         match_node(&self.root, node, text, &mut caps).then_some(caps)
     }
+}
+
+/// Where a snippet stands, when its text alone is ambiguous.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Context {
+    TopLevel,
+    Statement,
+    Field,
+    Initializer,
+}
+
+impl Context {
+    pub fn parse(name: &str) -> Option<Context> {
+        match name {
+            "top-level" => Some(Context::TopLevel),
+            "statement" => Some(Context::Statement),
+            "field" => Some(Context::Field),
+            "initializer" => Some(Context::Initializer),
+            _ => None,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Context::TopLevel => "one top-level item",
+            Context::Statement => "one statement or expression",
+            Context::Field => "one struct member",
+            Context::Initializer => "one initializer entry",
+        }
+    }
+}
+
+/// The one node the snippet is, inside its wrapper.
+fn snippet_node(root: Node, ctx: Context) -> Option<Node> {
+    fn single(n: Node) -> Option<Node> {
+        let kids: Vec<Node> = named_children(n).collect();
+        (kids.len() == 1).then(|| kids[0])
+    }
+    match ctx {
+        Context::TopLevel => single(root),
+        Context::Statement => single(root.named_child(0)?.child_by_field_name("body")?),
+        Context::Field => single(first_of_kind(root, "field_declaration_list")?),
+        Context::Initializer => single(first_of_kind(root, "initializer_list")?),
+    }
+}
+
+fn first_of_kind<'a>(n: Node<'a>, kind: &str) -> Option<Node<'a>> {
+    if n.kind() == kind {
+        return Some(n);
+    }
+    let mut cursor = n.walk();
+    let kids: Vec<Node> = n.children(&mut cursor).collect();
+    kids.into_iter().find_map(|k| first_of_kind(k, kind))
 }
 
 fn named_children(node: Node) -> impl Iterator<Item = Node> {
@@ -151,6 +228,13 @@ fn build(node: Node, src: &[u8]) -> PNode {
     if let Some(name) = metavar_of(node, src) {
         return name;
     }
+    // `$$$REST;` in a block stands for statements, not for one expression
+    // statement: the statement around a lone metavariable is the metavariable.
+    if node.kind() == "expression_statement" && node.named_child_count() == 1 {
+        if let Some(mv) = metavar_of(node.named_child(0).unwrap(), src) {
+            return mv;
+        }
+    }
     let children: Vec<Node> = (0..node.child_count())
         .filter_map(|i| node.child(i))
         .filter(|c| c.kind() != "comment")
@@ -158,8 +242,6 @@ fn build(node: Node, src: &[u8]) -> PNode {
     if children.is_empty() {
         return PNode::Leaf(text.to_vec());
     }
-    // `$X;` parses as an expression statement around the metavariable;
-    // an identifier wrapped alone is the metavariable itself.
     PNode::Inner {
         kind: node.kind_id(),
         kind_name: node.kind(),
@@ -328,6 +410,18 @@ mod tests {
     }
 
     #[test]
+    fn sequence_statements_in_blocks() {
+        let s = Snippet::compile_in(
+            "if ($D->remove) { int $R = $D->remove($P); $$$REST; }",
+            Some(Context::Statement),
+        )
+        .unwrap();
+        let m = find_all(&s, "void f(void)\n{\n\tif (drv->remove) {\n\t\tint ret = drv->remove(dev);\n\n\t\tif (ret)\n\t\t\twarn();\n\t\tdone();\n\t}\n}\n");
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["REST"], "if (ret)\n\t\t\twarn();\n\t\tdone();");
+    }
+
+    #[test]
     fn repeated_metavariables_must_agree() {
         let s = Snippet::compile("$X = $X + 1").unwrap();
         let m = find_all(&s, "void f(void)\n{\n\ta = a + 1;\n\ta = b + 1;\n}\n");
@@ -341,6 +435,28 @@ mod tests {
             find_all(&s, "void f(void)\n{\n\tg(1, /* why */ 2);\n}\n").len(),
             1
         );
+    }
+
+    #[test]
+    fn contexts_read_members_and_initializer_entries() {
+        let member = Snippet::compile_in(
+            "int (*remove)(struct platform_device *);",
+            Some(Context::Field),
+        )
+        .unwrap();
+        let src = "struct platform_driver {\n\tint (*probe)(struct platform_device *);\n\tint (*remove)(struct platform_device *);\n};\nint (*remove)(struct platform_device *);\n";
+        assert_eq!(
+            find_all(&member, src).len(),
+            1,
+            "only the struct member, not the global"
+        );
+        let entry = Snippet::compile_in(".remove_new = $F", Some(Context::Initializer)).unwrap();
+        let m = find_all(
+            &entry,
+            "static struct platform_driver d = {\n\t.remove_new = foo_remove,\n\t.probe = p,\n};\n",
+        );
+        assert_eq!(m.len(), 1);
+        assert_eq!(m[0]["F"], "foo_remove");
     }
 
     #[test]

@@ -36,6 +36,37 @@ pub struct PatternSpec {
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
+    /// The change sets around the conversion: `introduce` adds the new
+    /// interface next to the old one, `retire` removes the old one once no
+    /// user is left. The conversion itself (the rules above) is `convert`.
+    #[serde(default)]
+    pub phases: PhasesSpec,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhasesSpec {
+    #[serde(default)]
+    pub introduce: Option<PhaseSpec>,
+    #[serde(default)]
+    pub retire: Option<PhaseSpec>,
+}
+
+/// A change set to core files: rules like a pattern's, on `paths`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseSpec {
+    /// Subject prefix of the phase's patch (`driver core: platform:`): a
+    /// core change is named after the core, not after the files' paths.
+    #[serde(default)]
+    pub prefix: Option<String>,
+    pub subject: String,
+    pub rationale: String,
+    pub anchors: Vec<String>,
+    /// Files or directories the change set applies to (empty: the tree).
+    #[serde(default)]
+    pub paths: Vec<String>,
+    pub rules: Vec<RuleSpec>,
 }
 
 /// Whether the tree has the target interface: a regex over one of its files.
@@ -55,6 +86,11 @@ pub struct RuleSpec {
     /// A C snippet with `$NAME` (one node) and `$$$NAME` (a sequence).
     #[serde(default)]
     pub pattern: Option<String>,
+    /// Where the snippet stands when its text alone is ambiguous:
+    /// `top-level`, `statement`, `field` (a struct member) or `initializer`
+    /// (an entry such as `.remove_new = $F`).
+    #[serde(default)]
+    pub context: Option<String>,
     /// Or: any node of this tree-sitter kind.
     #[serde(default)]
     pub kind: Option<String>,

@@ -32,8 +32,11 @@ impl Transform for ClassStatic {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let header = std::fs::read_to_string(ctx.root.join("include/linux/device/class.h")).unwrap_or_default();
-        let constant = regex::Regex::new(r"class_register\(\s*const\s+struct\s+class\s*\*").expect("static regex").is_match(&header);
+        let header = std::fs::read_to_string(ctx.root.join("include/linux/device/class.h"))
+            .unwrap_or_default();
+        let constant = regex::Regex::new(r"class_register\(\s*const\s+struct\s+class\s*\*")
+            .expect("static regex")
+            .is_match(&header);
         let mut out = TransformOutput::default();
         for f in ctx.candidates {
             let parsed = parse(&f.bytes);
@@ -58,11 +61,28 @@ fn static_class_pointer(decl: Node, parsed: &Parsed) -> Option<String> {
         return None;
     }
     let kids = children(decl);
-    let is_static = kids.iter().any(|c| c.kind() == "storage_class_specifier" && text(*c, parsed) == "static");
+    let is_static = kids
+        .iter()
+        .any(|c| c.kind() == "storage_class_specifier" && text(*c, parsed) == "static");
     let ty = decl.child_by_field_name("type")?;
-    let is_class = ty.kind() == "struct_specifier" && ty.child_by_field_name("name").is_some_and(|n| text(n, parsed) == "class");
-    let declarators: Vec<Node> = kids.iter().copied().filter(|c| c.kind() == "pointer_declarator" || c.kind() == "init_declarator" || c.kind() == "identifier").collect();
-    if !is_static || !is_class || declarators.len() != 1 || declarators[0].kind() != "pointer_declarator" {
+    let is_class = ty.kind() == "struct_specifier"
+        && ty
+            .child_by_field_name("name")
+            .is_some_and(|n| text(n, parsed) == "class");
+    let declarators: Vec<Node> = kids
+        .iter()
+        .copied()
+        .filter(|c| {
+            c.kind() == "pointer_declarator"
+                || c.kind() == "init_declarator"
+                || c.kind() == "identifier"
+        })
+        .collect();
+    if !is_static
+        || !is_class
+        || declarators.len() != 1
+        || declarators[0].kind() != "pointer_declarator"
+    {
         return None;
     }
     let ident = declarators[0].child_by_field_name("declarator")?;
@@ -75,17 +95,33 @@ fn line_of(f: &SourceFile, n: Node) -> usize {
 
 /// The whole line(s) of a statement, for deletion.
 fn statement_lines(bytes: &[u8], n: Node) -> std::ops::Range<usize> {
-    let start = bytes[..n.start_byte()].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &bytes[n.end_byte()..]).map_or(bytes.len(), |p| n.end_byte() + p + 1);
+    let start = bytes[..n.start_byte()]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end =
+        memchr::memchr(b'\n', &bytes[n.end_byte()..]).map_or(bytes.len(), |p| n.end_byte() + p + 1);
     start..end
 }
 
 #[allow(clippy::too_many_arguments)]
-fn convert(ctx: &TransformCtx, f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, decl: Node, name: &str, constant: bool, out: &mut TransformOutput) {
+fn convert(
+    ctx: &TransformCtx,
+    f: &SourceFile,
+    parsed: &Parsed,
+    errors: &ErrorMap,
+    decl: Node,
+    name: &str,
+    constant: bool,
+    out: &mut TransformOutput,
+) {
     let mut uses = Vec::new();
     let mut stack = vec![parsed.root()];
     while let Some(n) = stack.pop() {
-        if n.kind() == "identifier" && text(n, parsed) == name && !decl.byte_range().contains(&n.start_byte()) {
+        if n.kind() == "identifier"
+            && text(n, parsed) == name
+            && !decl.byte_range().contains(&n.start_byte())
+        {
             uses.push(n);
         }
         stack.extend(children(n));
@@ -101,13 +137,21 @@ fn convert(ctx: &TransformCtx, f: &SourceFile, parsed: &Parsed, errors: &ErrorMa
             break;
         }
         match classify(parsed, *u, name) {
-            Ok(Use::Create { statement, call, if_stmt }) => {
+            Ok(Use::Create {
+                statement,
+                call,
+                if_stmt,
+            }) => {
                 create_count += 1;
                 plan.create = Some((statement, call, if_stmt));
             }
             Ok(Use::Inside) => {}
             Ok(Use::Destroy(call)) => plan.destroys.push(call),
-            Ok(Use::Field { statement, field, value }) => plan.fields.push((statement, field, value)),
+            Ok(Use::Field {
+                statement,
+                field,
+                value,
+            }) => plan.fields.push((statement, field, value)),
             Ok(Use::Address(n)) => plan.addresses.push(n),
             Err(why) => problem = Some((line_of(f, *u), why)),
         }
@@ -122,23 +166,43 @@ fn convert(ctx: &TransformCtx, f: &SourceFile, parsed: &Parsed, errors: &ErrorMa
         context: Some(name.to_string()),
         verdict: Verdict::Auto,
         reason: None,
-        snippet: String::from_utf8_lossy(&f.bytes[statement_lines(&f.bytes, decl)]).trim().to_string(),
+        snippet: String::from_utf8_lossy(&f.bytes[statement_lines(&f.bytes, decl)])
+            .trim()
+            .to_string(),
         notes: vec![],
         group: f.rel.clone(),
     };
     let refuse = |site: &mut Site, verdict: Verdict, line: usize, why: String| {
         site.verdict = verdict;
-        site.notes.push(Note { file: f.rel.clone(), line, message: why.clone() });
+        site.notes.push(Note {
+            file: f.rel.clone(),
+            line,
+            message: why.clone(),
+        });
         site.reason = Some(why);
     };
-    if let Some(why) = uses.iter().find_map(|u| errors.refusal(*u)).or_else(|| errors.refusal(decl)) {
+    if let Some(why) = uses
+        .iter()
+        .find_map(|u| errors.refusal(*u))
+        .or_else(|| errors.refusal(decl))
+    {
         refuse(&mut site, Verdict::Unparsed, decl_line, why);
     } else if let Some((line, why)) = problem {
         refuse(&mut site, Verdict::Manual, line, why);
     } else if create_count != 1 {
-        refuse(&mut site, Verdict::Manual, decl_line, format!("`{name}` is created {create_count} times, not once"));
+        refuse(
+            &mut site,
+            Verdict::Manual,
+            decl_line,
+            format!("`{name}` is created {create_count} times, not once"),
+        );
     } else if plan.destroys.is_empty() {
-        refuse(&mut site, Verdict::Manual, decl_line, format!("`{name}` is never destroyed with class_destroy()"));
+        refuse(
+            &mut site,
+            Verdict::Manual,
+            decl_line,
+            format!("`{name}` is never destroyed with class_destroy()"),
+        );
     } else if let Some((line, why)) = plan.late_field(f, parsed, decl) {
         refuse(&mut site, Verdict::Manual, line, why);
     }
@@ -151,13 +215,25 @@ fn convert(ctx: &TransformCtx, f: &SourceFile, parsed: &Parsed, errors: &ErrorMa
     match plan.edits(f, parsed, decl, name, constant) {
         Ok(edits) => {
             for (range, replacement) in edits {
-                out.add_edit(&f.rel, &f.bytes, Edit { range, replacement, site: index });
+                out.add_edit(
+                    &f.rel,
+                    &f.bytes,
+                    Edit {
+                        range,
+                        replacement,
+                        site: index,
+                    },
+                );
             }
         }
         Err((line, why)) => {
             let s = &mut out.sites[index];
             s.verdict = Verdict::Manual;
-            s.notes.push(Note { file: f.rel.clone(), line, message: why.clone() });
+            s.notes.push(Note {
+                file: f.rel.clone(),
+                line,
+                message: why.clone(),
+            });
             s.reason = Some(why);
         }
     }
@@ -165,11 +241,19 @@ fn convert(ctx: &TransformCtx, f: &SourceFile, parsed: &Parsed, errors: &ErrorMa
 
 enum Use<'a> {
     /// `NAME = class_create(THIS_MODULE, X);` and the `if (IS_ERR(NAME))` after it.
-    Create { statement: Node<'a>, call: Node<'a>, if_stmt: Node<'a> },
+    Create {
+        statement: Node<'a>,
+        call: Node<'a>,
+        if_stmt: Node<'a>,
+    },
     /// A use inside the create's error check (`IS_ERR(NAME)`, `PTR_ERR(NAME)`).
     Inside,
     Destroy(Node<'a>),
-    Field { statement: Node<'a>, field: String, value: Node<'a> },
+    Field {
+        statement: Node<'a>,
+        field: String,
+        value: Node<'a>,
+    },
     Address(Node<'a>),
 }
 
@@ -184,70 +268,136 @@ struct Plan<'a> {
 fn classify<'a>(parsed: &'a Parsed, u: Node<'a>, name: &str) -> Result<Use<'a>, String> {
     let parent = u.parent().ok_or("no parent")?;
     // Inside the error check that follows the create.
-    if let Some(if_stmt) = std::iter::successors(Some(parent), |p| p.parent()).find(|p| p.kind() == "if_statement") {
+    if let Some(if_stmt) =
+        std::iter::successors(Some(parent), |p| p.parent()).find(|p| p.kind() == "if_statement")
+    {
         if let Some(prev) = if_stmt.prev_named_sibling() {
-            if is_create_statement(prev, parsed, name).is_some() && is_err_check(if_stmt, parsed, name) {
-                let in_cond = if_stmt.child_by_field_name("condition").is_some_and(|c| c.byte_range().contains(&u.start_byte()));
+            if is_create_statement(prev, parsed, name).is_some()
+                && is_err_check(if_stmt, parsed, name)
+            {
+                let in_cond = if_stmt
+                    .child_by_field_name("condition")
+                    .is_some_and(|c| c.byte_range().contains(&u.start_byte()));
                 let call = parent.parent().filter(|c| c.kind() == "call_expression");
-                let callee = call.and_then(|c| c.child_by_field_name("function")).map(|x| text(x, parsed));
+                let callee = call
+                    .and_then(|c| c.child_by_field_name("function"))
+                    .map(|x| text(x, parsed));
                 return match (in_cond, callee) {
                     (true, Some("IS_ERR")) | (false, Some("PTR_ERR")) => Ok(Use::Inside),
-                    _ => Err(format!("`{name}` is used in its error check in another way: `{}`", text(parent, parsed))),
+                    _ => Err(format!(
+                        "`{name}` is used in its error check in another way: `{}`",
+                        text(parent, parsed)
+                    )),
                 };
             }
         }
     }
     if parent.kind() == "assignment_expression" && parent.child_by_field_name("left") == Some(u) {
-        let stmt = parent.parent().filter(|p| p.kind() == "expression_statement").ok_or_else(|| format!("`{name}` is assigned inside an expression"))?;
-        let call = is_create_statement(stmt, parsed, name).ok_or_else(|| format!("`{name}` is assigned something else than class_create(THIS_MODULE, ...)"))?;
-        let if_stmt = stmt.next_named_sibling().filter(|n| is_err_check(*n, parsed, name)).ok_or_else(|| format!("class_create() of `{name}` is not followed by `if (IS_ERR({name}))`"))?;
-        return Ok(Use::Create { statement: stmt, call, if_stmt });
+        let stmt = parent
+            .parent()
+            .filter(|p| p.kind() == "expression_statement")
+            .ok_or_else(|| format!("`{name}` is assigned inside an expression"))?;
+        let call = is_create_statement(stmt, parsed, name).ok_or_else(|| {
+            format!("`{name}` is assigned something else than class_create(THIS_MODULE, ...)")
+        })?;
+        let if_stmt = stmt
+            .next_named_sibling()
+            .filter(|n| is_err_check(*n, parsed, name))
+            .ok_or_else(|| {
+                format!("class_create() of `{name}` is not followed by `if (IS_ERR({name}))`")
+            })?;
+        return Ok(Use::Create {
+            statement: stmt,
+            call,
+            if_stmt,
+        });
     }
     // `dev->class = NAME;`: a device pointed at the class takes its address.
     if parent.kind() == "assignment_expression" && parent.child_by_field_name("right") == Some(u) {
         let left = parent.child_by_field_name("left");
-        let field = left.filter(|l| l.kind() == "field_expression").and_then(|l| l.child_by_field_name("field"));
+        let field = left
+            .filter(|l| l.kind() == "field_expression")
+            .and_then(|l| l.child_by_field_name("field"));
         if field.is_some_and(|f| text(f, parsed) == "class") {
             return Ok(Use::Address(u));
         }
     }
     if parent.kind() == "argument_list" {
         let call = parent.parent().ok_or("no call")?;
-        let callee = call.child_by_field_name("function").map(|x| text(x, parsed)).unwrap_or("");
+        let callee = call
+            .child_by_field_name("function")
+            .map(|x| text(x, parsed))
+            .unwrap_or("");
         if callee == "class_destroy" {
             return Ok(Use::Destroy(call));
         }
         return Ok(Use::Address(u));
     }
     if parent.kind() == "field_expression" && parent.child_by_field_name("argument") == Some(u) {
-        let assign = parent.parent().filter(|a| a.kind() == "assignment_expression" && a.child_by_field_name("left") == Some(parent));
-        let stmt = assign.and_then(|a| a.parent()).filter(|s| s.kind() == "expression_statement");
+        let assign = parent.parent().filter(|a| {
+            a.kind() == "assignment_expression" && a.child_by_field_name("left") == Some(parent)
+        });
+        let stmt = assign
+            .and_then(|a| a.parent())
+            .filter(|s| s.kind() == "expression_statement");
         if let (Some(a), Some(stmt)) = (assign, stmt) {
-            let field = parent.child_by_field_name("field").map(|x| text(x, parsed).to_string()).unwrap_or_default();
+            let field = parent
+                .child_by_field_name("field")
+                .map(|x| text(x, parsed).to_string())
+                .unwrap_or_default();
             let value = a.child_by_field_name("right").ok_or("no value")?;
-            if matches!(value.kind(), "identifier" | "string_literal" | "number_literal" | "null" | "true" | "false") {
-                return Ok(Use::Field { statement: stmt, field, value });
+            if matches!(
+                value.kind(),
+                "identifier" | "string_literal" | "number_literal" | "null" | "true" | "false"
+            ) {
+                return Ok(Use::Field {
+                    statement: stmt,
+                    field,
+                    value,
+                });
             }
         }
-        return Err(format!("`{}` is not an assignment of a constant that can move into the initializer", text(parent.parent().unwrap_or(parent), parsed).lines().next().unwrap_or("")));
+        return Err(format!(
+            "`{}` is not an assignment of a constant that can move into the initializer",
+            text(parent.parent().unwrap_or(parent), parsed)
+                .lines()
+                .next()
+                .unwrap_or("")
+        ));
     }
-    Err(format!("`{name}` is used as a pointer: `{}`", text(parent, parsed).lines().next().unwrap_or("").trim()))
+    Err(format!(
+        "`{name}` is used as a pointer: `{}`",
+        text(parent, parsed).lines().next().unwrap_or("").trim()
+    ))
 }
 
 /// `NAME = class_create(THIS_MODULE, X);`: the call.
 fn is_create_statement<'a>(stmt: Node<'a>, parsed: &Parsed, name: &str) -> Option<Node<'a>> {
-    let assign = stmt.named_child(0).filter(|a| a.kind() == "assignment_expression")?;
+    let assign = stmt
+        .named_child(0)
+        .filter(|a| a.kind() == "assignment_expression")?;
     let left = assign.child_by_field_name("left")?;
-    let call = assign.child_by_field_name("right").filter(|c| c.kind() == "call_expression")?;
+    let call = assign
+        .child_by_field_name("right")
+        .filter(|c| c.kind() == "call_expression")?;
     let callee = call.child_by_field_name("function")?;
-    let args: Vec<Node> = children(call.child_by_field_name("arguments")?).into_iter().filter(|n| n.is_named() && n.kind() != "comment").collect();
-    (text(left, parsed) == name && text(callee, parsed) == "class_create" && args.len() == 2 && text(args[0], parsed) == "THIS_MODULE").then_some(call)
+    let args: Vec<Node> = children(call.child_by_field_name("arguments")?)
+        .into_iter()
+        .filter(|n| n.is_named() && n.kind() != "comment")
+        .collect();
+    (text(left, parsed) == name
+        && text(callee, parsed) == "class_create"
+        && args.len() == 2
+        && text(args[0], parsed) == "THIS_MODULE")
+        .then_some(call)
 }
 
 fn is_err_check(n: Node, parsed: &Parsed, name: &str) -> bool {
     n.kind() == "if_statement"
         && n.child_by_field_name("alternative").is_none()
-        && n.child_by_field_name("condition").is_some_and(|c| text(c, parsed).split_whitespace().collect::<String>() == format!("(IS_ERR({name}))"))
+        && n.child_by_field_name("condition").is_some_and(|c| {
+            text(c, parsed).split_whitespace().collect::<String>() == format!("(IS_ERR({name}))")
+        })
 }
 
 impl<'a> Plan<'a> {
@@ -270,9 +420,19 @@ impl<'a> Plan<'a> {
         None
     }
 
-    fn edits(&self, f: &SourceFile, parsed: &Parsed, decl: Node, name: &str, constant: bool) -> Result<Vec<(std::ops::Range<usize>, Vec<u8>)>, (usize, String)> {
+    fn edits(
+        &self,
+        f: &SourceFile,
+        parsed: &Parsed,
+        decl: Node,
+        name: &str,
+        constant: bool,
+    ) -> Result<Vec<(std::ops::Range<usize>, Vec<u8>)>, (usize, String)> {
         let (create_stmt, call, if_stmt) = self.create.expect("checked: one create");
-        let args: Vec<Node> = children(call.child_by_field_name("arguments").unwrap()).into_iter().filter(|n| n.is_named() && n.kind() != "comment").collect();
+        let args: Vec<Node> = children(call.child_by_field_name("arguments").unwrap())
+            .into_iter()
+            .filter(|n| n.is_named() && n.kind() != "comment")
+            .collect();
         let class_name = String::from_utf8_lossy(&f.bytes[args[1].byte_range()]).into_owned();
         // The error variable: one the check already assigns, or a local int.
         let consequence = if_stmt.child_by_field_name("consequence").unwrap();
@@ -280,14 +440,24 @@ impl<'a> Plan<'a> {
         let assigned = find_ptr_err_assignment(consequence, parsed, name);
         let var = match assigned {
             Some((stmt, var)) => {
-                let rest: Vec<Node> = children(consequence).into_iter().filter(|c| c.is_named() && *c != stmt).collect();
-                if consequence.kind() == "compound_statement" && rest.len() == 1 && rest[0].kind() != "comment" {
+                let rest: Vec<Node> = children(consequence)
+                    .into_iter()
+                    .filter(|c| c.is_named() && *c != stmt)
+                    .collect();
+                if consequence.kind() == "compound_statement"
+                    && rest.len() == 1
+                    && rest[0].kind() != "comment"
+                {
                     // `{ err = PTR_ERR(x); goto out; }` keeps one statement:
                     // kernel style drops the braces.
                     let cond_end = if_stmt.child_by_field_name("condition").unwrap().end_byte();
                     let line = statement_lines(&f.bytes, rest[0]);
                     let mut text = b"\n".to_vec();
-                    text.extend_from_slice(f.bytes[line.start..line.end].strip_suffix(b"\n").unwrap_or(&f.bytes[line.clone()]));
+                    text.extend_from_slice(
+                        f.bytes[line.start..line.end]
+                            .strip_suffix(b"\n")
+                            .unwrap_or(&f.bytes[line.clone()]),
+                    );
                     edits.push((cond_end..consequence.end_byte(), text));
                 } else {
                     edits.push((statement_lines(&f.bytes, stmt), Vec::new()));
@@ -295,13 +465,27 @@ impl<'a> Plan<'a> {
                 var
             }
             None => {
-                let func = std::iter::successors(Some(create_stmt), |n| n.parent()).find(|n| n.kind() == "function_definition").ok_or((line_of(f, create_stmt), "class_create() outside a function".to_string()))?;
+                let func = std::iter::successors(Some(create_stmt), |n| n.parent())
+                    .find(|n| n.kind() == "function_definition")
+                    .ok_or((
+                        line_of(f, create_stmt),
+                        "class_create() outside a function".to_string(),
+                    ))?;
                 local_error_var(func, parsed).ok_or_else(|| {
-                    (line_of(f, create_stmt), format!("{} has no local error variable to hold class_register()'s result", enclosing_function(create_stmt, parsed.text()).unwrap_or_default()))
+                    (
+                        line_of(f, create_stmt),
+                        format!(
+                            "{} has no local error variable to hold class_register()'s result",
+                            enclosing_function(create_stmt, parsed.text()).unwrap_or_default()
+                        ),
+                    )
                 })?
             }
         };
-        edits.push((create_stmt.named_child(0).unwrap().byte_range(), format!("{var} = class_register(&{name})").into_bytes()));
+        edits.push((
+            create_stmt.named_child(0).unwrap().byte_range(),
+            format!("{var} = class_register(&{name})").into_bytes(),
+        ));
         let cond = if_stmt.child_by_field_name("condition").unwrap();
         edits.push((cond.byte_range(), format!("({var})").into_bytes()));
         for ptr in find_calls(consequence, parsed, "PTR_ERR") {
@@ -310,14 +494,23 @@ impl<'a> Plan<'a> {
             }
         }
         for d in &self.destroys {
-            edits.push((d.byte_range(), format!("class_unregister(&{name})").into_bytes()));
+            edits.push((
+                d.byte_range(),
+                format!("class_unregister(&{name})").into_bytes(),
+            ));
         }
         for a in &self.addresses {
             edits.push((a.byte_range(), format!("&{name}").into_bytes()));
         }
-        let mut init = format!("static {}struct class {name} = {{\n\t.name = {class_name},\n", if constant { "const " } else { "" });
+        let mut init = format!(
+            "static {}struct class {name} = {{\n\t.name = {class_name},\n",
+            if constant { "const " } else { "" }
+        );
         for (stmt, field, value) in &self.fields {
-            init.push_str(&format!("\t.{field} = {},\n", String::from_utf8_lossy(&f.bytes[value.byte_range()])));
+            init.push_str(&format!(
+                "\t.{field} = {},\n",
+                String::from_utf8_lossy(&f.bytes[value.byte_range()])
+            ));
             edits.push((statement_lines(&f.bytes, *stmt), Vec::new()));
         }
         init.push_str("};");
@@ -343,7 +536,8 @@ fn declares(top: Node, parsed: &Parsed, name: &str) -> bool {
                 }
             }
         }
-        if n.kind() == "translation_unit" || n.kind() == "preproc_ifdef" || n.kind() == "preproc_if" {
+        if n.kind() == "translation_unit" || n.kind() == "preproc_ifdef" || n.kind() == "preproc_if"
+        {
             stack.extend(children(n));
         }
     }
@@ -354,7 +548,10 @@ fn find_calls<'a>(n: Node<'a>, parsed: &Parsed, callee: &str) -> Vec<Node<'a>> {
     let mut out = Vec::new();
     let mut stack = vec![n];
     while let Some(x) = stack.pop() {
-        if x.kind() == "call_expression" && x.child_by_field_name("function").is_some_and(|c| text(c, parsed) == callee) {
+        if x.kind() == "call_expression"
+            && x.child_by_field_name("function")
+                .is_some_and(|c| text(c, parsed) == callee)
+        {
             out.push(x);
         }
         stack.extend(children(x));
@@ -363,12 +560,21 @@ fn find_calls<'a>(n: Node<'a>, parsed: &Parsed, callee: &str) -> Vec<Node<'a>> {
 }
 
 /// `VAR = PTR_ERR(NAME);` inside the error check: the statement and VAR.
-fn find_ptr_err_assignment<'a>(n: Node<'a>, parsed: &Parsed, name: &str) -> Option<(Node<'a>, String)> {
+fn find_ptr_err_assignment<'a>(
+    n: Node<'a>,
+    parsed: &Parsed,
+    name: &str,
+) -> Option<(Node<'a>, String)> {
     let mut stack = vec![n];
     while let Some(x) = stack.pop() {
         if x.kind() == "expression_statement" {
-            if let Some(a) = x.named_child(0).filter(|a| a.kind() == "assignment_expression") {
-                let right = a.child_by_field_name("right").map(|r| text(r, parsed).split_whitespace().collect::<String>());
+            if let Some(a) = x
+                .named_child(0)
+                .filter(|a| a.kind() == "assignment_expression")
+            {
+                let right = a
+                    .child_by_field_name("right")
+                    .map(|r| text(r, parsed).split_whitespace().collect::<String>());
                 if right.as_deref() == Some(&format!("PTR_ERR({name})")) {
                     return Some((x, text(a.child_by_field_name("left")?, parsed).to_string()));
                 }
@@ -383,12 +589,26 @@ fn local_error_var(func: Node, parsed: &Parsed) -> Option<String> {
     let body = func.child_by_field_name("body")?;
     let locals: Vec<String> = children(body)
         .into_iter()
-        .filter(|d| d.kind() == "declaration" && d.child_by_field_name("type").is_some_and(|t| text(t, parsed) == "int"))
-        .flat_map(|d| children(d).into_iter().filter_map(|c| match c.kind() {
-            "identifier" => Some(text(c, parsed).to_string()),
-            "init_declarator" => c.child_by_field_name("declarator").map(|x| text(x, parsed).to_string()),
-            _ => None,
-        }).collect::<Vec<_>>())
+        .filter(|d| {
+            d.kind() == "declaration"
+                && d.child_by_field_name("type")
+                    .is_some_and(|t| text(t, parsed) == "int")
+        })
+        .flat_map(|d| {
+            children(d)
+                .into_iter()
+                .filter_map(|c| match c.kind() {
+                    "identifier" => Some(text(c, parsed).to_string()),
+                    "init_declarator" => c
+                        .child_by_field_name("declarator")
+                        .map(|x| text(x, parsed).to_string()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        })
         .collect();
-    ERROR_VARS.iter().find(|v| locals.iter().any(|l| l == *v)).map(|v| v.to_string())
+    ERROR_VARS
+        .iter()
+        .find(|v| locals.iter().any(|l| l == *v))
+        .map(|v| v.to_string())
 }

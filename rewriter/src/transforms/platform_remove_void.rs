@@ -134,7 +134,8 @@ impl Transform for PlatformRemoveVoid {
             local.insert(f.rel.clone(), s);
         }
         // `.remove_new = FN` is the converted form whatever FN looks like.
-        let (converted, legacy): (Vec<Initializer>, Vec<Initializer>) = inits.into_iter().partition(|i| i.member == "remove_new");
+        let (converted, legacy): (Vec<Initializer>, Vec<Initializer>) =
+            inits.into_iter().partition(|i| i.member == "remove_new");
         let mut inits = legacy;
         for c in converted {
             out.sites.push(converted_site(ctx, &c));
@@ -479,47 +480,19 @@ fn converted_site(ctx: &TransformCtx, init: &Initializer) -> Site {
 /// width 8, when the gap was there to align it; a single space stays a
 /// single space.
 fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
-    let gap = &bytes[m.gap.clone()];
     let line_start = bytes[..m.designator.start]
         .iter()
         .rposition(|b| *b == b'\n')
         .map_or(0, |p| p + 1);
-    let col = |upto: usize, extra: &[u8]| -> usize {
-        let mut c = 0;
-        for b in bytes[line_start..upto].iter().chain(extra) {
-            c = if *b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 };
-        }
-        c
-    };
-    let eq_col = col(m.gap.end, b"");
+    let target = crate::align::columns(&bytes[line_start..m.gap.end]);
+    let mut prefix_and_word = bytes[line_start..m.designator.start].to_vec();
+    prefix_and_word.extend_from_slice(new_name.as_bytes());
     let mut out = new_name.as_bytes().to_vec();
-    let aligned = gap.contains(&b'\t') || gap.len() > 1;
-    if !aligned {
-        out.extend_from_slice(gap);
-        return out;
-    }
-    let prefix: Vec<u8> = bytes[line_start..m.designator.start].to_vec();
-    let mut c = {
-        let mut c = 0;
-        for b in prefix.iter().chain(new_name.as_bytes()) {
-            c = if *b == b'\t' { (c / 8 + 1) * 8 } else { c + 1 };
-        }
-        c
-    };
-    if c >= eq_col {
-        out.push(if gap.contains(&b'\t') { b'\t' } else { b' ' });
-        return out;
-    }
-    if gap.contains(&b'\t') {
-        while (c / 8 + 1) * 8 <= eq_col {
-            out.push(b'\t');
-            c = (c / 8 + 1) * 8;
-        }
-    }
-    while c < eq_col {
-        out.push(b' ');
-        c += 1;
-    }
+    out.extend(crate::align::gap_to_column(
+        &prefix_and_word,
+        &bytes[m.gap.clone()],
+        target,
+    ));
     out
 }
 
@@ -806,8 +779,12 @@ fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> 
             .collect();
         inner.len() == 1 && returns.len() == 1 && returns[0].last && returns[0].zero
     });
-    let returns_void = def.child_by_field_name("type").is_some_and(|t| text(t, parsed) == "void")
-        && def.child_by_field_name("declarator").is_some_and(|d| d.kind() == "function_declarator");
+    let returns_void = def
+        .child_by_field_name("type")
+        .is_some_and(|t| text(t, parsed) == "void")
+        && def
+            .child_by_field_name("declarator")
+            .is_some_and(|d| d.kind() == "function_declarator");
     Definition {
         file: f.rel.clone(),
         line,
@@ -849,7 +826,9 @@ fn incompatible_use(ident: Node, parsed: &Parsed) -> Option<String> {
                 .and_then(|d| d.named_child(0))
                 .map(|f| text(f, parsed));
             let decl = ancestor(parent, "declaration");
-            if matches!(field, Some("remove" | "remove_new")) && decl.is_some_and(|d| is_platform_driver_type(d, parsed)) {
+            if matches!(field, Some("remove" | "remove_new"))
+                && decl.is_some_and(|d| is_platform_driver_type(d, parsed))
+            {
                 None
             } else {
                 Some(format!(
