@@ -180,6 +180,16 @@ pub fn record_scan(dir: &Path, doc: &Value, tree: &Path, paths: &[String]) -> Re
     Ok(summary)
 }
 
+/// The pattern ids of the campaign in `dir`, or None when `dir` holds no
+/// campaign yet (for `scan --campaign` without `--pattern`). A damaged
+/// state file is an error.
+pub fn campaign_patterns(dir: &Path) -> Result<Option<Vec<String>>> {
+    if !dir.join(crate::ledger::LEDGER_FILE).exists() {
+        return Ok(None);
+    }
+    Ok(Some(Ledger::open(dir)?.state.patterns))
+}
+
 /// `unplug series … --campaign DIR`: links the written patches to the
 /// campaign's sites.
 pub fn record_series(dir: &Path, report: &series::SeriesReport) -> Result<usize> {
