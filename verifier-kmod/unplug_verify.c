@@ -499,6 +499,57 @@ static void uv_settle(int op_id)
 	}
 }
 
+/*
+ * The memory of a work item or timer we saw queued may have been freed
+ * since: read it without faulting and believe "still queued" only if it
+ * is still linked, i.e. its list neighbour points back at it.
+ */
+static bool uv_hlist_linked(struct hlist_node *n)
+{
+	struct hlist_node **pprev, *self;
+
+	if (copy_from_kernel_nofault(&pprev, &n->pprev, sizeof(pprev)) ||
+	    !pprev || copy_from_kernel_nofault(&self, pprev, sizeof(self)))
+		return false;
+	return self == n;
+}
+
+static bool uv_list_linked(struct list_head *e)
+{
+	struct list_head *next, *back;
+
+	if (copy_from_kernel_nofault(&next, &e->next, sizeof(next)) ||
+	    !next || next == e ||
+	    copy_from_kernel_nofault(&back, &next->prev, sizeof(back)))
+		return false;
+	return back == e;
+}
+
+static bool uv_defer_pending(const struct uv_defer *d)
+{
+	unsigned long data = 0, func = 0;
+
+	if (d->kind == UV_TIMER) {
+		struct timer_list *t = d->ptr;
+
+		if (copy_from_kernel_nofault(&func, &t->function, sizeof(func)))
+			return false;
+		return func == d->func && uv_hlist_linked(&t->entry);
+	}
+	if (copy_from_kernel_nofault(&data, &((struct work_struct *)d->ptr)->data,
+				     sizeof(data)) ||
+	    copy_from_kernel_nofault(&func, &((struct work_struct *)d->ptr)->func,
+				     sizeof(func)))
+		return false;
+	if (!(data & WORK_STRUCT_PENDING) || func != d->func)
+		return false;
+	/* Queued on a pool, or a delayed work still waiting for its timer. */
+	if (uv_list_linked(&((struct work_struct *)d->ptr)->entry))
+		return true;
+	return d->kind == UV_DWORK &&
+	       uv_hlist_linked(&to_delayed_work(d->ptr)->timer.entry);
+}
+
 static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 {
 	unsigned long flags;
@@ -536,30 +587,11 @@ static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 		goto out;
 	for (i = 0; i < UV_MAX_DEFER; i++) {
 		struct uv_defer *d = &uv_defers[i];
-		unsigned long data = 0, func = 0;
-		bool pending = false;
+		bool pending;
 
 		if (!d->ptr || d->mod != mod)
 			continue;
-		if (d->kind == UV_TIMER) {
-			struct timer_list *t = d->ptr;
-			struct hlist_node **pprev = NULL;
-
-			if (!copy_from_kernel_nofault(&pprev, &t->entry.pprev,
-						      sizeof(pprev)) &&
-			    !copy_from_kernel_nofault(&func, &t->function,
-						      sizeof(func)))
-				pending = pprev && func == d->func;
-		} else {
-			struct work_struct *w = d->ptr;
-
-			if (!copy_from_kernel_nofault(&data, &w->data,
-						      sizeof(data)) &&
-			    !copy_from_kernel_nofault(&func, &w->func,
-						      sizeof(func)))
-				pending = (data & WORK_STRUCT_PENDING) &&
-					  func == d->func;
-		}
+		pending = uv_defer_pending(d);
 		if (!pending) {
 			d->ptr = NULL;
 			continue;
@@ -591,7 +623,7 @@ static void uv_defuse(struct module *mod)
 		if (d.mod == mod)
 			uv_defers[i].ptr = NULL;
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
-		if (!d.ptr || d.mod != mod || !defuse)
+		if (!d.ptr || d.mod != mod || !defuse || !uv_defer_pending(&d))
 			continue;
 		if (d.kind == UV_TIMER)
 			del_timer_sync(d.ptr);

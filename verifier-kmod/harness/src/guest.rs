@@ -1,5 +1,9 @@
 //! The guest's /init: mount, load unplug_verify, run the scenario steps
 //! with markers on the console, flush verdicts, power off.
+//!
+//! All guest output goes through /dev/kmsg (with `printk.devkmsg=on` so it
+//! is not rate limited): each line becomes one kernel record, so userspace
+//! text can never land in the middle of a KTAP line on the serial console.
 
 use crate::scenario::{Action, Scenario};
 use anyhow::{bail, Result};
@@ -77,6 +81,7 @@ pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32, verbose: boo
          mount -t sysfs sysfs /sys\n\
          mount -t devtmpfs devtmpfs /dev 2>/dev/null\n\
          mount -t debugfs debugfs /sys/kernel/debug\n\
+         exec > /dev/kmsg 2>&1\n\
          dmesg -n 8\n\
          K=/lib/modules/$(uname -r)\n",
     );

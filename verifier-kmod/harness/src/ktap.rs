@@ -48,9 +48,11 @@ fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
 }
 
 /// The text of a kernel line without its timestamp, or None for userspace.
+/// Early userspace output (before /init redirects it) may share a serial
+/// line with a kernel record, so the timestamp need not open the line.
 pub fn kernel_text(line: &str) -> Option<&str> {
     static R: OnceLock<Regex> = OnceLock::new();
-    let r = re(&R, r"^\[\s*\d+\.\d+\] ?");
+    let r = re(&R, r"\[\s*\d+\.\d+\] ?");
     r.find(line).map(|m| &line[m.end()..])
 }
 
@@ -222,6 +224,12 @@ UNPLUG-STEP 1 modprobe scsi_debug
         let d = parse("[ 1.0] KTAP version 1\n[ 1.1] ok 1 a\n[ 2.0] KTAP version 1\n[ 2.1] ok 1 b\n");
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(d.tests.len(), 2);
+    }
+
+    #[test]
+    fn kernel_line_after_userspace_text() {
+        let d = parse("[ 1.0] KTAP version 1\nUNPLUG-STEP 3 rmmod x[    1.84] # a: 0 objects unregistered, 0 released\n[ 1.9] ok 1 a\n");
+        assert_eq!(d.tests[0].objects, Some(0));
     }
 
     #[test]

@@ -528,3 +528,39 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
     }
     Ok((console.text, log))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_scenarios_load() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let all = shipped_scenarios(&dir).unwrap();
+        assert!(all.len() >= 10, "{}", all.len());
+        assert!(all.iter().any(|s| s.name == "ahci-delete-held"));
+        let stress = scenario::load(&dir.join("scenarios/stress/load-unload-100.yaml")).unwrap();
+        assert_eq!(stress.qemu.smp, 2);
+    }
+
+    #[test]
+    fn module_arguments() {
+        assert!(matches!(UserModule::parse("e1000").unwrap(), UserModule::Name(n) if n == "e1000"));
+        assert!(UserModule::parse("/nonexistent/x.ko").unwrap_err().to_string().contains("no such module file"));
+        assert!(UserModule::parse("a/b").is_err());
+    }
+
+    #[test]
+    fn kernel_targets() {
+        let sc = default_driver_check(&[], &["e1000".into()]);
+        assert_eq!(sc.watch, vec!["e1000"]);
+        assert!(sc.steps.last().unwrap().rmmod.as_deref() == Some("e1000"));
+        let t = Target::from_arg("6.1", None).unwrap();
+        let need = Scenario {
+            kernels: vec![KernelNeed { kernel: "6.1".into(), flavour: "generic".into() }],
+            ..sc
+        };
+        assert_eq!(t.for_scenario(&need), Target::debian(Series::V6_1, Flavour::Generic));
+        assert!(Target::from_arg("6.1", Some("cloudy")).is_err());
+    }
+}
