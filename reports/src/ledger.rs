@@ -412,6 +412,7 @@ fn in_scope(scope: &[String], file: &str) -> bool {
     scope.is_empty()
         || scope.iter().any(|s| {
             let s = s.trim_end_matches('/');
+            let s = s.strip_prefix("./").unwrap_or(s);
             s.is_empty() || s == "." || file == s || file.starts_with(&format!("{s}/"))
         })
 }
@@ -614,12 +615,24 @@ impl Ledger {
 
         // 1. Rename matching: new keys against known keys that vanished.
         let seen: BTreeSet<&str> = sites.iter().map(|(k, _)| k.as_str()).collect();
+        // A file the scan could not read (an error finding) says nothing.
+        let unread: BTreeSet<String> = doc
+            .get("findings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|f| f.get("severity").and_then(Value::as_str) == Some("error"))
+            .filter_map(|f| f.get("file").and_then(Value::as_str).map(String::from))
+            .collect();
         let vanished: Vec<String> = self
             .state
             .sites
             .iter()
             .filter(|(k, r)| {
-                !seen.contains(k.as_str()) && r.state != SiteState::Gone && in_scope(scope, &r.file)
+                !seen.contains(k.as_str())
+                    && r.state != SiteState::Gone
+                    && in_scope(scope, &r.file)
+                    && !unread.contains(&r.file)
             })
             .map(|(k, _)| k.clone())
             .collect();
@@ -834,6 +847,9 @@ impl Ledger {
         // 3. Known sites in scope that this scan did not see.
         let seen: BTreeSet<&str> = sites.iter().map(|(k, _)| k.as_str()).collect();
         for (key, rec) in self.state.sites.iter_mut() {
+            if unread.contains(&rec.file) {
+                continue;
+            }
             // A conversion that landed stays landed even if the driver
             // goes later (`gone_in` still records it).
             let done = matches!(rec.state, SiteState::Gone | SiteState::Applied);

@@ -335,3 +335,29 @@ fn repeated_operations_fold_into_one_result() {
     );
     assert_eq!(g.verification_summary().as_deref(), Some("6.1 not ok"));
 }
+
+#[test]
+fn an_unreadable_file_does_not_make_its_sites_gone() {
+    let t = trees();
+    let doc = scan_doc(&t.v1, &[PATTERN]);
+    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    // gamma_wdt.c turned binary in the later tree: the scan reports an error finding.
+    let mut bytes = b"\0\0\0 binary ".to_vec();
+    bytes.extend_from_slice(legacy_driver("gamma").as_bytes());
+    std::fs::write(t.v2.join("drivers/watchdog/gamma_wdt.c"), bytes).unwrap();
+    let doc = scan_doc(&t.v2, &[PATTERN]);
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["file"] == "drivers/watchdog/gamma_wdt.c"),
+        "{findings:?}"
+    );
+    let s = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    assert_eq!(s.gone, 1, "only beta: {s}");
+    let l = Ledger::open(&t.campaign).unwrap();
+    assert_eq!(
+        l.state.sites[&key("drivers/watchdog/gamma_wdt.c", "gamma_driver")].state,
+        SiteState::Open
+    );
+}
