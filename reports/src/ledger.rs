@@ -371,13 +371,13 @@ pub fn keyed_sites(doc: &Value) -> Result<Vec<(String, ScanSite)>> {
         .collect::<Result<_, _>>()
         .context("reading the scan document's sites")?;
     parsed.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    let mut seen: HashMap<(String, bool), usize> = HashMap::new();
+    // Numbered in line order whatever the form, so that the second of two
+    // sites keeps its key when the first is converted.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     let mut out = Vec::new();
     for s in parsed {
         let base = site_key(&s.pattern, &s.file, s.context.as_deref());
-        // Legacy and converted forms of one object are numbered apart so
-        // that a converted second site does not collide with a legacy first.
-        let n = seen.entry((base.clone(), s.is_converted())).or_insert(0);
+        let n = seen.entry(base.clone()).or_insert(0);
         *n += 1;
         let key = if *n == 1 { base } else { format!("{base}#{n}") };
         out.push((key, s));

@@ -361,3 +361,67 @@ fn an_unreadable_file_does_not_make_its_sites_gone() {
         SiteState::Open
     );
 }
+
+fn class_tree(root: &std::path::Path, patchlevel: u32, first: &str, second: &str) {
+    write(
+        root,
+        "Makefile",
+        &format!("VERSION = 6\nPATCHLEVEL = {patchlevel}\nSUBLEVEL = 0\n"),
+    );
+    write(
+        root,
+        "drivers/char/two.c",
+        &format!(
+            "// SPDX-License-Identifier: GPL-2.0
+#include <linux/device/class.h>
+
+static struct class *a, *b;
+
+static int __init two_init(void)
+{{
+	a = {first};
+	if (IS_ERR(a))
+		return PTR_ERR(a);
+	b = {second};
+	return PTR_ERR_OR_ZERO(b);
+}}
+"
+        ),
+    );
+}
+
+#[test]
+fn two_sites_in_one_function_keep_their_keys() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (v1, v2, dir) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("c"),
+    );
+    let id = "class-create-no-owner";
+    class_tree(
+        &v1,
+        1,
+        "class_create(THIS_MODULE, \"a\")",
+        "class_create(THIS_MODULE, \"b\")",
+    );
+    // The first converted, the second not yet.
+    class_tree(
+        &v2,
+        4,
+        "class_create(\"a\")",
+        "class_create(THIS_MODULE, \"b\")",
+    );
+    let s = reports::cli::record_scan(&dir, &scan_doc(&v1, &[id]), &v1, &[]).unwrap();
+    assert_eq!(s.legacy, 2, "{s}");
+    let s = reports::cli::record_scan(&dir, &scan_doc(&v2, &[id]), &v2, &[]).unwrap();
+    assert_eq!(
+        (s.applied, s.gone, s.new_user, s.legacy),
+        (1, 0, 0, 1),
+        "{s}"
+    );
+    let l = Ledger::open(&dir).unwrap();
+    let k = format!("{id}|drivers/char/two.c|two_init");
+    assert_eq!(l.state.sites[&k].state, SiteState::Applied);
+    assert_eq!(l.state.sites[&format!("{k}#2")].state, SiteState::Open);
+}
