@@ -104,22 +104,25 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
         })
         .collect();
 
+    // Each pattern owns its candidate files; a file only copied when two
+    // patterns want it, and each pattern's files are freed once it is done.
+    let candidate_count = candidates.len();
+    let mut per_pattern: Vec<Vec<SourceFile>> = patterns.iter().map(|_| Vec::new()).collect();
+    for (file, mask) in candidates {
+        let wanted: Vec<usize> = (0..patterns.len()).filter(|pi| mask & (1 << pi) != 0).collect();
+        if let Some((last, rest)) = wanted.split_last() {
+            for pi in rest {
+                per_pattern[*pi].push(SourceFile { rel: file.rel.clone(), bytes: file.bytes.clone() });
+            }
+            per_pattern[*last].push(file);
+        }
+    }
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
     for (pi, pattern) in patterns.iter().enumerate() {
-        let mine: Vec<&SourceFile> = candidates
-            .iter()
-            .filter(|(_, m)| m & (1 << pi) != 0)
-            .map(|(f, _)| f)
-            .collect();
+        let owned = std::mem::take(&mut per_pattern[pi]);
+        let mine: Vec<&SourceFile> = owned.iter().collect();
         let mut out = if let Some(t) = pattern.transform {
-            let owned: Vec<SourceFile> = mine
-                .iter()
-                .map(|f| SourceFile {
-                    rel: f.rel.clone(),
-                    bytes: f.bytes.clone(),
-                })
-                .collect();
             let ctx = TransformCtx {
                 root,
                 pattern_id: &pattern.id,
@@ -168,7 +171,7 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     findings.dedup_by(|a, b| a.file == b.file && a.line == b.line && a.message == b.message);
     let stats = Stats {
         files: files.len(),
-        candidates: candidates.len(),
+        candidates: candidate_count,
         changed_files: changes.len(),
     };
     Ok(Outcome {
@@ -188,7 +191,9 @@ fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutp
             let parsed = parse_focused(&f.bytes, &words);
             let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
-            (f.rel.clone(), f.bytes.clone(), matches, unread)
+            // Only a file with edits needs its bytes again.
+            let bytes = if matches.edits.is_empty() { Vec::new() } else { f.bytes.clone() };
+            (f.rel.clone(), bytes, matches, unread)
         })
         .collect();
     let mut out = TransformOutput::default();

@@ -188,7 +188,7 @@ impl Transform for PlatformRemoveVoid {
             };
             groups.entry(key).or_default().push(init);
         }
-        let reader = FileReader { ctx };
+        let reader = FileReader::new(ctx);
         for ((scope, name), members) in groups {
             decide_group(
                 ctx,
@@ -223,18 +223,23 @@ fn focus_words(bytes: &[u8]) -> Vec<&[u8]> {
     words
 }
 
-struct FileReader<'a, 'b> {
-    ctx: &'a TransformCtx<'b>,
+/// The bytes of a file an edit goes into: a candidate already read, or
+/// (a helper's file outside the walk) read now.
+struct FileReader<'a> {
+    root: &'a std::path::Path,
+    by_path: std::collections::HashMap<&'a str, &'a [u8]>,
 }
 
-impl FileReader<'_, '_> {
-    fn read(&self, rel: &str) -> Option<Vec<u8>> {
-        self.ctx
-            .candidates
-            .iter()
-            .find(|f| f.rel == rel)
-            .map(|f| f.bytes.clone())
-            .or_else(|| std::fs::read(self.ctx.root.join(rel)).ok())
+impl<'a> FileReader<'a> {
+    fn new(ctx: &'a TransformCtx) -> Self {
+        FileReader { root: ctx.root, by_path: ctx.candidates.iter().map(|f| (f.rel.as_str(), f.bytes.as_slice())).collect() }
+    }
+
+    fn read(&self, rel: &str) -> Option<std::borrow::Cow<'a, [u8]>> {
+        match self.by_path.get(rel) {
+            Some(b) => Some(std::borrow::Cow::Borrowed(*b)),
+            None => std::fs::read(self.root.join(rel)).ok().map(std::borrow::Cow::Owned),
+        }
     }
 }
 
