@@ -5,6 +5,7 @@
 
 pub mod c_util;
 pub mod class_static;
+pub mod of_scoped;
 pub mod platform_remove_void;
 pub mod timer_shutdown;
 
@@ -49,7 +50,12 @@ pub trait Transform: Sync {
     fn run(&self, ctx: &TransformCtx) -> TransformOutput;
 }
 
-const ALL: &[&dyn Transform] = &[&platform_remove_void::PlatformRemoveVoid, &class_static::ClassStatic, &timer_shutdown::TimerShutdown];
+const ALL: &[&dyn Transform] = &[
+    &platform_remove_void::PlatformRemoveVoid,
+    &class_static::ClassStatic,
+    &timer_shutdown::TimerShutdown,
+    &of_scoped::OfScoped,
+];
 
 pub fn by_name(name: &str) -> Option<&'static dyn Transform> {
     ALL.iter().copied().find(|t| t.name() == name)

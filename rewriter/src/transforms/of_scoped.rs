@@ -1,0 +1,610 @@
+//! `of-node-scoped-iterators`: child-node loops whose early exits must
+//! drop the iterator's reference by hand become the `_scoped` loops, which
+//! declare the iterator themselves and drop the reference on every exit:
+//!
+//! ```text
+//! struct device_node *child;               // goes, when nothing else uses it
+//! for_each_child_of_node(np, child) {      // -> for_each_child_of_node_scoped(np, child) {
+//!         ret = foo_setup(child);
+//!         if (ret) {                       // braces go with the put
+//!                 of_node_put(child);      // goes
+//!                 return ret;
+//!         }
+//! }
+//! ```
+//!
+//! The mask turns the macro into a `while` of the same length, so loops
+//! are found as while statements whose original bytes start with the
+//! macro's name. An early exit is a `break` of this loop, a `return`, or a
+//! `goto` to a label outside it. `manual`: the iterator escapes (returned,
+//! assigned, used after the loop, reassigned), an exit does not put it (a
+//! leak, or a reference handed on), a put is not on an exit (the scoped
+//! loop would put twice), or the iterator is not a local variable.
+
+use super::c_util::{blank_line_at, call_args, callee, descendants, line_range, newline_len, text};
+use super::{Transform, TransformCtx, TransformOutput};
+use crate::edit::Edit;
+use crate::model::{Note, Site, Verdict};
+use crate::parse::{children, function_name, line_col, parse, ErrorMap, Parsed};
+use std::ops::Range;
+use tree_sitter::Node;
+
+pub struct OfScoped;
+
+/// Loop macros, the call that drops the iterator's reference, the
+/// iterator's type, and the header that has the scoped form.
+const ITERATORS: &[(&str, &str, &str, &str)] = &[
+    (
+        "for_each_child_of_node",
+        "of_node_put",
+        "device_node",
+        "include/linux/of.h",
+    ),
+    (
+        "for_each_available_child_of_node",
+        "of_node_put",
+        "device_node",
+        "include/linux/of.h",
+    ),
+    (
+        "device_for_each_child_node",
+        "fwnode_handle_put",
+        "fwnode_handle",
+        "include/linux/property.h",
+    ),
+];
+
+/// One loop and what converting it takes.
+struct Loop<'a> {
+    node: Node<'a>,
+    macro_end: usize,
+    child: String,
+    puts: Vec<Node<'a>>,
+    site: usize,
+}
+
+impl Transform for OfScoped {
+    fn name(&self) -> &'static str {
+        "of-node-scoped-iterators"
+    }
+
+    fn run(&self, ctx: &TransformCtx) -> TransformOutput {
+        let mut out = TransformOutput::default();
+        // Which scoped macros the tree has (the pattern's probe checks of.h).
+        let present: Vec<bool> = ITERATORS
+            .iter()
+            .map(|(m, _, _, h)| {
+                std::fs::read_to_string(ctx.root.join(h))
+                    .is_ok_and(|t| t.contains(&format!("#define {m}_scoped(")))
+            })
+            .collect();
+        for f in ctx.candidates {
+            let parsed = parse(&f.bytes);
+            let errors = ErrorMap::of(&parsed.tree);
+            for def in descendants(parsed.root())
+                .into_iter()
+                .filter(|n| n.kind() == "function_definition")
+            {
+                convert_function(
+                    ctx,
+                    f.rel.as_str(),
+                    &f.bytes,
+                    &parsed,
+                    &errors,
+                    def,
+                    &present,
+                    &mut out,
+                );
+            }
+        }
+        out
+    }
+}
+
+/// The macro a while statement was masked from, with its index.
+fn iterator_of(bytes: &[u8], n: Node) -> Option<usize> {
+    if n.kind() != "while_statement" {
+        return None;
+    }
+    let rest = &bytes[n.start_byte()..];
+    ITERATORS.iter().position(|(m, _, _, _)| {
+        rest.starts_with(m.as_bytes())
+            && !rest
+                .get(m.len())
+                .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    })
+}
+
+/// The iterator variable of a masked loop: the last of its two arguments.
+fn loop_child<'a>(n: Node<'a>, parsed: &Parsed) -> Option<Node<'a>> {
+    let cond = n.child_by_field_name("condition")?;
+    let inner = cond.named_child(0)?;
+    let right =
+        (inner.kind() == "comma_expression").then(|| inner.child_by_field_name("right"))??;
+    (right.kind() == "identifier" && !text(right, parsed).is_empty()).then_some(right)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn convert_function(
+    ctx: &TransformCtx,
+    rel: &str,
+    bytes: &[u8],
+    parsed: &Parsed,
+    errors: &ErrorMap,
+    def: Node,
+    present: &[bool],
+    out: &mut TransformOutput,
+) {
+    let all = descendants(def);
+    let fn_name = function_name(def, parsed.text()).unwrap_or_default();
+    let line = |n: Node| line_col(bytes, n.start_byte()).0;
+    // Every iterator loop of the function, with its variable.
+    let loops: Vec<(Node, usize, String)> = all
+        .iter()
+        .filter_map(|n| {
+            let i = iterator_of(bytes, *n)?;
+            let c = loop_child(*n, parsed)?;
+            Some((*n, i, text(c, parsed).to_string()))
+        })
+        .collect();
+    // Loops already in the new form, for the ledger.
+    for n in all.iter().filter(|n| n.kind() == "while_statement") {
+        let rest = &bytes[n.start_byte()..];
+        if let Some((m, ..)) = ITERATORS
+            .iter()
+            .find(|(m, ..)| rest.starts_with(format!("{m}_scoped").as_bytes()))
+        {
+            let (l, column) = line_col(bytes, n.start_byte());
+            out.sites.push(Site {
+                pattern: ctx.pattern_id.to_string(),
+                rule: format!("{m}_scoped"),
+                file: rel.to_string(),
+                line: l,
+                column,
+                context: Some(fn_name.clone()),
+                verdict: Verdict::Converted,
+                reason: None,
+                snippet: first_line(bytes, n.start_byte()),
+                notes: Vec::new(),
+                group: rel.to_string(),
+            });
+        }
+    }
+    let mut converted: Vec<Loop> = Vec::new();
+    for (node, which, child) in &loops {
+        let (macro_name, put_fn, ty, header) = ITERATORS[*which];
+        let body = match node.child_by_field_name("body") {
+            Some(b) => b,
+            None => continue,
+        };
+        let inside: Vec<Node> = descendants(body);
+        let is_put = |n: Node| {
+            n.kind() == "expression_statement"
+                && n.named_child(0).is_some_and(|c| {
+                    c.kind() == "call_expression"
+                        && callee(c, parsed) == Some(put_fn)
+                        && call_args(c).len() == 1
+                        && text(call_args(c)[0], parsed) == child
+                })
+        };
+        // Early exits, and the put before each.
+        let mut exits = Vec::new();
+        for n in &inside {
+            let exit = match n.kind() {
+                "return_statement" => true,
+                "break_statement" => innermost_breakable(*n) == Some(*node),
+                "goto_statement" => {
+                    let label = n
+                        .child_by_field_name("label")
+                        .map(|l| text(l, parsed))
+                        .unwrap_or("");
+                    !inside.iter().any(|l| {
+                        l.kind() == "labeled_statement"
+                            && l.child_by_field_name("label")
+                                .is_some_and(|x| text(x, parsed) == label)
+                    })
+                }
+                _ => false,
+            };
+            if exit {
+                exits.push((*n, put_before(*n, body, &is_put)));
+            }
+        }
+        if exits.is_empty() {
+            continue;
+        }
+        let mut problems: Vec<(usize, String)> = Vec::new();
+        for (exit, put) in &exits {
+            if put.is_none() {
+                let what = text(*exit, parsed)
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                problems.push((line(*exit), format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on")));
+            }
+        }
+        let exit_puts: Vec<Node> = exits.iter().filter_map(|(_, p)| *p).collect();
+        for n in inside.iter().filter(|n| is_put(**n)) {
+            if !exit_puts.contains(n) {
+                problems.push((line(*n), format!("{put_fn}({child}) on line {} is not on an early exit: the scoped loop would put it twice", line(*n))));
+            }
+        }
+        for n in inside
+            .iter()
+            .filter(|n| n.kind() == "identifier" && text(**n, parsed) == child)
+        {
+            if let Some(why) = escapes(*n, parsed) {
+                problems.push((line(*n), why));
+            }
+        }
+        let later = all.iter().find(|n| {
+            n.kind() == "identifier"
+                && text(**n, parsed) == *child
+                && n.start_byte() >= node.end_byte()
+                && !within_loop_over(**n, &loops, child)
+        });
+        if let Some(u) = later {
+            // Line 0 sorts it first: it is what most often explains an
+            // exit without a put (the label after the loop puts it).
+            problems.push((
+                0,
+                format!("`{child}` is used after the loop, on line {}", line(*u)),
+            ));
+        }
+        let decl = local_declaration(def, parsed, child);
+        match decl {
+            None => problems.push((
+                line(*node),
+                format!("`{child}` is not a local variable of `{fn_name}`"),
+            )),
+            Some((d, _))
+                if !text(d.child_by_field_name("type").unwrap_or(d), parsed).contains(ty) =>
+            {
+                problems.push((
+                    line(d),
+                    format!("`{child}` is not declared as a `struct {ty} *`"),
+                ))
+            }
+            _ => {}
+        }
+        problems.sort();
+        problems.dedup();
+        let after = problems.first().filter(|(l, _)| *l == 0).is_some();
+        if after {
+            if let Some(u) = later {
+                problems[0].0 = line(*u);
+            }
+        }
+        let (l, column) = line_col(bytes, node.start_byte());
+        let mut site = Site {
+            pattern: ctx.pattern_id.to_string(),
+            rule: macro_name.to_string(),
+            file: rel.to_string(),
+            line: l,
+            column,
+            context: Some(fn_name.clone()),
+            verdict: Verdict::Auto,
+            reason: None,
+            snippet: first_line(bytes, node.start_byte()),
+            notes: exit_puts
+                .iter()
+                .map(|p| Note {
+                    file: rel.to_string(),
+                    line: line(*p),
+                    message: format!("{put_fn}({child}) goes"),
+                })
+                .collect(),
+            group: rel.to_string(),
+        };
+        if let Some(why) = errors.refusal(*node) {
+            site.verdict = Verdict::Unparsed;
+            site.reason = Some(why);
+        } else if let Some((_, why)) = problems.first() {
+            site.verdict = Verdict::Manual;
+            site.reason = Some(why.clone());
+            site.notes = problems
+                .iter()
+                .skip(1)
+                .map(|(l, m)| Note {
+                    file: rel.to_string(),
+                    line: *l,
+                    message: m.clone(),
+                })
+                .collect();
+        } else if !present[*which] && header != "include/linux/of.h" && !ctx.options.assume_api {
+            // The pattern's probe decides for of.h; property.h got its
+            // scoped loop in another release, so it is checked here.
+            site.verdict = Verdict::Blocked;
+            site.reason = Some(format!("{macro_name}_scoped() is not in this tree"));
+        }
+        let auto = site.verdict == Verdict::Auto;
+        out.sites.push(site);
+        if auto {
+            let mut puts = exit_puts;
+            puts.sort_by_key(|p| p.start_byte());
+            puts.dedup();
+            converted.push(Loop {
+                node: *node,
+                macro_end: node.start_byte() + macro_name.len(),
+                child: child.clone(),
+                puts,
+                site: out.sites.len() - 1,
+            });
+        }
+    }
+    // Edits: the macro names, the puts (with braces left around one
+    // statement), and the declarations nothing else uses any more.
+    let deleted: Vec<Node> = converted
+        .iter()
+        .flat_map(|l| l.puts.iter().copied())
+        .collect();
+    for l in &converted {
+        let mut add = |range: Range<usize>, new: &str| {
+            out.add_edit(
+                rel,
+                bytes,
+                Edit {
+                    range,
+                    replacement: new.as_bytes().to_vec(),
+                    site: l.site,
+                },
+            )
+        };
+        add(l.macro_end..l.macro_end, "_scoped");
+        for p in &l.puts {
+            add(statement_range(bytes, *p), "");
+            if let Some((open, close)) = braces_to_drop(bytes, parsed, *p, &deleted) {
+                add(open, "");
+                add(close, "");
+            }
+        }
+    }
+    // Declarators nothing else uses any more, gathered per declaration so
+    // that `*child, *sub` losing both becomes one edit.
+    let mut drops: Vec<(Node, Node, usize)> = Vec::new();
+    for l in &converted {
+        let Some((decl, declarator)) = local_declaration(def, parsed, &l.child) else {
+            continue;
+        };
+        if drops.iter().any(|(_, d, _)| *d == declarator) {
+            continue;
+        }
+        let mine: Vec<&Loop> = converted.iter().filter(|o| o.child == l.child).collect();
+        let other_use = all.iter().any(|n| {
+            n.kind() == "identifier"
+                && text(*n, parsed) == l.child
+                && !declarator.byte_range().contains(&n.start_byte())
+                && !mine
+                    .iter()
+                    .any(|o| o.node.byte_range().contains(&n.start_byte()))
+        });
+        if !other_use {
+            drops.push((decl, declarator, l.site));
+        }
+    }
+    let mut seen: Vec<Node> = Vec::new();
+    for (decl, _, site) in &drops {
+        if seen.contains(decl) {
+            continue;
+        }
+        seen.push(*decl);
+        let gone: Vec<Node> = drops
+            .iter()
+            .filter(|(d, ..)| d == decl)
+            .map(|(_, x, _)| *x)
+            .collect();
+        let (range, new) = declaration_edit(bytes, *decl, &gone);
+        out.add_edit(
+            rel,
+            bytes,
+            Edit {
+                range,
+                replacement: new.into_bytes(),
+                site: *site,
+            },
+        );
+    }
+}
+
+/// The innermost loop or switch around a `break`.
+fn innermost_breakable(n: Node) -> Option<Node> {
+    std::iter::successors(n.parent(), |p| p.parent()).find(|p| {
+        matches!(
+            p.kind(),
+            "while_statement" | "for_statement" | "do_statement" | "switch_statement"
+        )
+    })
+}
+
+/// The put statement that runs before `exit`: an earlier sibling of the
+/// exit or of a block around it, up to the loop's body.
+fn put_before<'a>(
+    exit: Node<'a>,
+    body: Node<'a>,
+    is_put: &dyn Fn(Node) -> bool,
+) -> Option<Node<'a>> {
+    let mut n = exit;
+    while n != body {
+        let parent = n.parent()?;
+        if parent.kind() == "compound_statement" {
+            let mut prev = n.prev_named_sibling();
+            while let Some(p) = prev {
+                if is_put(p) {
+                    return Some(p);
+                }
+                prev = p.prev_named_sibling();
+            }
+        }
+        n = parent;
+    }
+    None
+}
+
+/// Why an occurrence of the iterator inside the loop lets it escape.
+fn escapes(n: Node, parsed: &Parsed) -> Option<String> {
+    let parent = n.parent()?;
+    let name = text(n, parsed);
+    let line = n.start_position().row + 1;
+    match parent.kind() {
+        "assignment_expression" if parent.child_by_field_name("right") == Some(n) => Some(format!(
+            "`{name}` is stored on line {line}: `{}`",
+            text(parent, parsed)
+        )),
+        "assignment_expression" if parent.child_by_field_name("left") == Some(n) => {
+            Some(format!("`{name}` is reassigned in the loop on line {line}"))
+        }
+        "init_declarator" if parent.child_by_field_name("value") == Some(n) => Some(format!(
+            "`{name}` is stored on line {line}: `{}`",
+            text(parent, parsed)
+        )),
+        "return_statement" => Some(format!("`{name}` is returned on line {line}")),
+        _ => None,
+    }
+}
+
+/// Whether `n` lies in an iterator loop over the same variable (which
+/// sets it afresh).
+fn within_loop_over(n: Node, loops: &[(Node, usize, String)], child: &str) -> bool {
+    loops
+        .iter()
+        .any(|(l, _, c)| c == child && l.byte_range().contains(&n.start_byte()))
+}
+
+/// The declaration of a local `name` in `def`, and its declarator.
+fn local_declaration<'a>(
+    def: Node<'a>,
+    parsed: &Parsed,
+    name: &str,
+) -> Option<(Node<'a>, Node<'a>)> {
+    let body = def.child_by_field_name("body")?;
+    for d in descendants(body)
+        .into_iter()
+        .filter(|d| d.kind() == "declaration")
+    {
+        for decl in children(d).into_iter().filter(|c| {
+            c.is_named() && c.kind() != "comment" && Some(*c) != d.child_by_field_name("type")
+        }) {
+            if declared_name(decl, parsed) == Some(name) {
+                return Some((d, decl));
+            }
+        }
+    }
+    None
+}
+
+fn declared_name<'a>(mut d: Node, parsed: &'a Parsed) -> Option<&'a str> {
+    loop {
+        match d.kind() {
+            "identifier" => return Some(text(d, parsed)),
+            "pointer_declarator" | "init_declarator" => d = d.child_by_field_name("declarator")?,
+            _ => return None,
+        }
+    }
+}
+
+/// What to replace to drop some declarators of a declaration: the whole
+/// declaration line when none is left (and the blank line after it when
+/// the block would then start with a blank line), else the declarator
+/// list rewritten without them.
+fn declaration_edit(bytes: &[u8], decl: Node, gone: &[Node]) -> (Range<usize>, String) {
+    let declarators: Vec<Node> = children(decl)
+        .into_iter()
+        .filter(|c| {
+            c.is_named()
+                && !matches!(
+                    c.kind(),
+                    "comment"
+                        | "storage_class_specifier"
+                        | "type_qualifier"
+                        | "attribute_specifier"
+                )
+                && Some(*c) != decl.child_by_field_name("type")
+        })
+        .collect();
+    let kept: Vec<String> = declarators
+        .iter()
+        .filter(|d| !gone.contains(d))
+        .map(|d| String::from_utf8_lossy(&bytes[d.byte_range()]).into_owned())
+        .collect();
+    if kept.is_empty() {
+        let mut r = line_range(bytes, decl.byte_range());
+        let opens_block = decl.prev_sibling().is_some_and(|p| p.kind() == "{");
+        let next_is_decl = decl
+            .next_named_sibling()
+            .is_some_and(|n| n.kind() == "declaration");
+        if opens_block && !next_is_decl && blank_line_at(bytes, r.end) {
+            r.end += newline_len(bytes, r.end);
+        }
+        return (r, String::new());
+    }
+    let first = declarators
+        .first()
+        .expect("a declaration with a dropped declarator has one");
+    let last = declarators.last().expect("and so a last one");
+    (first.start_byte()..last.end_byte(), kept.join(", "))
+}
+
+/// A put statement's lines, or the statement and the blanks after it when
+/// it shares its line.
+fn statement_range(bytes: &[u8], n: Node) -> Range<usize> {
+    let r = line_range(bytes, n.byte_range());
+    if r != n.byte_range() {
+        return r;
+    }
+    let mut end = n.end_byte();
+    while bytes.get(end).is_some_and(|b| *b == b' ' || *b == b'\t') {
+        end += 1;
+    }
+    n.start_byte()..end
+}
+
+/// `if (x) { put; return y; }`: once the put goes, kernel style wants no
+/// braces around the one statement left, when it fits on one line, the
+/// `if` has no `else` and the block holds no comment. The ranges of `{`
+/// (from the end of the condition) and of the `}` line.
+fn braces_to_drop(
+    bytes: &[u8],
+    parsed: &Parsed,
+    put: Node,
+    deleted: &[Node],
+) -> Option<(Range<usize>, Range<usize>)> {
+    let block = put.parent().filter(|b| b.kind() == "compound_statement")?;
+    let kids = children(block);
+    if kids.iter().any(|k| k.kind() == "comment") {
+        return None;
+    }
+    let left: Vec<Node> = kids
+        .iter()
+        .copied()
+        .filter(|k| k.is_named() && !deleted.contains(k))
+        .collect();
+    // Drop the braces once, from the first deleted statement of the block.
+    let first_deleted = kids.iter().find(|k| deleted.contains(k))?;
+    if left.len() != 1
+        || *first_deleted != put
+        || left[0].start_position().row != left[0].end_position().row
+        || left[0].kind() == "declaration"
+    {
+        return None;
+    }
+    let ifs = block.parent().filter(|p| p.kind() == "if_statement")?;
+    if ifs.child_by_field_name("consequence") != Some(block)
+        || ifs.child_by_field_name("alternative").is_some()
+    {
+        return None;
+    }
+    let cond = ifs.child_by_field_name("condition")?;
+    let close = kids.last().filter(|k| k.kind() == "}")?;
+    let _ = parsed;
+    Some((
+        cond.end_byte()..block.start_byte() + 1,
+        line_range(bytes, close.byte_range()),
+    ))
+}
+
+fn first_line(bytes: &[u8], at: usize) -> String {
+    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
+    String::from_utf8_lossy(&bytes[at..end])
+        .trim_end()
+        .to_string()
+}
