@@ -598,7 +598,10 @@ impl Ledger {
             .map(String::from)
             .or_else(|| rewriter::tree::kernel_version(tree));
         let info = TreeInfo {
-            path: tree.display().to_string(),
+            path: std::fs::canonicalize(tree)
+                .unwrap_or_else(|_| tree.to_path_buf())
+                .display()
+                .to_string(),
             version: version.clone(),
             commit: git_commit(tree),
         };
@@ -648,11 +651,15 @@ impl Ledger {
             let mut used_new: BTreeSet<usize> = BTreeSet::new();
             // (a) same pattern and object/function, another file (a moved or renamed file);
             // (b) same pattern and file, another object/function (a renamed driver struct).
+            // A moved driver lands in a file the ledger never saw.
+            let known_files: BTreeSet<&str> =
+                self.state.sites.values().map(|r| r.file.as_str()).collect();
             let same_ctx = |old: &SiteRecord, new: &ScanSite| {
                 old.pattern == new.pattern
                     && old.context.is_some()
                     && old.context == new.context
                     && old.file != new.file
+                    && !known_files.contains(new.file.as_str())
             };
             let same_file = |old: &SiteRecord, new: &ScanSite| {
                 old.pattern == new.pattern && old.file == new.file && old.context != new.context

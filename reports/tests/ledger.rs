@@ -425,3 +425,31 @@ fn two_sites_in_one_function_keep_their_keys() {
     assert_eq!(l.state.sites[&k].state, SiteState::Applied);
     assert_eq!(l.state.sites[&format!("{k}#2")].state, SiteState::Open);
 }
+
+#[test]
+fn a_same_named_driver_in_a_known_file_is_not_a_rename() {
+    let t = trees();
+    let doc = scan_doc(&t.v1, &[PATTERN]);
+    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    // Later: gpio-delta.c deleted, and spi-beta.c (a known file) now holds
+    // a driver object that happens to be called delta_driver.
+    let later = t.campaign.parent().unwrap().join("later");
+    tree_v1(&later);
+    std::fs::remove_file(later.join("drivers/gpio/gpio-delta.c")).unwrap();
+    write(&later, "drivers/spi/spi-beta.c", &legacy_driver("delta"));
+    let s =
+        reports::cli::record_scan(&t.campaign, &scan_doc(&later, &[PATTERN]), &later, &[]).unwrap();
+    // beta_driver -> delta_driver in the same file is a rename (rule b), but
+    // not gpio-delta.c -> spi-beta.c (rule a): gpio-delta.c's site is gone.
+    assert_eq!((s.renamed, s.gone, s.new_user), (1, 1, 0), "{s}");
+    let l = Ledger::open(&t.campaign).unwrap();
+    assert_eq!(
+        l.state.sites[&key("drivers/gpio/gpio-delta.c", "delta_driver")].state,
+        SiteState::Gone
+    );
+    let b = &l.state.sites[&key("drivers/spi/spi-beta.c", "delta_driver")];
+    assert_eq!(
+        b.renamed_from.as_deref(),
+        Some(key("drivers/spi/spi-beta.c", "beta_driver").as_str())
+    );
+}
