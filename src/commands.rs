@@ -60,14 +60,31 @@ fn has_errors(outcome: &Outcome) -> bool {
         .any(|f| f.severity == Severity::Error)
 }
 
-pub fn scan(extra: Option<&Path>, sel: &Selection, json: bool) -> Result<u8> {
-    let outcome = execute(extra, sel)?;
+pub fn scan(
+    extra: Option<&Path>,
+    sel: &Selection,
+    json: bool,
+    campaign: Option<&Path>,
+) -> Result<u8> {
+    // A campaign remembers its patterns: `scan --campaign DIR TREE` rescans them.
+    let mut sel = sel.clone();
+    if let (Some(dir), true) = (campaign, sel.pattern_ids.is_empty()) {
+        if let Some(ids) = reports::cli::campaign_patterns(dir)? {
+            sel.pattern_ids = ids;
+        }
+    }
+    let outcome = execute(extra, &sel)?;
     let mut stdout = std::io::stdout().lock();
     if json {
         output::write_json(&sel.tree, &outcome, &mut stdout)?;
     } else {
         output::write_sites(&outcome, &mut stdout)?;
         output::write_findings(&outcome, &mut std::io::stderr())?;
+    }
+    if let Some(dir) = campaign {
+        let doc = output::scan_document(&sel.tree, &outcome);
+        let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
+        eprintln!("unplug: campaign {}: {summary}", dir.display());
     }
     Ok(if has_errors(&outcome) {
         exit::FINDINGS

@@ -66,6 +66,10 @@ enum Command {
         /// Machine-readable output (schema in README.md).
         #[arg(long)]
         json: bool,
+        /// Record the scan in this campaign's ledger (created if new):
+        /// progress since the last scan is printed on stderr.
+        #[arg(long, value_name = "DIR")]
+        campaign: Option<PathBuf>,
     },
     /// Print the unified diff of the conversion (or apply it with --in-place).
     Rewrite {
@@ -77,6 +81,10 @@ enum Command {
     },
     /// Write the conversion as git format-patch series, one per subsystem, routed by MAINTAINERS.
     Series(series_cmd::SeriesArgs),
+    /// Progress report of a campaign (Markdown, self-contained HTML or JSON).
+    Report(reports::cli::ReportArgs),
+    /// Exit 1 when a tree or a patch adds users of an interface the campaign retires.
+    Check(reports::cli::CheckArgs),
     /// List, show and test the campaign patterns.
     Patterns {
         #[command(subcommand)]
@@ -121,7 +129,16 @@ enum DebugAction {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan { sel, json } => commands::scan(cli.patterns.as_deref(), &sel, json),
+        Command::Scan {
+            sel,
+            json,
+            campaign,
+        } => commands::scan(cli.patterns.as_deref(), &sel, json, campaign.as_deref()),
+        Command::Report(args) => reports::cli::run_report(&args),
+        Command::Check(mut args) => {
+            args.extra_patterns = cli.patterns.clone();
+            reports::cli::run_check(&args)
+        }
         Command::Rewrite { sel, in_place } => {
             commands::rewrite(cli.patterns.as_deref(), &sel, in_place)
         }

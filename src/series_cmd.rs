@@ -46,6 +46,9 @@ pub struct SeriesArgs {
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
+    /// Record the written patches in this campaign's ledger.
+    #[arg(long, value_name = "DIR")]
+    pub campaign: Option<PathBuf>,
     /// Campaign phase: `introduce` (one core patch adding the new interface),
     /// `convert` (the drivers, per subsystem) or `retire` (one patch removing
     /// the old interface; refused while any legacy user remains).
@@ -286,6 +289,13 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         return Ok(code);
     }
     let report = series::build_series(&args.sel.tree, &campaign, &changes, &opts)?;
+    if let Some(dir) = &args.campaign {
+        let n = reports::cli::record_series(dir, &report)?;
+        eprintln!(
+            "unplug: campaign {}: {n} site(s) linked to their patches",
+            dir.display()
+        );
+    }
     let mut stdout = std::io::stdout().lock();
     if args.json {
         serde_json::to_writer_pretty(&mut stdout, &report)?;
