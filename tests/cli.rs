@@ -1,5 +1,8 @@
 //! The `unplug` command line as a user runs it, on copies of the sample tree.
 
+mod common;
+
+use common::{copy, walk};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,30 +23,9 @@ fn sample_copy() -> (tempfile::TempDir, PathBuf) {
     (tmp, tree)
 }
 
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(snapshot(&p));
-        } else {
-            out.push((p.clone(), std::fs::read(&p).unwrap()));
-        }
-    }
-    out.sort();
-    out
+    walk(dir).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
 }
 
 #[test]

@@ -2,6 +2,9 @@
 //! introduce → convert → retire, each series applied with `git am`, retire
 //! refused while a legacy user is left, every step parsing clean.
 
+mod common;
+
+use common::{copy, walk};
 use std::path::Path;
 use std::process::Command;
 
@@ -23,17 +26,6 @@ fn git(dir: &Path, args: &[&str]) -> bool {
         .success()
 }
 
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.path().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
-}
 
 /// Applies every patch of every series under `out`, in order.
 fn am_all(tree: &Path, out: &Path) -> usize {
@@ -55,18 +47,6 @@ fn am_all(tree: &Path, out: &Path) -> usize {
     patches.len()
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 fn parses_clean(tree: &Path) {
     let out = unplug(tree, &["debug", "parse-stats", ".", "--json"]);

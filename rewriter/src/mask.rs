@@ -269,18 +269,28 @@ fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
     }
 }
 
+/// Brace depth at each token, counting the token itself (a `{` is inside).
+fn brace_depths(toks: &[Tok]) -> Vec<i32> {
+    let mut depth = 0i32;
+    toks.iter()
+        .map(|t| {
+            match t.kind {
+                TokKind::Punct(b'{') => depth += 1,
+                TokKind::Punct(b'}') => depth -= 1,
+                _ => {}
+            }
+            depth
+        })
+        .collect()
+}
+
 /// `static SIMPLE_DEV_PM_OPS(foo_pm, foo_suspend, foo_resume);` at file
 /// scope: a macro that expands to a definition. Without its `static` it is a
 /// top-level call, which tree-sitter-c reads as an expression statement.
 fn mask_static_macro_declarations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
-    let mut depth = 0i32;
+    let depths = brace_depths(toks);
     for (i, t) in toks.iter().enumerate() {
-        match t.kind {
-            TokKind::Punct(b'{') => depth += 1,
-            TokKind::Punct(b'}') => depth -= 1,
-            _ => {}
-        }
-        if depth != 0 || !t.is(src, "static") {
+        if depths[i] != 0 || !t.is(src, "static") {
             continue;
         }
         let at_start = i == 0 || toks[i - 1].is_punct(b';') || toks[i - 1].is_punct(b'}');
@@ -340,14 +350,9 @@ fn mask_string_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
 /// statement is never C, so it can only be an iterator macro. Renaming it
 /// to `while` (padded) keeps the loop structure for the parser.
 fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
-    let mut depth = 0i32;
+    let depths = brace_depths(toks);
     for (i, t) in toks.iter().enumerate() {
-        match t.kind {
-            TokKind::Punct(b'{') => depth += 1,
-            TokKind::Punct(b'}') => depth -= 1,
-            _ => {}
-        }
-        if depth <= 0 || t.kind != TokKind::Ident || t.end - t.start < 5 {
+        if depths[i] <= 0 || t.kind != TokKind::Ident || t.end - t.start < 5 {
             continue;
         }
         if !toks.get(i + 1).is_some_and(|n| n.is_punct(b'(')) {
