@@ -28,6 +28,8 @@ impl std::str::FromStr for Format {
 
 pub const REPORT_SCHEMA: &str = "unplug-report/1";
 const NO_SECTION: &str = "(no MAINTAINERS section)";
+/// Sites whose section lists no `M:` (orphans, lists only).
+const NO_MAINTAINER: &str = "(no maintainer)";
 
 /// Counts by state of a group of campaign sites.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -190,7 +192,13 @@ pub fn report_with(ledger: &Ledger, opts: &RenderOptions) -> Report {
             })
             .counts
             .add(r.state);
-        for m in &r.maintainers {
+        let nobody = [NO_MAINTAINER.to_string()];
+        let who: &[String] = if r.maintainers.is_empty() {
+            &nobody
+        } else {
+            &r.maintainers
+        };
+        for m in who {
             people
                 .entry(m.clone())
                 .or_insert_with(|| GroupRow {
