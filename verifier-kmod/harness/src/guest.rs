@@ -4,6 +4,10 @@
 //! All guest output goes through /dev/kmsg (with `printk.devkmsg=on` so it
 //! is not rate limited): each line becomes one kernel record, so userspace
 //! text can never land in the middle of a KTAP line on the serial console.
+//!
+//! Kprobe jump optimization is switched off in the guest: optimizing and
+//! unoptimizing probes (kobject_get is jump-optimized on 6.12) while other
+//! CPUs run through them crashed 6.12 under TCG on verifier reloads.
 
 use crate::scenario::{Action, Scenario};
 use anyhow::{bail, Result};
@@ -82,6 +86,7 @@ pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32, verbose: boo
          mount -t devtmpfs devtmpfs /dev 2>/dev/null\n\
          mount -t debugfs debugfs /sys/kernel/debug\n\
          exec > /dev/kmsg 2>&1\n\
+         echo 0 > /proc/sys/debug/kprobes-optimization\n\
          dmesg -n 8\n\
          K=/lib/modules/$(uname -r)\n",
     );
