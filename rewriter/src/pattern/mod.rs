@@ -34,6 +34,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "of-node-scoped-iterators.yaml",
         include_str!("../../../patterns/of-node-scoped-iterators.yaml"),
     ),
+    (
+        "sysfs-self-delete.yaml",
+        include_str!("../../../patterns/sysfs-self-delete.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.

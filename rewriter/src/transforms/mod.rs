@@ -7,6 +7,7 @@ pub mod c_util;
 pub mod class_static;
 pub mod of_scoped;
 pub mod platform_remove_void;
+pub mod sysfs_self_delete;
 pub mod timer_shutdown;
 
 use crate::edit::Edit;
@@ -55,6 +56,7 @@ const ALL: &[&dyn Transform] = &[
     &class_static::ClassStatic,
     &timer_shutdown::TimerShutdown,
     &of_scoped::OfScoped,
+    &sysfs_self_delete::SysfsSelfDelete,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static dyn Transform> {

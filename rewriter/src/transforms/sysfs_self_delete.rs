@@ -1,0 +1,561 @@
+//! `sysfs-self-delete`: a sysfs store handler that removes its own
+//! attribute or device cannot do it synchronously with the old interfaces
+//! (removal waits for the handler to return), so drivers deferred it:
+//! `device_schedule_callback(dev, fn)`, `sysfs_schedule_callback(kobj, fn,
+//! data, owner)`, or a work item of their own holding a device reference.
+//! `device_remove_file_self()` removes the attribute from inside its own
+//! handler, after which the rest can run synchronously:
+//!
+//! ```text
+//! dying = get_device(dev);                 if (device_remove_file_self(dev, attr))
+//! schedule_work(&remove_work);      ->             foo_unregister();
+//! ```
+//!
+//! where `remove_work`'s function (`foo_unregister(); put_device(dying);`)
+//! is folded into the handler without its put, and the work item, its
+//! function and the reference holder go. Shapes this does not understand
+//! completely are `manual`, with what is in the way.
+
+use super::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
+use super::{Transform, TransformCtx, TransformOutput};
+use crate::edit::Edit;
+use crate::model::{Note, Site, Verdict};
+use crate::parse::{children, function_name, line_col, parse, ErrorMap, Parsed};
+use std::ops::Range;
+use tree_sitter::Node;
+
+pub struct SysfsSelfDelete;
+
+/// Calls that queue a work item, and the index of its argument.
+const QUEUES: &[(&str, usize)] = &[
+    ("schedule_work", 0),
+    ("schedule_delayed_work", 0),
+    ("queue_work", 1),
+    ("queue_delayed_work", 1),
+];
+
+/// A call whose name says it removes something.
+fn removes(name: &str) -> bool {
+    ["unregister", "remove", "destroy", "device_del"]
+        .iter()
+        .any(|w| name.contains(w))
+}
+
+impl Transform for SysfsSelfDelete {
+    fn name(&self) -> &'static str {
+        "sysfs-self-delete"
+    }
+
+    fn run(&self, ctx: &TransformCtx) -> TransformOutput {
+        let mut out = TransformOutput::default();
+        for f in ctx.candidates {
+            let parsed = parse(&f.bytes);
+            let errors = ErrorMap::of(&parsed.tree);
+            let file = File {
+                rel: &f.rel,
+                bytes: &f.bytes,
+                parsed: &parsed,
+                all: descendants(parsed.root()),
+            };
+            for def in file
+                .all
+                .iter()
+                .copied()
+                .filter(|n| n.kind() == "function_definition")
+            {
+                let Some(handler) = store_handler(def, &parsed) else {
+                    continue;
+                };
+                for call in descendants(def)
+                    .into_iter()
+                    .filter(|n| n.kind() == "call_expression")
+                {
+                    let plan = match callee(call, &parsed) {
+                        Some("device_schedule_callback") if handler.kind == Kind::Device => {
+                            file.schedule_callback(call, &handler, false)
+                        }
+                        Some("sysfs_schedule_callback") if handler.kind == Kind::Kobject => {
+                            file.schedule_callback(call, &handler, true)
+                        }
+                        Some("get_device") if handler.kind == Kind::Device => {
+                            match file.work_item(def, call, &handler) {
+                                Some(p) => p,
+                                None => continue,
+                            }
+                        }
+                        _ => continue,
+                    };
+                    file.record(ctx, &errors, def, call, plan, &mut out);
+                }
+            }
+        }
+        out
+    }
+}
+
+#[derive(PartialEq, Eq)]
+enum Kind {
+    Device,
+    Kobject,
+}
+
+/// A store handler's parameters: the object and the attribute.
+struct Handler {
+    kind: Kind,
+    object: String,
+    attr: String,
+}
+
+/// `ssize_t foo_store(struct device *dev, struct device_attribute *attr,
+/// const char *buf, size_t count)`, or the kobject form.
+fn store_handler(def: Node, parsed: &Parsed) -> Option<Handler> {
+    let mut d = def.child_by_field_name("declarator")?;
+    while d.kind() != "function_declarator" {
+        d = d.child_by_field_name("declarator")?;
+    }
+    let params: Vec<Node> = children(d.child_by_field_name("parameters")?)
+        .into_iter()
+        .filter(|p| p.kind() == "parameter_declaration")
+        .collect();
+    if params.len() != 4 {
+        return None;
+    }
+    let name = |p: Node| {
+        let mut x = p.child_by_field_name("declarator")?;
+        while x.kind() != "identifier" {
+            x = x.child_by_field_name("declarator")?;
+        }
+        Some(text(x, parsed).to_string())
+    };
+    let ty = |p: Node| {
+        p.child_by_field_name("type")
+            .map(|t| squeezed(t, parsed))
+            .unwrap_or_default()
+    };
+    let kind = match (ty(params[0]).as_str(), ty(params[1]).as_str()) {
+        ("structdevice", "structdevice_attribute") => Kind::Device,
+        ("structkobject", "structkobj_attribute") => Kind::Kobject,
+        _ => return None,
+    };
+    Some(Handler {
+        kind,
+        object: name(params[0])?,
+        attr: name(params[1])?,
+    })
+}
+
+/// What a site becomes: the statements replaced by the new `if`, the
+/// text of that `if`, and what else goes. Or why not.
+enum Plan {
+    Convert {
+        replace: Range<usize>,
+        with: String,
+        remove: Vec<Range<usize>>,
+        notes: Vec<(usize, String)>,
+    },
+    Refuse(usize, String),
+}
+
+struct File<'a> {
+    rel: &'a str,
+    bytes: &'a [u8],
+    parsed: &'a Parsed,
+    all: Vec<Node<'a>>,
+}
+
+impl<'a> File<'a> {
+    fn line(&self, n: Node) -> usize {
+        line_col(self.bytes, n.start_byte()).0
+    }
+
+    fn orig(&self, n: Node) -> &'a str {
+        std::str::from_utf8(&self.bytes[n.byte_range()]).unwrap_or("")
+    }
+
+    /// `device_schedule_callback(dev, fn);` → `if (device_remove_file_self(dev, attr)) fn(dev);`
+    fn schedule_callback(&self, call: Node, h: &Handler, kobject: bool) -> Plan {
+        let args = call_args(call);
+        let stmt = call.parent().filter(|p| p.kind() == "expression_statement");
+        let Some(stmt) = stmt else {
+            return Plan::Refuse(
+                self.line(call),
+                format!(
+                    "the handler uses what {}() returns: drop that error path by hand",
+                    callee(call, self.parsed).unwrap_or("")
+                ),
+            );
+        };
+        let indent = indent_of(self.bytes, stmt.start_byte());
+        let (cond, then) = match (kobject, args.as_slice()) {
+            (false, [obj, func]) => (
+                format!("device_remove_file_self({}, {})", self.orig(*obj), h.attr),
+                format!("{}({});", self.orig(*func), self.orig(*obj)),
+            ),
+            (true, [obj, func, data, _owner]) => (
+                format!(
+                    "sysfs_remove_file_self({}, &{}->attr)",
+                    self.orig(*obj),
+                    h.attr
+                ),
+                format!("{}({});", self.orig(*func), self.orig(*data)),
+            ),
+            _ => return Plan::Refuse(self.line(call), "unexpected arguments".into()),
+        };
+        Plan::Convert {
+            replace: stmt.byte_range(),
+            with: format!("if ({cond})\n{indent}\t{then}"),
+            remove: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// `holder = get_device(dev); ... schedule_work(&w);` where `w`'s
+    /// function removes the device and puts `holder`. None when the
+    /// handler does not defer anything.
+    fn work_item(&self, def: Node, get: Node, h: &Handler) -> Option<Plan> {
+        let p = self.parsed;
+        let body = def.child_by_field_name("body")?;
+        // The reference: `[holder =] get_device(dev);` as a statement of the body.
+        if call_args(get).first().map(|a| text(*a, p)) != Some(h.object.as_str()) {
+            return None;
+        }
+        let assign = get.parent().filter(|a| a.kind() == "assignment_expression");
+        let get_stmt = assign
+            .unwrap_or(get)
+            .parent()
+            .filter(|s| s.kind() == "expression_statement" && s.parent() == Some(body))?;
+        // The queueing, later in the same block.
+        let (queue_stmt, work) = children(body)
+            .into_iter()
+            .filter(|s| s.start_byte() > get_stmt.end_byte() && s.kind() == "expression_statement")
+            .find_map(|s| {
+                let c = s.named_child(0).filter(|c| c.kind() == "call_expression")?;
+                let (_, at) = QUEUES.iter().find(|(q, _)| callee(c, p) == Some(q))?;
+                let w = call_args(c).get(*at).map(|a| squeezed(*a, p))?;
+                Some((s, w))
+            })?;
+        let (Some(assign), Some(work)) = (
+            assign,
+            work.strip_prefix('&')
+                .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
+        ) else {
+            return Some(Plan::Refuse(self.line(queue_stmt), format!("the work item `{}` is not a file-scope work with the reference in a variable: fold its function into the handler by hand", work.trim_start_matches('&'))));
+        };
+        let work = work.to_string();
+        let holder = text(assign.child_by_field_name("left")?, p).to_string();
+        // The work item: `DECLARE_[DELAYED_]WORK(work, fn);` at file scope,
+        // read from the text: the parser sees a declaration or a call
+        // depending on the storage class in front.
+        let re = regex::Regex::new(
+            r"^(?:static\s+)?DECLARE_(?:DELAYED_)?WORK\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*;",
+        )
+        .expect("static regex");
+        let declare = children(p.root()).into_iter().find_map(|n| {
+            // The parser may leave `static` out of the item: read the line.
+            let line_start = indent_start(self.bytes, n.start_byte());
+            let c =
+                re.captures(std::str::from_utf8(&self.bytes[line_start..n.end_byte()]).ok()?)?;
+            (c[1] == work).then(|| (n, c[2].to_string()))
+        });
+        let line = self.line(queue_stmt);
+        let Some((declare, func)) = declare else {
+            return Some(Plan::Refuse(line, format!("`{work}` is not a DECLARE_WORK() of this file: fold its function into the handler by hand")));
+        };
+        let Some(fdef) = self.all.iter().copied().find(|n| {
+            n.kind() == "function_definition"
+                && function_name(*n, p.text()).as_deref() == Some(func.as_str())
+        }) else {
+            return Some(Plan::Refuse(
+                line,
+                format!("the work function `{func}` is not defined in this file"),
+            ));
+        };
+        let fbody = fdef.child_by_field_name("body")?;
+        let stmts: Vec<Node> = children(fbody)
+            .into_iter()
+            .filter(|n| n.is_named())
+            .collect();
+        let is_put = |s: &Node| {
+            s.kind() == "expression_statement"
+                && s.named_child(0).is_some_and(|c| {
+                    c.kind() == "call_expression"
+                        && callee(c, p) == Some("put_device")
+                        && call_args(c).first().is_some_and(|a| text(*a, p) == holder)
+                })
+        };
+        let Some(put) = stmts.iter().copied().find(is_put) else {
+            return None; // deferred work that does not drop the reference: not this shape
+        };
+        let kept: Vec<Node> = stmts.iter().copied().filter(|s| *s != put).collect();
+        let fcalls: Vec<Node> = descendants(fbody)
+            .into_iter()
+            .filter(|n| n.kind() == "call_expression")
+            .collect();
+        // The work removes something, itself or through a helper of this file.
+        let removal = fcalls.iter().any(|c| {
+            let name = callee(*c, p).unwrap_or("");
+            removes(name)
+                || self.definition(name).is_some_and(|d| {
+                    descendants(d).iter().any(|n| {
+                        n.kind() == "call_expression" && callee(*n, p).is_some_and(removes)
+                    })
+                })
+        });
+        if !removal {
+            return None;
+        }
+        // Every other use of the work item, its function and the holder is in the way.
+        let param = self.work_param(fdef);
+        let uses_param = param.as_ref().is_some_and(|w| {
+            descendants(fbody)
+                .iter()
+                .any(|n| n.kind() == "identifier" && text(*n, p) == w)
+        });
+        if uses_param {
+            return Some(Plan::Refuse(self.line(fdef), format!("`{func}` reaches its data through the work item: fold it into the handler by hand")));
+        }
+        if kept.is_empty()
+            || kept.iter().any(|s| s.kind() == "comment")
+            || kept.last().is_some_and(|s| s.kind() == "return_statement")
+        {
+            return Some(Plan::Refuse(
+                self.line(fdef),
+                format!("`{func}` does not reduce to statements the handler can run"),
+            ));
+        }
+        if fdef.start_byte() > def.start_byte() {
+            return Some(Plan::Refuse(self.line(fdef), format!("`{func}` is defined after the handler: what it calls may not be declared there")));
+        }
+        let holder_decl = self.file_scope_declaration(&holder);
+        for n in self.all.iter().filter(|n| n.kind() == "identifier") {
+            let t = text(*n, p);
+            let at = n.start_byte();
+            let inside = |r: Range<usize>| r.contains(&at);
+            let ok = if t == work {
+                inside(declare.byte_range()) || inside(queue_stmt.byte_range())
+            } else if t == func {
+                inside(declare.byte_range()) || inside(fdef.byte_range())
+            } else if t == holder {
+                inside(get_stmt.byte_range())
+                    || inside(put.byte_range())
+                    || holder_decl.is_some_and(|d| inside(d.byte_range()))
+            } else {
+                true
+            };
+            if !ok {
+                return Some(Plan::Refuse(
+                    self.line(*n),
+                    format!(
+                        "`{t}` is also used on line {}: fold the work into the handler by hand",
+                        self.line(*n)
+                    ),
+                ));
+            }
+        }
+        let Some(holder_decl) = holder_decl else {
+            return Some(Plan::Refuse(
+                self.line(get_stmt),
+                format!("`{holder}` is not a file-scope variable"),
+            ));
+        };
+        // The handler's new statement: the work function's body, without
+        // the put, under the removal of the attribute.
+        let indent = indent_of(self.bytes, queue_stmt.start_byte());
+        let inner_indent = indent_of(self.bytes, kept[0].start_byte());
+        let first_line_start = self.bytes[..kept[0].start_byte()]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |x| x + 1);
+        let mut lines: Vec<String> = Vec::new();
+        let mut last_end = first_line_start;
+        for s in &kept {
+            let r = line_range(self.bytes, s.byte_range());
+            let start = r.start.max(last_end);
+            for l in String::from_utf8_lossy(&self.bytes[start..r.end]).lines() {
+                let l = l.strip_prefix(inner_indent.as_str()).unwrap_or(l);
+                lines.push(if l.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!("{indent}\t{l}")
+                });
+            }
+            last_end = r.end;
+        }
+        let cond = format!("device_remove_file_self({}, {})", h.object, h.attr);
+        let with =
+            if kept.len() == 1 && kept[0].kind() == "expression_statement" && lines.len() == 1 {
+                format!("if ({cond})\n{}", lines[0])
+            } else {
+                format!("if ({cond}) {{\n{}\n{indent}}}", lines.join("\n"))
+            };
+        // The statements replaced: from the get (and a comment right above
+        // it, which explains the deferral) to the queueing.
+        let mut start = get_stmt;
+        while let Some(prev) = start.prev_sibling().filter(|c| {
+            c.kind() == "comment" && c.end_position().row + 1 == start.start_position().row
+        }) {
+            start = prev;
+        }
+        let replace =
+            indent_start(self.bytes, start.start_byte()) + indent.len()..queue_stmt.end_byte();
+        let mut remove = vec![
+            with_blank_after(self.bytes, line_range(self.bytes, fdef.byte_range())),
+            with_blank_after(
+                self.bytes,
+                line_range(
+                    self.bytes,
+                    indent_start(self.bytes, declare.start_byte())..declare.end_byte(),
+                ),
+            ),
+            line_range(self.bytes, holder_decl.byte_range()),
+        ];
+        remove.sort_by_key(|r| r.start);
+        let notes = vec![(
+            self.line(fdef),
+            format!("`{func}` folds into the handler, without put_device({holder})"),
+        )];
+        Some(Plan::Convert {
+            replace,
+            with,
+            remove,
+            notes,
+        })
+    }
+
+    fn definition(&self, name: &str) -> Option<Node<'a>> {
+        self.all.iter().copied().find(|n| {
+            n.kind() == "function_definition"
+                && function_name(*n, self.parsed.text()).as_deref() == Some(name)
+        })
+    }
+
+    /// The name of a work function's `struct work_struct *` parameter.
+    fn work_param(&self, fdef: Node) -> Option<String> {
+        let d = descendants(fdef.child_by_field_name("declarator")?)
+            .into_iter()
+            .find(|n| n.kind() == "parameter_declaration")?;
+        let id = descendants(d)
+            .into_iter()
+            .filter(|n| n.kind() == "identifier")
+            .last()?;
+        Some(text(id, self.parsed).to_string())
+    }
+
+    /// `static struct device *NAME;` at file scope.
+    fn file_scope_declaration(&self, name: &str) -> Option<Node<'a>> {
+        children(self.parsed.root()).into_iter().find(|d| {
+            d.kind() == "declaration" && {
+                let ds: Vec<Node> = children(*d)
+                    .into_iter()
+                    .filter(|c| c.kind() == "pointer_declarator")
+                    .collect();
+                ds.len() == 1
+                    && ds[0]
+                        .child_by_field_name("declarator")
+                        .is_some_and(|i| text(i, self.parsed) == name)
+                    && !text(*d, self.parsed).contains('=')
+            }
+        })
+    }
+
+    fn record(
+        &self,
+        ctx: &TransformCtx,
+        errors: &ErrorMap,
+        def: Node,
+        call: Node,
+        plan: Plan,
+        out: &mut TransformOutput,
+    ) {
+        let (line, column) = line_col(self.bytes, call.start_byte());
+        let end = memchr::memchr(b'\n', &self.bytes[call.start_byte()..])
+            .map_or(self.bytes.len(), |x| call.start_byte() + x);
+        let mut site = Site {
+            pattern: ctx.pattern_id.to_string(),
+            rule: callee(call, self.parsed).unwrap_or("").to_string(),
+            file: self.rel.to_string(),
+            line,
+            column,
+            context: function_name(def, self.parsed.text()),
+            verdict: Verdict::Auto,
+            reason: None,
+            snippet: String::from_utf8_lossy(&self.bytes[call.start_byte()..end])
+                .trim_end()
+                .to_string(),
+            notes: Vec::new(),
+            group: self.rel.to_string(),
+        };
+        let mut edits = Vec::new();
+        match plan {
+            Plan::Refuse(l, why) => {
+                site.verdict = Verdict::Manual;
+                let start = self
+                    .bytes
+                    .split(|b| *b == b'\n')
+                    .nth(l - 1)
+                    .unwrap_or_default();
+                site.notes.push(Note {
+                    file: self.rel.to_string(),
+                    line: l,
+                    message: String::from_utf8_lossy(start).trim().to_string(),
+                });
+                site.reason = Some(why);
+            }
+            Plan::Convert {
+                replace,
+                with,
+                remove,
+                notes,
+            } => {
+                site.notes = notes
+                    .into_iter()
+                    .map(|(l, m)| Note {
+                        file: self.rel.to_string(),
+                        line: l,
+                        message: m,
+                    })
+                    .collect();
+                edits.push((replace, with));
+                edits.extend(remove.into_iter().map(|r| (r, String::new())));
+            }
+        }
+        if let Some(why) = errors.refusal(def) {
+            site.verdict = Verdict::Unparsed;
+            site.reason = Some(why);
+        }
+        let index = out.sites.len();
+        let auto = site.verdict == Verdict::Auto;
+        out.sites.push(site);
+        if auto {
+            for (range, new) in edits {
+                out.add_edit(
+                    self.rel,
+                    self.bytes,
+                    Edit {
+                        range,
+                        replacement: new.into_bytes(),
+                        site: index,
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// The start of the line holding `at`.
+fn indent_start(bytes: &[u8], at: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1)
+}
+
+/// A deleted top-level item takes the blank line after it along.
+fn with_blank_after(bytes: &[u8], r: Range<usize>) -> Range<usize> {
+    let n = super::c_util::newline_len(bytes, r.end);
+    if n > 0 && r.start > 0 && bytes[r.start - 1] == b'\n' {
+        r.start..r.end + n
+    } else {
+        r
+    }
+}
