@@ -66,6 +66,13 @@ static void fpoll_retry(struct timer_list *t)
 {
 }
 
+/* Already converted: the channel timer of a hub being torn down. */
+static void fpoll_chan_destroy(struct fpoll_chan *chan)
+{
+	timer_shutdown_sync(&chan->poll);
+	kfree(chan);
+}
+
 /* Pausing is not a teardown: the hub resumes with mod_timer(). */
 static void fpoll_pause(struct fpoll_hub *hub)
 {
@@ -100,6 +107,10 @@ static int fpoll_probe(struct platform_device *pdev)
 	hub->chan = fpoll_chan_create();
 	if (!hub->chan)
 		return -ENOMEM;
+	if (!hub->chan->samples) {
+		fpoll_chan_destroy(hub->chan);
+		return -ENODEV;
+	}
 	platform_set_drvdata(pdev, hub);
 	return 0;
 }
