@@ -5,9 +5,9 @@
 //! is not rate limited): each line becomes one kernel record, so userspace
 //! text can never land in the middle of a KTAP line on the serial console.
 //!
-//! Kprobe jump optimization is switched off in the guest: optimizing and
-//! unoptimizing probes (kobject_get is jump-optimized on 6.12) while other
-//! CPUs run through them crashed 6.12 under TCG on verifier reloads.
+//! Kprobe jump optimization is switched off in the guest: it adds another
+//! round of live code patching (kobject_get is jump-optimized on 6.12), and
+//! one reload crash under TCG was at an optimized probe.
 
 use crate::scenario::{Action, Scenario};
 use anyhow::{bail, Result};
