@@ -229,6 +229,19 @@ fn convert_function(
                 problems.push((line(*n), format!("{put_fn}({child}) on line {} is not on an early exit: the scoped loop would put it twice", line(*n))));
             }
         }
+        // A comment next to a put most often explains the put: it would be
+        // left stale, and rewording it is a human's job.
+        for n in &exit_puts {
+            let above = n.prev_sibling().filter(|c| {
+                c.kind() == "comment" && c.end_position().row + 1 == n.start_position().row
+            });
+            let beside = n.next_sibling().filter(|c| {
+                c.kind() == "comment" && c.start_position().row == n.end_position().row
+            });
+            if let Some(c) = above.or(beside) {
+                problems.push((line(c), format!("the comment on line {} goes with {put_fn}({child}): drop or reword it by hand", line(c))));
+            }
+        }
         for n in inside
             .iter()
             .filter(|n| n.kind() == "identifier" && text(**n, parsed) == child)
@@ -547,8 +560,21 @@ fn declaration_edit(bytes: &[u8], decl: Node, gone: &[Node]) -> (Range<usize>, S
 /// A put statement's lines, or the statement and the blanks after it when
 /// it shares its line.
 fn statement_range(bytes: &[u8], n: Node) -> Range<usize> {
-    let r = line_range(bytes, n.byte_range());
+    let mut r = line_range(bytes, n.byte_range());
     if r != n.byte_range() {
+        // No blank line right after an opening brace, nor two in a row.
+        let prev_line = bytes[..r.start.saturating_sub(1)]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
+        let prev = String::from_utf8_lossy(&bytes[prev_line..r.start]);
+        let (prev_blank, prev_opens) = (
+            prev.trim().is_empty() && r.start > 0,
+            prev.trim_end().ends_with('{'),
+        );
+        if (prev_blank || prev_opens) && blank_line_at(bytes, r.end) {
+            r.end += newline_len(bytes, r.end);
+        }
         return r;
     }
     let mut end = n.end_byte();

@@ -98,6 +98,22 @@ static int fmux_skip_disabled(struct device_node *np)
 	return 0;
 }
 
+/* The comment explains the put: rewording it is a human's job. */
+static int fmux_check_broken(struct device_node *np)
+{
+	struct device_node *child;
+
+	for_each_child_of_node(np, child) {
+		if (of_property_read_bool(child, "broken")) {
+			/* The loop holds a reference on the child: drop it. */
+			of_node_put(child);
+			return -EIO;
+		}
+	}
+
+	return 0;
+}
+
 /* No early exit: nothing to gain. */
 static unsigned int fmux_children(struct device_node *np)
 {
@@ -149,7 +165,8 @@ static int fmux_probe(struct platform_device *pdev)
 	if (!np)
 		return fmux_fwnode_inputs(mux);
 
-	ret = fmux_check(np) ?: fmux_validate(np) ?: fmux_skip_disabled(np);
+	ret = fmux_check(np) ?: fmux_validate(np) ?: fmux_skip_disabled(np) ?:
+	      fmux_check_broken(np);
 	if (ret)
 		return ret;
 	if (!fmux_children(np) || !fmux_find_input(np, 0))
