@@ -32,7 +32,7 @@ impl TestResult {
             .iter()
             .map(|d| d.as_str())
             .find(|d| !d.starts_with(' ') && !d.starts_with("warning:"))
-            .or_else(|| self.directive.as_deref())
+            .or(self.directive.as_deref())
     }
 }
 
