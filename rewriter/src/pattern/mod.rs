@@ -57,6 +57,7 @@ pub struct Pattern {
     pub origin: String,
     pub introduce: Option<Box<Phase>>,
     pub retire: Option<Box<Phase>>,
+    pub verify: Vec<spec::VerifySpec>,
 }
 
 /// A phase's change set, compiled: a pattern of its own (id `ID/introduce`,
@@ -112,6 +113,7 @@ fn compile_phase(
             origin: origin.to_string(),
             introduce: None,
             retire: None,
+            verify: vec![],
         },
         paths: p.paths.clone(),
         prefix: p.prefix.clone(),
@@ -259,6 +261,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         requires,
         introduce,
         retire,
+        verify: spec.verify.clone(),
         rules,
         transform,
         origin: origin.to_string(),

@@ -41,6 +41,22 @@ pub struct PatternSpec {
     /// user is left. The conversion itself (the rules above) is `convert`.
     #[serde(default)]
     pub phases: PhasesSpec,
+    /// Verifier fixtures that prove the conversion: `unplug verify
+    /// --campaign` rewrites `legacy` with this pattern, builds the result as
+    /// `converted`, and runs `scenario` on the test kernels.
+    #[serde(default)]
+    pub verify: Vec<VerifySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifySpec {
+    /// A scenario of verifier-kmod/scenarios (file stem).
+    pub scenario: String,
+    /// The legacy fixture module (verifier-kmod/fixtures/<legacy>.c).
+    pub legacy: String,
+    /// The module name the scenario loads for the converted variant.
+    pub converted: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
