@@ -436,8 +436,7 @@ impl<'a> File<'a> {
             .find(|n| n.kind() == "parameter_declaration")?;
         let id = descendants(d)
             .into_iter()
-            .filter(|n| n.kind() == "identifier")
-            .last()?;
+            .rfind(|n| n.kind() == "identifier")?;
         Some(text(id, self.parsed).to_string())
     }
 
