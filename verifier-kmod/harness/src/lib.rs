@@ -513,6 +513,7 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
             memory_mb: sc.qemu.memory_mb,
             disk: disk.as_deref(),
             devices: &sc.qemu.devices,
+            single_thread_tcg: sc.qemu.single_thread_tcg,
             timeout: Duration::from_secs(timeout),
             log: &log,
         },

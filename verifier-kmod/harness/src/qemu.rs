@@ -15,6 +15,7 @@ pub struct Boot<'a> {
     pub memory_mb: u32,
     pub disk: Option<&'a Path>,
     pub devices: &'a [String],
+    pub single_thread_tcg: bool,
     pub timeout: Duration,
     /// The console log is written here as it arrives.
     pub log: &'a Path,
@@ -172,11 +173,12 @@ mod tests {
             memory_mb: 512,
             disk: Some(Path::new("/d.img")),
             devices: &devs,
+            single_thread_tcg: false,
             timeout: Duration::from_secs(1),
             log: Path::new("/l"),
         };
         let a = args(&b).join(" ");
-        assert!(a.contains("-accel tcg -cpu max"));
+        assert!(a.contains("-cpu max") && a.contains("-accel tcg "));
         assert!(a.contains("-smp 2 -m 512"));
         assert!(a.contains("ide-hd,drive=d0,bus=ide.0"));
         assert!(a.ends_with("-device e1000"));

@@ -63,6 +63,12 @@ pub struct QemuSpec {
     /// Extra `-device` arguments, e.g. `virtio-net-pci` or `e1000`.
     #[serde(default)]
     pub devices: Vec<String>,
+    /// Run all vCPUs on one host thread (`-accel tcg,thread=single`).
+    /// Multi-threaded TCG (QEMU 7.2) does not reliably honour the kernel's
+    /// cross-modifying-code protocol when probes are (un)registered while
+    /// other vCPUs execute the patched functions.
+    #[serde(default)]
+    pub single_thread_tcg: bool,
 }
 
 fn default_smp() -> u32 {
@@ -79,6 +85,7 @@ impl Default for QemuSpec {
             memory_mb: default_mem(),
             ahci_disk_mb: None,
             devices: vec![],
+            single_thread_tcg: false,
         }
     }
 }
