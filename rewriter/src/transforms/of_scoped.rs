@@ -586,7 +586,7 @@ fn statement_range(bytes: &[u8], n: Node) -> Range<usize> {
 
 /// `if (x) { put; return y; }`: once the put goes, kernel style wants no
 /// braces around the one statement left, when it fits on one line, the
-/// `if` has no `else` and the block holds no comment. The ranges of `{`
+/// `if` is not part of an if/else chain and the block holds no comment. The ranges of `{`
 /// (from the end of the condition) and of the `}` line.
 fn braces_to_drop(
     bytes: &[u8],
@@ -614,8 +614,10 @@ fn braces_to_drop(
         return None;
     }
     let ifs = block.parent().filter(|p| p.kind() == "if_statement")?;
+    // An arm of an if/else chain keeps its braces like the other arms.
     if ifs.child_by_field_name("consequence") != Some(block)
         || ifs.child_by_field_name("alternative").is_some()
+        || ifs.parent().is_some_and(|p| p.kind() == "else_clause")
     {
         return None;
     }

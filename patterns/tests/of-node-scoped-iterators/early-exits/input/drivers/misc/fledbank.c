@@ -60,6 +60,13 @@ static int fledbank_parse_triggers(struct fledbank *bank)
 		if (of_property_read_bool(child, "panic-indicator")) {
 			of_node_put(child);
 			break;
+		} else if (of_property_read_bool(child, "retain-state")) {
+			of_node_put(child);
+			ret = 1;
+			goto out;
+		} else if (of_property_read_bool(child, "default-on")) {
+			of_node_put(child);
+			goto out;
 		}
 	}
 out:

@@ -52,8 +52,14 @@ static int fledbank_parse_triggers(struct fledbank *bank)
 			ret = -EINVAL;
 			goto out;
 		}
-		if (of_property_read_bool(child, "panic-indicator"))
+		if (of_property_read_bool(child, "panic-indicator")) {
 			break;
+		} else if (of_property_read_bool(child, "retain-state")) {
+			ret = 1;
+			goto out;
+		} else if (of_property_read_bool(child, "default-on")) {
+			goto out;
+		}
 	}
 out:
 	return ret;
