@@ -2,7 +2,8 @@
 //! attribute or device cannot do it synchronously with the old interfaces
 //! (removal waits for the handler to return), so drivers deferred it:
 //! `device_schedule_callback(dev, fn)`, `sysfs_schedule_callback(kobj, fn,
-//! data, owner)`, or a work item of their own holding a device reference.
+//! data, owner)`, or a work item of their own holding a device (or
+//! kobject) reference.
 //! `device_remove_file_self()` removes the attribute from inside its own
 //! handler, after which the rest can run synchronously:
 //!
@@ -36,7 +37,7 @@ const QUEUES: &[(&str, usize)] = &[
 
 /// A call whose name says it removes something.
 fn removes(name: &str) -> bool {
-    ["unregister", "remove", "destroy", "device_del"]
+    ["unregister", "remove", "destroy", "device_del", "kobject_del"]
         .iter()
         .any(|w| name.contains(w))
 }
@@ -83,6 +84,12 @@ impl Transform for SysfsSelfDelete {
                                 None => continue,
                             }
                         }
+                        Some("kobject_get") if handler.kind == Kind::Kobject => {
+                            match file.work_item(def, call, &handler) {
+                                Some(p) => p,
+                                None => continue,
+                            }
+                        }
                         _ => continue,
                     };
                     file.record(ctx, &errors, def, call, plan, &mut out);
@@ -97,6 +104,16 @@ impl Transform for SysfsSelfDelete {
 enum Kind {
     Device,
     Kobject,
+}
+
+impl Kind {
+    /// What drops the reference the handler took for the work.
+    fn put(&self) -> &'static str {
+        match self {
+            Kind::Device => "put_device",
+            Kind::Kobject => "kobject_put",
+        }
+    }
 }
 
 /// A store handler's parameters: the object and the attribute.
@@ -279,7 +296,7 @@ impl<'a> File<'a> {
             s.kind() == "expression_statement"
                 && s.named_child(0).is_some_and(|c| {
                     c.kind() == "call_expression"
-                        && callee(c, p) == Some("put_device")
+                        && callee(c, p) == Some(h.kind.put())
                         && call_args(c).first().is_some_and(|a| text(*a, p) == holder)
                 })
         };
@@ -381,7 +398,10 @@ impl<'a> File<'a> {
             }
             last_end = r.end;
         }
-        let cond = format!("device_remove_file_self({}, {})", h.object, h.attr);
+        let cond = match h.kind {
+            Kind::Device => format!("device_remove_file_self({}, {})", h.object, h.attr),
+            Kind::Kobject => format!("sysfs_remove_file_self({}, &{}->attr)", h.object, h.attr),
+        };
         let with =
             if kept.len() == 1 && kept[0].kind() == "expression_statement" && lines.len() == 1 {
                 format!("if ({cond})\n{}", lines[0])
@@ -412,7 +432,10 @@ impl<'a> File<'a> {
         remove.sort_by_key(|r| r.start);
         let notes = vec![(
             self.line(fdef),
-            format!("`{func}` folds into the handler, without put_device({holder})"),
+            format!(
+                "`{func}` folds into the handler, without {}({holder})",
+                h.kind.put()
+            ),
         )];
         Some(Plan::Convert {
             replace,
