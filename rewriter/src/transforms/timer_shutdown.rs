@@ -5,8 +5,9 @@
 //! what a rule cannot say, so it is decided here:
 //!
 //! - `auto` when the object holding the timer (`x` in `&x->timer`) is
-//!   freed later in the same function (kfree() and friends): nothing can
-//!   legitimately arm the timer once its memory is gone;
+//!   freed later in the same function, by a statement of the block that
+//!   holds the stop or of one around it (kfree() and friends): nothing
+//!   can legitimately arm the timer once its memory is gone;
 //! - `auto` in a module exit or driver unbind function (`*_exit`,
 //!   `*_remove`, `*_disconnect`, `__exit`) when the file sets the same timer
 //!   up again (`timer_setup()` and the older forms) elsewhere: a later
@@ -187,6 +188,7 @@ impl Transform for TimerShutdown {
                     later.iter().find(|c| {
                         callee(**c, &parsed).is_some_and(|n| FREES.contains(&n))
                             && call_args(**c).iter().any(|a| squeezed(*a, &parsed) == *o)
+                            && unconditional_after(*call, **c)
                     })
                 });
                 let key = timer_key(&timer);
@@ -226,7 +228,7 @@ impl Transform for TimerShutdown {
                 } else if is_teardown {
                     let what = owner.as_deref().map_or(
                         String::from("the timer is not embedded in an object freed here"),
-                        |o| format!("`{o}` is not freed here"),
+                        |o| format!("`{o}` is not always freed here"),
                     );
                     ("teardown-not-freed", Verdict::Manual, Some(format!("`{fn_name}` tears down, but {what}: check that nothing arms the timer again (a later open, resume or restart) before it is set up again")))
                 } else {
@@ -270,6 +272,21 @@ impl Transform for TimerShutdown {
         }
         out
     }
+}
+
+/// Whether `free` runs whenever `stop` did: the block holding the free
+/// also holds the stop (`if (last) kfree(x);` leaves `x` alive otherwise,
+/// and a later open could arm its timer again).
+fn unconditional_after(stop: Node, free: Node) -> bool {
+    let Some(free_block) = std::iter::successors(free.parent(), |p| p.parent())
+        .find(|p| matches!(p.kind(), "compound_statement" | "case_statement"))
+    else {
+        return false;
+    };
+    let free_stmt =
+        std::iter::successors(Some(free), |p| p.parent()).find(|p| p.parent() == Some(free_block));
+    free_stmt.is_some_and(|s| matches!(s.kind(), "expression_statement" | "labeled_statement"))
+        && std::iter::successors(Some(stop), |p| p.parent()).any(|a| a == free_block)
 }
 
 /// The pointer to the object that holds the timer: `priv` in `&priv->timer`,

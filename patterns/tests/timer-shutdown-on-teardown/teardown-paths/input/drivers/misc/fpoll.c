@@ -87,6 +87,14 @@ static int fpoll_release(struct fpoll_hub *hub)
 	return 0;
 }
 
+/* Freed on the last release only: otherwise the hub lives on. */
+static void fpoll_hub_release(struct fpoll_hub *hub, bool last)
+{
+	del_timer_sync(&hub->watchdog);
+	if (last)
+		kfree(hub);
+}
+
 /* Arming the retry timer again on the way out: a shutdown would hide it. */
 static void fpoll_hub_cleanup(struct fpoll_hub *hub)
 {
