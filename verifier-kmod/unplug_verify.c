@@ -151,6 +151,15 @@ static size_t uv_results_len;
 static unsigned long uv_results_lost;
 
 static struct workqueue_struct *uv_wq;
+
+/*
+ * Return instances in flight.  Unregistering a kretprobe while one of its
+ * instances is still on some task's stack crashed both kernels (the task
+ * "returned" to address 0), so unload stops taking new instances and waits
+ * for these to drain first.
+ */
+static atomic_t uv_inflight = ATOMIC_INIT(0);
+static bool uv_stopping;
 static struct dentry *uv_dir;
 
 /* Watch list */
@@ -737,6 +746,8 @@ static int uv_device_add_entry(struct kretprobe_instance *ri,
 	unsigned long flags;
 	struct uv_obj *o;
 
+	if (READ_ONCE(uv_stopping))
+		return 1;
 	d->dev = dev;
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	o = uv_find(&dev->kobj);
@@ -747,6 +758,7 @@ static int uv_device_add_entry(struct kretprobe_instance *ri,
 		uv_event(o, UV_EV_ADD, regs);
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	atomic_inc(&uv_inflight);
 	return 0;
 }
 
@@ -767,6 +779,7 @@ static int uv_device_add_ret(struct kretprobe_instance *ri,
 			uv_describe(o, d->dev);
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	atomic_dec(&uv_inflight);
 	return 0;
 }
 
@@ -885,7 +898,7 @@ static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct uv_op *op;
 
 	d->op = -1;
-	if (!drv)
+	if (!drv || READ_ONCE(uv_stopping))
 		return 1;
 	if (!uv_watched_name(drv->name) &&
 	    !(drv->owner && uv_watched_name(drv->owner->name)))
@@ -903,7 +916,10 @@ static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 	/* Nothing to close on return: do not leave an instance in flight. */
-	return d->op < 0;
+	if (d->op < 0)
+		return 1;
+	atomic_inc(&uv_inflight);
+	return 0;
 }
 
 static int uv_unbind_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -917,6 +933,7 @@ static int uv_unbind_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 	uv_op_close(&uv_ops[d->op]);
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 	queue_work(uv_wq, &uv_work);
+	atomic_dec(&uv_inflight);
 	return 0;
 }
 
@@ -949,6 +966,8 @@ static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct uv_op *op;
 
 	d->op = -1;
+	if (READ_ONCE(uv_stopping))
+		return 1;
 	uv_user_name((const char __user *)uregs->di, name, sizeof(name));
 	/*
 	 * Our own unload must leave no return instance in flight: the
@@ -964,7 +983,10 @@ static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 		d->id = op->id;
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	return d->op < 0;
+	if (d->op < 0)
+		return 1;
+	atomic_inc(&uv_inflight);
+	return 0;
 }
 
 static int uv_rmmod_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -975,6 +997,7 @@ static int uv_rmmod_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 	if (d->op < 0)
 		return 0;
+	atomic_dec(&uv_inflight);
 	op = &uv_ops[d->op];
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	/* Still open: GOING never came, the unload failed. */
@@ -1338,6 +1361,13 @@ static void __exit uv_exit(void)
 
 	unregister_module_notifier(&uv_module_nb);
 	debugfs_remove_recursive(uv_dir);
+	WRITE_ONCE(uv_stopping, true);
+	/* Let running probed calls return through us (bounded: 10 s). */
+	for (i = 0; i < 500 && atomic_read(&uv_inflight) > 0; i++)
+		msleep(20);
+	if (atomic_read(&uv_inflight) > 0)
+		pr_warn("unplug_verify: %d return probes still in flight at unload\n",
+			atomic_read(&uv_inflight));
 	uv_unregister_all();
 	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
 		missed += uv_kretprobes[i]->nmissed;
