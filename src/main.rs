@@ -1,6 +1,7 @@
 //! `unplug`: migrate Linux drivers to disconnect-now driver-core
 //! interfaces, per subsystem, and verify each conversion.
 
+mod campaign_verify;
 mod commands;
 mod output;
 mod parse_stats;
@@ -91,12 +92,23 @@ enum Command {
         action: PatternsAction,
     },
     /// Boot Debian test kernels in QEMU and verify that unregistering drops every reference.
-    Verify(verifier::VerifyArgs),
+    Verify(VerifyCmd),
     /// Measurements for developers of unplug.
     Debug {
         #[command(subcommand)]
         action: DebugAction,
     },
+}
+
+#[derive(clap::Args)]
+struct VerifyCmd {
+    /// Convert → verify for a campaign: each of its patterns' verifier
+    /// fixtures is rewritten by the pattern, the legacy and the converted
+    /// variant run in their scenario, and the verdicts go into the ledger.
+    #[arg(long, value_name = "DIR")]
+    campaign: Option<PathBuf>,
+    #[command(flatten)]
+    args: verifier::VerifyArgs,
 }
 
 #[derive(Subcommand)]
@@ -148,7 +160,10 @@ fn main() -> ExitCode {
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
             PatternsAction::Test { dir } => commands::patterns_test(cli.patterns.as_deref(), dir),
         },
-        Command::Verify(args) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
+        Command::Verify(VerifyCmd { campaign: Some(dir), args }) => {
+            campaign_verify::run_campaign(cli.patterns.as_deref(), &dir, args.kernel.as_deref(), args.flavour.as_deref(), args.json)
+        }
+        Command::Verify(VerifyCmd { campaign: None, args }) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
         Command::Debug { action } => match action {
             DebugAction::ParseStats { tree, paths, json } => parse_stats::run(&tree, &paths, json),
             DebugAction::Mask { file } => parse_stats::print_masked(&file),

@@ -1,0 +1,1 @@
+../../../../verifier-kmod/fixtures/rearm_timer_legacy.c

@@ -1,0 +1,1 @@
+../../../../verifier-kmod/fixtures/selfremove_legacy.c
