@@ -636,3 +636,56 @@ fn first_line(bytes: &[u8], at: usize) -> String {
         .trim_end()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decl_edit(src: &str, gone: &[&str]) -> String {
+        let parsed = parse(src.as_bytes());
+        let def = descendants(parsed.root())
+            .into_iter()
+            .find(|n| n.kind() == "function_definition")
+            .unwrap();
+        let mut decl = None;
+        let mut drop = Vec::new();
+        for name in gone {
+            let (d, x) = local_declaration(def, &parsed, name).unwrap();
+            decl = Some(d);
+            drop.push(x);
+        }
+        let (range, new) = declaration_edit(src.as_bytes(), decl.unwrap(), &drop);
+        format!("{}{}{}", &src[..range.start], new, &src[range.end..])
+    }
+
+    #[test]
+    fn declarations_lose_only_the_iterator() {
+        let f = |d: &str| format!("int f(void)\n{{\n\t{d}\n\n\tg();\n}}\n");
+        assert_eq!(
+            decl_edit(&f("struct device_node *np = x, *child;"), &["child"]),
+            f("struct device_node *np = x;")
+        );
+        assert_eq!(
+            decl_edit(&f("struct device_node *child, *np;"), &["child"]),
+            f("struct device_node *np;")
+        );
+        // Both iterators of one declaration go in one edit; the blank line
+        // after the opening brace goes with the line.
+        assert_eq!(
+            decl_edit(&f("struct device_node *child, *sub;"), &["child", "sub"]),
+            "int f(void)\n{\n\tg();\n}\n"
+        );
+    }
+
+    #[test]
+    fn macro_names_are_whole() {
+        let src = b"void f(void)\n{\n\tfor_each_child_of_node_scoped(np, c) {\n\t\tg(c);\n\t}\n\tfor_each_child_of_node(np, d) {\n\t\tg(d);\n\t}\n}\n";
+        let parsed = parse(src);
+        let loops: Vec<Option<usize>> = descendants(parsed.root())
+            .into_iter()
+            .filter(|n| n.kind() == "while_statement")
+            .map(|n| iterator_of(src, n))
+            .collect();
+        assert_eq!(loops, vec![None, Some(0)]);
+    }
+}
