@@ -37,9 +37,15 @@ const QUEUES: &[(&str, usize)] = &[
 
 /// A call whose name says it removes something.
 fn removes(name: &str) -> bool {
-    ["unregister", "remove", "destroy", "device_del", "kobject_del"]
-        .iter()
-        .any(|w| name.contains(w))
+    [
+        "unregister",
+        "remove",
+        "destroy",
+        "device_del",
+        "kobject_del",
+    ]
+    .iter()
+    .any(|w| name.contains(w))
 }
 
 impl Transform for SysfsSelfDelete {
@@ -579,5 +585,28 @@ fn with_blank_after(bytes: &[u8], r: Range<usize>) -> Range<usize> {
         r.start..r.end + n
     } else {
         r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn handler(src: &str) -> Option<(bool, String, String)> {
+        let parsed = parse(src.as_bytes());
+        let def = descendants(parsed.root())
+            .into_iter()
+            .find(|n| n.kind() == "function_definition")?;
+        store_handler(def, &parsed).map(|h| (h.kind == Kind::Device, h.object, h.attr))
+    }
+
+    #[test]
+    fn store_handlers_by_their_parameters() {
+        let dev = "static ssize_t a_store(struct device *d, struct device_attribute *at,\n\t\t       const char *buf, size_t n)\n{\n\treturn n;\n}\n";
+        assert_eq!(handler(dev), Some((true, "d".into(), "at".into())));
+        let kobj = "static ssize_t b_store(struct kobject *k, struct kobj_attribute *a, const char *buf, size_t n)\n{\n\treturn n;\n}\n";
+        assert_eq!(handler(kobj), Some((false, "k".into(), "a".into())));
+        let show = "static ssize_t a_show(struct device *d, struct device_attribute *at, char *buf)\n{\n\treturn 0;\n}\n";
+        assert_eq!(handler(show), None);
     }
 }
