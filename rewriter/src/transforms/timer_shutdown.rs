@@ -8,8 +8,9 @@
 //!   freed later in the same function, by a statement of the block that
 //!   holds the stop or of one around it (kfree() and friends): nothing
 //!   can legitimately arm the timer once its memory is gone;
-//! - `auto` in a module exit or driver unbind function (`*_exit`,
-//!   `*_remove`, `*_disconnect`, `__exit`) when the file sets the same timer
+//! - `auto` in a module exit (`__exit`, or named in `module_exit()`);
+//! - `auto` in a driver unbind function (`*_exit`, `*_remove`,
+//!   `*_disconnect`...) when the file sets the same timer
 //!   up again (`timer_setup()` and the older forms) elsewhere: a later
 //!   probe re-initializes it, so the shutdown cannot outlive the binding;
 //! - `manual` when the function arms the same timer again after the call
@@ -146,6 +147,11 @@ impl Transform for TimerShutdown {
                         .map(|a| (timer_key(&squeezed(*a, &parsed)), c.start_byte()))
                 })
                 .collect();
+            let module_exits: Vec<String> = regex::Regex::new(r"\bmodule_exit\(\s*(\w+)\s*\)")
+                .expect("static regex")
+                .captures_iter(&String::from_utf8_lossy(&f.bytes))
+                .map(|c| c[1].to_string())
+                .collect();
             for call in &calls {
                 let Some(name) = callee(*call, &parsed) else {
                     continue;
@@ -168,8 +174,11 @@ impl Transform for TimerShutdown {
                     ..def
                         .child_by_field_name("body")
                         .map_or(def.end_byte(), |b| b.start_byte())];
-                let is_exit =
-                    is_unbind_name(&words, head) || head.windows(6).any(|w| w == b"__exit");
+                // A module exit: nothing of the module runs afterwards, and a
+                // new load initializes its static timers afresh.
+                let module_exit = head.windows(6).any(|w| w == b"__exit")
+                    || module_exits.iter().any(|m| *m == fn_name);
+                let is_exit = module_exit || is_unbind_name(&words, head);
                 let is_teardown = words.iter().any(|w| TEARDOWN_WORDS.contains(w));
                 // What the function does after the call.
                 let later: Vec<Node> = calls
@@ -221,6 +230,8 @@ impl Transform for TimerShutdown {
                         ),
                     });
                     ("freed-after", Verdict::Auto, None)
+                } else if module_exit {
+                    ("module-exit", Verdict::Auto, None)
                 } else if is_exit && set_up_elsewhere {
                     ("unbind", Verdict::Auto, None)
                 } else if is_exit {
