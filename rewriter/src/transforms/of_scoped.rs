@@ -171,6 +171,7 @@ fn convert_function(
         }
     }
     let mut converted: Vec<Loop> = Vec::new();
+    let mut quiet: Vec<(Node, usize, String)> = Vec::new();
     for (node, which, child) in &loops {
         let (macro_name, put_fn, ty, header) = ITERATORS[*which];
         let body = match node.child_by_field_name("body") {
@@ -211,6 +212,24 @@ fn convert_function(
             }
         }
         if exits.is_empty() {
+            // Not a site; but when it shares its iterator with a converted
+            // loop, it is converted along so the declaration can go.
+            let clean = !inside.iter().any(|n| is_put(*n))
+                && !inside.iter().any(|n| {
+                    n.kind() == "identifier"
+                        && text(*n, parsed) == child
+                        && escapes(*n, parsed).is_some()
+                })
+                && !all.iter().any(|n| {
+                    n.kind() == "identifier"
+                        && text(*n, parsed) == *child
+                        && n.start_byte() >= node.end_byte()
+                        && !within_loop_over(*n, &loops, child)
+                })
+                && (present[*which] || header == "include/linux/of.h" || ctx.options.assume_api);
+            if clean {
+                quiet.push((*node, node.start_byte() + macro_name.len(), child.clone()));
+            }
             continue;
         }
         let mut problems: Vec<(usize, String)> = Vec::new();
@@ -344,6 +363,26 @@ fn convert_function(
                 site: out.sites.len() - 1,
             });
         }
+    }
+    // Loops without early exits go along with a converted loop over the
+    // same variable (they would keep its declaration alive otherwise).
+    for (node, macro_end, child) in quiet {
+        let Some(site) = converted.iter().find(|l| l.child == child).map(|l| l.site) else {
+            continue;
+        };
+        let line = line_col(bytes, node.start_byte()).0;
+        out.sites[site].notes.push(Note {
+            file: rel.to_string(),
+            line,
+            message: format!("the loop over `{child}` on line {line} becomes scoped too"),
+        });
+        converted.push(Loop {
+            node,
+            macro_end,
+            child,
+            puts: Vec::new(),
+            site,
+        });
     }
     // Edits: the macro names, the puts (with braces left around one
     // statement), and the declarations nothing else uses any more.

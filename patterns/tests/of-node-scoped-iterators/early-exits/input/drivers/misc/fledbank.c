@@ -30,6 +30,13 @@ static int fledbank_parse_one(struct fledbank *bank, struct device_node *np)
 static int fledbank_parse_dt(struct fledbank *bank, struct device_node *np)
 {
 	struct device_node *child;
+	unsigned int n = 0;
+
+	/* No early exit here, but the loop shares the iterator's declaration. */
+	for_each_child_of_node(np, child)
+		n++;
+	if (n > 8)
+		return -E2BIG;
 
 	for_each_child_of_node(np, child) {
 		int ret = fledbank_parse_one(bank, child);
