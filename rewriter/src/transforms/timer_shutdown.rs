@@ -128,6 +128,8 @@ impl Transform for TimerShutdown {
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
         let mut out = TransformOutput::default();
+        let module_exit_re =
+            regex::Regex::new(r"\bmodule_exit\(\s*(\w+)\s*\)").expect("static regex");
         for f in ctx.candidates {
             let parsed = parse(&f.bytes);
             let errors = ErrorMap::of(&parsed.tree);
@@ -147,8 +149,7 @@ impl Transform for TimerShutdown {
                         .map(|a| (timer_key(&squeezed(*a, &parsed)), c.start_byte()))
                 })
                 .collect();
-            let module_exits: Vec<String> = regex::Regex::new(r"\bmodule_exit\(\s*(\w+)\s*\)")
-                .expect("static regex")
+            let module_exits: Vec<String> = module_exit_re
                 .captures_iter(&String::from_utf8_lossy(&f.bytes))
                 .map(|c| c[1].to_string())
                 .collect();
@@ -176,8 +177,8 @@ impl Transform for TimerShutdown {
                         .map_or(def.end_byte(), |b| b.start_byte())];
                 // A module exit: nothing of the module runs afterwards, and a
                 // new load initializes its static timers afresh.
-                let module_exit = head.windows(6).any(|w| w == b"__exit")
-                    || module_exits.iter().any(|m| *m == fn_name);
+                let module_exit =
+                    head.windows(6).any(|w| w == b"__exit") || module_exits.contains(&fn_name);
                 let is_exit = module_exit || is_unbind_name(&words, head);
                 let is_teardown = words.iter().any(|w| TEARDOWN_WORDS.contains(w));
                 // What the function does after the call.
