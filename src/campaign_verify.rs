@@ -35,28 +35,70 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
 /// skipped: the test kernel, not a tree, decides whether the API exists).
 fn converted_source(pattern: &Pattern, legacy_src: &Path) -> Result<Vec<u8>> {
     let tree = tempfile::tempdir()?;
-    let rel = format!("drivers/misc/{}", legacy_src.file_name().unwrap().to_string_lossy());
+    let rel = format!(
+        "drivers/misc/{}",
+        legacy_src.file_name().unwrap().to_string_lossy()
+    );
     std::fs::create_dir_all(tree.path().join("drivers/misc"))?;
-    std::fs::copy(legacy_src, tree.path().join(&rel)).with_context(|| format!("{}: cannot read", legacy_src.display()))?;
-    let opts = RunOptions { assume_api: true, ..Default::default() };
+    std::fs::copy(legacy_src, tree.path().join(&rel))
+        .with_context(|| format!("{}: cannot read", legacy_src.display()))?;
+    let opts = RunOptions {
+        assume_api: true,
+        ..Default::default()
+    };
     let outcome = run(tree.path(), &[pattern], &opts)?;
     match outcome.changes.iter().find(|c| c.file == rel) {
         Some(c) => Ok(c.after.clone()),
         None => {
-            let why: Vec<String> = outcome.sites.iter().map(|s| format!("line {}: {} {}", s.line, s.verdict.as_str(), s.reason.clone().unwrap_or_default())).collect();
-            bail!("{} does not convert {} ({})", pattern.id, legacy_src.display(), if why.is_empty() { "no site".into() } else { why.join("; ") })
+            let why: Vec<String> = outcome
+                .sites
+                .iter()
+                .map(|s| {
+                    format!(
+                        "line {}: {} {}",
+                        s.line,
+                        s.verdict.as_str(),
+                        s.reason.clone().unwrap_or_default()
+                    )
+                })
+                .collect();
+            bail!(
+                "{} does not convert {} ({})",
+                pattern.id,
+                legacy_src.display(),
+                if why.is_empty() {
+                    "no site".into()
+                } else {
+                    why.join("; ")
+                }
+            )
         }
     }
 }
 
-pub fn run_campaign(extra: Option<&Path>, campaign: &Path, kernel: Option<&str>, flavour: Option<&str>, json_out: bool) -> Result<u8> {
+pub fn run_campaign(
+    extra: Option<&Path>,
+    campaign: &Path,
+    kernel: Option<&str>,
+    flavour: Option<&str>,
+    json_out: bool,
+) -> Result<u8> {
     let Some(ids) = reports::cli::campaign_patterns(campaign)? else {
-        bail!("{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)", campaign.display());
+        bail!(
+            "{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)",
+            campaign.display()
+        );
     };
     let all = load_all(extra)?;
-    let patterns: Vec<&Pattern> = all.iter().filter(|p| ids.contains(&p.id) && !p.verify.is_empty()).collect();
+    let patterns: Vec<&Pattern> = all
+        .iter()
+        .filter(|p| ids.contains(&p.id) && !p.verify.is_empty())
+        .collect();
     if patterns.is_empty() {
-        bail!("none of the campaign's patterns ({}) names verifier fixtures", ids.join(", "));
+        bail!(
+            "none of the campaign's patterns ({}) names verifier fixtures",
+            ids.join(", ")
+        );
     }
     let mut results = Vec::new();
     let mut all_passed = true;
@@ -67,11 +109,18 @@ pub fn run_campaign(extra: Option<&Path>, campaign: &Path, kernel: Option<&str>,
             copy_dir(&kmod_dir(), &kmod)?;
             let legacy = kmod.join("fixtures").join(format!("{}.c", v.legacy));
             let converted = converted_source(pattern, &legacy)?;
-            std::fs::write(kmod.join("fixtures").join(format!("{}.c", v.converted)), &converted)?;
-            eprintln!("unplug: {}: {} rewritten into {}, running scenario {}", pattern.id, v.legacy, v.converted, v.scenario);
+            std::fs::write(
+                kmod.join("fixtures").join(format!("{}.c", v.converted)),
+                &converted,
+            )?;
+            eprintln!(
+                "unplug: {}: {} rewritten into {}, running scenario {}",
+                pattern.id, v.legacy, v.converted, v.scenario
+            );
             let mut cmd = Command::new(std::env::current_exe()?);
             cmd.arg("verify").arg("--json").arg("--kmod-dir").arg(&kmod);
-            cmd.arg("--scenario").arg(kmod.join("scenarios").join(format!("{}.yaml", v.scenario)));
+            cmd.arg("--scenario")
+                .arg(kmod.join("scenarios").join(format!("{}.yaml", v.scenario)));
             if let Some(k) = kernel {
                 cmd.arg("--kernel").arg(k);
             }
@@ -80,20 +129,29 @@ pub fn run_campaign(extra: Option<&Path>, campaign: &Path, kernel: Option<&str>,
             }
             let out = cmd.output().context("running unplug verify")?;
             let outcomes: Value = serde_json::from_slice(&out.stdout).with_context(|| {
-                format!("unplug verify gave no JSON (exit {:?}): {}", out.status.code(), String::from_utf8_lossy(&out.stderr))
+                format!(
+                    "unplug verify gave no JSON (exit {:?}): {}",
+                    out.status.code(),
+                    String::from_utf8_lossy(&out.stderr)
+                )
             })?;
             for o in outcomes.as_array().into_iter().flatten() {
                 let kernel = o["kernel"].as_str().unwrap_or("?").to_string();
                 let passed = o["passed"].as_bool().unwrap_or(false);
                 all_passed &= passed;
                 let verdict_of = |module: &str| {
-                    o["operations"].as_array().into_iter().flatten().find(|op| op["operation"].as_str() == Some(&format!("rmmod {module}"))).map(|op| {
-                        let verdict = op["verdict"].as_str().unwrap_or("?").to_string();
-                        match op["reason"].as_str() {
-                            Some(r) => format!("{verdict} ({r})"),
-                            None => verdict,
-                        }
-                    })
+                    o["operations"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .find(|op| op["operation"].as_str() == Some(&format!("rmmod {module}")))
+                        .map(|op| {
+                            let verdict = op["verdict"].as_str().unwrap_or("?").to_string();
+                            match op["reason"].as_str() {
+                                Some(r) => format!("{verdict} ({r})"),
+                                None => verdict,
+                            }
+                        })
                 };
                 let legacy_v = verdict_of(&v.legacy).unwrap_or_else(|| "not run".into());
                 let converted_v = verdict_of(&v.converted).unwrap_or_else(|| "not run".into());
@@ -113,9 +171,23 @@ pub fn run_campaign(extra: Option<&Path>, campaign: &Path, kernel: Option<&str>,
         println!("{}", serde_json::to_string_pretty(&doc)?);
     } else {
         for r in &results {
-            println!("{:<28} {:<34} {:<6} {}", r["module"].as_str().unwrap_or(""), r["kernel"].as_str().unwrap_or(""), if r["ok"].as_bool() == Some(true) { "ok" } else { "FAIL" }, r["detail"].as_str().unwrap_or(""));
+            println!(
+                "{:<28} {:<34} {:<6} {}",
+                r["module"].as_str().unwrap_or(""),
+                r["kernel"].as_str().unwrap_or(""),
+                if r["ok"].as_bool() == Some(true) {
+                    "ok"
+                } else {
+                    "FAIL"
+                },
+                r["detail"].as_str().unwrap_or("")
+            );
         }
     }
-    eprintln!("unplug: campaign {}: {} result(s), {linked} site(s) updated", campaign.display(), results.len());
+    eprintln!(
+        "unplug: campaign {}: {} result(s), {linked} site(s) updated",
+        campaign.display(),
+        results.len()
+    );
     Ok(if all_passed { exit::OK } else { exit::FINDINGS })
 }

@@ -160,10 +160,20 @@ fn main() -> ExitCode {
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
             PatternsAction::Test { dir } => commands::patterns_test(cli.patterns.as_deref(), dir),
         },
-        Command::Verify(VerifyCmd { campaign: Some(dir), args }) => {
-            campaign_verify::run_campaign(cli.patterns.as_deref(), &dir, args.kernel.as_deref(), args.flavour.as_deref(), args.json)
-        }
-        Command::Verify(VerifyCmd { campaign: None, args }) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
+        Command::Verify(VerifyCmd {
+            campaign: Some(dir),
+            args,
+        }) => campaign_verify::run_campaign(
+            cli.patterns.as_deref(),
+            &dir,
+            args.kernel.as_deref(),
+            args.flavour.as_deref(),
+            args.json,
+        ),
+        Command::Verify(VerifyCmd {
+            campaign: None,
+            args,
+        }) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
         Command::Debug { action } => match action {
             DebugAction::ParseStats { tree, paths, json } => parse_stats::run(&tree, &paths, json),
             DebugAction::Mask { file } => parse_stats::print_masked(&file),

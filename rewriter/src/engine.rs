@@ -109,10 +109,15 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     let candidate_count = candidates.len();
     let mut per_pattern: Vec<Vec<SourceFile>> = patterns.iter().map(|_| Vec::new()).collect();
     for (file, mask) in candidates {
-        let wanted: Vec<usize> = (0..patterns.len()).filter(|pi| mask & (1 << pi) != 0).collect();
+        let wanted: Vec<usize> = (0..patterns.len())
+            .filter(|pi| mask & (1 << pi) != 0)
+            .collect();
         if let Some((last, rest)) = wanted.split_last() {
             for pi in rest {
-                per_pattern[*pi].push(SourceFile { rel: file.rel.clone(), bytes: file.bytes.clone() });
+                per_pattern[*pi].push(SourceFile {
+                    rel: file.rel.clone(),
+                    bytes: file.bytes.clone(),
+                });
             }
             per_pattern[*last].push(file);
         }
@@ -192,7 +197,11 @@ fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutp
             let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             // Only a file with edits needs its bytes again.
-            let bytes = if matches.edits.is_empty() { Vec::new() } else { f.bytes.clone() };
+            let bytes = if matches.edits.is_empty() {
+                Vec::new()
+            } else {
+                f.bytes.clone()
+            };
             (f.rel.clone(), bytes, matches, unread)
         })
         .collect();

@@ -170,7 +170,10 @@ struct Rchg {
 
 impl Rchg {
     fn new(n: usize) -> Self {
-        Rchg { v: vec![false; n + 2], n }
+        Rchg {
+            v: vec![false; n + 2],
+            n,
+        }
     }
     fn get(&self, i: isize) -> bool {
         self.v[(i + 1) as usize]
@@ -335,7 +338,11 @@ fn score_add_split(m: &SplitMeasurement, s: &mut SplitScore) {
     let total_blank = m.pre_blank + post_blank;
     s.penalty += -30 * total_blank; // TOTAL_BLANK_WEIGHT
     s.penalty += 6 * post_blank; // POST_BLANK_WEIGHT
-    let indent = if m.indent != -1 { m.indent } else { m.post_indent };
+    let indent = if m.indent != -1 {
+        m.indent
+    } else {
+        m.post_indent
+    };
     let any_blanks = total_blank != 0;
     s.effective_indent += indent;
     if indent == -1 || m.pre_indent == -1 {
@@ -350,7 +357,8 @@ fn score_add_split(m: &SplitMeasurement, s: &mut SplitScore) {
 }
 
 fn score_cmp(a: &SplitScore, b: &SplitScore) -> i32 {
-    let ci = (a.effective_indent > b.effective_indent) as i32 - (a.effective_indent < b.effective_indent) as i32;
+    let ci = (a.effective_indent > b.effective_indent) as i32
+        - (a.effective_indent < b.effective_indent) as i32;
     60 * ci + (a.penalty - b.penalty)
 }
 
@@ -464,7 +472,12 @@ fn changes(a: &[&[u8]], b: &[&[u8]]) -> Vec<Change> {
             while r2.get(i2 as isize) {
                 i2 += 1;
             }
-            out.push(Change { i1: s1, i2: s2, c1: i1 - s1, c2: i2 - s2 });
+            out.push(Change {
+                i1: s1,
+                i2: s2,
+                c1: i1 - s1,
+                c2: i2 - s2,
+            });
         } else {
             i1 += 1;
             i2 += 1;
@@ -475,7 +488,12 @@ fn changes(a: &[&[u8]], b: &[&[u8]]) -> Vec<Change> {
 
 /// One file's unified diff body (the hunks, without the `diff --git`
 /// header).  Returns (hunks, added, deleted).
-pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec<u8>, usize, usize) {
+pub fn unified_hunks(
+    old: &[u8],
+    new: &[u8],
+    ctx: usize,
+    mode: FuncName,
+) -> (Vec<u8>, usize, usize) {
     let a = split_lines(old);
     let b = split_lines(new);
     let chs = changes(&a, &b);
@@ -503,12 +521,20 @@ pub fn unified_hunks(old: &[u8], new: &[u8], ctx: usize, mode: FuncName) -> (Vec
         let e2 = (lc.i2 + lc.c2 + ctx).min(b.len());
         let (oc, nc) = (e1 - s1, e2 - s2);
         let mut hdr = String::from("@@ -");
-        hdr += &if oc == 0 { format!("{s1}") } else { format!("{}", s1 + 1) };
+        hdr += &if oc == 0 {
+            format!("{s1}")
+        } else {
+            format!("{}", s1 + 1)
+        };
         if oc != 1 {
             hdr += &format!(",{oc}");
         }
         hdr += " +";
-        hdr += &if nc == 0 { format!("{s2}") } else { format!("{}", s2 + 1) };
+        hdr += &if nc == 0 {
+            format!("{s2}")
+        } else {
+            format!("{}", s2 + 1)
+        };
         if nc != 1 {
             hdr += &format!(",{nc}");
         }
@@ -615,10 +641,7 @@ fn scale_linear(it: usize, width: usize, max_change: usize) -> usize {
 /// git's `--stat` block as format-patch prints it (width 72), followed by
 /// the summary line.  `files` must be in output (path) order.
 pub fn diffstat(files: &[FileStat], width: usize) -> String {
-    let shown: Vec<&FileStat> = files
-        .iter()
-        .filter(|f| f.added + f.deleted > 0)
-        .collect();
+    let shown: Vec<&FileStat> = files.iter().filter(|f| f.added + f.deleted > 0).collect();
     let max_len = shown
         .iter()
         .map(|f| f.path.chars().count())

@@ -289,7 +289,10 @@ pub fn build_series(
     let maint = if tree.join("MAINTAINERS").exists() {
         Maintainers::load(tree).context("loading MAINTAINERS")?
     } else {
-        warnings.push(format!("{} has no MAINTAINERS: patches get no recipients", tree.display()));
+        warnings.push(format!(
+            "{} has no MAINTAINERS: patches get no recipients",
+            tree.display()
+        ));
         Maintainers::parse("", tree)
     };
     let attrs = Attributes::load(tree);
@@ -606,7 +609,11 @@ fn render_unit(
         .iter()
         .map(|f| PatchFile {
             path: &f.rel_path,
-            before: if is_new_file(ctx.tree, f) { None } else { Some(&f.before) },
+            before: if is_new_file(ctx.tree, f) {
+                None
+            } else {
+                Some(&f.before)
+            },
             after: Some(&f.after),
             mode: f.mode,
         })

@@ -69,10 +69,15 @@ pub fn most_common_prefix<'a>(subjects: impl IntoIterator<Item = &'a str>) -> Op
         }
     }
     let best = |it: &mut dyn Iterator<Item = (&String, &(usize, usize))>| {
-        it.max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1))).map(|(p, c)| (p.clone(), c.0))
+        it.max_by(|a, b| a.1 .0.cmp(&b.1 .0).then(b.1 .1.cmp(&a.1 .1)))
+            .map(|(p, c)| (p.clone(), c.0))
     };
     let (top, n) = best(&mut counts.iter())?;
-    let ext = best(&mut counts.iter().filter(|(p, _)| p.starts_with(&format!("{top} "))));
+    let ext = best(
+        &mut counts
+            .iter()
+            .filter(|(p, _)| p.starts_with(&format!("{top} "))),
+    );
     match ext {
         Some((e, m)) if m >= 2 || m * 10 >= n * 4 => Some(e),
         _ => Some(top),
@@ -188,7 +193,16 @@ pub fn strip_subsystem(stem: &str, sub: &str) -> String {
 
 /// Drops suffixes that say nothing about the driver (`altera_tse_main`).
 fn strip_noise(name: &str) -> String {
-    for suf in ["-nand-controller", "_nand_controller", "_nand", "-nand", "_main", "-main", "_drv", "-drv"] {
+    for suf in [
+        "-nand-controller",
+        "_nand_controller",
+        "_nand",
+        "-nand",
+        "_main",
+        "-main",
+        "_drv",
+        "-drv",
+    ] {
         if let Some(r) = name.strip_suffix(suf) {
             if !r.is_empty() {
                 return r.to_string();
@@ -457,9 +471,22 @@ mod tests {
 
     #[test]
     fn specific_prefix_beats_subsystem_wide_ones() {
-        let subj = ["gpio: Use a", "gpio: mvebu: Fix b", "gpio: Use c", "gpio: mvebu: Do d", "gpio: Drop e"];
+        let subj = [
+            "gpio: Use a",
+            "gpio: mvebu: Fix b",
+            "gpio: Use c",
+            "gpio: mvebu: Do d",
+            "gpio: Drop e",
+        ];
         assert_eq!(most_common_prefix(subj).as_deref(), Some("gpio: mvebu:"));
-        let subj = ["gpio: Use a", "gpio: Use c", "gpio: Drop e", "gpio: Drop f", "gpio: Drop g", "gpio: x: once"];
+        let subj = [
+            "gpio: Use a",
+            "gpio: Use c",
+            "gpio: Drop e",
+            "gpio: Drop f",
+            "gpio: Drop g",
+            "gpio: x: once",
+        ];
         assert_eq!(most_common_prefix(subj).as_deref(), Some("gpio:"));
     }
 

@@ -817,8 +817,19 @@ fn new_files_and_trees_without_maintainers() {
     assert!(rep.warnings.iter().any(|w| w.contains("no MAINTAINERS")));
     let p = &rep.series[0].patches[0];
     assert!(p.to.is_empty() && p.cc.is_empty());
-    assert!(p.check.as_ref().unwrap().applies, "{}", p.check.as_ref().unwrap().detail);
+    assert!(
+        p.check.as_ref().unwrap().applies,
+        "{}",
+        p.check.as_ref().unwrap().detail
+    );
     let mail = std::fs::read_to_string(&p.path).unwrap();
-    assert!(mail.contains("new file mode 100644\nindex 000000000000..") && mail.contains("--- /dev/null\n+++ b/drivers/gpio/gpio-new.c\n@@ -0,0 +1 @@\n"), "{mail}");
-    assert!(mail.contains(" create mode 100644 drivers/gpio/gpio-new.c\n"), "{mail}");
+    assert!(
+        mail.contains("new file mode 100644\nindex 000000000000..")
+            && mail.contains("--- /dev/null\n+++ b/drivers/gpio/gpio-new.c\n@@ -0,0 +1 @@\n"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(" create mode 100644 drivers/gpio/gpio-new.c\n"),
+        "{mail}"
+    );
 }

@@ -232,13 +232,22 @@ struct FileReader<'a> {
 
 impl<'a> FileReader<'a> {
     fn new(ctx: &'a TransformCtx) -> Self {
-        FileReader { root: ctx.root, by_path: ctx.candidates.iter().map(|f| (f.rel.as_str(), f.bytes.as_slice())).collect() }
+        FileReader {
+            root: ctx.root,
+            by_path: ctx
+                .candidates
+                .iter()
+                .map(|f| (f.rel.as_str(), f.bytes.as_slice()))
+                .collect(),
+        }
     }
 
     fn read(&self, rel: &str) -> Option<std::borrow::Cow<'a, [u8]>> {
         match self.by_path.get(rel) {
             Some(b) => Some(std::borrow::Cow::Borrowed(*b)),
-            None => std::fs::read(self.root.join(rel)).ok().map(std::borrow::Cow::Owned),
+            None => std::fs::read(self.root.join(rel))
+                .ok()
+                .map(std::borrow::Cow::Owned),
         }
     }
 }
