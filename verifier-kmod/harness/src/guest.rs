@@ -75,7 +75,12 @@ fn command(a: &Action, step: usize) -> Result<String> {
 }
 
 /// The /init script for a scenario.
-pub fn init_script(sc: &Scenario, watch: &[String], settle_ms: u32, verbose: bool) -> Result<String> {
+pub fn init_script(
+    sc: &Scenario,
+    watch: &[String],
+    settle_ms: u32,
+    verbose: bool,
+) -> Result<String> {
     let mut s = String::new();
     s.push_str(
         "#!/bin/busybox sh\n\

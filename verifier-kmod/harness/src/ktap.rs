@@ -27,7 +27,11 @@ impl TestResult {
     /// The first diagnostic that explains a failure: what follows the
     /// operation's summary line (earlier lines may be unrelated notes).
     pub fn reason(&self) -> Option<&str> {
-        let from = self.diagnostics.iter().position(|d| d.contains(" objects unregistered, ")).map_or(0, |i| i + 1);
+        let from = self
+            .diagnostics
+            .iter()
+            .position(|d| d.contains(" objects unregistered, "))
+            .map_or(0, |i| i + 1);
         self.diagnostics[from..]
             .iter()
             .map(|d| d.as_str())
@@ -221,7 +225,8 @@ UNPLUG-STEP 1 modprobe scsi_debug
 
     #[test]
     fn reload_starts_a_new_document() {
-        let d = parse("[ 1.0] KTAP version 1\n[ 1.1] ok 1 a\n[ 2.0] KTAP version 1\n[ 2.1] ok 1 b\n");
+        let d =
+            parse("[ 1.0] KTAP version 1\n[ 1.1] ok 1 a\n[ 2.0] KTAP version 1\n[ 2.1] ok 1 b\n");
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(d.tests.len(), 2);
     }

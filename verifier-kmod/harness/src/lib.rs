@@ -350,30 +350,48 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     let mut steps = vec![];
     let mut names = vec![];
     for n in kernel_mods {
-        steps.push(Step { modprobe: Some(n.clone()), ..step() });
+        steps.push(Step {
+            modprobe: Some(n.clone()),
+            ..step()
+        });
         names.push(n.clone());
     }
     for ko in kos {
         let n = kbuild::module_name(ko);
-        steps.push(Step { insmod: Some(n.clone()), ..step() });
+        steps.push(Step {
+            insmod: Some(n.clone()),
+            ..step()
+        });
         names.push(n);
     }
     // Probing may finish asynchronously (e.g. SCSI scans).
-    steps.push(Step { run: Some("sleep 0.5".into()), ..step() });
+    steps.push(Step {
+        run: Some("sleep 0.5".into()),
+        ..step()
+    });
     let loop_ = format!(
         "for m in {}; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
          for d in \"$drv\"/*; do [ -L \"$d\" ] || continue; n=${{d##*/}}; [ \"$n\" = module ] && continue; \
          echo \"$n\" > \"$drv/unbind\" || exit 1; echo \"$n\" > \"$drv/bind\" || exit 1; done; done; done",
         names.join(" ")
     );
-    steps.push(Step { run: Some(loop_), ..step() });
+    steps.push(Step {
+        run: Some(loop_),
+        ..step()
+    });
     for n in names.iter().rev() {
-        steps.push(Step { rmmod: Some(n.clone()), ..step() });
+        steps.push(Step {
+            rmmod: Some(n.clone()),
+            ..step()
+        });
     }
     Scenario {
         name: format!("driver check {}", names.join(" ")),
         description: String::new(),
-        kernels: vec![KernelNeed { kernel: "6.12".into(), flavour: "cloud".into() }],
+        kernels: vec![KernelNeed {
+            kernel: "6.12".into(),
+            flavour: "cloud".into(),
+        }],
         qemu: QemuSpec {
             ahci_disk_mb: Some(16),
             devices: vec!["virtio-net-pci".into(), "e1000".into()],
@@ -471,7 +489,12 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
         );
     }
     let mut wanted = sc.modules.clone();
-    wanted.extend(ctx.user_names.iter().filter(|n| !sc.modules.contains(n)).cloned());
+    wanted.extend(
+        ctx.user_names
+            .iter()
+            .filter(|n| !sc.modules.contains(n))
+            .cloned(),
+    );
     let kmods = initramfs::closure(ctx.kernel, ctx.index, &wanted, &deps)?;
 
     let mut watch = sc.watch.clone();
@@ -547,7 +570,10 @@ mod tests {
     #[test]
     fn module_arguments() {
         assert!(matches!(UserModule::parse("e1000").unwrap(), UserModule::Name(n) if n == "e1000"));
-        assert!(UserModule::parse("/nonexistent/x.ko").unwrap_err().to_string().contains("no such module file"));
+        assert!(UserModule::parse("/nonexistent/x.ko")
+            .unwrap_err()
+            .to_string()
+            .contains("no such module file"));
         assert!(UserModule::parse("a/b").is_err());
     }
 
@@ -558,10 +584,16 @@ mod tests {
         assert!(sc.steps.last().unwrap().rmmod.as_deref() == Some("e1000"));
         let t = Target::from_arg("6.1", None).unwrap();
         let need = Scenario {
-            kernels: vec![KernelNeed { kernel: "6.1".into(), flavour: "generic".into() }],
+            kernels: vec![KernelNeed {
+                kernel: "6.1".into(),
+                flavour: "generic".into(),
+            }],
             ..sc
         };
-        assert_eq!(t.for_scenario(&need), Target::debian(Series::V6_1, Flavour::Generic));
+        assert_eq!(
+            t.for_scenario(&need),
+            Target::debian(Series::V6_1, Flavour::Generic)
+        );
         assert!(Target::from_arg("6.1", Some("cloudy")).is_err());
     }
 }

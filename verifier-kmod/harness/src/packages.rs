@@ -294,8 +294,13 @@ mod tests {
         if Command::new("apt-cache").arg("--version").output().is_err() {
             return; // not a Debian host
         }
-        let e = apt_depends("linux-headers-6.99.0-unplug-missing-amd64").unwrap_err().to_string();
-        assert!(e.contains("kernel package linux-headers-6.99.0-unplug-missing-amd64 not found"), "{e}");
+        let e = apt_depends("linux-headers-6.99.0-unplug-missing-amd64")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("kernel package linux-headers-6.99.0-unplug-missing-amd64 not found"),
+            "{e}"
+        );
     }
 
     #[test]

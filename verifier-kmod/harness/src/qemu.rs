@@ -59,7 +59,10 @@ pub fn args(b: &Boot) -> Vec<String> {
         b.initrd.display().to_string(),
     ]);
     // panic=-1 with -no-reboot: a panicking guest ends QEMU at once.
-    a.extend(["-append".into(), "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on".into()]);
+    a.extend([
+        "-append".into(),
+        "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on".into(),
+    ]);
     if let Some(d) = b.disk {
         a.extend([
             "-drive".into(),

@@ -99,7 +99,11 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
     problems.extend(step_problems(sc, console));
     // A disabled probe or a full table weakens every verdict: say so.
     let mut warned = std::collections::BTreeSet::new();
-    for w in console.lines().filter_map(ktap::kernel_text).filter_map(|t| t.strip_prefix("# warning: ")) {
+    for w in console
+        .lines()
+        .filter_map(ktap::kernel_text)
+        .filter_map(|t| t.strip_prefix("# warning: "))
+    {
         if warned.insert(w.to_string()) {
             problems.push(format!("unplug_verify: {w}"));
         }
@@ -245,6 +249,11 @@ mod tests {
         assert!(all.contains("guest did not finish"), "{all}");
         let log = "[ 1.0] KTAP version 1\n[ 1.0] # warning: kprobe kobject_get: error -2, check disabled\n";
         let (_, problems) = judge(&sc, None, log);
-        assert!(problems.iter().any(|p| p == "unplug_verify: kprobe kobject_get: error -2, check disabled"), "{problems:?}");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "unplug_verify: kprobe kobject_get: error -2, check disabled"),
+            "{problems:?}"
+        );
     }
 }
