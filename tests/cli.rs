@@ -23,9 +23,11 @@ fn sample_copy() -> (tempfile::TempDir, PathBuf) {
     (tmp, tree)
 }
 
-
 fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    walk(dir).into_iter().map(|p| (p.clone(), std::fs::read(&p).unwrap())).collect()
+    walk(dir)
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect()
 }
 
 #[test]

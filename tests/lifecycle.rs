@@ -26,7 +26,6 @@ fn git(dir: &Path, args: &[&str]) -> bool {
         .success()
 }
 
-
 /// Applies every patch of every series under `out`, in order.
 fn am_all(tree: &Path, out: &Path) -> usize {
     let mut patches: Vec<_> = walk(out)
@@ -46,7 +45,6 @@ fn am_all(tree: &Path, out: &Path) -> usize {
     }
     patches.len()
 }
-
 
 fn parses_clean(tree: &Path) {
     let out = unplug(tree, &["debug", "parse-stats", ".", "--json"]);
