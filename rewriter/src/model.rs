@@ -81,8 +81,6 @@ pub struct Finding {
 pub enum Severity {
     /// Something was not examined or not changed that should have been.
     Error,
-    /// Something a maintainer should know about.
-    Warning,
 }
 
 impl Finding {
@@ -98,26 +96,12 @@ impl Finding {
             message: message.into(),
         }
     }
-
-    pub fn warning(
-        file: impl Into<String>,
-        line: Option<usize>,
-        message: impl Into<String>,
-    ) -> Finding {
-        Finding {
-            file: file.into(),
-            line,
-            severity: Severity::Warning,
-            message: message.into(),
-        }
-    }
 }
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let sev = match self.severity {
             Severity::Error => "error",
-            Severity::Warning => "warning",
         };
         match self.line {
             Some(l) => write!(f, "{}:{}: {}: {}", self.file, l, sev, self.message),

@@ -21,11 +21,7 @@ pub enum PNode {
     One(String),
     Seq(String),
     Leaf(Vec<u8>),
-    Inner {
-        kind: u16,
-        kind_name: &'static str,
-        children: Vec<PNode>,
-    },
+    Inner { kind: u16, children: Vec<PNode> },
 }
 
 /// A compiled snippet.
@@ -244,7 +240,6 @@ fn build(node: Node, src: &[u8]) -> PNode {
     }
     PNode::Inner {
         kind: node.kind_id(),
-        kind_name: node.kind(),
         children: children.iter().map(|c| build(*c, src)).collect(),
     }
 }
