@@ -8,7 +8,6 @@ use crate::pattern::Pattern;
 use crate::rules::run_rules;
 use crate::transforms::{TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
-use aho_corasick::AhoCorasick;
 use anyhow::Result;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -65,16 +64,14 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
             owner.push(pi);
         }
     }
-    let ac = AhoCorasick::new(&anchors)?;
+    let anchor_set = crate::literals::LiteralSet::new(&anchors);
     let bar = progress_bar(opts.progress, files.len() as u64, "scanning");
     let (candidates, read_findings) = read_filtered(
         root,
         &files,
         |bytes| {
             let mut mask = 0u64;
-            for m in ac.find_overlapping_iter(bytes) {
-                mask |= 1 << owner[m.pattern().as_usize()];
-            }
+            anchor_set.each_occurrence(bytes, |i| mask |= 1 << owner[i]);
             for (pi, p) in patterns.iter().enumerate() {
                 if mask & (1 << pi) != 0
                     && !p

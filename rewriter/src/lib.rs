@@ -8,6 +8,7 @@ pub mod edit;
 pub mod engine;
 pub mod fixtures;
 pub mod lex;
+pub mod literals;
 pub mod mask;
 pub mod model;
 pub mod parse;

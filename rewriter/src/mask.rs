@@ -133,6 +133,48 @@ const NOT_ITERATORS: &[&str] = &[
 /// Builtin type words that may appear as a macro argument (`min_t(unsigned int, a, b)`).
 const TYPE_WORDS: &[&str] = &["unsigned", "signed", "long", "short", "int", "char"];
 
+/// One of the word lists above, for the question asked of every
+/// identifier of every file: sorted for a binary search, behind a table of
+/// first bytes that turns most identifiers away at once.
+struct WordList {
+    first_bytes: [bool; 256],
+    sorted: Vec<&'static [u8]>,
+}
+
+impl WordList {
+    fn new(words: &[&'static str]) -> WordList {
+        let mut first_bytes = [false; 256];
+        let mut sorted: Vec<&'static [u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        for w in &sorted {
+            first_bytes[usize::from(w[0])] = true;
+        }
+        sorted.sort_unstable();
+        WordList {
+            first_bytes,
+            sorted,
+        }
+    }
+
+    fn contains(&self, word: &[u8]) -> bool {
+        word.first()
+            .is_some_and(|b| self.first_bytes[usize::from(*b)])
+            && self.sorted.binary_search(&word).is_ok()
+    }
+}
+
+macro_rules! word_list {
+    ($name:ident, $words:expr) => {
+        fn $name() -> &'static WordList {
+            static LIST: std::sync::OnceLock<WordList> = std::sync::OnceLock::new();
+            LIST.get_or_init(|| WordList::new($words))
+        }
+    };
+}
+word_list!(blanked, BLANKED);
+word_list!(blanked_with_args, BLANKED_WITH_ARGS);
+word_list!(not_iterators, NOT_ITERATORS);
+word_list!(type_words, TYPE_WORDS);
+
 /// The masked text and the regions that were masked out whole.
 pub struct Masked {
     pub text: Vec<u8>,
@@ -200,9 +242,9 @@ fn mask_annotations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             continue;
         }
         let text = t.text(src);
-        if BLANKED.iter().any(|w| w.as_bytes() == text) {
+        if blanked().contains(text) {
             blank(out, t.start..t.end);
-        } else if BLANKED_WITH_ARGS.iter().any(|w| w.as_bytes() == text) {
+        } else if blanked_with_args().contains(text) {
             let end = match toks.get(i + 1) {
                 Some(n) if n.is_punct(b'(') => {
                     matching_close(toks, i + 1).map_or(t.end, |c| toks[c].end)
@@ -240,10 +282,7 @@ fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         } else {
             toks[i..]
                 .iter()
-                .take_while(|t| {
-                    t.kind == TokKind::Ident
-                        && TYPE_WORDS.iter().any(|w| w.as_bytes() == t.text(src))
-                })
+                .take_while(|t| t.kind == TokKind::Ident && type_words().contains(t.text(src)))
                 .count()
         };
         let closes = toks
@@ -359,7 +398,7 @@ fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             continue;
         }
         let text = t.text(src);
-        if NOT_ITERATORS.iter().any(|w| w.as_bytes() == text) {
+        if not_iterators().contains(text) {
             continue;
         }
         // The macro must begin a statement, or `a = f(x) y` would qualify.

@@ -895,9 +895,13 @@ fn lookup_tree(
     };
     let (files, mut findings) = everything;
     let list: Vec<&String> = names.iter().collect();
-    let ac = aho_corasick::AhoCorasick::new(&list).expect("names are plain literals");
-    let (hits, read_findings) =
-        read_filtered(ctx.root, &files, |b| ac.is_match(b).then_some(()), || {});
+    let mentions = crate::literals::LiteralSet::new(&list);
+    let (hits, read_findings) = read_filtered(
+        ctx.root,
+        &files,
+        |b| mentions.any_in(b).then_some(()),
+        || {},
+    );
     findings.extend(read_findings);
     let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = hits
         .par_iter()
