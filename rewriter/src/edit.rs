@@ -48,7 +48,7 @@ pub struct Conflict {
 /// prototype reached from two sites) count once; overlapping different
 /// edits are a conflict and nothing is applied.
 pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Conflict>> {
-    edits.sort_by(|a, b| (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end)));
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
     edits.dedup_by(|b, a| a.range == b.range && a.replacement == b.replacement);
     for pair in edits.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);

@@ -21,6 +21,9 @@ use crate::parse::{children, enclosing_function, line_col, parse, ErrorMap, Pars
 use crate::tree::SourceFile;
 use tree_sitter::Node;
 
+/// A byte range of the file and what replaces it.
+type Replacement = (std::ops::Range<usize>, Vec<u8>);
+
 pub struct ClassStatic;
 
 /// Local variable names that hold an error code, in order of preference.
@@ -427,7 +430,7 @@ impl<'a> Plan<'a> {
         decl: Node,
         name: &str,
         constant: bool,
-    ) -> Result<Vec<(std::ops::Range<usize>, Vec<u8>)>, (usize, String)> {
+    ) -> Result<Vec<Replacement>, (usize, String)> {
         let (create_stmt, call, if_stmt) = self.create.expect("checked: one create");
         let args: Vec<Node> = children(call.child_by_field_name("arguments").unwrap())
             .into_iter()

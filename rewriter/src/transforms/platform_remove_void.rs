@@ -861,8 +861,6 @@ fn incompatible_use(ident: Node, parsed: &Parsed) -> Option<String> {
                 incompatible_use(call, parsed)
             } else if func.is_some_and(|f| f.starts_with("EXPORT_SYMBOL")) {
                 None // exporting the symbol does not care about its type
-            } else if func.is_some_and(|f| f.starts_with("EXPORT_SYMBOL")) {
-                None // exporting the symbol does not care about its type
             } else {
                 Some(format!("passed to `{}`", func.unwrap_or("?")))
             }
