@@ -79,7 +79,7 @@ pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Confl
 /// and after: a function or declaration parses the same on its own as in
 /// its file, and re-parsing whole files would double the cost of a run.
 pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<usize> {
-    let bounds = crate::lex::top_level_boundaries(&crate::mask::mask(before).text);
+    let bounds = crate::mask::top_level_boundaries(before);
     let mut shift: isize = 0;
     let mut i = 0;
     let mut sorted: Vec<&Edit> = edits.iter().collect();

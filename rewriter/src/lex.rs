@@ -186,9 +186,9 @@ pub fn directive_name<'a>(src: &'a [u8], tok: &Tok) -> &'a [u8] {
 }
 
 /// Offsets where a top-level item ends: after a `;` or a function body's
-/// `}` at brace depth 0, and around preprocessor lines at depth 0.
-pub fn top_level_boundaries(src: &[u8]) -> Vec<usize> {
-    let toks = tokenize(src);
+/// `}` at brace depth 0, and around preprocessor lines at depth 0; `toks`
+/// are the tokens of a text `len` bytes long.
+pub fn top_level_boundaries(toks: &[Tok], len: usize) -> Vec<usize> {
     let mut out = vec![0];
     let mut depth = 0i32;
     let mut body_open: Vec<bool> = Vec::new();
@@ -212,7 +212,7 @@ pub fn top_level_boundaries(src: &[u8]) -> Vec<usize> {
             _ => {}
         }
     }
-    out.push(src.len());
+    out.push(len);
     out.sort();
     out.dedup();
     out

@@ -186,23 +186,77 @@ pub struct Masked {
 
 /// Masks `src`; see the module comment.
 pub fn mask(src: &[u8]) -> Masked {
+    mask_items(src, |bounds| vec![true; bounds.len()]).0
+}
+
+/// Masks `src` as `mask` does, but only the top-level items that `choose`
+/// keeps (it gets the item boundaries, and answers for each item between
+/// two of them); the others are blanked, keeping their line breaks. Also
+/// returns the kept byte ranges, neighbours merged. Every masking step but
+/// the conditionals is local to an item, so a kept item reads the same as
+/// in a whole-file mask, for a fraction of the cost.
+pub fn mask_items(
+    src: &[u8],
+    choose: impl FnOnce(&[usize]) -> Vec<bool>,
+) -> (Masked, Vec<Range<usize>>) {
     let toks = tokenize(src);
     let mut out = src.to_vec();
     let inactive = mask_cutting_conditionals(src, &toks, &mut out);
-    let live: Vec<Tok> = toks
-        .iter()
-        .copied()
-        .filter(|t| t.kind != TokKind::Directive && !inactive.iter().any(|r| r.contains(&t.start)))
+    let visible = visible_tokens(&toks, &out);
+    let bounds = crate::lex::top_level_boundaries(&visible, src.len());
+    let keep = choose(&bounds);
+    let mut kept: Vec<Range<usize>> = Vec::new();
+    for (i, pair) in bounds.windows(2).enumerate() {
+        if keep.get(i).copied().unwrap_or(false) {
+            match kept.last_mut() {
+                Some(last) if last.end == pair[0] => last.end = pair[1],
+                _ => kept.push(pair[0]..pair[1]),
+            }
+        } else {
+            blank(&mut out, pair[0]..pair[1]);
+        }
+    }
+    let mut chunk = 0;
+    let live: Vec<Tok> = visible
+        .into_iter()
+        .filter(|t| {
+            while chunk < kept.len() && kept[chunk].end <= t.start {
+                chunk += 1;
+            }
+            t.kind != TokKind::Directive && kept.get(chunk).is_some_and(|r| r.contains(&t.start))
+        })
         .collect();
     mask_annotations(src, &live, &mut out);
     mask_type_arguments(src, &live, &mut out);
     mask_static_macro_declarations(src, &live, &mut out);
     mask_iterator_macros(src, &live, &mut out);
     mask_string_macros(src, &live, &mut out);
-    Masked {
-        text: out,
-        inactive,
-    }
+    (
+        Masked {
+            text: out,
+            inactive,
+        },
+        kept,
+    )
+}
+
+/// The top-level item boundaries of what the parser sees of `src`: those
+/// of `mask(src)`, without the cost of the item-local masking steps.
+pub fn top_level_boundaries(src: &[u8]) -> Vec<usize> {
+    let toks = tokenize(src);
+    let mut out = src.to_vec();
+    mask_cutting_conditionals(src, &toks, &mut out);
+    crate::lex::top_level_boundaries(&visible_tokens(&toks, &out), src.len())
+}
+
+/// The tokens a conditional mask left alone: it blanks whole tokens (its
+/// directives and the alternative branches), and no token starts with a
+/// space.
+fn visible_tokens(toks: &[Tok], masked: &[u8]) -> Vec<Tok> {
+    toks.iter()
+        .copied()
+        .filter(|t| masked[t.start] != b' ')
+        .collect()
 }
 
 /// Replaces bytes with spaces, keeping line breaks.
@@ -558,6 +612,50 @@ mod tests {
         let m = mask(src.as_bytes());
         assert_eq!(m.text.len(), src.len(), "masking must keep the length");
         String::from_utf8(m.text).unwrap()
+    }
+
+    const ITEMS: &str = "static int __init a_init(void)\n{\n\treturn 0;\n}\n\
+static void b(struct device *dev)\n{\n\
+#ifdef CONFIG_FOO\n\tif (dev) {\n#else\n\tif (!dev) {\n#endif\n\
+\t\tput_device(dev);\n\t}\n}\n\
+static DEFINE_MUTEX(lock);\n\
+static int c(void) { return min_t(unsigned int, 1, 2); }\n";
+
+    #[test]
+    fn boundaries_are_those_of_the_masked_text() {
+        let whole = mask(ITEMS.as_bytes());
+        let toks = tokenize(&whole.text);
+        assert_eq!(
+            top_level_boundaries(ITEMS.as_bytes()),
+            crate::lex::top_level_boundaries(&toks, ITEMS.len())
+        );
+        // The cut conditional is one item with its function, not three.
+        assert_eq!(top_level_boundaries(ITEMS.as_bytes()).len(), 6);
+    }
+
+    #[test]
+    fn kept_items_mask_as_in_the_whole_file_and_the_rest_is_blank() {
+        let whole = mask(ITEMS.as_bytes());
+        let bounds = top_level_boundaries(ITEMS.as_bytes());
+        // Keep the second and the fourth item (of five: a trailing newline).
+        let (part, kept) = mask_items(ITEMS.as_bytes(), |b| {
+            (0..b.len()).map(|i| i == 1 || i == 3).collect()
+        });
+        assert_eq!(part.text.len(), ITEMS.len());
+        assert_eq!(part.inactive, whole.inactive);
+        assert_eq!(kept, vec![bounds[1]..bounds[2], bounds[3]..bounds[4]]);
+        for r in &kept {
+            assert_eq!(part.text[r.clone()], whole.text[r.clone()]);
+        }
+        for r in [
+            bounds[0]..bounds[1],
+            bounds[2]..bounds[3],
+            bounds[4]..bounds[5],
+        ] {
+            assert!(part.text[r].iter().all(|b| *b == b' ' || *b == b'\n'));
+        }
+        let last = String::from_utf8_lossy(&part.text[kept[1].clone()]).into_owned();
+        assert!(last.contains("min_t(unsigned_int, 1, 2)"), "{last}");
     }
 
     #[test]

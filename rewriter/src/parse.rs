@@ -54,45 +54,35 @@ pub fn parse(src: &[u8]) -> Parsed {
 /// to tree-sitter: its lexer steps through whitespace byte by byte, which
 /// on the candidate files of `drivers/` cost more than the parse itself.)
 pub fn parse_focused(src: &[u8], words: &[&[u8]]) -> Parsed {
-    let mut masked = mask(src);
-    // Boundaries of what the parser will see: inactive branches are blank.
-    let bounds = crate::lex::top_level_boundaries(&masked.text);
-    let mut keep = vec![false; bounds.len()];
-    for w in words.iter().filter(|w| !w.is_empty()) {
-        for off in memchr::memmem::find_iter(src, w) {
-            let end = off + w.len();
-            let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-            let whole =
-                (off == 0 || !ident(src[off - 1])) && !src.get(end).is_some_and(|b| ident(*b));
-            if whole {
-                let chunk = bounds.partition_point(|b| *b <= off).saturating_sub(1);
-                keep[chunk] = true;
-            }
-        }
-    }
-    let mut kept: Vec<Range<usize>> = Vec::new();
-    for (i, pair) in bounds.windows(2).enumerate() {
-        if keep[i] {
-            match kept.last_mut() {
-                Some(last) if last.end == pair[0] => last.end = pair[1],
-                _ => kept.push(pair[0]..pair[1]),
-            }
-        } else {
-            for b in &mut masked.text[pair[0]..pair[1]] {
-                if *b != b'\n' && *b != b'\r' {
-                    *b = b' ';
+    let (masked, kept) = crate::mask::mask_items(src, |bounds| {
+        let mut keep = vec![false; bounds.len()];
+        for w in words.iter().filter(|w| !w.is_empty()) {
+            for off in memchr::memmem::find_iter(src, w) {
+                let end = off + w.len();
+                let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+                let whole =
+                    (off == 0 || !ident(src[off - 1])) && !src.get(end).is_some_and(|b| ident(*b));
+                if whole {
+                    let chunk = bounds.partition_point(|b| *b <= off).saturating_sub(1);
+                    keep[chunk] = true;
                 }
             }
         }
-    }
-    let tree = parse_ranges(&masked.text, &kept);
+        keep
+    });
+    // Nothing kept: an empty included range list would mean "everything".
+    let tree = if kept.is_empty() {
+        parse_raw(b"")
+    } else {
+        parse_ranges(&masked.text, &kept)
+    };
     Parsed { masked, tree }
 }
 
-/// Parses only `ranges` of `src` (all of it when there are none), with
+/// Parses only `ranges` of `src` (at least one), with
 /// the nodes' offsets and positions those of `src`.
 fn parse_ranges(src: &[u8], ranges: &[Range<usize>]) -> Tree {
-    if ranges.is_empty() || (ranges.len() == 1 && ranges[0] == (0..src.len())) {
+    if ranges.len() == 1 && ranges[0] == (0..src.len()) {
         return parse_raw(src);
     }
     let mut row = 0;
