@@ -233,15 +233,20 @@ fn convert_function(
             continue;
         }
         let mut problems: Vec<(usize, String)> = Vec::new();
-        for (exit, put) in &exits {
-            if put.is_none() {
+        // Exits without a put: a leak the scoped loop fixes, unless the
+        // reference was handed on (decided below, once nothing else is
+        // wrong with the loop).
+        let leaks: Vec<(usize, String)> = exits
+            .iter()
+            .filter(|(_, put)| put.is_none())
+            .map(|(exit, _)| {
                 let what = text(*exit, parsed)
                     .split_whitespace()
                     .collect::<Vec<_>>()
                     .join(" ");
-                problems.push((line(*exit), format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on")));
-            }
-        }
+                (line(*exit), what)
+            })
+            .collect();
         let exit_puts: Vec<Node> = exits.iter().filter_map(|(_, p)| *p).collect();
         for n in inside.iter().filter(|n| is_put(**n)) {
             if !exit_puts.contains(n) {
@@ -299,6 +304,22 @@ fn convert_function(
             }
             _ => {}
         }
+        let handed = if leaks.is_empty() {
+            None
+        } else {
+            taker(def, &inside, parsed, child, put_fn)
+        };
+        if !problems.is_empty() || handed.is_some() {
+            for (l, what) in &leaks {
+                let why = match &handed {
+                    Some((hl, f)) if problems.is_empty() => format!(
+                        "`{what}` leaves the loop without {put_fn}({child}), and `{child}` goes to `{f}()` on line {hl}, which may keep the reference"
+                    ),
+                    _ => format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on"),
+                };
+                problems.push((*l, why));
+            }
+        }
         problems.sort();
         problems.dedup();
         let after = problems.first().filter(|(l, _)| *l == 0).is_some();
@@ -328,6 +349,22 @@ fn convert_function(
                 .collect(),
             group: rel.to_string(),
         };
+        if problems.is_empty() && !leaks.is_empty() {
+            // The scoped loop puts the child on these exits too: say so,
+            // the patch fixes a leak besides dropping the puts.
+            let (l, what) = &leaks[0];
+            site.reason = Some(format!(
+                "also fixes a leak: `{what}` on line {l} leaves the loop without {put_fn}({child})"
+            ));
+            site.notes
+                .extend(leaks.iter().skip(1).map(|(l, what)| Note {
+                    file: rel.to_string(),
+                    line: *l,
+                    message: format!(
+                        "also fixes a leak: `{what}` leaves the loop without {put_fn}({child})"
+                    ),
+                }));
+        }
         if let Some(why) = errors.refusal(*node) {
             site.verdict = Verdict::Unparsed;
             site.reason = Some(why);
@@ -456,6 +493,44 @@ fn convert_function(
             },
         );
     }
+}
+
+/// A call in the loop that may take over the iterator's reference (the
+/// loop's own put aside): one
+/// that gets `child` as an argument and is a function of this file (a
+/// helper may store it), or one whose name says it consumes or keeps a
+/// node (`*_put`, the `*_get_next_*` and `of_find_*` walkers that drop
+/// their `from` node, `device_set_node()` and the `set_*_fwnode()` setters).
+fn taker(
+    def: Node,
+    inside: &[Node],
+    parsed: &Parsed,
+    child: &str,
+    put_fn: &str,
+) -> Option<(usize, String)> {
+    let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
+    let local: Vec<String> = descendants(root)
+        .into_iter()
+        .filter(|n| n.kind() == "function_definition")
+        .filter_map(|d| function_name(d, parsed.text()))
+        .collect();
+    inside.iter().find_map(|n| {
+        if n.kind() != "call_expression" {
+            return None;
+        }
+        let f = callee(*n, parsed).filter(|f| *f != put_fn)?;
+        let keeps = f.ends_with("_put")
+            || f.contains("_get_next_")
+            || f.starts_with("of_find_")
+            || f == "device_set_node"
+            || (f.starts_with("set_") && f.ends_with("_fwnode"))
+            || local.iter().any(|l| l == f);
+        (keeps
+            && call_args(*n)
+                .iter()
+                .any(|a| a.kind() == "identifier" && text(*a, parsed) == child))
+        .then(|| (n.start_position().row + 1, f.to_string()))
+    })
 }
 
 /// The innermost loop or switch around a `break`.
