@@ -307,13 +307,18 @@ fn convert_function(
         let handed = if leaks.is_empty() {
             None
         } else {
-            taker(def, &inside, parsed, child, put_fn)
+            let leaking: Vec<Node> = exits
+                .iter()
+                .filter(|(_, put)| put.is_none())
+                .map(|(e, _)| *e)
+                .collect();
+            taker(def, &inside, &leaking, parsed, child, put_fn)
         };
         if !problems.is_empty() || handed.is_some() {
             for (l, what) in &leaks {
                 let why = match &handed {
-                    Some((hl, f)) if problems.is_empty() => format!(
-                        "`{what}` leaves the loop without {put_fn}({child}), and `{child}` goes to `{f}()` on line {hl}, which may keep the reference"
+                    Some(how) if problems.is_empty() => format!(
+                        "`{what}` leaves the loop without {put_fn}({child}), and `{child}` {how}"
                     ),
                     _ => format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on"),
                 };
@@ -495,19 +500,56 @@ fn convert_function(
     }
 }
 
-/// A call in the loop that may take over the iterator's reference (the
-/// loop's own put aside): one
-/// that gets `child` as an argument and is a function of this file (a
-/// helper may store it), or one whose name says it consumes or keeps a
-/// node (`*_put`, the `*_get_next_*` and `of_find_*` walkers that drop
-/// their `from` node, `device_set_node()` and the `set_*_fwnode()` setters).
+/// How the reference a leaking exit does not drop may have been handed
+/// on instead (the loop's own put aside), so that the scoped loop would
+/// drop a reference someone else owns:
+/// - `child` is inside a leaking `return` (`return of_fwnode_handle(child);`);
+/// - it is an argument, even wrapped, of a function of this file (a
+///   helper may store it) or of one whose name says it consumes or keeps
+///   a node (`*_put`, the `*_get_next_*` and `of_find_*` walkers that drop
+///   their `from` node, `device_set_node()`, the `set_*_fwnode()` setters);
+/// - it is aliased: `x = to_of_node(child)`, `x = of_fwnode_handle(child)`,
+///   `x = &child->fwnode` (a put of `x` drops it).
 fn taker(
     def: Node,
     inside: &[Node],
+    leaking: &[Node],
     parsed: &Parsed,
     child: &str,
     put_fn: &str,
-) -> Option<(usize, String)> {
+) -> Option<String> {
+    let mentions = |n: Node| {
+        std::iter::once(n)
+            .chain(descendants(n))
+            .any(|d| d.kind() == "identifier" && text(d, parsed) == child)
+    };
+    // `child` itself, or a conversion of it: `to_of_node(child)`,
+    // `of_fwnode_handle(child)`, `container_of(child, ...)`, `&child->fwnode`.
+    let same_node = |mut v: Node| {
+        while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
+            match v.named_child(v.named_child_count().saturating_sub(1)) {
+                Some(inner) => v = inner,
+                None => return false,
+            }
+        }
+        match v.kind() {
+            "identifier" => text(v, parsed) == child,
+            "pointer_expression" => mentions(v),
+            "call_expression" => {
+                callee(v, parsed).is_some_and(|f| {
+                    f.starts_with("to_") || f.ends_with("_handle") || f == "container_of"
+                }) && call_args(v).into_iter().any(mentions)
+            }
+            _ => false,
+        }
+    };
+    let line = |n: Node| n.start_position().row + 1;
+    if let Some(r) = leaking
+        .iter()
+        .find(|e| e.kind() == "return_statement" && e.named_child(0).is_some_and(&same_node))
+    {
+        return Some(format!("is returned on line {}", line(*r)));
+    }
     let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
     let local: Vec<String> = descendants(root)
         .into_iter()
@@ -515,21 +557,43 @@ fn taker(
         .filter_map(|d| function_name(d, parsed.text()))
         .collect();
     inside.iter().find_map(|n| {
-        if n.kind() != "call_expression" {
-            return None;
+        match n.kind() {
+            "call_expression" => {
+                let f = callee(*n, parsed).filter(|f| *f != put_fn)?;
+                let keeps = f.ends_with("_put")
+                    || f.contains("_get_next_")
+                    || f.starts_with("of_find_")
+                    || f == "device_set_node"
+                    || (f.starts_with("set_") && f.ends_with("_fwnode"))
+                    || local.iter().any(|l| l == f);
+                (keeps && call_args(*n).into_iter().any(mentions)).then(|| {
+                    format!(
+                        "goes to `{f}()` on line {}, which may keep the reference",
+                        line(*n)
+                    )
+                })
+            }
+            "assignment_expression" | "init_declarator" => {
+                let field = if n.kind() == "init_declarator" {
+                    "value"
+                } else {
+                    "right"
+                };
+                let v = n.child_by_field_name(field)?;
+                // `x = child` itself is a store, already refused.
+                (v.kind() != "identifier" && same_node(v)).then(|| {
+                    format!(
+                        "is aliased on line {}: `{}`",
+                        line(*n),
+                        text(*n, parsed)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })
+            }
+            _ => None,
         }
-        let f = callee(*n, parsed).filter(|f| *f != put_fn)?;
-        let keeps = f.ends_with("_put")
-            || f.contains("_get_next_")
-            || f.starts_with("of_find_")
-            || f == "device_set_node"
-            || (f.starts_with("set_") && f.ends_with("_fwnode"))
-            || local.iter().any(|l| l == f);
-        (keeps
-            && call_args(*n)
-                .iter()
-                .any(|a| a.kind() == "identifier" && text(*a, parsed) == child))
-        .then(|| (n.start_position().row + 1, f.to_string()))
     })
 }
 
