@@ -22,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/property.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
@@ -100,6 +101,8 @@ struct uv_obj {
 	unsigned long class_groups;
 	char name[UV_NAME_LEN];
 	char release_sym[UV_SYM_LEN];
+	unsigned long swnode;	/* software node: its struct software_node */
+	char swnode_sym[UV_SYM_LEN];
 	unsigned int nev;
 	struct uv_ev head[UV_EV_HEAD];
 	struct uv_ev tail[UV_EV_TAIL];
@@ -409,6 +412,7 @@ struct uv_snap {
 	struct uv_obj obj;
 	u32 refs;
 	const char *why;
+	const struct kobject *parent;
 };
 
 static void uv_print_events(const struct uv_obj *o)
@@ -443,8 +447,9 @@ static void uv_print_events(const struct uv_obj *o)
 
 static void uv_print_snap(const struct uv_snap *s)
 {
-	uv_out("# %s: %s refcount=%u release=%s", s->why, s->obj.name,
-	       s->refs, s->obj.release_sym);
+	uv_out("# %s: %s refcount=%u release=%s%s%s", s->why, s->obj.name,
+	       s->refs, s->obj.release_sym,
+	       s->obj.swnode ? " node=" : "", s->obj.swnode_sym);
 	uv_print_events(&s->obj);
 }
 
@@ -467,7 +472,8 @@ static bool uv_in_module(const struct uv_obj *o, struct module *mod)
 	       within_module(o->type, mod) || within_module(o->class, mod) ||
 	       within_module(o->bus, mod) || within_module(o->groups, mod) ||
 	       within_module(o->type_groups, mod) ||
-	       within_module(o->class_groups, mod);
+	       within_module(o->class_groups, mod) ||
+	       within_module(o->swnode, mod);
 }
 
 static void uv_snap_add(struct uv_verdict *v, struct uv_obj *o,
@@ -480,6 +486,7 @@ static void uv_snap_add(struct uv_verdict *v, struct uv_obj *o,
 	v->snap[v->nsnap].obj = *o;
 	v->snap[v->nsnap].refs = kref_read(&o->kobj->kref);
 	v->snap[v->nsnap].why = why;
+	v->snap[v->nsnap].parent = o->kobj->parent;
 	v->nsnap++;
 }
 
@@ -643,6 +650,16 @@ static void uv_defuse(struct module *mod)
 	}
 }
 
+static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
+{
+	unsigned int j;
+
+	for (j = 0; j < v->nsnap; j++)
+		if (j != i && v->snap[j].parent == v->snap[i].obj.kobj)
+			return true;
+	return false;
+}
+
 static void uv_report(struct uv_op *op, struct module *mod)
 {
 	struct uv_verdict *v;
@@ -678,8 +695,13 @@ static void uv_report(struct uv_op *op, struct module *mod)
 	if (v->released > v->nreleased_names && v->nreleased_names)
 		uv_out("#   ... and %u more released",
 		       v->released - v->nreleased_names);
+	/* The cause first: a parent pinned by a failing child comes after. */
 	for (i = 0; i < v->nsnap; i++)
-		uv_print_snap(&v->snap[i]);
+		if (!uv_snap_pins(v, i))
+			uv_print_snap(&v->snap[i]);
+	for (i = 0; i < v->nsnap; i++)
+		if (uv_snap_pins(v, i))
+			uv_print_snap(&v->snap[i]);
 	for (i = 0; i < v->nlines; i++)
 		uv_out("# %s", v->lines[i]);
 	if (v->failures > v->nsnap + v->nlines)
@@ -1259,6 +1281,253 @@ static const struct file_operations uv_results_fops = {
 	.llseek = default_llseek,
 };
 
+/*
+ * Probes: software nodes
+ *
+ * A software node (drivers/base/swnode.c) is a kobject under
+ * /sys/kernel/software_nodes that points at a struct software_node, often
+ * static data of the module that registered it.  Unregistering it only
+ * drops the registration reference; a child-node iterator that leaves its
+ * loop without fwnode_handle_put() keeps it alive, pointing into the module
+ * after the unload.  Followed from kobject_init_and_add() to the ktype's
+ * release, software_node_release(), which is static but out of line and
+ * gives the address that tells a software node's ktype from the others.
+ * The kobject and the fwnode_handle open the private struct swnode (6.1
+ * to 6.12); to_software_node() checks the fwnode's ops, so a different
+ * layout tracks nothing instead of misreading memory.
+ */
+
+struct uv_swnode_head {
+	struct kobject kobj;
+	struct fwnode_handle fwnode;
+};
+
+static unsigned long uv_swnode_release_addr;
+
+static const struct software_node *uv_swnode_of(struct kobject *kobj,
+						const struct kobj_type *ktype)
+{
+	unsigned long rel, addr = READ_ONCE(uv_swnode_release_addr);
+
+	if (!addr || !ktype)
+		return NULL;
+	/* The probe sits after the ENDBR64 (4 bytes) on IBT kernels. */
+	rel = (unsigned long)ktype->release;
+	if (!rel || addr - rel > 4)
+		return NULL;
+	return to_software_node(&container_of(kobj, struct uv_swnode_head,
+					      kobj)->fwnode);
+}
+
+static void uv_swnode_describe(struct uv_obj *o, const struct kobj_type *ktype,
+			       const struct software_node *node)
+{
+	const char *name = node->name ? node->name : "(unnamed)";
+
+	if (node->parent && node->parent->name)
+		snprintf(o->name, sizeof(o->name), "swnode:%s/%s",
+			 node->parent->name, name);
+	else
+		snprintf(o->name, sizeof(o->name), "swnode:%s", name);
+	o->release = (unsigned long)ktype->release;
+	snprintf(o->release_sym, sizeof(o->release_sym), "%ps",
+		 ktype->release);
+	o->swnode = (unsigned long)node;
+	/* Symbolize now: the module holding it may be gone when reported. */
+	snprintf(o->swnode_sym, sizeof(o->swnode_sym), "%ps", node);
+}
+
+static int uv_swnode_add_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	const struct kobj_type *ktype = (const struct kobj_type *)regs->si;
+	const struct software_node *node;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	node = uv_swnode_of(kobj, ktype);
+	if (!node)
+		return 0;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(kobj);
+	if (!o)
+		o = uv_alloc(kobj);
+	if (o) {
+		uv_swnode_describe(o, ktype, node);
+		uv_event(o, UV_EV_ADD, regs);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/* Caller holds uv_lock: the registration reference is being dropped. */
+static void uv_swnode_del(struct uv_obj *o, struct pt_regs *regs)
+{
+	if (o->state != UV_LIVE)
+		return;
+	o->state = UV_DELETED;
+	o->del_op = uv_top_op_id();
+	uv_event(o, UV_EV_DEL, regs);
+}
+
+static int uv_swnode_remove_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct fwnode_handle *fwnode = (struct fwnode_handle *)regs->di;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	if (IS_ERR_OR_NULL(fwnode))
+		return 0;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(&container_of(fwnode, struct uv_swnode_head,
+				  fwnode)->kobj);
+	if (o && o->swnode)
+		uv_swnode_del(o, regs);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/* Caller holds uv_lock: a node is being unregistered by its address. */
+static void uv_swnode_del_node(unsigned long node, struct pt_regs *regs)
+{
+	unsigned int i;
+
+	for (i = 0; node && i < UV_MAX_OBJS; i++)
+		if (uv_objs[i].swnode == node && uv_objs[i].state == UV_LIVE)
+			uv_swnode_del(&uv_objs[i], regs);
+}
+
+/*
+ * fwnode_remove_software_node() is inlined into software_node_unregister(),
+ * and that into the group and array forms (6.12): catch all four.  The
+ * groups are read without faulting and bounded.
+ */
+static int uv_swnode_unregister_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_swnode_del_node(regs->di, regs);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_swnode_unregister_group_pre(struct kprobe *p,
+					  struct pt_regs *regs)
+{
+	const struct software_node **group = (void *)regs->di;
+	const struct software_node *node;
+	unsigned long flags;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; group && i < 256; i++) {
+		if (copy_from_kernel_nofault(&node, &group[i], sizeof(node)) ||
+		    !node)
+			break;
+		uv_swnode_del_node((unsigned long)node, regs);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_swnode_unregister_nodes_pre(struct kprobe *p,
+					  struct pt_regs *regs)
+{
+	const struct software_node *nodes = (void *)regs->di;
+	const char *name;
+	unsigned long flags;
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; nodes && i < 256; i++) {
+		if (copy_from_kernel_nofault(&name, &nodes[i].name,
+					     sizeof(name)) || !name)
+			break;
+		uv_swnode_del_node((unsigned long)&nodes[i], regs);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_swnode_release_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	unsigned long flags;
+	struct uv_obj *o;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	o = uv_find(kobj);
+	if (o) {
+		uv_event(o, UV_EV_RELEASE, regs);
+		if (o->del_op)
+			o->state = UV_RELEASED;	/* its operation frees it */
+		else
+			uv_free(o);
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/* In registration order: the release probe first, it gives the address. */
+static struct kprobe uv_kp_swnode[] = {
+	{ .symbol_name = "software_node_release",
+	  .pre_handler = uv_swnode_release_pre },
+	{ .symbol_name = "software_node_unregister_node_group",
+	  .pre_handler = uv_swnode_unregister_group_pre },
+	{ .symbol_name = "software_node_unregister_nodes",
+	  .pre_handler = uv_swnode_unregister_nodes_pre },
+	{ .symbol_name = "software_node_unregister",
+	  .pre_handler = uv_swnode_unregister_pre },
+	{ .symbol_name = "fwnode_remove_software_node",
+	  .pre_handler = uv_swnode_remove_pre },
+	{ .symbol_name = "kobject_init_and_add",
+	  .pre_handler = uv_swnode_add_pre },
+};
+
+static bool uv_swnode_ok[ARRAY_SIZE(uv_kp_swnode)];
+
+/*
+ * The release and add probes are needed; of the four unregister probes,
+ * any one will do (6.12 has no software_node_unregister_nodes()).
+ */
+static void uv_swnode_register(void)
+{
+	int i, ret, last = ARRAY_SIZE(uv_kp_swnode) - 1;
+	bool unreg = false;
+
+	for (i = 0; i <= last; i++) {
+		ret = register_kprobe(&uv_kp_swnode[i]);
+		uv_swnode_ok[i] = !ret;
+		if (ret && (!i || i == last))
+			uv_out("# warning: kprobe %s: error %d, software nodes not followed",
+			       uv_kp_swnode[i].symbol_name, ret);
+		if (ret && !i)
+			return;
+		if (!i)
+			WRITE_ONCE(uv_swnode_release_addr,
+				   (unsigned long)uv_kp_swnode[0].addr);
+		else if (i < last)
+			unreg |= !ret;
+	}
+	if (!unreg)
+		uv_out("# warning: no software node unregister probe, nodes checked at GOING only");
+}
+
+static unsigned long uv_swnode_unregister(void)
+{
+	unsigned long missed = 0;
+	int i;
+
+	for (i = ARRAY_SIZE(uv_kp_swnode) - 1; i >= 0; i--) {
+		if (!uv_swnode_ok[i])
+			continue;
+		unregister_kprobe(&uv_kp_swnode[i]);
+		missed += uv_kp_swnode[i].nmissed;
+	}
+	return missed;
+}
+
 /* Setup and teardown */
 
 static struct kprobe *uv_kprobes[] = {
@@ -1345,6 +1614,7 @@ static int __init uv_init(void)
 	uv_out("# unplug_verify: watching %s, settle %u ms",
 	       *watch ? watch : "all modules", settle_ms);
 	uv_register_all();
+	uv_swnode_register();
 	mutex_unlock(&uv_report_lock);
 
 	uv_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
@@ -1369,6 +1639,7 @@ static void __exit uv_exit(void)
 		pr_warn("unplug_verify: %d return probes still in flight at unload\n",
 			atomic_read(&uv_inflight));
 	uv_unregister_all();
+	missed += uv_swnode_unregister();
 	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
 		missed += uv_kretprobes[i]->nmissed;
 	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++)

@@ -233,15 +233,20 @@ fn convert_function(
             continue;
         }
         let mut problems: Vec<(usize, String)> = Vec::new();
-        for (exit, put) in &exits {
-            if put.is_none() {
+        // Exits without a put: a leak the scoped loop fixes, unless the
+        // reference was handed on (decided below, once nothing else is
+        // wrong with the loop).
+        let leaks: Vec<(usize, String)> = exits
+            .iter()
+            .filter(|(_, put)| put.is_none())
+            .map(|(exit, _)| {
                 let what = text(*exit, parsed)
                     .split_whitespace()
                     .collect::<Vec<_>>()
                     .join(" ");
-                problems.push((line(*exit), format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on")));
-            }
-        }
+                (line(*exit), what)
+            })
+            .collect();
         let exit_puts: Vec<Node> = exits.iter().filter_map(|(_, p)| *p).collect();
         for n in inside.iter().filter(|n| is_put(**n)) {
             if !exit_puts.contains(n) {
@@ -299,6 +304,27 @@ fn convert_function(
             }
             _ => {}
         }
+        let handed = if leaks.is_empty() {
+            None
+        } else {
+            let leaking: Vec<Node> = exits
+                .iter()
+                .filter(|(_, put)| put.is_none())
+                .map(|(e, _)| *e)
+                .collect();
+            taker(def, &inside, &leaking, parsed, child, put_fn)
+        };
+        if !problems.is_empty() || handed.is_some() {
+            for (l, what) in &leaks {
+                let why = match &handed {
+                    Some(how) if problems.is_empty() => format!(
+                        "`{what}` leaves the loop without {put_fn}({child}), and `{child}` {how}"
+                    ),
+                    _ => format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on"),
+                };
+                problems.push((*l, why));
+            }
+        }
         problems.sort();
         problems.dedup();
         let after = problems.first().filter(|(l, _)| *l == 0).is_some();
@@ -328,6 +354,22 @@ fn convert_function(
                 .collect(),
             group: rel.to_string(),
         };
+        if problems.is_empty() && !leaks.is_empty() {
+            // The scoped loop puts the child on these exits too: say so,
+            // the patch fixes a leak besides dropping the puts.
+            let (l, what) = &leaks[0];
+            site.reason = Some(format!(
+                "also fixes a leak: `{what}` on line {l} leaves the loop without {put_fn}({child})"
+            ));
+            site.notes
+                .extend(leaks.iter().skip(1).map(|(l, what)| Note {
+                    file: rel.to_string(),
+                    line: *l,
+                    message: format!(
+                        "also fixes a leak: `{what}` leaves the loop without {put_fn}({child})"
+                    ),
+                }));
+        }
         if let Some(why) = errors.refusal(*node) {
             site.verdict = Verdict::Unparsed;
             site.reason = Some(why);
@@ -456,6 +498,103 @@ fn convert_function(
             },
         );
     }
+}
+
+/// How the reference a leaking exit does not drop may have been handed
+/// on instead (the loop's own put aside), so that the scoped loop would
+/// drop a reference someone else owns:
+/// - `child` is inside a leaking `return` (`return of_fwnode_handle(child);`);
+/// - it is an argument, even wrapped, of a function of this file (a
+///   helper may store it) or of one whose name says it consumes or keeps
+///   a node (`*_put`, the `*_get_next_*` and `of_find_*` walkers that drop
+///   their `from` node, `device_set_node()`, the `set_*_fwnode()` setters);
+/// - it is aliased: `x = to_of_node(child)`, `x = of_fwnode_handle(child)`,
+///   `x = &child->fwnode` (a put of `x` drops it).
+fn taker(
+    def: Node,
+    inside: &[Node],
+    leaking: &[Node],
+    parsed: &Parsed,
+    child: &str,
+    put_fn: &str,
+) -> Option<String> {
+    let mentions = |n: Node| {
+        std::iter::once(n)
+            .chain(descendants(n))
+            .any(|d| d.kind() == "identifier" && text(d, parsed) == child)
+    };
+    // `child` itself, or a conversion of it: `to_of_node(child)`,
+    // `of_fwnode_handle(child)`, `container_of(child, ...)`, `&child->fwnode`.
+    let same_node = |mut v: Node| {
+        while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
+            match v.named_child(v.named_child_count().saturating_sub(1)) {
+                Some(inner) => v = inner,
+                None => return false,
+            }
+        }
+        match v.kind() {
+            "identifier" => text(v, parsed) == child,
+            "pointer_expression" => mentions(v),
+            "call_expression" => {
+                callee(v, parsed).is_some_and(|f| {
+                    f.starts_with("to_") || f.ends_with("_handle") || f == "container_of"
+                }) && call_args(v).into_iter().any(mentions)
+            }
+            _ => false,
+        }
+    };
+    let line = |n: Node| n.start_position().row + 1;
+    if let Some(r) = leaking
+        .iter()
+        .find(|e| e.kind() == "return_statement" && e.named_child(0).is_some_and(&same_node))
+    {
+        return Some(format!("is returned on line {}", line(*r)));
+    }
+    let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
+    let local: Vec<String> = descendants(root)
+        .into_iter()
+        .filter(|n| n.kind() == "function_definition")
+        .filter_map(|d| function_name(d, parsed.text()))
+        .collect();
+    inside.iter().find_map(|n| {
+        match n.kind() {
+            "call_expression" => {
+                let f = callee(*n, parsed).filter(|f| *f != put_fn)?;
+                let keeps = f.ends_with("_put")
+                    || f.contains("_get_next_")
+                    || f.starts_with("of_find_")
+                    || f == "device_set_node"
+                    || (f.starts_with("set_") && f.ends_with("_fwnode"))
+                    || local.iter().any(|l| l == f);
+                (keeps && call_args(*n).into_iter().any(mentions)).then(|| {
+                    format!(
+                        "goes to `{f}()` on line {}, which may keep the reference",
+                        line(*n)
+                    )
+                })
+            }
+            "assignment_expression" | "init_declarator" => {
+                let field = if n.kind() == "init_declarator" {
+                    "value"
+                } else {
+                    "right"
+                };
+                let v = n.child_by_field_name(field)?;
+                // `x = child` itself is a store, already refused.
+                (v.kind() != "identifier" && same_node(v)).then(|| {
+                    format!(
+                        "is aliased on line {}: `{}`",
+                        line(*n),
+                        text(*n, parsed)
+                            .split_whitespace()
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    )
+                })
+            }
+            _ => None,
+        }
+    })
 }
 
 /// The innermost loop or switch around a `break`.

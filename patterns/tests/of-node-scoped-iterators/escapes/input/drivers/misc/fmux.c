@@ -64,15 +64,15 @@ err_put:
 	return ret;
 }
 
-/* Leaks the child on the error return: a scoped loop would fix that, but
- * it changes what the code does, so a human should look. */
-static int fmux_check(struct device_node *np)
+/* The error return hands the child to a helper of this file, which may
+ * keep it: a leak or a handover, a human should look. */
+static int fmux_check(struct fmux *mux, struct device_node *np)
 {
 	struct device_node *child;
 
 	for_each_child_of_node(np, child) {
 		if (!of_property_present(child, "reg"))
-			return -EINVAL;
+			return fmux_pick_default(mux, child);
 	}
 
 	return 0;
@@ -165,7 +165,7 @@ static int fmux_probe(struct platform_device *pdev)
 	if (!np)
 		return fmux_fwnode_inputs(mux);
 
-	ret = fmux_check(np) ?: fmux_validate(np) ?: fmux_skip_disabled(np) ?:
+	ret = fmux_check(mux, np) ?: fmux_validate(np) ?: fmux_skip_disabled(np) ?:
 	      fmux_check_broken(np);
 	if (ret)
 		return ret;

@@ -1,0 +1,1 @@
+../../../../verifier-kmod/fixtures/child_walk_legacy.c
