@@ -4,8 +4,8 @@
 
 use crate::exit;
 use anyhow::{bail, Result};
-use rewriter::model::FileChange;
-use std::collections::BTreeMap;
+use rewriter::model::{FileChange, Site, Verdict};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -77,7 +77,7 @@ pub enum PerArg {
 
 /// Groups linked through a shared file form one change: a helper's file
 /// and every driver file pointing at it travel together.
-pub fn driver_changes(changes: &[FileChange]) -> Vec<series::DriverChange> {
+pub fn driver_changes(changes: &[FileChange], sites: &[Site]) -> Vec<series::DriverChange> {
     let mut parent: BTreeMap<String, String> = BTreeMap::new();
     fn find(parent: &mut BTreeMap<String, String>, k: &str) -> String {
         let p = parent.get(k).cloned().unwrap_or_else(|| k.to_string());
@@ -134,9 +134,35 @@ pub fn driver_changes(changes: &[FileChange]) -> Vec<series::DriverChange> {
                     })
                     .collect(),
                 shared_helper: helper,
+                remarks: remarks(&files, sites),
             }
         })
         .collect()
+}
+
+/// What the commit message of these files' patch should say beyond the
+/// rationale: an `auto` site's reason is such a remark (a leak the
+/// conversion also fixes), given with the function it is about.
+fn remarks(files: &[&FileChange], sites: &[Site]) -> Vec<String> {
+    let groups: BTreeSet<&str> = files
+        .iter()
+        .flat_map(|f| f.groups.iter().map(String::as_str).chain([f.file.as_str()]))
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for s in sites {
+        if s.verdict != Verdict::Auto || !groups.contains(s.group.as_str()) {
+            continue;
+        }
+        let Some(reason) = &s.reason else { continue };
+        let text = match &s.context {
+            Some(f) => format!("In {f}(), {reason}."),
+            None => format!("In {}, {reason}.", s.file),
+        };
+        if !out.contains(&text) {
+            out.push(text);
+        }
+    }
+    out
 }
 
 /// Retiring the old interface while a user is left would break the build:
@@ -273,7 +299,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
             opts.prefix_overrides.insert(c.file.clone(), prefix.clone());
         }
     }
-    let mut changes = driver_changes(&outcome.changes);
+    let mut changes = driver_changes(&outcome.changes, &outcome.sites);
     if one_patch && changes.len() > 1 {
         // A phase is one change to the interface and all its users at once.
         let mut merged = changes.remove(0);

@@ -27,6 +27,7 @@ fn series_report_from_the_series_crate_links_patches() {
                 mode: 0o100644,
             }],
             shared_helper: None,
+            remarks: vec![],
         })
         .collect();
     assert_eq!(changes.len(), 2, "alpha and delta");

@@ -46,6 +46,7 @@ fn main() -> anyhow::Result<()> {
                         mode: 0o100644,
                     }],
                     shared_helper: None,
+                    remarks: vec![],
                 });
             }
             let campaign = series::Campaign {

@@ -50,6 +50,9 @@ pub struct DriverChange {
     pub files: Vec<FileEdit>,
     /// Name of the helper that forced several files together, if any.
     pub shared_helper: Option<String>,
+    /// Sentences about this driver for the commit message, beyond the
+    /// campaign's rationale (e.g. a reference leak the conversion fixes).
+    pub remarks: Vec<String>,
 }
 
 /// What the campaign does.
@@ -520,6 +523,16 @@ fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
             list += &format!("\n  - {}", c.key);
         }
         paras.push(list);
+    }
+    for c in &unit.changes {
+        for r in &c.remarks {
+            let text = if unit.changes.len() > 1 {
+                format!("{}: {r}", c.key)
+            } else {
+                r.clone()
+            };
+            paras.push(gitdiff::wrap_body(&text, 75));
+        }
     }
     if !helpers.is_empty() {
         let files: BTreeSet<&str> = unit

@@ -58,6 +58,7 @@ fn driver(path: &str) -> DriverChange {
         key: path.into(),
         files: vec![edit(path)],
         shared_helper: None,
+        remarks: vec![],
     }
 }
 
@@ -87,6 +88,7 @@ fn shared_change() -> DriverChange {
             },
         ],
         shared_helper: Some("qux_helper_remove".into()),
+        remarks: vec![],
     }
 }
 
@@ -519,6 +521,47 @@ fn per_subsystem_and_filter() {
     assert!(mail.contains("This converts the following drivers:\n\n  - drivers/gpio/gpio-acme.c\n  - drivers/gpio/gpio-bar.c\n"), "{mail}");
 }
 
+#[test]
+fn remarks_follow_the_rationale_named_by_driver_when_several_share_a_patch() {
+    let remark = "In bar_remove(), the conversion also fixes a reference leak on the error path.";
+    let mut changes = all_changes();
+    for c in &mut changes {
+        if c.key == "drivers/gpio/gpio-bar.c" {
+            c.remarks = vec![remark.into()];
+        }
+    }
+    // One patch per driver: the remark is a paragraph of its own.
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(out.path());
+    o.subsystems = vec!["gpio subsystem".into()];
+    let rep = build_series(&tree(), &campaign(), &changes, &o).unwrap();
+    let bar = rep.series[0]
+        .patches
+        .iter()
+        .find(|p| p.files == ["drivers/gpio/gpio-bar.c"])
+        .unwrap();
+    let mail = std::fs::read_to_string(&bar.path).unwrap();
+    assert!(
+        mail.contains("to the void returning variant.\n\nIn bar_remove(), the conversion also fixes a reference leak on the error\npath.\n\nSigned-off-by:"),
+        "{mail}"
+    );
+    for p in rep.series[0].patches.iter().filter(|p| p.path != bar.path) {
+        let other = std::fs::read_to_string(&p.path).unwrap();
+        assert!(!other.contains("bar_remove"), "{other}");
+    }
+    // One patch for the subsystem: the remark says which driver.
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(out.path());
+    o.per = Per::Subsystem;
+    o.subsystems = vec!["gpio subsystem".into()];
+    let rep = build_series(&tree(), &campaign(), &changes, &o).unwrap();
+    let mail = std::fs::read_to_string(&rep.series[0].patches[0].path).unwrap();
+    assert!(
+        mail.contains("\n\ndrivers/gpio/gpio-bar.c: In bar_remove(), the conversion also fixes"),
+        "{mail}"
+    );
+}
+
 /// Our mails must equal what `git format-patch` prints for the same commits
 /// (apart from the commit id on the first line).
 #[test]
@@ -809,6 +852,7 @@ fn new_files_and_trees_without_maintainers() {
             mode: 0o100644,
         }],
         shared_helper: None,
+        remarks: vec![],
     }];
     let out = tempfile::tempdir().unwrap();
     let mut o = opts(out.path());

@@ -356,19 +356,16 @@ fn convert_function(
         };
         if problems.is_empty() && !leaks.is_empty() {
             // The scoped loop puts the child on these exits too: say so,
-            // the patch fixes a leak besides dropping the puts.
-            let (l, what) = &leaks[0];
+            // the patch fixes a leak besides dropping the puts. The series
+            // carries this sentence into the commit message.
+            let exits: Vec<String> = leaks
+                .iter()
+                .map(|(l, what)| format!("`{what}` on line {l}"))
+                .collect();
             site.reason = Some(format!(
-                "also fixes a leak: `{what}` on line {l} leaves the loop without {put_fn}({child})"
+                "the scoped loop also fixes a leak: {} left the loop without {put_fn}({child})",
+                join_and(&exits)
             ));
-            site.notes
-                .extend(leaks.iter().skip(1).map(|(l, what)| Note {
-                    file: rel.to_string(),
-                    line: *l,
-                    message: format!(
-                        "also fixes a leak: `{what}` leaves the loop without {put_fn}({child})"
-                    ),
-                }));
         }
         if let Some(why) = errors.refusal(*node) {
             site.verdict = Verdict::Unparsed;
@@ -813,6 +810,15 @@ fn first_line(bytes: &[u8], at: usize) -> String {
     String::from_utf8_lossy(&bytes[at..end])
         .trim_end()
         .to_string()
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 #[cfg(test)]
