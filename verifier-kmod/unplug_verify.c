@@ -1284,10 +1284,13 @@ static const struct file_operations uv_results_fops = {
 /*
  * Entry probes only.  Return probes (kretprobes) were tried first and
  * crashed the kernel on reload under device churn; see the README.
+ * Registered in this order: what ends an object's or an operation's life
+ * is watched before anything starts following one, or a device added and
+ * released while we register would be followed forever.
  */
 static struct kprobe *uv_kprobes[] = {
-	&uv_kp_device_add, &uv_kp_device_del, &uv_kp_kobject_get,
-	&uv_kp_kobject_put, &uv_kp_device_release, &uv_kp_uevent,
+	&uv_kp_device_release, &uv_kp_kobject_put, &uv_kp_kobject_get,
+	&uv_kp_uevent, &uv_kp_device_del, &uv_kp_device_add,
 	&uv_kp_unbind, &uv_kp_rmmod,
 };
 
