@@ -1314,6 +1314,72 @@ static void uv_unregister_all(void)
 	tracepoint_synchronize_unregister();
 }
 
+/*
+ * Where to put a probe: past the ENDBR and the (disabled) fentry call
+ * site, so that it is a plain int3 probe and arming it is a one-byte
+ * write.  A probe on the fentry site goes through ftrace, whose live
+ * patching of call sites and trampolines crashed the guest (a call to
+ * address 0 at device_del's entry) while devices churned and we loaded.
+ * Nothing is pushed yet there: the arguments and the return address on
+ * top of the stack are as at entry.  A site that another tracer enabled
+ * (a CALL, not a NOP) is left to ftrace.
+ */
+static unsigned long uv_past_fentry(unsigned long addr)
+{
+	static const u8 endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	u8 b[5];
+
+	if (!copy_from_kernel_nofault(b, (void *)addr, sizeof(endbr)) &&
+	    !memcmp(b, endbr, sizeof(endbr)))
+		addr += sizeof(endbr);
+	if (!copy_from_kernel_nofault(b, (void *)addr, sizeof(nop5)) &&
+	    !memcmp(b, nop5, sizeof(nop5)))
+		addr += sizeof(nop5);
+	return addr;
+}
+
+#define UV_NPROBES (ARRAY_SIZE(uv_kprobes) + ARRAY_SIZE(uv_kp_defer))
+
+static const char *uv_names[UV_NPROBES];
+
+static struct kprobe *uv_probe_nr(int i)
+{
+	if (i < ARRAY_SIZE(uv_kprobes))
+		return uv_kprobes[i];
+	return &uv_kp_defer[i - ARRAY_SIZE(uv_kprobes)];
+}
+
+/*
+ * Resolve every symbol with a disabled (never armed) probe, then give
+ * our probe the address past its fentry site.  A missing symbol keeps
+ * its name, so that registering fails with the usual warning.
+ */
+static void uv_place_probes(void)
+{
+	struct kprobe *tmp, *done[UV_NPROBES];
+	int i, n = 0;
+
+	for (i = 0; i < UV_NPROBES; i++)
+		uv_names[i] = uv_probe_nr(i)->symbol_name;
+	tmp = kcalloc(UV_NPROBES, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return;
+	for (i = 0; i < UV_NPROBES; i++) {
+		tmp[i].symbol_name = uv_names[i];
+		tmp[i].flags = KPROBE_FLAG_DISABLED;
+		if (register_kprobe(&tmp[i]))
+			continue;
+		done[n++] = &tmp[i];
+		uv_probe_nr(i)->addr = (kprobe_opcode_t *)
+			uv_past_fentry((unsigned long)tmp[i].addr);
+		uv_probe_nr(i)->symbol_name = NULL;
+	}
+	if (n)
+		unregister_kprobes(done, n);
+	kfree(tmp);
+}
+
 static void uv_register_all(void)
 {
 	int i, ret;
@@ -1328,6 +1394,7 @@ static void uv_register_all(void)
 	if (ret)
 		uv_out("# warning: tracepoint sys_exit: error %d, rmmod operations disabled",
 		       ret);
+	uv_place_probes();
 	/*
 	 * A missing symbol disables one check, it must not fail the load:
 	 * busybox insmod would run init a second time.  Each check is
@@ -1338,7 +1405,7 @@ static void uv_register_all(void)
 		uv_kp_ok[i] = !ret;
 		if (ret)
 			uv_out("# warning: kprobe %s: error %d, check disabled",
-			       uv_kprobes[i]->symbol_name, ret);
+			       uv_names[i], ret);
 		if (uv_kprobes[i] == &uv_kp_uevent && !ret)
 			WRITE_ONCE(uv_uevent_ok, true);
 	}
@@ -1349,7 +1416,7 @@ static void uv_register_all(void)
 		uv_defer_ok[i] = !ret;
 		if (ret)
 			uv_out("# warning: kprobe %s: error %d, check disabled",
-			       uv_kp_defer[i].symbol_name, ret);
+			       uv_names[ARRAY_SIZE(uv_kprobes) + i], ret);
 	}
 }
 
