@@ -18,22 +18,28 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/hash.h>
+#include <linux/kobject.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/platform_device.h>
 #include <linux/property.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/sched.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
+#include <linux/unistd.h>
 #include <linux/timer.h>
+#include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <asm/syscall.h>
 
 static char *watch = "";
 module_param(watch, charp, 0444);
@@ -54,10 +60,6 @@ MODULE_PARM_DESC(panic_on_fail, "Panic on the first failed operation");
 static bool defuse = true;
 module_param(defuse, bool, 0644);
 MODULE_PARM_DESC(defuse, "Cancel work and timers left behind by an unloading module after reporting them");
-
-static bool no_kretprobes;
-module_param(no_kretprobes, bool, 0444);
-MODULE_PARM_DESC(no_kretprobes, "Debug: register no kretprobes");
 
 #define UV_MAX_OBJS	1024
 #define UV_HASH_BITS	9
@@ -96,6 +98,7 @@ struct uv_obj {
 	u8 state;
 	bool orphan;		/* its module is gone: never judge it again */
 	bool reported;
+	bool adding;		/* device_add() entered, its KOBJ_ADD not seen */
 	int del_op;		/* operation that deleted it, 0 if none */
 	unsigned long release, type, class, bus, groups, type_groups;
 	unsigned long class_groups;
@@ -127,6 +130,7 @@ struct uv_op {
 	u8 state;
 	bool skip;
 	long ret;
+	const void *key;	/* unbind: the device; rmmod: the task */
 	char label[UV_NAME_LEN];
 };
 
@@ -156,13 +160,14 @@ static unsigned long uv_results_lost;
 static struct workqueue_struct *uv_wq;
 
 /*
- * Return instances in flight.  Unregistering a kretprobe while one of its
- * instances is still on some task's stack crashed both kernels (the task
- * "returned" to address 0), so unload stops taking new instances and waits
- * for these to drain first.
+ * No return probes: an operation ends at an entry probe or tracepoint
+ * that marks its end (see uv_uevent_pre() and uv_sys_exit()).  The
+ * ktype of every struct device tells device kobjects apart in
+ * kobject_uevent_env(); it is read from platform_bus at load.
  */
-static atomic_t uv_inflight = ATOMIC_INIT(0);
-static bool uv_stopping;
+static const struct kobj_type *uv_device_ktype;
+static bool uv_uevent_ok;	/* KOBJ_ADD ends device_add() */
+static bool uv_sys_exit_ok;	/* a failed unload is seen */
 static struct dentry *uv_dir;
 
 /* Watch list */
@@ -349,6 +354,7 @@ static struct uv_op *uv_op_open(enum uv_op_kind kind, const char *label)
 		op->state = UV_OP_OPEN;
 		op->skip = false;
 		op->ret = 0;
+		op->key = NULL;
 		strscpy(op->label, label, sizeof(op->label));
 		uv_stack[uv_depth++] = i;
 		return op;
@@ -591,7 +597,8 @@ static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 			uv_snap_add(v, o, "not released");
 			continue;
 		}
-		if (!mod || o->state == UV_RELEASED || o->orphan)
+		/* A failed device_add() never registered the device. */
+		if (!mod || o->state == UV_RELEASED || o->orphan || o->adding)
 			continue;
 		if (uv_in_module(o, mod)) {
 			if (!o->reported)
@@ -756,61 +763,39 @@ static DECLARE_WORK(uv_work, uv_work_fn);
 
 /* Probes: device life */
 
-struct uv_dev_data {
-	struct device *dev;
-};
-
-static int uv_device_add_entry(struct kretprobe_instance *ri,
-			       struct pt_regs *regs)
+/*
+ * device_add() entry: start following the device.  Whether the add
+ * succeeds shows later: device_add() emits KOBJ_ADD exactly when it has
+ * registered the device (uv_uevent_pre()).  A failed add is undone by
+ * its caller's put_device(), which device_release() sees.
+ */
+static int uv_device_add_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct uv_dev_data *d = (void *)ri->data;
 	struct device *dev = (struct device *)regs->di;
 	unsigned long flags;
 	struct uv_obj *o;
 
-	if (READ_ONCE(uv_stopping))
-		return 1;
-	d->dev = dev;
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	o = uv_find(&dev->kobj);
+	/* A stale entry from an add that failed: start afresh. */
+	if (o && o->adding) {
+		uv_free(o);
+		o = NULL;
+	}
 	if (!o)
 		o = uv_alloc(&dev->kobj);
 	if (o) {
+		o->adding = READ_ONCE(uv_uevent_ok);
 		uv_describe(o, dev);
 		uv_event(o, UV_EV_ADD, regs);
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	atomic_inc(&uv_inflight);
 	return 0;
 }
 
-static int uv_device_add_ret(struct kretprobe_instance *ri,
-			     struct pt_regs *regs)
-{
-	struct uv_dev_data *d = (void *)ri->data;
-	unsigned long flags;
-	struct uv_obj *o;
-
-	raw_spin_lock_irqsave(&uv_lock, flags);
-	o = uv_find(&d->dev->kobj);
-	if (o) {
-		/* A failed add is undone by its caller: stop following it. */
-		if (regs_return_value(regs))
-			uv_free(o);
-		else
-			uv_describe(o, d->dev);
-	}
-	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	atomic_dec(&uv_inflight);
-	return 0;
-}
-
-static struct kretprobe uv_rp_device_add = {
-	.kp.symbol_name = "device_add",
-	.entry_handler = uv_device_add_entry,
-	.handler = uv_device_add_ret,
-	.data_size = sizeof(struct uv_dev_data),
-	.maxactive = 64,
+static struct kprobe uv_kp_device_add = {
+	.symbol_name = "device_add",
+	.pre_handler = uv_device_add_pre,
 };
 
 static int uv_device_del_pre(struct kprobe *p, struct pt_regs *regs)
@@ -905,66 +890,104 @@ static struct kprobe uv_kp_device_release = {
 
 /* Probes: operations */
 
-struct uv_op_data {
-	int op;		/* slot in uv_ops, -1 if this call opened none */
-	int id;		/* the slot may be reused once the op is judged */
-};
-
-static int uv_unbind_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* Caller holds uv_lock. */
+static struct uv_op *uv_op_find_key(enum uv_op_kind kind, const void *key)
 {
-	struct uv_op_data *d = (void *)ri->data;
+	int i;
+
+	for (i = uv_depth - 1; i >= 0; i--) {
+		struct uv_op *op = &uv_ops[uv_stack[i]];
+
+		if (op->kind == kind && op->key == key)
+			return op;
+	}
+	return NULL;
+}
+
+/*
+ * device_release_driver_internal() entry.  It unbinds only if the device
+ * has a driver and @drv is NULL or that driver; the unbind ends with
+ * KOBJ_UNBIND on the device (uv_uevent_pre()), which closes the operation.
+ */
+static int uv_unbind_pre(struct kprobe *p, struct pt_regs *regs)
+{
 	struct device *dev = (struct device *)regs->di;
+	struct device_driver *want = (struct device_driver *)regs->si;
 	struct device_driver *drv = READ_ONCE(dev->driver);
 	char label[UV_NAME_LEN];
 	unsigned long flags;
 	struct uv_op *op;
 
-	d->op = -1;
-	if (!drv || READ_ONCE(uv_stopping))
-		return 1;
+	if (!drv || (want && want != drv) || !READ_ONCE(uv_uevent_ok))
+		return 0;
 	if (!uv_watched_name(drv->name) &&
 	    !(drv->owner && uv_watched_name(drv->owner->name)))
-		return 1;
+		return 0;
 	snprintf(label, sizeof(label), "unbind %s %s", drv->name,
 		 dev_name(dev));
 	raw_spin_lock_irqsave(&uv_lock, flags);
-	/* Nested in a module unload or a bracket: that operation owns it. */
-	if (!uv_depth) {
+	/*
+	 * Nested in a module unload or a bracket: that operation owns it.
+	 * Read the driver again under the lock: an unbind that finished in
+	 * the meantime cleared it before its KOBJ_UNBIND took this lock, and
+	 * this call will then unbind nothing and emit no KOBJ_UNBIND.
+	 */
+	if (!uv_depth && READ_ONCE(dev->driver) == drv) {
 		op = uv_op_open(UV_OP_UNBIND, label);
-		if (op) {
-			d->op = op - uv_ops;
-			d->id = op->id;
+		if (op)
+			op->key = dev;
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kprobe uv_kp_unbind = {
+	.symbol_name = "device_release_driver_internal",
+	.pre_handler = uv_unbind_pre,
+};
+
+/*
+ * kobject_uevent_env() entry, called whether or not uevents are
+ * suppressed.  On a device: KOBJ_ADD means device_add() succeeded,
+ * KOBJ_UNBIND is the last thing an unbind does.
+ */
+static int uv_uevent_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	unsigned long action = regs->si;
+	struct device *dev;
+	unsigned long flags;
+	struct uv_op *op;
+	struct uv_obj *o;
+	bool closed = false;
+
+	if (!kobj || READ_ONCE(kobj->ktype) != uv_device_ktype ||
+	    (action != KOBJ_ADD && action != KOBJ_UNBIND))
+		return 0;
+	dev = kobj_to_dev(kobj);
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	if (action == KOBJ_ADD) {
+		o = uv_find(kobj);
+		if (o) {
+			o->adding = false;
+			uv_describe(o, dev);
+		}
+	} else {
+		/* A concurrent unbind that lost the race ends here too. */
+		while ((op = uv_op_find_key(UV_OP_UNBIND, dev))) {
+			uv_op_close(op);
+			closed = true;
 		}
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	/* Nothing to close on return: do not leave an instance in flight. */
-	if (d->op < 0)
-		return 1;
-	atomic_inc(&uv_inflight);
+	if (closed)
+		queue_work(uv_wq, &uv_work);
 	return 0;
 }
 
-static int uv_unbind_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct uv_op_data *d = (void *)ri->data;
-	unsigned long flags;
-
-	if (d->op < 0)
-		return 0;
-	raw_spin_lock_irqsave(&uv_lock, flags);
-	uv_op_close(&uv_ops[d->op]);
-	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	queue_work(uv_wq, &uv_work);
-	atomic_dec(&uv_inflight);
-	return 0;
-}
-
-static struct kretprobe uv_rp_unbind = {
-	.kp.symbol_name = "device_release_driver_internal",
-	.entry_handler = uv_unbind_entry,
-	.handler = uv_unbind_ret,
-	.data_size = sizeof(struct uv_op_data),
-	.maxactive = 32,
+static struct kprobe uv_kp_uevent = {
+	.symbol_name = "kobject_uevent_env",
+	.pre_handler = uv_uevent_pre,
 };
 
 /* Read the module name from the syscall's user argument, without faulting. */
@@ -979,68 +1002,65 @@ static void uv_user_name(const char __user *uname, char *buf, size_t size)
 	buf[i] = '\0';
 }
 
-static int uv_rmmod_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * delete_module() entry opens "rmmod <name>"; the GOING notifier judges
+ * it.  If the unload fails there is no GOING: the syscall's exit
+ * (uv_sys_exit()) closes it as skipped, with the error.
+ */
+static int uv_rmmod_pre(struct kprobe *p, struct pt_regs *regs)
 {
-	struct uv_op_data *d = (void *)ri->data;
 	const struct pt_regs *uregs = (const struct pt_regs *)regs->di;
 	char name[MODULE_NAME_LEN], label[UV_NAME_LEN];
 	unsigned long flags;
 	struct uv_op *op;
 
-	d->op = -1;
-	if (READ_ONCE(uv_stopping))
-		return 1;
+	if (!READ_ONCE(uv_sys_exit_ok))
+		return 0;
 	uv_user_name((const char __user *)uregs->di, name, sizeof(name));
-	/*
-	 * Our own unload must leave no return instance in flight: the
-	 * kretprobe it belongs to goes away with this module.
-	 */
+	/* Our own unload: our notifier is gone before GOING. */
 	if (!strcmp(name, KBUILD_MODNAME) || !uv_watched_name(name))
-		return 1;
+		return 0;
 	snprintf(label, sizeof(label), "rmmod %s", name);
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	op = uv_op_open(UV_OP_RMMOD, label);
-	if (op) {
-		d->op = op - uv_ops;
-		d->id = op->id;
-	}
+	if (op)
+		op->key = current;
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	if (d->op < 0)
-		return 1;
-	atomic_inc(&uv_inflight);
 	return 0;
 }
 
-static int uv_rmmod_ret(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct uv_op_data *d = (void *)ri->data;
-	struct uv_op *op;
-	unsigned long flags;
+static struct kprobe uv_kp_rmmod = {
+	.symbol_name = "__x64_sys_delete_module",
+	.pre_handler = uv_rmmod_pre,
+};
 
-	if (d->op < 0)
-		return 0;
-	atomic_dec(&uv_inflight);
-	op = &uv_ops[d->op];
+/* sys_exit tracepoint: an rmmod of ours still open has failed. */
+static void uv_sys_exit(void *data, struct pt_regs *regs, long ret)
+{
+	unsigned long flags;
+	struct uv_op *op;
+
+	if (syscall_get_nr(current, regs) != __NR_delete_module)
+		return;
 	raw_spin_lock_irqsave(&uv_lock, flags);
-	/* Still open: GOING never came, the unload failed. */
-	if (op->id == d->id && op->state == UV_OP_OPEN &&
-	    op->kind == UV_OP_RMMOD) {
+	op = uv_op_find_key(UV_OP_RMMOD, current);
+	if (op) {
 		op->skip = true;
-		op->ret = regs_return_value(regs);
+		op->ret = ret;
 		uv_op_close(op);
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	queue_work(uv_wq, &uv_work);
-	return 0;
+	if (op)
+		queue_work(uv_wq, &uv_work);
 }
 
-static struct kretprobe uv_rp_rmmod = {
-	.kp.symbol_name = "__x64_sys_delete_module",
-	.entry_handler = uv_rmmod_entry,
-	.handler = uv_rmmod_ret,
-	.data_size = sizeof(struct uv_op_data),
-	.maxactive = 8,
-};
+static struct tracepoint *uv_tp_sys_exit;
+
+static void uv_find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "sys_exit"))
+		uv_tp_sys_exit = tp;
+}
 
 /* Probes: deferred work */
 
@@ -1311,9 +1331,12 @@ static const struct software_node *uv_swnode_of(struct kobject *kobj,
 
 	if (!addr || !ktype)
 		return NULL;
-	/* The probe sits after the ENDBR64 (4 bytes) on IBT kernels. */
+	/*
+	 * The probe sits past the ENDBR64 (4 bytes, IBT kernels) and the
+	 * fentry call site (5 bytes): see uv_past_fentry().
+	 */
 	rel = (unsigned long)ktype->release;
-	if (!rel || addr - rel > 4)
+	if (!rel || addr - rel > 9)
 		return NULL;
 	return to_software_node(&container_of(kobj, struct uv_swnode_head,
 					      kobj)->fwnode);
@@ -1469,6 +1492,13 @@ static int uv_swnode_release_pre(struct kprobe *p, struct pt_regs *regs)
 	return 0;
 }
 
+/* Their names, for warnings: placing a probe clears its symbol_name. */
+static const char * const uv_swnode_syms[] = {
+	"software_node_release", "software_node_unregister_node_group",
+	"software_node_unregister_nodes", "software_node_unregister",
+	"fwnode_remove_software_node", "kobject_init_and_add",
+};
+
 /* In registration order: the release probe first, it gives the address. */
 static struct kprobe uv_kp_swnode[] = {
 	{ .symbol_name = "software_node_release",
@@ -1501,7 +1531,7 @@ static void uv_swnode_register(void)
 		uv_swnode_ok[i] = !ret;
 		if (ret && (!i || i == last))
 			uv_out("# warning: kprobe %s: error %d, software nodes not followed",
-			       uv_kp_swnode[i].symbol_name, ret);
+			       uv_swnode_syms[i], ret);
 		if (ret && !i)
 			return;
 		if (!i)
@@ -1530,62 +1560,146 @@ static unsigned long uv_swnode_unregister(void)
 
 /* Setup and teardown */
 
+/*
+ * Entry probes only.  Return probes (kretprobes) were tried first and
+ * crashed the kernel on reload under device churn; see the README.
+ * Registered in this order: what ends an object's or an operation's life
+ * is watched before anything starts following one, or a device added and
+ * released while we register would be followed forever.
+ */
 static struct kprobe *uv_kprobes[] = {
-	&uv_kp_device_del, &uv_kp_kobject_get, &uv_kp_kobject_put,
-	&uv_kp_device_release,
-};
-
-static struct kretprobe *uv_kretprobes[] = {
-	&uv_rp_device_add, &uv_rp_unbind, &uv_rp_rmmod,
+	&uv_kp_device_release, &uv_kp_kobject_put, &uv_kp_kobject_get,
+	&uv_kp_uevent, &uv_kp_device_del, &uv_kp_device_add,
+	&uv_kp_unbind, &uv_kp_rmmod,
 };
 
 static bool uv_kp_ok[ARRAY_SIZE(uv_kprobes)];
-static bool uv_rp_ok[ARRAY_SIZE(uv_kretprobes)];
 static bool uv_defer_ok[ARRAY_SIZE(uv_kp_defer)];
+static bool uv_tp_ok;
 
 static void uv_unregister_all(void)
 {
 	int i;
 
-	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
-		if (uv_rp_ok[i])
-			unregister_kretprobe(uv_kretprobes[i]);
+	if (uv_tp_ok)
+		tracepoint_probe_unregister(uv_tp_sys_exit, uv_sys_exit, NULL);
 	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++)
 		if (uv_kp_ok[i])
 			unregister_kprobe(uv_kprobes[i]);
 	for (i = 0; i < ARRAY_SIZE(uv_kp_defer); i++)
 		if (uv_defer_ok[i])
 			unregister_kprobe(&uv_kp_defer[i]);
+	/* No probe handler of ours runs any more after this. */
+	tracepoint_synchronize_unregister();
+}
+
+/*
+ * Where to put a probe: past the ENDBR and the (disabled) fentry call
+ * site, so that it is a plain int3 probe and arming it is a one-byte
+ * write.  A probe on the fentry site goes through ftrace, whose live
+ * patching of call sites and trampolines crashed the guest (a call to
+ * address 0 at device_del's entry) while devices churned and we loaded.
+ * Nothing is pushed yet there: the arguments and the return address on
+ * top of the stack are as at entry.  A site that another tracer enabled
+ * (a CALL, not a NOP) is left to ftrace.
+ */
+static unsigned long uv_past_fentry(unsigned long addr)
+{
+	static const u8 endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	u8 b[5];
+
+	if (!copy_from_kernel_nofault(b, (void *)addr, sizeof(endbr)) &&
+	    !memcmp(b, endbr, sizeof(endbr)))
+		addr += sizeof(endbr);
+	if (!copy_from_kernel_nofault(b, (void *)addr, sizeof(nop5)) &&
+	    !memcmp(b, nop5, sizeof(nop5)))
+		addr += sizeof(nop5);
+	return addr;
+}
+
+#define UV_NPROBES (ARRAY_SIZE(uv_kprobes) + ARRAY_SIZE(uv_kp_defer) + \
+		    ARRAY_SIZE(uv_kp_swnode))
+
+static const char *uv_names[UV_NPROBES];
+
+static struct kprobe *uv_probe_nr(int i)
+{
+	if (i < ARRAY_SIZE(uv_kprobes))
+		return uv_kprobes[i];
+	i -= ARRAY_SIZE(uv_kprobes);
+	if (i < ARRAY_SIZE(uv_kp_defer))
+		return &uv_kp_defer[i];
+	return &uv_kp_swnode[i - ARRAY_SIZE(uv_kp_defer)];
+}
+
+/*
+ * Resolve every symbol with a disabled (never armed) probe, then give
+ * our probe the address past its fentry site.  A missing symbol keeps
+ * its name, so that registering fails with the usual warning.
+ */
+static void uv_place_probes(void)
+{
+	struct kprobe *tmp, *done[UV_NPROBES];
+	int i, n = 0;
+
+	for (i = 0; i < UV_NPROBES; i++)
+		uv_names[i] = uv_probe_nr(i)->symbol_name;
+	tmp = kcalloc(UV_NPROBES, sizeof(*tmp), GFP_KERNEL);
+	if (!tmp)
+		return;
+	for (i = 0; i < UV_NPROBES; i++) {
+		tmp[i].symbol_name = uv_names[i];
+		tmp[i].flags = KPROBE_FLAG_DISABLED;
+		if (register_kprobe(&tmp[i]))
+			continue;
+		done[n++] = &tmp[i];
+		uv_probe_nr(i)->addr = (kprobe_opcode_t *)
+			uv_past_fentry((unsigned long)tmp[i].addr);
+		uv_probe_nr(i)->symbol_name = NULL;
+	}
+	if (n)
+		unregister_kprobes(done, n);
+	kfree(tmp);
 }
 
 static void uv_register_all(void)
 {
 	int i, ret;
 
+	/* Every struct device shares one ktype: take it from a known one. */
+	uv_device_ktype = platform_bus.kobj.ktype;
+	for_each_kernel_tracepoint(uv_find_tp, NULL);
+	ret = uv_tp_sys_exit ?
+	      tracepoint_probe_register(uv_tp_sys_exit, uv_sys_exit, NULL) :
+	      -ENOENT;
+	uv_tp_ok = !ret;
+	if (ret)
+		uv_out("# warning: tracepoint sys_exit: error %d, rmmod operations disabled",
+		       ret);
+	uv_place_probes();
 	/*
 	 * A missing symbol disables one check, it must not fail the load:
-	 * busybox insmod would run init a second time.
+	 * busybox insmod would run init a second time.  Each check is
+	 * enabled only once what ends its operations is in place.
 	 */
 	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++) {
 		ret = register_kprobe(uv_kprobes[i]);
 		uv_kp_ok[i] = !ret;
 		if (ret)
 			uv_out("# warning: kprobe %s: error %d, check disabled",
-			       uv_kprobes[i]->symbol_name, ret);
+			       uv_names[i], ret);
+		if (uv_kprobes[i] == &uv_kp_uevent && !ret)
+			WRITE_ONCE(uv_uevent_ok, true);
 	}
+	if (uv_tp_ok)
+		WRITE_ONCE(uv_sys_exit_ok, true);
 	for (i = 0; i < ARRAY_SIZE(uv_kp_defer); i++) {
 		ret = register_kprobe(&uv_kp_defer[i]);
 		uv_defer_ok[i] = !ret;
 		if (ret)
 			uv_out("# warning: kprobe %s: error %d, check disabled",
-			       uv_kp_defer[i].symbol_name, ret);
-	}
-	for (i = 0; i < ARRAY_SIZE(uv_kretprobes) && !no_kretprobes; i++) {
-		ret = register_kretprobe(uv_kretprobes[i]);
-		uv_rp_ok[i] = !ret;
-		if (ret)
-			uv_out("# warning: kretprobe %s: error %d, check disabled",
-			       uv_kretprobes[i]->kp.symbol_name, ret);
+			       uv_names[ARRAY_SIZE(uv_kprobes) + i], ret);
 	}
 }
 
@@ -1631,17 +1745,8 @@ static void __exit uv_exit(void)
 
 	unregister_module_notifier(&uv_module_nb);
 	debugfs_remove_recursive(uv_dir);
-	WRITE_ONCE(uv_stopping, true);
-	/* Let running probed calls return through us (bounded: 10 s). */
-	for (i = 0; i < 500 && atomic_read(&uv_inflight) > 0; i++)
-		msleep(20);
-	if (atomic_read(&uv_inflight) > 0)
-		pr_warn("unplug_verify: %d return probes still in flight at unload\n",
-			atomic_read(&uv_inflight));
 	uv_unregister_all();
 	missed += uv_swnode_unregister();
-	for (i = 0; i < ARRAY_SIZE(uv_kretprobes); i++)
-		missed += uv_kretprobes[i]->nmissed;
 	for (i = 0; i < ARRAY_SIZE(uv_kprobes); i++)
 		missed += uv_kprobes[i]->nmissed;
 	/* Handlers may still be finishing on other CPUs. */
