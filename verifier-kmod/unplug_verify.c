@@ -61,6 +61,11 @@ static bool defuse = true;
 module_param(defuse, bool, 0644);
 MODULE_PARM_DESC(defuse, "Cancel work and timers left behind by an unloading module after reporting them");
 
+/* Self-test of a leak check (scenarios/stress): memory never given back. */
+static unsigned int test_leak_kb;
+module_param(test_leak_kb, uint, 0444);
+MODULE_PARM_DESC(test_leak_kb, "Test only: leak this many KiB of vmalloc memory per load");
+
 #define UV_MAX_OBJS	1024
 #define UV_HASH_BITS	9
 #define UV_HASH_SIZE	(1 << UV_HASH_BITS)
@@ -1732,6 +1737,10 @@ static int __init uv_init(void)
 	for (i = 0; i < UV_MAX_OBJS; i++)
 		uv_objs[i].next = i + 1 < UV_MAX_OBJS ? i + 1 : UV_NIL;
 	uv_free_head = 0;
+
+	/* Deliberately never freed: proves that a leak check can fail. */
+	if (test_leak_kb && !vzalloc(test_leak_kb * 1024UL))
+		pr_warn("test_leak_kb: allocation failed\n");
 
 	mutex_lock(&uv_report_lock);
 	uv_out("KTAP version 1");
