@@ -878,8 +878,11 @@ static struct kprobe uv_kp_kobject_put = {
 	.pre_handler = uv_kobject_put_pre,
 };
 
-/* device_release() is the ktype release: the refcount reached zero. */
-static int uv_device_release_pre(struct kprobe *p, struct pt_regs *regs)
+/*
+ * device_release() and software_node_release() are ktype releases: the
+ * refcount of the kobject in their first argument reached zero.
+ */
+static int uv_kobj_release_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct kobject *kobj = (struct kobject *)regs->di;
 	unsigned long flags;
@@ -900,7 +903,7 @@ static int uv_device_release_pre(struct kprobe *p, struct pt_regs *regs)
 
 static struct kprobe uv_kp_device_release = {
 	.symbol_name = "device_release",
-	.pre_handler = uv_device_release_pre,
+	.pre_handler = uv_kobj_release_pre,
 };
 
 /* Probes: operations */
@@ -1488,25 +1491,6 @@ static int uv_swnode_unregister_nodes_pre(struct kprobe *p,
 	return 0;
 }
 
-static int uv_swnode_release_pre(struct kprobe *p, struct pt_regs *regs)
-{
-	struct kobject *kobj = (struct kobject *)regs->di;
-	unsigned long flags;
-	struct uv_obj *o;
-
-	raw_spin_lock_irqsave(&uv_lock, flags);
-	o = uv_find(kobj);
-	if (o) {
-		uv_event(o, UV_EV_RELEASE, regs);
-		if (o->del_op)
-			o->state = UV_RELEASED;	/* its operation frees it */
-		else
-			uv_free(o);
-	}
-	raw_spin_unlock_irqrestore(&uv_lock, flags);
-	return 0;
-}
-
 /* Their names, for warnings: placing a probe clears its symbol_name. */
 static const char * const uv_swnode_syms[] = {
 	"software_node_release", "software_node_unregister_node_group",
@@ -1517,7 +1501,7 @@ static const char * const uv_swnode_syms[] = {
 /* In registration order: the release probe first, it gives the address. */
 static struct kprobe uv_kp_swnode[] = {
 	{ .symbol_name = "software_node_release",
-	  .pre_handler = uv_swnode_release_pre },
+	  .pre_handler = uv_kobj_release_pre },
 	{ .symbol_name = "software_node_unregister_node_group",
 	  .pre_handler = uv_swnode_unregister_group_pre },
 	{ .symbol_name = "software_node_unregister_nodes",
