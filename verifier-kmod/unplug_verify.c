@@ -1491,13 +1491,6 @@ static int uv_swnode_unregister_nodes_pre(struct kprobe *p,
 	return 0;
 }
 
-/* Their names, for warnings: placing a probe clears its symbol_name. */
-static const char * const uv_swnode_syms[] = {
-	"software_node_release", "software_node_unregister_node_group",
-	"software_node_unregister_nodes", "software_node_unregister",
-	"fwnode_remove_software_node", "kobject_init_and_add",
-};
-
 /* In registration order: the release probe first, it gives the address. */
 static struct kprobe uv_kp_swnode[] = {
 	{ .symbol_name = "software_node_release",
@@ -1515,47 +1508,6 @@ static struct kprobe uv_kp_swnode[] = {
 };
 
 static bool uv_swnode_ok[ARRAY_SIZE(uv_kp_swnode)];
-
-/*
- * The release and add probes are needed; of the four unregister probes,
- * any one will do (6.12 has no software_node_unregister_nodes()).
- */
-static void uv_swnode_register(void)
-{
-	int i, ret, last = ARRAY_SIZE(uv_kp_swnode) - 1;
-	bool unreg = false;
-
-	for (i = 0; i <= last; i++) {
-		ret = register_kprobe(&uv_kp_swnode[i]);
-		uv_swnode_ok[i] = !ret;
-		if (ret && (!i || i == last))
-			uv_out("# warning: kprobe %s: error %d, software nodes not followed",
-			       uv_swnode_syms[i], ret);
-		if (ret && !i)
-			return;
-		if (!i)
-			WRITE_ONCE(uv_swnode_release_addr,
-				   (unsigned long)uv_kp_swnode[0].addr);
-		else if (i < last)
-			unreg |= !ret;
-	}
-	if (!unreg)
-		uv_out("# warning: no software node unregister probe, nodes checked at GOING only");
-}
-
-static unsigned long uv_swnode_unregister(void)
-{
-	unsigned long missed = 0;
-	int i;
-
-	for (i = ARRAY_SIZE(uv_kp_swnode) - 1; i >= 0; i--) {
-		if (!uv_swnode_ok[i])
-			continue;
-		unregister_kprobe(&uv_kp_swnode[i]);
-		missed += uv_kp_swnode[i].nmissed;
-	}
-	return missed;
-}
 
 /* Setup and teardown */
 
@@ -1620,6 +1572,9 @@ static unsigned long uv_past_fentry(unsigned long addr)
 #define UV_NPROBES (ARRAY_SIZE(uv_kprobes) + ARRAY_SIZE(uv_kp_defer) + \
 		    ARRAY_SIZE(uv_kp_swnode))
 
+/* Index of the first software-node probe in uv_probe_nr() order. */
+#define UV_SWNODE_FIRST (ARRAY_SIZE(uv_kprobes) + ARRAY_SIZE(uv_kp_defer))
+
 static const char *uv_names[UV_NPROBES];
 
 static struct kprobe *uv_probe_nr(int i)
@@ -1660,6 +1615,47 @@ static void uv_place_probes(void)
 	if (n)
 		unregister_kprobes(done, n);
 	kfree(tmp);
+}
+
+/*
+ * The release and add probes are needed; of the four unregister probes,
+ * any one will do (6.12 has no software_node_unregister_nodes()).
+ */
+static void uv_swnode_register(void)
+{
+	int i, ret, last = ARRAY_SIZE(uv_kp_swnode) - 1;
+	bool unreg = false;
+
+	for (i = 0; i <= last; i++) {
+		ret = register_kprobe(&uv_kp_swnode[i]);
+		uv_swnode_ok[i] = !ret;
+		if (ret && (!i || i == last))
+			uv_out("# warning: kprobe %s: error %d, software nodes not followed",
+			       uv_names[UV_SWNODE_FIRST + i], ret);
+		if (ret && !i)
+			return;
+		if (!i)
+			WRITE_ONCE(uv_swnode_release_addr,
+				   (unsigned long)uv_kp_swnode[0].addr);
+		else if (i < last)
+			unreg |= !ret;
+	}
+	if (!unreg)
+		uv_out("# warning: no software node unregister probe, nodes checked at GOING only");
+}
+
+static unsigned long uv_swnode_unregister(void)
+{
+	unsigned long missed = 0;
+	int i;
+
+	for (i = ARRAY_SIZE(uv_kp_swnode) - 1; i >= 0; i--) {
+		if (!uv_swnode_ok[i])
+			continue;
+		unregister_kprobe(&uv_kp_swnode[i]);
+		missed += uv_kp_swnode[i].nmissed;
+	}
+	return missed;
 }
 
 static void uv_register_all(void)

@@ -199,11 +199,12 @@ pub fn mask_items(
     src: &[u8],
     choose: impl FnOnce(&[usize]) -> Vec<bool>,
 ) -> (Masked, Vec<Range<usize>>) {
-    let toks = tokenize(src);
-    let mut out = src.to_vec();
-    let inactive = mask_cutting_conditionals(src, &toks, &mut out);
-    let visible = visible_tokens(&toks, &out);
-    let bounds = crate::lex::top_level_boundaries(&visible, src.len());
+    let ConditionalView {
+        mut out,
+        inactive,
+        visible,
+        bounds,
+    } = conditional_view(src);
     let keep = choose(&bounds);
     let mut kept: Vec<Range<usize>> = Vec::new();
     for (i, pair) in bounds.windows(2).enumerate() {
@@ -243,20 +244,33 @@ pub fn mask_items(
 /// The top-level item boundaries of what the parser sees of `src`: those
 /// of `mask(src)`, without the cost of the item-local masking steps.
 pub fn top_level_boundaries(src: &[u8]) -> Vec<usize> {
-    let toks = tokenize(src);
-    let mut out = src.to_vec();
-    mask_cutting_conditionals(src, &toks, &mut out);
-    crate::lex::top_level_boundaries(&visible_tokens(&toks, &out), src.len())
+    conditional_view(src).bounds
 }
 
-/// The tokens a conditional mask left alone: it blanks whole tokens (its
-/// directives and the alternative branches), and no token starts with a
-/// space.
-fn visible_tokens(toks: &[Tok], masked: &[u8]) -> Vec<Tok> {
-    toks.iter()
-        .copied()
-        .filter(|t| masked[t.start] != b' ')
-        .collect()
+/// `src` with its cutting conditionals masked, the first step of every
+/// mask: the text, the branches masked out, the tokens left visible and
+/// the top-level item boundaries they give.
+struct ConditionalView {
+    out: Vec<u8>,
+    inactive: Vec<Range<usize>>,
+    visible: Vec<Tok>,
+    bounds: Vec<usize>,
+}
+
+fn conditional_view(src: &[u8]) -> ConditionalView {
+    let toks = tokenize(src);
+    let mut out = src.to_vec();
+    let inactive = mask_cutting_conditionals(src, &toks, &mut out);
+    // The conditional mask blanks whole tokens (its directives and the
+    // alternative branches), and no token starts with a space.
+    let visible: Vec<Tok> = toks.into_iter().filter(|t| out[t.start] != b' ').collect();
+    let bounds = crate::lex::top_level_boundaries(&visible, src.len());
+    ConditionalView {
+        out,
+        inactive,
+        visible,
+        bounds,
+    }
 }
 
 /// Replaces bytes with spaces, keeping line breaks.

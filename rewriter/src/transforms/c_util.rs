@@ -18,6 +18,14 @@ pub fn squeezed(n: Node, parsed: &Parsed) -> String {
     text(n, parsed).split_whitespace().collect()
 }
 
+/// The text of `n` on one line: each run of white space one blank.
+pub fn one_line(n: Node, parsed: &Parsed) -> String {
+    text(n, parsed)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Every node below `n`, in document order.
 pub fn descendants(n: Node) -> Vec<Node> {
     let mut out = Vec::new();

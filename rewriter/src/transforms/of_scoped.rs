@@ -21,7 +21,9 @@
 //! leak, or a reference handed on), a put is not on an exit (the scoped
 //! loop would put twice), or the iterator is not a local variable.
 
-use super::c_util::{blank_line_at, call_args, callee, descendants, line_range, newline_len, text};
+use super::c_util::{
+    blank_line_at, call_args, callee, descendants, line_range, newline_len, one_line, text,
+};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{Note, Site, Verdict};
@@ -236,16 +238,14 @@ fn convert_function(
         // Exits without a put: a leak the scoped loop fixes, unless the
         // reference was handed on (decided below, once nothing else is
         // wrong with the loop).
-        let leaks: Vec<(usize, String)> = exits
+        let leaking: Vec<Node> = exits
             .iter()
             .filter(|(_, put)| put.is_none())
-            .map(|(exit, _)| {
-                let what = text(*exit, parsed)
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                (line(*exit), what)
-            })
+            .map(|(exit, _)| *exit)
+            .collect();
+        let leaks: Vec<(usize, String)> = leaking
+            .iter()
+            .map(|exit| (line(*exit), one_line(*exit, parsed)))
             .collect();
         let exit_puts: Vec<Node> = exits.iter().filter_map(|(_, p)| *p).collect();
         for n in inside.iter().filter(|n| is_put(**n)) {
@@ -304,14 +304,9 @@ fn convert_function(
             }
             _ => {}
         }
-        let handed = if leaks.is_empty() {
+        let handed = if leaking.is_empty() {
             None
         } else {
-            let leaking: Vec<Node> = exits
-                .iter()
-                .filter(|(_, put)| put.is_none())
-                .map(|(e, _)| *e)
-                .collect();
             taker(def, &inside, &leaking, parsed, child, put_fn)
         };
         if !problems.is_empty() || handed.is_some() {
@@ -582,10 +577,7 @@ fn taker(
                     format!(
                         "is aliased on line {}: `{}`",
                         line(*n),
-                        text(*n, parsed)
-                            .split_whitespace()
-                            .collect::<Vec<_>>()
-                            .join(" ")
+                        one_line(*n, parsed)
                     )
                 })
             }
