@@ -77,16 +77,27 @@ pub fn args(b: &Boot) -> Vec<String> {
     a
 }
 
+/// The QEMU to run: `UNPLUG_QEMU` (a lab's own build, or a wrapper
+/// script) or `qemu-system-x86_64` from PATH.
+pub fn qemu_binary() -> std::ffi::OsString {
+    std::env::var_os("UNPLUG_QEMU").unwrap_or_else(|| "qemu-system-x86_64".into())
+}
+
 /// Run the guest to power-off; `on_line` sees each console line live.
 pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
     let start = Instant::now();
-    let mut child = Command::new("qemu-system-x86_64")
+    let mut child = Command::new(qemu_binary())
         .args(args(b))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .context("starting qemu-system-x86_64 (install qemu-system-x86)")?;
+        .with_context(|| {
+            format!(
+                "starting {} (install qemu-system-x86, or point UNPLUG_QEMU at a QEMU binary)",
+                qemu_binary().to_string_lossy()
+            )
+        })?;
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel::<String>();
