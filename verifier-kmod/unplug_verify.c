@@ -1845,6 +1845,14 @@ static void __exit uv_exit(void)
 	if (atomic_long_read(&uv_stray_int3s))
 		uv_out("# unplug_verify: %ld int3s of removed probes retried (the machine ran stale code: an emulator)",
 		       atomic_long_read(&uv_stray_int3s));
+	/*
+	 * The unload is a test of our own: it fails if any verdict of this
+	 * load may have missed an event, and it gives every load's KTAP
+	 * document a test (kunit.py calls one without any an error).
+	 */
+	uv_out("%s %d unload unplug_verify",
+	       missed || uv_obj_overflow || uv_defer_overflow ? "not ok" : "ok",
+	       ++uv_test_no);
 	mutex_unlock(&uv_report_lock);
 	vfree(uv_results);
 	vfree(uv_objs);
