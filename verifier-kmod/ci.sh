@@ -7,7 +7,8 @@
 # by the harness into its cache with apt-get download, never installed.
 #
 # Usage: verifier-kmod/ci.sh [path/to/unplug]
-#   Without an argument the CLI is run with `cargo run --release --`.
+#   Without an argument the CLI is built with `cargo build --release`.
+# Then bad-input.sh checks the errors for bad input.
 # Exit status: non-zero on any unexpected verdict, splat, hang or error.
 set -euo pipefail
 
@@ -52,7 +53,10 @@ fi
 
 cd "$repo"
 if [ $# -ge 1 ]; then
-	exec "$1" verify --suite ci
+	unplug=$1
 else
-	exec cargo run --release -- verify --suite ci
+	cargo build --release
+	unplug=$repo/target/release/unplug
 fi
+"$unplug" verify --suite ci
+verifier-kmod/bad-input.sh "$unplug"

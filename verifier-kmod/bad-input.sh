@@ -1,0 +1,66 @@
+#!/bin/bash
+# Bad input to `unplug verify` must end in a clear error and a non-zero
+# exit, never a hang (issue 7): a scenario with a typo, a module built
+# for another kernel, a directory that is no kernel tree, a guest that
+# hangs.  Run after the CI suite, which fetched both test kernels.
+#
+# Usage: verifier-kmod/bad-input.sh path/to/unplug
+set -uo pipefail
+
+unplug=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cache=${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}
+failed=0
+
+# expect NAME RC TEXT -- ARGS...: exit status RC and TEXT in the output.
+expect() {
+	local name=$1 rc=$2 text=$3 got out
+	shift 4
+	out=$(timeout 300 "$unplug" verify "$@" 2>&1)
+	got=$?
+	if [ "$got" -eq "$rc" ] && grep -qF -- "$text" <<<"$out"; then
+		echo "ok: $name (exit $got)"
+	else
+		echo "FAILED: $name: exit $got (want $rc), output:"
+		sed 's/^/  /' <<<"$out"
+		failed=1
+	fi
+}
+
+cat > "$tmp/typo.yaml" <<'EOF'
+name: typo
+kernels:
+  - {kernel: "6.12", flavour: cloud}
+stpes:
+  - run: true
+EOF
+expect "scenario typo" 2 "typo.yaml:4:1: unknown field \`stpes\`" -- \
+	--scenario "$tmp/typo.yaml"
+
+ko=$(find "$cache"/6.1.*/image/lib/modules -name 'scsi_debug.ko*' 2>/dev/null | head -n 1)
+case $ko in
+"") echo "FAILED: no 6.1 scsi_debug.ko under $cache: run the CI suite first"
+    failed=1 ;;
+*.xz) xz -dc "$ko" > "$tmp/scsi_debug.ko" ;;
+*) cp "$ko" "$tmp/scsi_debug.ko" ;;
+esac
+[ -z "$ko" ] || expect "module built for another kernel" 2 \
+	"was built for kernel \"6.1." -- --module "$tmp/scsi_debug.ko" --kernel 6.12
+
+mkdir "$tmp/empty"
+expect "not a kernel tree" 2 "not a kernel tree" -- \
+	--kernel "$tmp/empty" --module e1000
+
+cat > "$tmp/hang.yaml" <<'EOF'
+name: hang
+kernels:
+  - {kernel: "6.12", flavour: cloud}
+timeout_s: 15
+steps:
+  - run: sleep 600
+EOF
+expect "guest that hangs" 1 "guest timed out after 15 s" -- \
+	--scenario "$tmp/hang.yaml"
+
+exit $failed
