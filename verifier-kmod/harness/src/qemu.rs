@@ -86,7 +86,8 @@ pub fn qemu_binary() -> std::ffi::OsString {
 /// Run the guest to power-off; `on_line` sees each console line live.
 pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
     let start = Instant::now();
-    let mut child = Command::new(qemu_binary())
+    let qemu = qemu_binary();
+    let mut child = Command::new(&qemu)
         .args(args(b))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -95,7 +96,7 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
         .with_context(|| {
             format!(
                 "starting {} (install qemu-system-x86, or point UNPLUG_QEMU at a QEMU binary)",
-                qemu_binary().to_string_lossy()
+                qemu.to_string_lossy()
             )
         })?;
     let stdout = child.stdout.take().unwrap();
