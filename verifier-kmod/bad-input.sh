@@ -13,13 +13,23 @@ trap 'rm -rf "$tmp"' EXIT
 cache=${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}
 failed=0
 
-# expect NAME RC TEXT -- ARGS...: exit status RC and TEXT in the output.
+# expect NAME RC TEXT... -- ARGS...: exit status RC and each TEXT in the
+# output.
 expect() {
-	local name=$1 rc=$2 text=$3 got out
-	shift 4
+	local name=$1 rc=$2 got out text texts=() ok=1
+	shift 2
+	while [ "$1" != "--" ]; do
+		texts+=("$1")
+		shift
+	done
+	shift
 	out=$(timeout 300 "$unplug" verify "$@" 2>&1)
 	got=$?
-	if [ "$got" -eq "$rc" ] && grep -qF -- "$text" <<<"$out"; then
+	[ "$got" -eq "$rc" ] || ok=
+	for text in "${texts[@]}"; do
+		grep -qF -- "$text" <<<"$out" || ok=
+	done
+	if [ -n "$ok" ]; then
 		echo "ok: $name (exit $got)"
 	else
 		echo "FAILED: $name: exit $got (want $rc), output:"
@@ -60,7 +70,8 @@ timeout_s: 15
 steps:
   - run: sleep 600
 EOF
-expect "guest that hangs" 1 "guest timed out after 15 s" -- \
-	--scenario "$tmp/hang.yaml"
+# The end of the output shows where the hung kernel is (SysRq dumps).
+expect "guest that hangs" 1 "guest timed out after 15 s" \
+	"sysrq: Show Blocked State" -- --scenario "$tmp/hang.yaml"
 
 exit $failed

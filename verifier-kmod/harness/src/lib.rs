@@ -160,7 +160,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&outcomes)?);
     } else {
-        report::print_table(&outcomes);
+        report::print_table(&outcomes)?;
     }
     Ok(if outcomes.iter().all(|o| o.passed) {
         0
@@ -446,24 +446,37 @@ fn run_one(sc: &Scenario, ctx: &RunCtx) -> report::Outcome {
         problems: vec![],
         log: None,
     };
-    match boot_scenario(sc, ctx) {
-        Ok((console, log)) => {
+    let log = console_log_path(sc, ctx.kernel);
+    match boot_scenario(sc, ctx, &log) {
+        Ok(console) => {
             let (rows, problems) = report::judge(sc, ctx.series.as_deref(), &console);
             outcome.passed = problems.is_empty();
             outcome.operations = rows;
             outcome.problems = problems;
-            if !outcome.passed || ctx.args.keep {
-                outcome.log = Some(log.display().to_string());
-            }
         }
         Err(e) => outcome.problems.push(format!("{e:#}")),
+    }
+    // A failed boot may still have left a log (a hung or crashed guest).
+    if (!outcome.passed || ctx.args.keep) && log.exists() {
+        outcome.log = Some(log.display().to_string());
     }
     outcome.seconds = start.elapsed().as_secs_f64();
     outcome
 }
 
-/// Build the initramfs, boot, return the console text and its log file.
-fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
+/// Where a run's console log goes; a later run of the same scenario on the
+/// same kernel replaces it.
+fn console_log_path(sc: &Scenario, kernel: &packages::Kernel) -> PathBuf {
+    packages::cache_root().join("logs").join(format!(
+        "{}-{}.log",
+        sc.name.replace([' ', '/'], "_"),
+        kernel.krel
+    ))
+}
+
+/// Build the initramfs, boot, return the console text (also written to
+/// `log` as it arrives).
+fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
     let cache = packages::cache_root();
     let runs = cache.join("runs");
     std::fs::create_dir_all(&runs)?;
@@ -520,11 +533,8 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
         }
         None => None,
     };
-    let log = cache.join("logs").join(format!(
-        "{}-{}.log",
-        sc.name.replace([' ', '/'], "_"),
-        ctx.kernel.krel
-    ));
+    // A stale log from an earlier run must not pass for this one's.
+    let _ = std::fs::remove_file(log);
     std::fs::create_dir_all(log.parent().unwrap())?;
     let timeout = ctx.args.timeout.or(sc.timeout_s).unwrap_or(120);
     let echo = ctx.args.console;
@@ -538,7 +548,7 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
             devices: &sc.qemu.devices,
             single_thread_tcg: sc.qemu.single_thread_tcg,
             timeout: Duration::from_secs(timeout),
-            log: &log,
+            log,
         },
         &mut |l| {
             if echo {
@@ -550,7 +560,7 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx) -> Result<(String, PathBuf)> {
         let kept = work.keep();
         eprintln!("unplug verify: kept {}", kept.display());
     }
-    Ok((console.text, log))
+    Ok(console.text)
 }
 
 #[cfg(test)]

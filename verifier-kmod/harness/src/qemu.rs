@@ -31,15 +31,21 @@ pub fn args(b: &Boot) -> Vec<String> {
         "-M",
         "q35",
         "-accel",
-        "tcg",
+        if b.single_thread_tcg {
+            "tcg,thread=single"
+        } else {
+            "tcg"
+        },
         "-cpu",
         "max",
         "-nodefaults",
         "-display",
         "none",
         "-no-reboot",
+        // The serial port shares stdio with QEMU's monitor so that a hung
+        // guest can be sent a break (magic SysRq) before it is killed.
         "-serial",
-        "stdio",
+        "mon:stdio",
         "-monitor",
         "none",
     ]
@@ -61,7 +67,7 @@ pub fn args(b: &Boot) -> Vec<String> {
     // panic=-1 with -no-reboot: a panicking guest ends QEMU at once.
     a.extend([
         "-append".into(),
-        "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on".into(),
+        "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on sysrq_always_enabled".into(),
     ]);
     if let Some(d) = b.disk {
         a.extend([
@@ -83,13 +89,20 @@ pub fn qemu_binary() -> std::ffi::OsString {
     std::env::var_os("UNPLUG_QEMU").unwrap_or_else(|| "qemu-system-x86_64".into())
 }
 
+/// SysRq keys sent to a guest that timed out: backtraces of the running
+/// CPUs, then of the blocked tasks.
+const SYSRQ_ON_HANG: &[u8] = b"lw";
+
+/// How long each SysRq dump may take to arrive.
+const SYSRQ_WAIT: Duration = Duration::from_secs(3);
+
 /// Run the guest to power-off; `on_line` sees each console line live.
 pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
     let start = Instant::now();
     let qemu = qemu_binary();
     let mut child = Command::new(&qemu)
         .args(args(b))
-        .stdin(Stdio::null())
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -99,6 +112,7 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
                 qemu.to_string_lossy()
             )
         })?;
+    let mut stdin = child.stdin.take().unwrap();
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = mpsc::channel::<String>();
@@ -125,42 +139,52 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
     });
     let mut log = std::fs::File::create(b.log)?;
     let mut text = String::new();
-    let deadline = start + b.timeout;
-    let mut timed_out = false;
-    loop {
-        let now = Instant::now();
-        if now >= deadline {
-            timed_out = true;
-            break;
-        }
-        match rx.recv_timeout(deadline - now) {
-            Ok(line) => {
-                writeln!(log, "{line}")?;
-                on_line(&line);
-                text.push_str(&line);
-                text.push('\n');
+    let mut take = |until: Instant, text: &mut String| -> Result<bool> {
+        loop {
+            let now = Instant::now();
+            if now >= until {
+                return Ok(false);
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                timed_out = true;
-                break;
+            match rx.recv_timeout(until - now) {
+                Ok(line) => {
+                    writeln!(log, "{line}")?;
+                    on_line(&line);
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => return Ok(false),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(true),
             }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
-    }
+    };
+    let timed_out = !take(start + b.timeout, &mut text)?;
+    let mut last_line = String::new();
     if timed_out {
+        last_line = text
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("(no output)")
+            .to_string();
+        // Ask the hung kernel where its CPUs and blocked tasks are, so
+        // the log shows what hangs: a serial break (Ctrl-A b to QEMU's
+        // mux) makes the next character a SysRq key.
+        for key in SYSRQ_ON_HANG {
+            let _ = stdin.write_all(&[0x01, b'b']);
+            let _ = stdin.flush();
+            std::thread::sleep(Duration::from_millis(200));
+            let _ = stdin.write_all(&[*key]);
+            let _ = stdin.flush();
+            take(Instant::now() + SYSRQ_WAIT, &mut text)?;
+        }
         let _ = child.kill();
     }
     let status = child.wait()?;
     let _ = reader.join();
     let qemu_err = err_reader.join().unwrap_or_default();
     if timed_out {
-        let last = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no output)");
         bail!(
-            "guest timed out after {} s; last console line: {last}; log: {}",
+            "guest timed out after {} s; last console line: {last_line}; SysRq backtraces follow it in the log: {}",
             b.timeout.as_secs(),
             b.log.display()
         );
@@ -194,6 +218,13 @@ mod tests {
         };
         let a = args(&b).join(" ");
         assert!(a.contains("-cpu max") && a.contains("-accel tcg "));
+        assert!(a.contains("-serial mon:stdio") && a.contains("sysrq_always_enabled"));
+        let single = args(&Boot {
+            single_thread_tcg: true,
+            ..b
+        })
+        .join(" ");
+        assert!(single.contains("-accel tcg,thread=single "), "{single}");
         assert!(a.contains("-smp 2 -m 512"));
         assert!(a.contains("ide-hd,drive=d0,bus=ide.0"));
         assert!(a.ends_with("-device e1000"));

@@ -4,6 +4,7 @@ use crate::guest;
 use crate::ktap::{self, TestResult};
 use crate::scenario::{Scenario, Verdict};
 use serde::Serialize;
+use std::io::Write;
 
 #[derive(Debug, Serialize)]
 pub struct OpRow {
@@ -161,48 +162,142 @@ fn step_problems(sc: &Scenario, console: &str) -> Vec<String> {
     p
 }
 
-pub fn print_table(outcomes: &[Outcome]) {
+/// Runs with more operations than this print their ok rows grouped by
+/// operation (a reload scenario reports hundreds of them).
+const FULL_TABLE_MAX_ROWS: usize = 20;
+
+/// Console lines shown for each failed run in the closing recap.
+const RECAP_LOG_LINES: usize = 60;
+
+pub fn print_table(outcomes: &[Outcome]) -> std::io::Result<()> {
+    write_table(&mut std::io::stdout().lock(), outcomes)
+}
+
+/// One block per run, then a recap of the failed runs with the end of
+/// their console logs: a CI job often shows only the end of its output,
+/// and the log files stay on the machine that ran it.
+pub fn write_table(out: &mut dyn Write, outcomes: &[Outcome]) -> std::io::Result<()> {
     for o in outcomes {
-        println!(
+        writeln!(
+            out,
             "{} on {}: {} ({:.1} s)",
             o.scenario,
             o.kernel,
             if o.passed { "PASS" } else { "FAIL" },
             o.seconds
-        );
+        )?;
         if !o.operations.is_empty() {
-            println!(
+            writeln!(
+                out,
                 "  {:<44} {:<7} {:>7}  REASON",
                 "OPERATION", "VERDICT", "OBJECTS"
-            );
+            )?;
         }
-        for r in &o.operations {
-            let mut reason = r.reason.clone().unwrap_or_default();
-            if r.verdict == Verdict::NotOk && r.expected {
-                reason = format!("(expected) {reason}");
-            }
-            println!(
+        for r in table_rows(&o.operations) {
+            writeln!(
+                out,
                 "  {:<44} {:<7} {:>7}  {}",
-                r.operation,
-                r.verdict.to_string(),
-                r.objects.map_or("-".into(), |n| n.to_string()),
-                reason
-            );
+                r.operation, r.verdict, r.objects, r.reason
+            )?;
         }
         for p in &o.problems {
-            println!("  problem: {p}");
+            writeln!(out, "  problem: {p}")?;
         }
         if let Some(l) = &o.log {
-            println!("  console log: {l}");
+            writeln!(out, "  console log: {l}")?;
         }
     }
-    let failed = outcomes.iter().filter(|o| !o.passed).count();
-    println!(
-        "{} scenario runs, {} passed, {} failed",
+    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
+    for o in &failed {
+        writeln!(out, "\nFAILED: {} on {}", o.scenario, o.kernel)?;
+        for p in &o.problems {
+            writeln!(out, "  problem: {p}")?;
+        }
+        if let Some(l) = &o.log {
+            let text = std::fs::read_to_string(l).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+            let tail = &lines[lines.len().saturating_sub(RECAP_LOG_LINES)..];
+            writeln!(out, "  last {} console lines of {l}:", tail.len())?;
+            for line in tail {
+                writeln!(out, "  | {line}")?;
+            }
+        }
+    }
+    let names: Vec<String> = failed
+        .iter()
+        .map(|o| format!("{} on {}", o.scenario, o.kernel))
+        .collect();
+    writeln!(
+        out,
+        "{} scenario runs, {} passed, {} failed{}",
         outcomes.len(),
-        outcomes.len() - failed,
-        failed
-    );
+        outcomes.len() - failed.len(),
+        failed.len(),
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", names.join(", "))
+        }
+    )
+}
+
+struct TableRow {
+    operation: String,
+    verdict: String,
+    objects: String,
+    reason: String,
+}
+
+/// The rows to print: all of them for a short run; for a long one every
+/// row that is not a plain expected `ok`, then the `ok` rows grouped by
+/// operation with their count and the range of their object counts.
+fn table_rows(ops: &[OpRow]) -> Vec<TableRow> {
+    let row = |r: &OpRow| {
+        let mut reason = r.reason.clone().unwrap_or_default();
+        if r.verdict == Verdict::NotOk && r.expected {
+            reason = format!("(expected) {reason}");
+        }
+        TableRow {
+            operation: r.operation.clone(),
+            verdict: r.verdict.to_string(),
+            objects: r.objects.map_or("-".into(), |n| n.to_string()),
+            reason,
+        }
+    };
+    if ops.len() <= FULL_TABLE_MAX_ROWS {
+        return ops.iter().map(row).collect();
+    }
+    let plain_ok = |r: &&OpRow| r.verdict == Verdict::Ok && r.expected;
+    let mut rows: Vec<TableRow> = ops.iter().filter(|r| !plain_ok(r)).map(row).collect();
+    // Operation name -> (count, fewest objects, most objects), in the
+    // order the operations first appeared.
+    let mut groups: Vec<(&str, usize, Option<u32>, Option<u32>)> = vec![];
+    for r in ops.iter().filter(plain_ok) {
+        let i = match groups.iter().position(|g| g.0 == r.operation) {
+            Some(i) => i,
+            None => {
+                groups.push((&r.operation, 0, None, None));
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.1 += 1;
+        if let Some(n) = r.objects {
+            g.2 = Some(g.2.map_or(n, |m| m.min(n)));
+            g.3 = Some(g.3.map_or(n, |m| m.max(n)));
+        }
+    }
+    rows.extend(groups.into_iter().map(|(op, count, lo, hi)| TableRow {
+        operation: format!("{op} (x{count})"),
+        verdict: "ok".into(),
+        objects: match (lo, hi) {
+            (Some(lo), Some(hi)) if lo != hi => format!("{lo}-{hi}"),
+            (Some(n), _) => n.to_string(),
+            _ => "-".into(),
+        },
+        reason: String::new(),
+    }));
+    rows
 }
 
 #[cfg(test)]
@@ -254,6 +349,96 @@ mod tests {
                 .iter()
                 .any(|p| p == "unplug_verify: kprobe kobject_get: error -2, check disabled"),
             "{problems:?}"
+        );
+    }
+
+    fn ok_row(op: &str, objects: Option<u32>) -> OpRow {
+        OpRow {
+            operation: op.into(),
+            verdict: Verdict::Ok,
+            objects,
+            reason: None,
+            expected: true,
+        }
+    }
+
+    #[test]
+    fn long_runs_group_their_ok_rows_and_keep_every_other_row() {
+        let mut ops = vec![];
+        for i in 0..30 {
+            ops.push(ok_row("unload unplug_verify", None));
+            ops.push(ok_row("unbind scsi_debug adapter1", Some(2 + i % 8)));
+        }
+        ops.insert(
+            7,
+            OpRow {
+                operation: "unbind scsi_debug adapter1".into(),
+                verdict: Verdict::NotOk,
+                objects: Some(3),
+                reason: Some("scsi_host:host2 refcount=1".into()),
+                expected: false,
+            },
+        );
+        let rows = table_rows(&ops);
+        let shown: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{}|{}|{}|{}", r.operation, r.verdict, r.objects, r.reason))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "unbind scsi_debug adapter1|not ok|3|scsi_host:host2 refcount=1",
+                "unload unplug_verify (x30)|ok|-|",
+                "unbind scsi_debug adapter1 (x30)|ok|2-9|",
+            ]
+        );
+        // A short run keeps its rows one by one, in order.
+        let short = table_rows(&ops[..4]);
+        assert_eq!(short.len(), 4);
+        assert_eq!(short[1].objects, "2");
+    }
+
+    #[test]
+    fn failed_runs_are_recapped_at_the_end_with_their_console_tail() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("hang.log");
+        let text: String = (1..=70).map(|i| format!("[ {i}.0] line {i}\n")).collect();
+        std::fs::write(&log, text).unwrap();
+        let outcomes = [
+            Outcome {
+                scenario: "hang".into(),
+                kernel: "6.1 generic".into(),
+                passed: false,
+                seconds: 300.0,
+                operations: vec![],
+                problems: vec!["guest timed out after 300 s".into()],
+                log: Some(log.display().to_string()),
+            },
+            Outcome {
+                scenario: "fine".into(),
+                kernel: "6.12 cloud".into(),
+                passed: true,
+                seconds: 3.0,
+                operations: vec![ok_row("rmmod m", Some(1))],
+                problems: vec![],
+                log: None,
+            },
+        ];
+        let mut out = vec![];
+        write_table(&mut out, &outcomes).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        let recap = &out[out.find("\nFAILED: hang on 6.1 generic").expect(&out)..];
+        assert!(
+            recap.contains("  problem: guest timed out after 300 s"),
+            "{out}"
+        );
+        assert!(recap.contains("last 60 console lines"), "{out}");
+        assert!(recap.contains("| [ 11.0] line 11\n"), "{out}");
+        assert!(!recap.contains("line 10\n"), "{out}");
+        assert!(!recap.contains("fine on"), "{out}");
+        assert!(
+            out.ends_with("2 scenario runs, 1 passed, 1 failed: hang on 6.1 generic\n"),
+            "{out}"
         );
     }
 }
