@@ -14,27 +14,10 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-# QEMU 10 or later (bookworm-backports): Debian 12's QEMU 7.2 keeps running a
-# kprobe's int3 after the kernel removed it, which hangs a 6.1 guest for
-# good when a probe is unregistered while another CPU runs through it
-# (scenarios/qemu-int3-flip.yaml shows it; see README, "Reloading").
-backports=/etc/apt/sources.list.d/unplug-bookworm-backports.sources
-if ! qemu-system-x86_64 --version 2>/dev/null | grep -q 'version [1-9][0-9]\.'; then
-	if [ ! -e "$backports" ]; then
-		cat > "$backports" <<-EOF
-		Types: deb
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm-backports
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOF
-	fi
-	qemu_from_backports=1
-fi
-
 # busybox-static replaces the dynamic busybox, which cannot run in the guest.
 need=()
 dpkg -s busybox-static >/dev/null 2>&1 || need+=(busybox-static)
+command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v modinfo >/dev/null || need+=(kmod)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v make >/dev/null || need+=(make)
@@ -45,10 +28,6 @@ dpkg -s libc6-dev >/dev/null 2>&1 || need+=(libc6-dev)
 apt-get update -qq
 if [ ${#need[@]} -gt 0 ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
-fi
-if [ -n "${qemu_from_backports:-}" ]; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends -t bookworm-backports qemu-system-x86
 fi
 
 cd "$repo"

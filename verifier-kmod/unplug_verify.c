@@ -75,7 +75,7 @@ MODULE_PARM_DESC(test_leak_kb, "Test only: leak this many KiB of vmalloc memory 
 #define UV_FRAMES	4
 #define UV_NAME_LEN	64
 #define UV_SYM_LEN	64
-#define UV_MAX_OPS	16
+#define UV_MAX_OPS	64
 #define UV_MAX_DEPTH	8
 #define UV_MAX_MODS	32
 #define UV_MAX_DEFER	256
@@ -525,12 +525,16 @@ static unsigned int uv_pending_count(int op_id)
 	return n;
 }
 
-/* RCU callbacks first, then poll until released or the grace runs out. */
-static void uv_settle(int op_id)
+/*
+ * RCU callbacks first (unless the caller has just waited for them), then
+ * poll until released or the grace runs out.
+ */
+static void uv_settle(int op_id, bool rcu_done)
 {
 	unsigned int waited = 0;
 
-	rcu_barrier();
+	if (!rcu_done)
+		rcu_barrier();
 	while (waited < settle_ms && uv_pending_count(op_id)) {
 		msleep(20);
 		waited += 20;
@@ -683,7 +687,8 @@ static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
 	return false;
 }
 
-static void uv_report(struct uv_op *op, struct module *mod)
+/* @rcu_done: the caller ran rcu_barrier() after @op was closed. */
+static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 {
 	struct uv_verdict *v;
 	unsigned int i;
@@ -699,7 +704,7 @@ static void uv_report(struct uv_op *op, struct module *mod)
 		return;
 	}
 	if (!op->skip) {
-		uv_settle(op->id);
+		uv_settle(op->id, rcu_done);
 		uv_judge(op->id, mod, v);
 	}
 
@@ -752,26 +757,40 @@ static void uv_op_release(struct uv_op *op)
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 }
 
-/* Closed unbind and failed-rmmod operations are judged here, in order. */
+/*
+ * Closed unbind and failed-rmmod operations are judged here, in order.
+ * One RCU barrier serves every operation closed before it: with a
+ * barrier each, unbinds under device churn closed faster than they were
+ * judged and overflowed the table.
+ */
 static void uv_work_fn(struct work_struct *work)
 {
+	int batch[UV_MAX_OPS];
+
 	for (;;) {
-		struct uv_op *best = NULL;
 		unsigned long flags;
-		int i;
+		int i, j, n = 0;
 
 		raw_spin_lock_irqsave(&uv_lock, flags);
-		for (i = 0; i < UV_MAX_OPS; i++)
-			if (uv_ops[i].state == UV_OP_CLOSED &&
-			    (uv_ops[i].kind == UV_OP_UNBIND ||
-			     uv_ops[i].kind == UV_OP_RMMOD) &&
-			    (!best || uv_ops[i].id < best->id))
-				best = &uv_ops[i];
+		for (i = 0; i < UV_MAX_OPS; i++) {
+			if (uv_ops[i].state != UV_OP_CLOSED ||
+			    (uv_ops[i].kind != UV_OP_UNBIND &&
+			     uv_ops[i].kind != UV_OP_RMMOD))
+				continue;
+			/* Insert by id: the order the operations began. */
+			for (j = n; j > 0 && uv_ops[batch[j - 1]].id > uv_ops[i].id; j--)
+				batch[j] = batch[j - 1];
+			batch[j] = i;
+			n++;
+		}
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
-		if (!best)
+		if (!n)
 			break;
-		uv_report(best, NULL);
-		uv_op_release(best);
+		rcu_barrier();
+		for (i = 0; i < n; i++) {
+			uv_report(&uv_ops[batch[i]], NULL, true);
+			uv_op_release(&uv_ops[batch[i]]);
+		}
 	}
 }
 
@@ -1185,7 +1204,7 @@ static void uv_mod_going(struct module *mod)
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 
 	if (op) {
-		uv_report(op, mod);
+		uv_report(op, mod, false);
 		uv_op_release(op);
 	}
 	uv_defuse(mod);
@@ -1259,7 +1278,7 @@ static ssize_t uv_control_write(struct file *file, const char __user *ubuf,
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
 		if (!op)
 			return -EINVAL;
-		uv_report(op, NULL);
+		uv_report(op, NULL, false);
 		uv_op_release(op);
 		return count;
 	}

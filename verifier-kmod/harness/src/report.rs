@@ -148,7 +148,7 @@ fn step_problems(sc: &Scenario, console: &str) -> Vec<String> {
             };
             seen[n - 1] = true;
             if rc != "0" && !step.may_fail {
-                let what = step.action().map(|a| format!("{a:?}")).unwrap_or_default();
+                let what = step.action().map(|a| a.to_string()).unwrap_or_default();
                 p.push(format!("step {n} ({what}) failed with exit code {rc}"));
             }
         }
@@ -338,7 +338,7 @@ mod tests {
         assert!(all.contains("rmmod fx: ok but expected not ok"), "{all}");
         assert!(all.contains("unbind x y: unexpected not ok"), "{all}");
         assert!(
-            all.contains("step 1 (Rmmod(\"fx\")) failed with exit code 1"),
+            all.contains("step 1 (rmmod: fx) failed with exit code 1"),
             "{all}"
         );
         assert!(all.contains("guest did not finish"), "{all}");

@@ -63,11 +63,11 @@ pub struct QemuSpec {
     /// Extra `-device` arguments, e.g. `virtio-net-pci` or `e1000`.
     #[serde(default)]
     pub devices: Vec<String>,
-    /// Run all vCPUs on one host thread (`-accel tcg,thread=single`).
-    /// Multi-threaded TCG (QEMU 7.2) does not reliably honour the kernel's
-    /// cross-modifying-code protocol when probes are (un)registered while
-    /// other vCPUs execute the patched functions.
-    #[serde(default)]
+    /// Run all vCPUs on one host thread (`-accel tcg,thread=single`), the
+    /// default.  Multi-threaded TCG (QEMU 7.2 and 10) lets a vCPU keep
+    /// running a kprobe's int3 after the kernel removed it, which hangs
+    /// 6.1 and oopses 6.12 (scenarios/stress/qemu-int3-flip-mttcg.yaml).
+    #[serde(default = "default_single_thread_tcg")]
     pub single_thread_tcg: bool,
 }
 
@@ -77,6 +77,9 @@ fn default_smp() -> u32 {
 fn default_mem() -> u32 {
     512
 }
+fn default_single_thread_tcg() -> bool {
+    true
+}
 
 impl Default for QemuSpec {
     fn default() -> Self {
@@ -85,7 +88,7 @@ impl Default for QemuSpec {
             memory_mb: default_mem(),
             ahci_disk_mb: None,
             devices: vec![],
-            single_thread_tcg: false,
+            single_thread_tcg: default_single_thread_tcg(),
         }
     }
 }
@@ -179,6 +182,28 @@ pub enum Action<'a> {
     Wait(&'a str),
     Hold(&'a str),
     Release,
+}
+
+/// The step as the scenario spells it, a long script cut to its first
+/// line: what a failure message names.
+impl std::fmt::Display for Action<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        let (key, arg) = match self {
+            Action::Run(s) => ("run", *s),
+            Action::Modprobe(s) => ("modprobe", *s),
+            Action::Insmod(s) => ("insmod", *s),
+            Action::Rmmod(s) => ("rmmod", *s),
+            Action::Unbind(s) => ("unbind", *s),
+            Action::Bind(s) => ("bind", *s),
+            Action::Wait(s) => ("wait", *s),
+            Action::Hold(s) => ("hold", *s),
+            Action::Release => return f.write_str("release"),
+        };
+        let first = arg.trim().lines().next().unwrap_or("");
+        let more = first.chars().count() > 60 || arg.trim().lines().nth(1).is_some();
+        let first: String = first.chars().take(60).collect();
+        write!(f, "{key}: {first}{}", if more { " ..." } else { "" })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
@@ -316,12 +341,33 @@ expect:
         assert_eq!(sc.name, "demo");
         assert_eq!(sc.kernels[0].flavour, "cloud");
         assert_eq!(sc.qemu.smp, 1);
+        assert!(sc.qemu.single_thread_tcg, "single-threaded TCG by default");
+        let mttcg = parse(
+            &GOOD.replace(
+                "modules:",
+                "qemu: {smp: 2, single_thread_tcg: false}\nmodules:",
+            ),
+            "demo.yaml",
+        )
+        .unwrap();
+        assert!(!mttcg.qemu.single_thread_tcg && mttcg.qemu.smp == 2);
         assert_eq!(sc.steps[1].verify.as_deref(), Some("add-host"));
         assert!(matches!(
             sc.steps[0].action().unwrap(),
             Action::Modprobe("scsi_debug")
         ));
         assert!(sc.expect[1].matches("rmmod scsi_debug"));
+        assert_eq!(
+            sc.steps[0].action().unwrap().to_string(),
+            "modprobe: scsi_debug"
+        );
+        let script = Action::Run("mem() { sync; }\nbefore=$(mem)\n");
+        assert_eq!(script.to_string(), "run: mem() { sync; } ...");
+        let long = "x".repeat(70);
+        assert_eq!(
+            Action::Run(&long).to_string(),
+            format!("run: {} ...", &long[..60])
+        );
         assert!(!sc.expect[0].matches("add-host2"));
     }
 
