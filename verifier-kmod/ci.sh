@@ -8,7 +8,8 @@
 #
 # Usage: verifier-kmod/ci.sh [path/to/unplug]
 #   Without an argument the CLI is built with `cargo build --release`.
-# Then bad-input.sh checks the errors for bad input.
+# Then kunit-parse.sh has the kernel's KTAP parser read the suite's
+# console logs, and bad-input.sh checks the errors for bad input.
 # Exit status: non-zero on any unexpected verdict, splat, hang or error.
 set -euo pipefail
 
@@ -23,6 +24,7 @@ command -v xz >/dev/null || need+=(xz-utils)
 command -v make >/dev/null || need+=(make)
 command -v gcc-12 >/dev/null || need+=(gcc-12)
 dpkg -s libc6-dev >/dev/null 2>&1 || need+=(libc6-dev)
+command -v python3 >/dev/null || need+=(python3)	# kunit.py
 
 # Fresh package lists: the harness resolves the current kernel ABI from them.
 apt-get update -qq
@@ -37,5 +39,12 @@ else
 	cargo build --release
 	unplug=$repo/target/release/unplug
 fi
+cache=${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}
+mkdir -p "$cache/logs"
+marker=$(mktemp "$cache/logs/.suite-start.XXXXXX")
+trap 'rm -f "$marker"' EXIT
 "$unplug" verify --suite ci
+# The console logs this suite wrote must be readable by kunit.py parse.
+mapfile -t logs < <(find "$cache/logs" -name '*.log' -newer "$marker" | sort)
+verifier-kmod/kunit-parse.sh "${logs[@]}"
 verifier-kmod/bad-input.sh "$unplug"
