@@ -288,7 +288,11 @@ fn table_rows(ops: &[OpRow]) -> Vec<TableRow> {
         }
     }
     rows.extend(groups.into_iter().map(|(op, count, lo, hi)| TableRow {
-        operation: format!("{op} (x{count})"),
+        operation: if count > 1 {
+            format!("{op} (x{count})")
+        } else {
+            op.to_string()
+        },
         verdict: "ok".into(),
         objects: match (lo, hi) {
             (Some(lo), Some(hi)) if lo != hi => format!("{lo}-{hi}"),
@@ -379,6 +383,7 @@ mod tests {
                 expected: false,
             },
         );
+        ops.push(ok_row("rmmod scsi_debug", Some(9)));
         let rows = table_rows(&ops);
         let shown: Vec<String> = rows
             .iter()
@@ -390,6 +395,7 @@ mod tests {
                 "unbind scsi_debug adapter1|not ok|3|scsi_host:host2 refcount=1",
                 "unload unplug_verify (x30)|ok|-|",
                 "unbind scsi_debug adapter1 (x30)|ok|2-9|",
+                "rmmod scsi_debug|ok|9|",
             ]
         );
         // A short run keeps its rows one by one, in order.
