@@ -1,13 +1,15 @@
 #!/bin/bash
 # Bad input to `unplug verify` must end in a clear error and a non-zero
-# exit, never a hang (issue 7): a scenario with a typo, a module built
-# for another kernel, a directory that is no kernel tree, a guest that
-# hangs.  Run after the CI suite, which fetched both test kernels.
+# exit, never a hang (issue 7): a scenario with a typo, a missing kernel
+# package, a module built for another kernel, a directory that is no
+# kernel tree, a guest that hangs.  Run after the CI suite, which fetched
+# both test kernels.
 #
 # Usage: verifier-kmod/bad-input.sh path/to/unplug
 set -uo pipefail
 
 unplug=$1
+kmod=$(cd "$(dirname "$0")" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cache=${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}
@@ -57,6 +59,17 @@ case $ko in
 esac
 [ -z "$ko" ] || expect "module built for another kernel" 2 \
 	"was built for kernel \"6.1." -- --module "$tmp/scsi_debug.ko" --kernel 6.12
+
+# Package lists that know no package, and an empty cache: apt-get cannot
+# find the kernel.
+mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache"
+cat > "$tmp/apt.conf" <<EOF
+Dir::State::Lists "$tmp/apt/lists";
+Dir::Cache "$tmp/apt/cache";
+EOF
+APT_CONFIG=$tmp/apt.conf UNPLUG_CACHE=$tmp/cache \
+	expect "missing kernel package" 2 "not found by apt-cache" -- \
+	--scenario "$kmod/scenarios/virtio-net-rebind.yaml" --kernel 6.12
 
 mkdir "$tmp/empty"
 expect "not a kernel tree" 2 "not a kernel tree" -- \
