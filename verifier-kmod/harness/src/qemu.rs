@@ -158,14 +158,14 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
         }
     };
     let timed_out = !take(start + b.timeout, &mut text)?;
-    let mut last_line = String::new();
+    // Before the SysRq dumps add theirs.
+    let last_line = text
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("(no output)")
+        .to_string();
     if timed_out {
-        last_line = text
-            .lines()
-            .rev()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("(no output)")
-            .to_string();
         // Ask the hung kernel where its CPUs and blocked tasks are, so
         // the log shows what hangs: a serial break (Ctrl-A b to QEMU's
         // mux) makes the next character a SysRq key.

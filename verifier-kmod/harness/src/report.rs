@@ -269,35 +269,42 @@ fn table_rows(ops: &[OpRow]) -> Vec<TableRow> {
     }
     let plain_ok = |r: &&OpRow| r.verdict == Verdict::Ok && r.expected;
     let mut rows: Vec<TableRow> = ops.iter().filter(|r| !plain_ok(r)).map(row).collect();
-    // Operation name -> (count, fewest objects, most objects), in the
-    // order the operations first appeared.
-    let mut groups: Vec<(&str, usize, Option<u32>, Option<u32>)> = vec![];
+    // The ok rows of one operation name, in the order names first appeared.
+    struct Group<'a> {
+        operation: &'a str,
+        count: usize,
+        objects: Option<(u32, u32)>,
+    }
+    let mut groups: Vec<Group> = vec![];
     for r in ops.iter().filter(plain_ok) {
-        let i = match groups.iter().position(|g| g.0 == r.operation) {
+        let i = match groups.iter().position(|g| g.operation == r.operation) {
             Some(i) => i,
             None => {
-                groups.push((&r.operation, 0, None, None));
+                groups.push(Group {
+                    operation: &r.operation,
+                    count: 0,
+                    objects: None,
+                });
                 groups.len() - 1
             }
         };
         let g = &mut groups[i];
-        g.1 += 1;
+        g.count += 1;
         if let Some(n) = r.objects {
-            g.2 = Some(g.2.map_or(n, |m| m.min(n)));
-            g.3 = Some(g.3.map_or(n, |m| m.max(n)));
+            g.objects = Some(g.objects.map_or((n, n), |(lo, hi)| (lo.min(n), hi.max(n))));
         }
     }
-    rows.extend(groups.into_iter().map(|(op, count, lo, hi)| TableRow {
-        operation: if count > 1 {
-            format!("{op} (x{count})")
+    rows.extend(groups.into_iter().map(|g| TableRow {
+        operation: if g.count > 1 {
+            format!("{} (x{})", g.operation, g.count)
         } else {
-            op.to_string()
+            g.operation.to_string()
         },
         verdict: "ok".into(),
-        objects: match (lo, hi) {
-            (Some(lo), Some(hi)) if lo != hi => format!("{lo}-{hi}"),
-            (Some(n), _) => n.to_string(),
-            _ => "-".into(),
+        objects: match g.objects {
+            Some((lo, hi)) if lo != hi => format!("{lo}-{hi}"),
+            Some((n, _)) => n.to_string(),
+            None => "-".into(),
         },
         reason: String::new(),
     }));
