@@ -147,7 +147,8 @@ struct uv_defer {
 };
 
 enum uv_op_kind { UV_OP_UNBIND, UV_OP_RMMOD, UV_OP_BRACKET, UV_OP_GOING };
-enum uv_op_state { UV_OP_FREE, UV_OP_OPEN, UV_OP_CLOSED };
+/* GONE: an unload judged at GOING, waiting for its syscall to return. */
+enum uv_op_state { UV_OP_FREE, UV_OP_OPEN, UV_OP_GONE, UV_OP_CLOSED };
 
 struct uv_op {
 	int id;
@@ -157,8 +158,13 @@ struct uv_op {
 	long ret;
 	const void *key;	/* unbind: the device; rmmod: the task */
 	struct module *mod;	/* unbind: the driver's module */
+	struct uv_verdict *verdict;	/* unload: judged at GOING */
+	struct uv_scan *scan;		/* unload: pointers seen at GOING */
 	char label[UV_NAME_LEN];
 };
+
+struct uv_verdict;
+struct uv_scan;
 
 struct uv_mod {
 	struct module *mod;
@@ -386,6 +392,8 @@ static struct uv_op *uv_op_open(enum uv_op_kind kind, const char *label)
 		op->ret = 0;
 		op->key = NULL;
 		op->mod = NULL;
+		op->verdict = NULL;
+		op->scan = NULL;
 		strscpy(op->label, label, sizeof(op->label));
 		uv_stack[uv_depth++] = i;
 		return op;
@@ -1114,8 +1122,8 @@ static bool uv_defer_pending(const struct uv_defer *d)
 }
 
 static const char * const uv_defer_what[] = {
-	[UV_WORK] = "work item %ps still queued",
-	[UV_DWORK] = "delayed work %ps still queued",
+	[UV_WORK] = "work item %ps still queued or running",
+	[UV_DWORK] = "work item %ps still queued",
 	[UV_TIMER] = "timer %ps still armed",
 	[UV_HRTIMER] = "hrtimer %ps still armed",
 	[UV_TASKLET] = "tasklet %ps still scheduled",
@@ -1353,6 +1361,192 @@ static void uv_defuse(struct module *mod)
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 }
 
+/*
+ * Nothing of a module may outlive it, whatever registered it: at GOING,
+ * after the module's exit and after uv_defuse(), every word of memory the
+ * rest of the kernel reaches that points into the module's core memory
+ * (not into its struct module, which the loader still links) is noted:
+ * slab pages, vmlinux .data and .bss, and the static per-CPU areas.  The
+ * loader then tears down what it owns (sysfs, lists) and frees the
+ * module; the guest runs with init_on_free=1, so freed memory reads zero.
+ * A word that still holds the same pointer after the unload, an RCU
+ * barrier and the settle time, is a dangling pointer into freed module
+ * memory: a notifier block, an ops table, an attribute, a callback.
+ */
+#define UV_MAX_CANDS	1024
+
+struct uv_cand {
+	unsigned long loc, val;
+	char where[UV_SYM_LEN];
+	char what[UV_SYM_LEN];
+};
+
+struct uv_scan {
+	struct uv_range r[4];
+	int n;
+	unsigned long lo, hi;		/* bounds of all of r[] */
+	unsigned long self, self_end;	/* the struct module */
+	struct uv_cand cand[UV_MAX_CANDS];
+	unsigned int ncand, lost;
+};
+
+static void uv_scan_add_range(struct uv_scan *sc, const void *base,
+			      unsigned long size)
+{
+	unsigned long start = (unsigned long)base;
+
+	if (!base || !size || sc->n == ARRAY_SIZE(sc->r))
+		return;
+	sc->r[sc->n].start = start;
+	sc->r[sc->n++].end = start + size;
+	sc->lo = sc->lo ? min(sc->lo, start) : start;
+	sc->hi = max(sc->hi, start + size);
+}
+
+static void uv_scan_ranges(struct uv_scan *sc, struct module *mod)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	static const enum mod_mem_type types[] = {
+		MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		uv_scan_add_range(sc, mod->mem[types[i]].base,
+				  mod->mem[types[i]].size);
+#else
+	uv_scan_add_range(sc, mod->core_layout.base, mod->core_layout.size);
+#endif
+	sc->self = (unsigned long)mod;
+	sc->self_end = (unsigned long)(mod + 1);
+}
+
+static bool uv_scan_hit(const struct uv_scan *sc, unsigned long v)
+{
+	int i;
+
+	if (v < sc->lo || v >= sc->hi || (v >= sc->self && v < sc->self_end))
+		return false;
+	for (i = 0; i < sc->n; i++)
+		if (uv_in_range(&sc->r[i], v))
+			return true;
+	return false;
+}
+
+/* @kind names the memory; NULL: a vmlinux or per-CPU symbol names it. */
+static void uv_scan_note(struct uv_scan *sc, unsigned long loc,
+			 unsigned long val, const char *kind,
+			 unsigned long sym_loc)
+{
+	struct uv_cand *c;
+
+	if (sc->ncand == UV_MAX_CANDS) {
+		sc->lost++;
+		return;
+	}
+	c = &sc->cand[sc->ncand++];
+	c->loc = loc;
+	c->val = val;
+	if (kind)
+		snprintf(c->where, sizeof(c->where), "%s memory at %px", kind,
+			 (void *)loc);
+	else
+		snprintf(c->where, sizeof(c->where), "%pS", (void *)sym_loc);
+	/* Symbolize now: the module is about to go. */
+	snprintf(c->what, sizeof(c->what), "%pS", (void *)val);
+}
+
+static void uv_scan_area(struct uv_scan *sc, unsigned long start,
+			 unsigned long end, const char *kind, long sym_delta)
+{
+	unsigned long buf[64], a, i, n;
+
+	for (a = ALIGN(start, sizeof(long)); a < end; a += n) {
+		n = min_t(unsigned long, sizeof(buf), end - a);
+		if (copy_from_kernel_nofault(buf, (void *)a, n))
+			continue;
+		for (i = 0; i < n / sizeof(long); i++)
+			if (uv_scan_hit(sc, buf[i]))
+				uv_scan_note(sc, a + i * sizeof(long), buf[i],
+					     kind, a + i * sizeof(long) - sym_delta);
+		cond_resched();
+	}
+}
+
+static unsigned long uv_ksym(const char *name)
+{
+	return uv_lookup_name ? uv_lookup_name(name) : 0;
+}
+
+static void uv_scan_slab(struct uv_scan *sc)
+{
+	unsigned long *max = (unsigned long *)uv_ksym("max_pfn");
+	unsigned long pfn, base;
+
+	for (pfn = 0; max && pfn < READ_ONCE(*max); pfn++) {
+		if (!pfn_valid(pfn) || !PageSlab(pfn_to_page(pfn)))
+			continue;
+		base = (unsigned long)page_address(pfn_to_page(pfn));
+		uv_scan_area(sc, base, base + PAGE_SIZE, "slab", 0);
+	}
+}
+
+static void uv_scan_vmlinux(struct uv_scan *sc)
+{
+	unsigned long ds = uv_ksym("_sdata"), de = uv_ksym("_edata");
+	unsigned long bs = uv_ksym("__bss_start"), be = uv_ksym("__bss_stop");
+	unsigned long ps = uv_ksym("__per_cpu_start");
+	unsigned long pe = uv_ksym("__per_cpu_end");
+	int cpu;
+
+	if (ds && de > ds)
+		uv_scan_area(sc, ds, de, NULL, 0);
+	if (bs && be > bs)
+		uv_scan_area(sc, bs, be, NULL, 0);
+	if (!pe || pe <= ps)
+		return;
+	for_each_possible_cpu(cpu)
+		uv_scan_area(sc, ps + per_cpu_offset(cpu),
+			     pe + per_cpu_offset(cpu), NULL, per_cpu_offset(cpu));
+}
+
+/* At GOING: what still points into @mod. */
+static struct uv_scan *uv_scan_going(struct module *mod)
+{
+	struct uv_scan *sc = vzalloc(sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	uv_scan_ranges(sc, mod);
+	uv_scan_vmlinux(sc);
+	uv_scan_slab(sc);
+	return sc;
+}
+
+/* After the unload: what still holds the same pointer, into @v. */
+static void uv_scan_recheck(const struct uv_scan *sc, struct uv_verdict *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ncand; i++) {
+		const struct uv_cand *c = &sc->cand[i];
+		unsigned long now;
+
+		if (copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
+		    now != c->val)
+			continue;
+		v->failures++;
+		if (v->nlines < UV_REPORT_MAX)
+			snprintf(v->lines[v->nlines++], UV_LINE_LEN,
+				 "dangling: %s -> %s", c->where, c->what);
+	}
+	if (sc->lost)
+		snprintf(v->lines[v->nlines < UV_REPORT_MAX ? v->nlines++ :
+				  UV_REPORT_MAX - 1], UV_LINE_LEN,
+			 "warning: %u more pointers into the module not checked",
+			 sc->lost);
+}
+
 static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
 {
 	unsigned int j;
@@ -1364,28 +1558,32 @@ static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
 }
 
 /* @rcu_done: the caller ran rcu_barrier() after @op was closed. */
-static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
+static struct uv_verdict *uv_verdict_build(struct uv_op *op,
+					   struct module *mod, bool rcu_done)
 {
-	struct uv_verdict *v;
-	unsigned int i;
-	int no;
+	struct uv_verdict *v = vzalloc(sizeof(*v));
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
-	if (!v) {
-		mutex_lock(&uv_report_lock);
-		no = ++uv_test_no;
-		uv_out("# %s: out of memory while judging", op->label);
-		uv_out("not ok %d %s", no, op->label);
-		mutex_unlock(&uv_report_lock);
-		return;
-	}
-	if (!op->skip) {
+	if (v && !op->skip) {
 		uv_settle(op->id, rcu_done);
 		uv_judge(op, mod, v);
 	}
+	return v;
+}
+
+/* Print @op's verdict and free it. */
+static void uv_verdict_print(struct uv_op *op, struct uv_verdict *v,
+			     bool going)
+{
+	unsigned int i;
+	int no;
 
 	mutex_lock(&uv_report_lock);
 	no = ++uv_test_no;
+	if (!v) {
+		uv_out("# %s: out of memory while judging", op->label);
+		uv_out("not ok %d %s", no, op->label);
+		goto unlock;
+	}
 	if (op->skip) {
 		uv_out("ok %d %s # SKIP failed with %ld, nothing unregistered",
 		       no, op->label, op->ret);
@@ -1393,7 +1591,7 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 	}
 	uv_out("# %s: %u objects unregistered, %u released%s", op->label,
 	       v->deleted, v->released,
-	       mod ? ", module checked at GOING" : "");
+	       going ? ", module checked at GOING" : "");
 	for (i = 0; i < v->nreleased_names; i++)
 		uv_out("#   released: %s", v->released_names[i]);
 	if (v->released > v->nreleased_names && v->nreleased_names)
@@ -1421,9 +1619,31 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 		uv_failed_ops++;
 unlock:
 	mutex_unlock(&uv_report_lock);
-	if (v->failures && panic_on_fail)
+	if (v && v->failures && panic_on_fail)
 		panic("unplug_verify: %s failed", op->label);
-	kfree(v);
+	vfree(v);
+}
+
+/*
+ * An unload judged at GOING gets its dangling pointers now that the
+ * module is freed; anything else is judged now.
+ */
+static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
+{
+	struct uv_verdict *v = op->verdict;
+
+	if (!v) {
+		uv_verdict_print(op, uv_verdict_build(op, mod, rcu_done), !!mod);
+		return;
+	}
+	op->verdict = NULL;
+	if (op->scan) {
+		msleep(settle_ms);
+		uv_scan_recheck(op->scan, v);
+		vfree(op->scan);
+		op->scan = NULL;
+	}
+	uv_verdict_print(op, v, true);
 }
 
 static void uv_op_release(struct uv_op *op)
@@ -1875,7 +2095,21 @@ static struct kprobe uv_kp_rmmod = {
 	.pre_handler = uv_rmmod_pre,
 };
 
-/* sys_exit tracepoint: an rmmod of ours still open has failed. */
+/* Caller holds uv_lock: an unload of @task judged at GOING. */
+static struct uv_op *uv_op_find_gone(const struct task_struct *task)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_OPS; i++)
+		if (uv_ops[i].state == UV_OP_GONE && uv_ops[i].key == task)
+			return &uv_ops[i];
+	return NULL;
+}
+
+/*
+ * sys_exit tracepoint: an rmmod of ours still open has failed; one judged
+ * at GOING is over, its module freed.
+ */
 static void uv_sys_exit(void *data, struct pt_regs *regs, long ret)
 {
 	unsigned long flags;
@@ -1889,6 +2123,10 @@ static void uv_sys_exit(void *data, struct pt_regs *regs, long ret)
 		op->skip = true;
 		op->ret = ret;
 		uv_op_close(op);
+	} else {
+		op = uv_op_find_gone(current);
+		if (op)
+			op->state = UV_OP_CLOSED;
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 	if (op)
@@ -2260,18 +2498,31 @@ static void uv_mod_going(struct module *mod)
 		snprintf(label, sizeof(label), "going %s", mod->name);
 		op = uv_op_open(UV_OP_GOING, label);
 	}
-	if (op) {
+	if (op)
 		uv_op_close(op);
-		op->kind = UV_OP_GOING;	/* judged here, not by the worker */
-	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 
-	if (op) {
-		uv_report(op, mod, false);
-		uv_op_release(op);
-	}
+	/*
+	 * Judge while the module is here to symbolize, stop what it left
+	 * running, then note what still points into it.  An unload's
+	 * verdict waits for its syscall to return (uv_sys_exit()): only
+	 * then is the module freed and a dangling pointer known.
+	 */
+	if (op)
+		op->verdict = uv_verdict_build(op, mod, false);
 	uv_defuse(mod);
 	uv_remove_sites(mod);
+	if (op && op->kind == UV_OP_RMMOD && op->verdict) {
+		op->scan = uv_scan_going(mod);
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		op->state = UV_OP_GONE;
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+	} else if (op) {
+		/* A failed load, or no memory: nothing to wait for. */
+		uv_verdict_print(op, op->verdict, true);
+		op->verdict = NULL;
+		uv_op_release(op);
+	}
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	for (i = 0; i < UV_MAX_MODS; i++)
