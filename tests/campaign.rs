@@ -200,3 +200,39 @@ fn out_inside_the_campaign_is_refused() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(report.is_file());
 }
+
+/// Runs killed at arbitrary points (`kill -9`), then one that completes:
+/// the ledger is whole, every scan has its snapshot, and nothing else is
+/// left in the campaign directory.
+#[cfg(unix)]
+#[test]
+fn killed_scans_leave_no_litter() {
+    let (_tmp, tree, dir) = campaign();
+    for i in 0..12u64 {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_unplug"))
+            .args(["scan", tree.to_str().unwrap(), "--pattern", PATTERN])
+            .arg("--campaign")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the run; where they land does not matter.
+        std::thread::sleep(std::time::Duration::from_millis(i * 7));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    let o = scan(&tree, &dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("ledger.json")).unwrap()).unwrap();
+    let mut expected: Vec<PathBuf> = v["scans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| dir.join(s["snapshot"].as_str().unwrap()))
+        .collect();
+    expected.push(dir.join("ledger.json"));
+    expected.sort();
+    assert_eq!(walk(&dir), expected);
+}

@@ -129,11 +129,24 @@ pub struct DirLock {
 }
 
 impl DirLock {
-    /// Waits until no other process holds the lock.
+    /// Waits until no other process holds the lock, saying so on stderr
+    /// (a wait that would otherwise look like a hang).
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         let f = File::open(dir).with_context(|| format!("{}: cannot open", dir.display()))?;
-        f.lock()
-            .with_context(|| format!("{}: cannot lock", dir.display()))?;
+        match f.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                eprintln!(
+                    "unplug: {}: waiting for another unplug run to finish with this campaign",
+                    dir.display()
+                );
+                f.lock()
+                    .with_context(|| format!("{}: cannot lock", dir.display()))?;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("{}: cannot lock", dir.display()))
+            }
+        }
         Ok(DirLock { _held: f })
     }
 }
