@@ -116,12 +116,19 @@ fn new_campaign_files_get_the_umask_mode() {
 #[test]
 fn series_with_a_damaged_ledger_writes_nothing() {
     let (tmp, tree, dir) = campaign();
-    std::fs::write(dir.join("ledger.json"), b"{\"schema\": \"unplug-ledger/1\", tru").unwrap();
+    std::fs::write(
+        dir.join("ledger.json"),
+        b"{\"schema\": \"unplug-ledger/1\", tru",
+    )
+    .unwrap();
     let out = tmp.path().join("series-out");
     let o = series(&tree, &out, &dir);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("ledger.json"), "{}", stderr(&o));
-    assert!(!out.exists(), "series written before the ledger was checked");
+    assert!(
+        !out.exists(),
+        "series written before the ledger was checked"
+    );
 }
 
 #[test]
@@ -141,7 +148,10 @@ fn series_into_another_campaign_writes_nothing() {
     let o = series(&tree, &out, &other);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("never mix"), "{}", stderr(&o));
-    assert!(!out.exists(), "series written before the campaign was checked");
+    assert!(
+        !out.exists(),
+        "series written before the campaign was checked"
+    );
     // A campaign directory without a ledger is refused before writing too.
     let o = series(&tree, &out, &tmp.path().join("nowhere"));
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
@@ -161,7 +171,10 @@ fn scan_for_other_patterns_is_refused_before_scanning() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("never mix"), "{}", stderr(&o));
-    assert!(o.stdout.is_empty(), "the scan ran before the campaign was checked");
+    assert!(
+        o.stdout.is_empty(),
+        "the scan ran before the campaign was checked"
+    );
 }
 
 #[test]
@@ -177,7 +190,13 @@ fn out_inside_the_campaign_is_refused() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert_eq!(o.status.code(), Some(2), "{}: {}", out.display(), stderr(&o));
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{}: {}",
+            out.display(),
+            stderr(&o)
+        );
         assert!(stderr(&o).contains("campaign directory"), "{}", stderr(&o));
     }
     let out = dir.join("series");

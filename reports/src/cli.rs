@@ -110,7 +110,10 @@ pub fn run_report(args: &ReportArgs) -> Result<u8> {
     }
     for (f, v) in &verify {
         let n = ledger.record_verify(v)?;
-        linked.push(format!("{}: verification results for {n} site(s)", f.display()));
+        linked.push(format!(
+            "{}: verification results for {n} site(s)",
+            f.display()
+        ));
     }
     let opts = RenderOptions {
         subsystems: args.subsystems.clone(),
@@ -137,7 +140,10 @@ fn report_out(campaign: &Path, out: &Path) -> Result<PathBuf> {
     refuse_inside_campaign(campaign, out, "--out")?;
     let p = resolve(out)?;
     if p.is_dir() {
-        bail!("{}: a directory (--out names the report file)", out.display());
+        bail!(
+            "{}: a directory (--out names the report file)",
+            out.display()
+        );
     }
     if !p.parent().is_some_and(Path::is_dir) {
         bail!("{}: no such directory (--out)", out.display());

@@ -1,7 +1,9 @@
 //! The campaign state: every site ever seen, its state, the scans, series
 //! and verification results that moved it.
 
-use crate::util::{git_commit, module_of_file, now_utc, remove_tmp_leftovers, write_atomic, DirLock};
+use crate::util::{
+    git_commit, module_of_file, now_utc, remove_tmp_leftovers, write_atomic, DirLock,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -540,9 +542,8 @@ impl Ledger {
         if ids.is_empty() && !dir.join(LEDGER_FILE).exists() {
             bail!("a new campaign needs its pattern ids");
         }
-        std::fs::create_dir_all(dir).with_context(|| {
-            format!("{}: cannot create the campaign directory", dir.display())
-        })?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the campaign directory", dir.display()))?;
         // Under the lock, whether the state exists is settled: of two runs
         // starting the same campaign, the second records into the first's.
         let lock = DirLock::acquire(dir)?;

@@ -19,7 +19,11 @@ fn concurrent_recordings_are_all_kept() {
         let workers: Vec<_> = [t.v1.clone(), t.v2.clone()]
             .into_iter()
             .map(|tree| {
-                let (start, dir, doc) = (start.clone(), t.campaign.clone(), scan_doc(&tree, &[PATTERN]));
+                let (start, dir, doc) = (
+                    start.clone(),
+                    t.campaign.clone(),
+                    scan_doc(&tree, &[PATTERN]),
+                );
                 std::thread::spawn(move || {
                     start.wait();
                     reports::cli::record_scan(&dir, &doc, &tree, &[]).map(|_| ())
