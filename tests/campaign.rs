@@ -220,14 +220,31 @@ fn out_inside_the_campaign_is_refused() {
     assert!(report.is_file());
 }
 
-/// Runs killed at arbitrary points (`kill -9`), then one that completes:
-/// the ledger is whole, every scan has its snapshot, and nothing else is
-/// left in the campaign directory.
+/// Names in `dir` and `dir/history`.
+fn entries(dir: &Path) -> Vec<std::ffi::OsString> {
+    [dir.to_path_buf(), dir.join("history")]
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).unwrap())
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
+/// Runs killed (`kill -9`) while they save, then one that completes: the
+/// ledger is whole, every scan has its snapshot, and nothing else is left
+/// in the campaign directory. The state is padded so that a save takes
+/// long enough to be caught: a run is killed as soon as a new file shows
+/// up in the campaign directory.
 #[cfg(unix)]
 #[test]
-fn killed_scans_leave_no_litter() {
+fn scans_killed_while_saving_leave_no_litter() {
     let (_tmp, tree, dir) = campaign();
-    for i in 0..12u64 {
+    let state = dir.join("ledger.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let import = serde_json::json!({"kind": "verify", "recorded": "2026-01-01T00:00:00Z", "what": "padding", "sites": 0});
+    v["imports"] = serde_json::Value::Array(vec![import; 20_000]);
+    std::fs::write(&state, serde_json::to_vec(&v).unwrap()).unwrap();
+    for _ in 0..3 {
+        let before = entries(&dir);
         let mut child = Command::new(env!("CARGO_BIN_EXE_unplug"))
             .args(["scan", tree.to_str().unwrap(), "--pattern", PATTERN])
             .arg("--campaign")
@@ -236,22 +253,20 @@ fn killed_scans_leave_no_litter() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the run; where they land does not matter.
-        std::thread::sleep(std::time::Duration::from_millis(i * 7));
+        while entries(&dir) == before && child.try_wait().unwrap().is_none() {}
         child.kill().unwrap();
         child.wait().unwrap();
     }
     let o = scan(&tree, &dir);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let v: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.join("ledger.json")).unwrap()).unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
     let mut expected: Vec<PathBuf> = v["scans"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| dir.join(s["snapshot"].as_str().unwrap()))
         .collect();
-    expected.push(dir.join("ledger.json"));
+    expected.push(state);
     expected.sort();
     assert_eq!(walk(&dir), expected);
 }
