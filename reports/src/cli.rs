@@ -87,16 +87,8 @@ pub fn run_report(args: &ReportArgs) -> Result<u8> {
         Some(p) => Some(report_out(&args.campaign, p)?),
         None => None,
     };
-    let series: Vec<(&PathBuf, Value)> = args
-        .series
-        .iter()
-        .map(|f| read_json(f).map(|v| (f, v)))
-        .collect::<Result<_>>()?;
-    let verify: Vec<(&PathBuf, Value)> = args
-        .verify
-        .iter()
-        .map(|f| read_json(f).map(|v| (f, v)))
-        .collect::<Result<_>>()?;
+    let series = read_all(&args.series)?;
+    let verify = read_all(&args.verify)?;
     let imports = !series.is_empty() || !verify.is_empty();
     let mut ledger = if imports {
         Ledger::open_locked(&args.campaign)?
@@ -299,6 +291,11 @@ pub fn record_verify(dir: &Path, results: &Value) -> Result<usize> {
     let n = ledger.record_verify(results)?;
     ledger.save()?;
     Ok(n)
+}
+
+/// Each file with its JSON content.
+fn read_all(files: &[PathBuf]) -> Result<Vec<(&PathBuf, Value)>> {
+    files.iter().map(|f| read_json(f).map(|v| (f, v))).collect()
 }
 
 fn read_json(p: &Path) -> Result<Value> {

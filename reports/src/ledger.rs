@@ -540,6 +540,7 @@ impl Ledger {
         ids.sort();
         ids.dedup();
         if ids.is_empty() && !dir.join(LEDGER_FILE).exists() {
+            // Checked again under the lock; this one creates no directory.
             bail!("a new campaign needs its pattern ids");
         }
         std::fs::create_dir_all(dir)
@@ -559,6 +560,9 @@ impl Ledger {
                 );
             }
             return Ok(l);
+        }
+        if ids.is_empty() {
+            bail!("a new campaign needs its pattern ids");
         }
         Ok(Ledger {
             dir: dir.to_path_buf(),
