@@ -175,6 +175,12 @@ fn scan_for_other_patterns_is_refused_before_scanning() {
         o.stdout.is_empty(),
         "the scan ran before the campaign was checked"
     );
+    // A campaign path that is a file is refused before scanning too.
+    let file = dir.join("ledger.json");
+    let o = scan(&tree, &file);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a directory"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
 }
 
 #[test]
