@@ -67,11 +67,11 @@ pub fn scan(
     campaign: Option<&Path>,
 ) -> Result<u8> {
     // A campaign remembers its patterns: `scan --campaign DIR TREE` rescans them.
-    // A damaged ledger is reported before the scan runs, not after.
+    // A damaged ledger, or a campaign of other patterns, is reported before
+    // the scan runs, not after.
     let mut sel = sel.clone();
     if let Some(dir) = campaign {
-        let known = reports::cli::campaign_patterns(dir)?;
-        if let (Some(ids), true) = (known, sel.pattern_ids.is_empty()) {
+        if let Some(ids) = reports::cli::campaign_for_scan(dir, &sel.pattern_ids)? {
             sel.pattern_ids = ids;
         }
     }

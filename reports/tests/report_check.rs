@@ -56,7 +56,7 @@ fn json_report() {
 fn report_cli_writes_a_file() {
     let t = trees();
     recorded(&t);
-    let out = t.campaign.join("report.html");
+    let out = t.campaign.with_file_name("report.html");
     let args = reports::cli::ReportArgs {
         campaign: t.campaign.clone(),
         format: Format::Html,
