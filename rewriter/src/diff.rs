@@ -39,9 +39,11 @@ pub fn write_unified(change: &FileChange, w: &mut impl Write) -> io::Result<()> 
         quote_path("a/", &change.file),
         quote_path("b/", &change.file),
     );
+    // git ends a name holding a space with a tab (for GNU patch)
+    let tab = if change.file.contains(' ') { "\t" } else { "" };
     writeln!(w, "diff -u {a} {b}")?;
-    writeln!(w, "--- {a}")?;
-    writeln!(w, "+++ {b}")?;
+    writeln!(w, "--- {a}{tab}")?;
+    writeln!(w, "+++ {b}{tab}")?;
     for ops in &groups {
         write_hunk(ops, &old, &new, w)?;
     }
@@ -181,7 +183,7 @@ mod tests {
         assert_eq!(quote_path("b/", "q\"b\\s.c"), r#""b/q\"b\\s.c""#);
         assert_eq!(quote_path("a/", "n\nl\x01.c"), r#""a/n\nl\001.c""#);
         assert_eq!(quote_path("a/", "é.c"), r#""a/\303\251.c""#);
-        for name in ["dir/tab\there.c", "q\"uote.c", "back\\slash.c", "new\nline.c", "ünï.c"] {
+        for name in ["dir/tab\there.c", "sp ace.c", "sp\tace.c", "q\"uote.c", "back\\slash.c", "new\nline.c", "ünï.c"] {
             let c = change(name, b"a\nb\n", b"a\nB\n");
             assert_eq!(git_apply(&c), c.after, "{name:?}");
         }
