@@ -124,8 +124,16 @@ mod tests {
     fn git_apply(c: &FileChange) -> Vec<u8> {
         let dir = tempfile::tempdir().unwrap();
         let git = |args: &[&str]| {
-            let out = Command::new("git").args(args).current_dir(dir.path()).output().unwrap();
-            assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            let out = Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         git(&["init", "-q"]);
         let path = dir.path().join(&c.file);
@@ -139,7 +147,11 @@ mod tests {
 
     #[test]
     fn keeps_crlf_and_raw_bytes() {
-        let c = change("drivers/x.c", b"a\r\nb\xff\r\nc\r\n", b"a\r\nB\xff\r\nc\r\n");
+        let c = change(
+            "drivers/x.c",
+            b"a\r\nb\xff\r\nc\r\n",
+            b"a\r\nB\xff\r\nc\r\n",
+        );
         let d = unified(std::slice::from_ref(&c));
         assert!(d.starts_with(b"diff -u a/drivers/x.c b/drivers/x.c\n--- a/drivers/x.c\n+++ b/drivers/x.c\n@@ -1,3 +1,3 @@\n"));
         assert!(d.windows(6).any(|w| w == b"-b\xff\r\n+"));
@@ -152,15 +164,27 @@ mod tests {
         let after = b"int a;\nint b; /* x\ry */\nint C;\nint d;\n";
         let c = change("x.c", before, after);
         let d = unified(std::slice::from_ref(&c));
-        assert!(d.windows(4).any(|w| w == b"@@ -"), "{}", String::from_utf8_lossy(&d));
+        assert!(
+            d.windows(4).any(|w| w == b"@@ -"),
+            "{}",
+            String::from_utf8_lossy(&d)
+        );
         assert_eq!(git_apply(&c), c.after);
-        let c = change("x.c", before, b"int a;\nint b; /* x\rY */\nint c;\nint d;\n");
+        let c = change(
+            "x.c",
+            before,
+            b"int a;\nint b; /* x\rY */\nint c;\nint d;\n",
+        );
         assert_eq!(git_apply(&c), c.after);
     }
 
     #[test]
     fn cr_only_line_ends_apply() {
-        let c = change("x.c", b"int a;\rint b;\rint c;\r", b"int a;\rint B;\rint c;\r");
+        let c = change(
+            "x.c",
+            b"int a;\rint b;\rint c;\r",
+            b"int a;\rint B;\rint c;\r",
+        );
         let d = unified(std::slice::from_ref(&c));
         assert!(d.ends_with(b"\n\\ No newline at end of file\n"));
         assert_eq!(git_apply(&c), c.after);
@@ -183,7 +207,15 @@ mod tests {
         assert_eq!(quote_path("b/", "q\"b\\s.c"), r#""b/q\"b\\s.c""#);
         assert_eq!(quote_path("a/", "n\nl\x01.c"), r#""a/n\nl\001.c""#);
         assert_eq!(quote_path("a/", "é.c"), r#""a/\303\251.c""#);
-        for name in ["dir/tab\there.c", "sp ace.c", "sp\tace.c", "q\"uote.c", "back\\slash.c", "new\nline.c", "ünï.c"] {
+        for name in [
+            "dir/tab\there.c",
+            "sp ace.c",
+            "sp\tace.c",
+            "q\"uote.c",
+            "back\\slash.c",
+            "new\nline.c",
+            "ünï.c",
+        ] {
             let c = change(name, b"a\nb\n", b"a\nB\n");
             assert_eq!(git_apply(&c), c.after, "{name:?}");
         }

@@ -68,7 +68,16 @@ pub fn scratch_repo(files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<tempfile
 /// be tried.  Returns (applied, output tail).
 pub fn am(repo: &Path, patch: &Path) -> Result<(bool, String)> {
     let abs = std::fs::canonicalize(patch)?;
-    let o = git(repo, &["am", "-3", "--keep-cr", "-q", abs.to_str().unwrap_or_default()])?;
+    let o = git(
+        repo,
+        &[
+            "am",
+            "-3",
+            "--keep-cr",
+            "-q",
+            abs.to_str().unwrap_or_default(),
+        ],
+    )?;
     if o.status.success() {
         return Ok((true, String::new()));
     }

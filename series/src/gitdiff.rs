@@ -617,8 +617,16 @@ pub fn file_diff(
     if !hunks.is_empty() {
         // git ends a name holding a space with a tab (for GNU patch)
         let tab = if path.contains(' ') { "\t" } else { "" };
-        let a = if old.is_some() { qa + tab } else { "/dev/null".into() };
-        let b = if new.is_some() { qb + tab } else { "/dev/null".into() };
+        let a = if old.is_some() {
+            qa + tab
+        } else {
+            "/dev/null".into()
+        };
+        let b = if new.is_some() {
+            qb + tab
+        } else {
+            "/dev/null".into()
+        };
         out.extend_from_slice(format!("--- {a}\n+++ {b}\n").as_bytes());
         out.extend_from_slice(&hunks);
     }

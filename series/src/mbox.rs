@@ -205,8 +205,12 @@ pub fn render_diffs(
         diffs.extend_from_slice(&d);
         stats.push(st);
         match (f.before, f.after) {
-            (None, Some(_)) => summary += &format!(" create mode {:06o} {}\n", f.mode, quoted("", f.path)),
-            (Some(_), None) => summary += &format!(" delete mode {:06o} {}\n", f.mode, quoted("", f.path)),
+            (None, Some(_)) => {
+                summary += &format!(" create mode {:06o} {}\n", f.mode, quoted("", f.path))
+            }
+            (Some(_), None) => {
+                summary += &format!(" delete mode {:06o} {}\n", f.mode, quoted("", f.path))
+            }
             _ => {}
         }
     }

@@ -886,16 +886,37 @@ fn new_files_and_trees_without_maintainers() {
 #[test]
 fn odd_bytes_and_names_match_git_diff_and_apply() {
     let files: [(&str, &[u8], &[u8]); 4] = [
-        ("drivers/gpio/t\tab \"q\" b\\s.c", b"int a;\nint b;\nint c;\n", b"int a;\nint B;\nint c;\n"),
-        ("drivers/gpio/cr.c", b"int a; /* x\ry */\nint b;\n", b"int a; /* x\ry */\nint B;\n"),
-        ("drivers/gpio/cronly.c", b"int a;\rint b;\r", b"int a;\rint B;\r"),
-        ("drivers/gpio/raw.c", b"char *s = \"\xff\xfe\";\nint b;", b"char *s = \"\xff\xfe\";\nint B;"),
+        (
+            "drivers/gpio/t\tab \"q\" b\\s.c",
+            b"int a;\nint b;\nint c;\n",
+            b"int a;\nint B;\nint c;\n",
+        ),
+        (
+            "drivers/gpio/cr.c",
+            b"int a; /* x\ry */\nint b;\n",
+            b"int a; /* x\ry */\nint B;\n",
+        ),
+        (
+            "drivers/gpio/cronly.c",
+            b"int a;\rint b;\r",
+            b"int a;\rint B;\r",
+        ),
+        (
+            "drivers/gpio/raw.c",
+            b"char *s = \"\xff\xfe\";\nint b;",
+            b"char *s = \"\xff\xfe\";\nint B;",
+        ),
     ];
     let changes: Vec<DriverChange> = files
         .iter()
         .map(|(p, b, a)| DriverChange {
             key: p.to_string(),
-            files: vec![FileEdit { rel_path: p.to_string(), before: b.to_vec(), after: a.to_vec(), mode: 0o100644 }],
+            files: vec![FileEdit {
+                rel_path: p.to_string(),
+                before: b.to_vec(),
+                after: a.to_vec(),
+                mode: 0o100644,
+            }],
             shared_helper: None,
             remarks: vec![],
         })
@@ -944,7 +965,10 @@ fn odd_bytes_and_names_match_git_diff_and_apply() {
             String::from_utf8_lossy(&theirs)
         );
         // a mail carries CRs before a newline only with --keep-cr, as git's own
-        git(r, &[&ident[..], &["am", "--keep-cr", "-q", m.to_str().unwrap()]].concat());
+        git(
+            r,
+            &[&ident[..], &["am", "--keep-cr", "-q", m.to_str().unwrap()]].concat(),
+        );
     }
     for (p, _, a) in &files {
         assert_eq!(std::fs::read(r.join(p)).unwrap(), *a, "{p:?}");
