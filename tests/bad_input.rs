@@ -1,0 +1,60 @@
+//! Bad input and hostile surroundings on the command line: each case exits
+//! with the documented code and says what is wrong, or ends quietly.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-tree")
+}
+
+fn unplug_with_stdout(args: &[&str], stdout: Stdio) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_unplug"))
+        .args(args)
+        .stdout(stdout)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("unplug runs")
+}
+
+/// Standard output whose reader is already gone: every write fails with
+/// a broken pipe, as under `| head` once head has its lines.
+fn closed_stdout() -> Stdio {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    writer.into()
+}
+
+#[test]
+fn closed_stdout_ends_quietly_with_the_runs_own_code() {
+    let tree = sample();
+    let tree = tree.to_str().unwrap();
+    for args in [
+        vec!["scan", tree],
+        vec!["scan", tree, "--json"],
+        vec!["rewrite", tree],
+        vec!["patterns", "list"],
+    ] {
+        let full = unplug_with_stdout(&args, Stdio::null());
+        let cut = unplug_with_stdout(&args, closed_stdout());
+        let err = String::from_utf8_lossy(&cut.stderr);
+        assert!(!err.contains("Broken pipe") && !err.contains("error"), "{args:?}: {err}");
+        assert_eq!(cut.status.code(), full.status.code(), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn closed_stdout_still_records_the_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let campaign = tmp.path().join("campaign");
+    let tree = sample();
+    let args = ["scan", tree.to_str().unwrap(), "--campaign", campaign.to_str().unwrap()];
+    let cut = unplug_with_stdout(&args, closed_stdout());
+    assert!(cut.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&cut.stderr));
+    assert!(campaign.join("ledger.json").is_file(), "the scan was not recorded");
+    // a command whose output is its last step ends with 0
+    let args = ["report", "--campaign", campaign.to_str().unwrap(), "--format", "md"];
+    let cut = unplug_with_stdout(&args, closed_stdout());
+    assert_eq!(cut.status.code(), Some(0), "{}", String::from_utf8_lossy(&cut.stderr));
+    assert!(cut.stderr.is_empty(), "{}", String::from_utf8_lossy(&cut.stderr));
+}
