@@ -38,7 +38,10 @@ fn closed_stdout_ends_quietly_with_the_runs_own_code() {
         let full = unplug_with_stdout(&args, Stdio::null());
         let cut = unplug_with_stdout(&args, closed_stdout());
         let err = String::from_utf8_lossy(&cut.stderr);
-        assert!(!err.contains("Broken pipe") && !err.contains("error"), "{args:?}: {err}");
+        assert!(
+            !err.contains("Broken pipe") && !err.contains("error"),
+            "{args:?}: {err}"
+        );
         assert_eq!(cut.status.code(), full.status.code(), "{args:?}: {err}");
     }
 }
@@ -48,13 +51,57 @@ fn closed_stdout_still_records_the_scan() {
     let tmp = tempfile::tempdir().unwrap();
     let campaign = tmp.path().join("campaign");
     let tree = sample();
-    let args = ["scan", tree.to_str().unwrap(), "--campaign", campaign.to_str().unwrap()];
+    let args = [
+        "scan",
+        tree.to_str().unwrap(),
+        "--campaign",
+        campaign.to_str().unwrap(),
+    ];
     let cut = unplug_with_stdout(&args, closed_stdout());
-    assert!(cut.status.code().is_some_and(|c| c < 2), "{}", String::from_utf8_lossy(&cut.stderr));
-    assert!(campaign.join("ledger.json").is_file(), "the scan was not recorded");
+    assert!(
+        cut.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    assert!(
+        campaign.join("ledger.json").is_file(),
+        "the scan was not recorded"
+    );
     // a command whose output is its last step ends with 0
-    let args = ["report", "--campaign", campaign.to_str().unwrap(), "--format", "md"];
+    let args = [
+        "report",
+        "--campaign",
+        campaign.to_str().unwrap(),
+        "--format",
+        "md",
+    ];
     let cut = unplug_with_stdout(&args, closed_stdout());
-    assert_eq!(cut.status.code(), Some(0), "{}", String::from_utf8_lossy(&cut.stderr));
-    assert!(cut.stderr.is_empty(), "{}", String::from_utf8_lossy(&cut.stderr));
+    assert_eq!(
+        cut.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    assert!(
+        cut.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+}
+
+#[test]
+fn duplicate_pattern_ids_exit_2_naming_both_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "version: 1\nid: twin\ntitle: T\nrationale: R\nanchors: [foo]\nrules:\n  - id: a\n    pattern: foo($X)\n    verdict: auto\n    rewrite: bar($X)\n";
+    std::fs::write(dir.path().join("one.yaml"), text).unwrap();
+    std::fs::write(dir.path().join("two.yaml"), text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let out = unplug_with_stdout(&["--patterns", d, "patterns", "list"], Stdio::piped());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("two.yaml:2:5: duplicate pattern id `twin` (also at ")
+            && err.contains("one.yaml:2:5)"),
+        "{err}"
+    );
 }
