@@ -1,6 +1,8 @@
 //! Bad input and hostile surroundings on the command line: each case exits
 //! with the documented code and says what is wrong, or ends quietly.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -104,4 +106,28 @@ fn duplicate_pattern_ids_exit_2_naming_both_files() {
             && err.contains("one.yaml:2:5)"),
         "{err}"
     );
+}
+
+#[test]
+fn series_without_or_with_garbage_maintainers_exits_2_writing_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    common::copy(&sample(), &tree);
+    std::fs::remove_file(tree.join("MAINTAINERS")).unwrap();
+    let out = tmp.path().join("out");
+    let (t, o) = (tree.to_str().unwrap(), out.to_str().unwrap());
+    let args = ["series", t, "--pattern", "platform-remove-void", "--out", o];
+    for garbage in [None, Some("just some text\nwith no sections at all\n")] {
+        if let Some(g) = garbage {
+            std::fs::write(tree.join("MAINTAINERS"), g).unwrap();
+        }
+        let run = unplug_with_stdout(&args, Stdio::piped());
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{err}");
+        assert!(err.contains("MAINTAINERS"), "{err}");
+        assert!(
+            !out.exists() || common::walk(&out).is_empty(),
+            "a series was written"
+        );
+    }
 }

@@ -839,11 +839,39 @@ fn check_runs_the_trees_checkpatch_and_reports_failures() {
     assert!(table.contains(" NO "), "{table}");
 }
 
+/// A tree without MAINTAINERS, or with one that names no files, is bad
+/// input: no series is written (each patch would go to nobody).
 #[test]
-fn new_files_and_trees_without_maintainers() {
+fn missing_or_garbage_maintainers_is_an_error() {
     let t = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(t.path().join("drivers/gpio")).unwrap();
-    let changes = vec![DriverChange {
+    let changes = vec![new_file_change()];
+    let out = tempfile::tempdir().unwrap();
+    let o = opts(out.path());
+    let err = format!(
+        "{:#}",
+        build_series(t.path(), &campaign(), &changes, &o).unwrap_err()
+    );
+    assert!(err.contains("MAINTAINERS: no such file"), "{err}");
+    for garbage in [
+        &b"\x00\xff\xfe binary junk"[..],
+        b"GPIO\nM:\tSomeone <a@b.org>\nno files here\n",
+    ] {
+        std::fs::write(t.path().join("MAINTAINERS"), garbage).unwrap();
+        let err = format!(
+            "{:#}",
+            build_series(t.path(), &campaign(), &changes, &o).unwrap_err()
+        );
+        assert!(err.contains("MAINTAINERS: not a MAINTAINERS file"), "{err}");
+    }
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "something was written"
+    );
+}
+
+fn new_file_change() -> DriverChange {
+    DriverChange {
         key: "drivers/gpio/gpio-new.c".into(),
         files: vec![FileEdit {
             rel_path: "drivers/gpio/gpio-new.c".into(),
@@ -853,14 +881,24 @@ fn new_files_and_trees_without_maintainers() {
         }],
         shared_helper: None,
         remarks: vec![],
-    }];
+    }
+}
+
+#[test]
+fn new_files() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("drivers/gpio")).unwrap();
+    std::fs::write(
+        t.path().join("MAINTAINERS"),
+        "GPIO\nM:\tG Maint <g@example.org>\nF:\tdrivers/gpio/\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut o = opts(out.path());
     o.check = true;
-    let rep = build_series(t.path(), &campaign(), &changes, &o).unwrap();
-    assert!(rep.warnings.iter().any(|w| w.contains("no MAINTAINERS")));
+    let rep = build_series(t.path(), &campaign(), &[new_file_change()], &o).unwrap();
     let p = &rep.series[0].patches[0];
-    assert!(p.to.is_empty() && p.cc.is_empty());
+    assert_eq!(p.to, vec!["G Maint <g@example.org>".to_string()]);
     assert!(
         p.check.as_ref().unwrap().applies,
         "{}",
@@ -924,6 +962,7 @@ fn odd_bytes_and_names_match_git_diff_and_apply() {
     let repo = tempfile::tempdir().unwrap();
     let r = repo.path();
     git(r, &["init", "-q"]);
+    std::fs::write(r.join("MAINTAINERS"), "GPIO\nF:\tdrivers/gpio/\n").unwrap();
     for (p, b, _) in &files {
         std::fs::create_dir_all(r.join("drivers/gpio")).unwrap();
         std::fs::write(r.join(p), b).unwrap();
