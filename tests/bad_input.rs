@@ -131,3 +131,43 @@ fn series_without_or_with_garbage_maintainers_exits_2_writing_nothing() {
         );
     }
 }
+
+/// Scenario mistakes are bad input, found before any kernel is fetched or
+/// booted (the kernel named here does not exist: reaching it would be the
+/// bug).
+#[test]
+fn scenario_mistakes_exit_2_before_any_boot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kmod = Path::new(env!("CARGO_MANIFEST_DIR")).join("verifier-kmod");
+    let cases = [
+        (
+            "fixtures: [no_such_fixture]\nsteps:\n  - insmod: no_such_fixture\n",
+            "unknown fixture \"no_such_fixture\"",
+        ),
+        (
+            "steps:\n  - modprobe: e1000\nexpect:\n  - {op: rmmod e1000, verdict: ok}\n",
+            "expect 1 (op \"rmmod e1000\"): no step can produce",
+        ),
+    ];
+    for (body, want) in cases {
+        let sc = tmp.path().join("s.yaml");
+        std::fs::write(
+            &sc,
+            format!("name: s\nkernels: [{{kernel: \"6.12\"}}]\n{body}"),
+        )
+        .unwrap();
+        let args = [
+            "verify",
+            "--scenario",
+            sc.to_str().unwrap(),
+            "--kmod-dir",
+            kmod.to_str().unwrap(),
+            "--kernel",
+            "/nonexistent/kernel-dir",
+        ];
+        let out = unplug_with_stdout(&args, Stdio::piped());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(want), "{err}");
+    }
+}

@@ -76,7 +76,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let mut scenarios = vec![];
     for p in &args.scenarios {
-        scenarios.push(scenario::load(p)?);
+        scenarios.push(scenario::load_for(p, &kmod_dir)?);
     }
     match args.suite.as_deref() {
         None => {}
@@ -201,7 +201,10 @@ fn shipped_scenarios(kmod_dir: &Path) -> Result<Vec<Scenario>> {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    files.iter().map(|f| scenario::load(f)).collect()
+    files
+        .iter()
+        .map(|f| scenario::load_for(f, kmod_dir))
+        .collect()
 }
 
 /// Which kernel a run boots.
