@@ -171,3 +171,33 @@ fn scenario_mistakes_exit_2_before_any_boot() {
         assert!(err.contains(want), "{err}");
     }
 }
+
+/// A file whose lines end in a bare CR is a finding (exit 1), not a file
+/// silently without sites; CRLF files are scanned as usual.
+#[test]
+fn cr_only_file_is_a_finding() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    common::copy(&sample(), &tree);
+    let (cr, crlf) = ("drivers/gpio/gpio-fgpio.c", "drivers/i2c/busses/i2c-fbus.c");
+    for (rel, end) in [(cr, "\r"), (crlf, "\r\n")] {
+        let text = std::fs::read_to_string(tree.join(rel)).unwrap();
+        std::fs::write(tree.join(rel), text.replace('\n', end)).unwrap();
+    }
+    let out = unplug_with_stdout(&["scan", tree.to_str().unwrap()], Stdio::piped());
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{cr}: error: CR-only line ends (no LF), not examined"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stdout.contains(&format!("{crlf}:36:3: platform-remove-void auto")),
+        "{stdout}"
+    );
+}
