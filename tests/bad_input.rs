@@ -201,3 +201,74 @@ fn cr_only_file_is_a_finding() {
         "{stdout}"
     );
 }
+
+/// `rewrite`'s diff of a file with an odd name (tab, quotes, backslash, a
+/// space), a bare CR inside a line and a Latin-1 byte near the edit is
+/// accepted by `git apply`, and the rewritten tree yields no second diff.
+#[test]
+fn rewrite_diff_of_odd_files_applies_with_git() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = tmp.path().join("tree");
+    common::copy(&sample(), &tree);
+    let odd = "drivers/gpio/gpio f\t\"q\"\\b.c";
+    let text = std::fs::read(tree.join("drivers/gpio/gpio-fgpio.c")).unwrap();
+    std::fs::remove_file(tree.join("drivers/gpio/gpio-fgpio.c")).unwrap();
+    let text = String::from_utf8(text).unwrap().replace(
+        "static struct platform_driver",
+        "/* J\u{1}rg\rx */\nstatic struct platform_driver",
+    );
+    let text = text.into_bytes();
+    let at = text.iter().position(|&b| b == 1).unwrap();
+    let mut text = text;
+    text[at] = 0xf6; // Latin-1 ö
+    std::fs::write(tree.join(odd), &text).unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args(args)
+            .current_dir(&tree)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let t = tree.to_str().unwrap();
+    let out = unplug_with_stdout(
+        &["rewrite", t, "--pattern", "platform-remove-void"],
+        Stdio::piped(),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let quoted = b"--- \"a/drivers/gpio/gpio f\\t\\\"q\\\"\\\\b.c\"\t\n";
+    assert!(
+        out.stdout.windows(quoted.len()).any(|w| w == quoted),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(
+        out.stdout.windows(3).any(|w| w == b"g\rx"),
+        "the bare CR is kept"
+    );
+    std::fs::write(tmp.path().join("p.diff"), &out.stdout).unwrap();
+    git(&["init", "-q"]);
+    let p = tmp.path().join("p.diff");
+    git(&["apply", "--check", p.to_str().unwrap()]);
+    git(&["apply", p.to_str().unwrap()]);
+    let again = unplug_with_stdout(
+        &["rewrite", t, "--pattern", "platform-remove-void"],
+        Stdio::piped(),
+    );
+    assert!(
+        again.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&again.stdout)
+    );
+    let after = std::fs::read(tree.join(odd)).unwrap();
+    assert!(after.windows(5).any(|w| w == b"J\xf6rg\r"), "bytes kept");
+}

@@ -71,9 +71,16 @@ pub fn list_sources(root: &Path, subdirs: &[String]) -> Result<(Vec<String>, Vec
     Ok((files, findings))
 }
 
+/// `path` relative to `root`, `/`-separated. Joined from its components
+/// (a backslash is an ordinary byte of a Unix file name, not a separator).
 fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    match path.strip_prefix(root) {
+        Ok(rel) => {
+            let parts: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+            parts.join("/")
+        }
+        Err(_) => path.to_string_lossy().into_owned(),
+    }
 }
 
 fn walk_finding(root: &Path, err: &ignore::Error) -> Finding {
