@@ -5,67 +5,10 @@ use rewriter::engine::Outcome;
 use rewriter::model::Verdict;
 use serde_json::json;
 use std::collections::BTreeMap;
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::Path;
 
-/// Standard output that a reader going away (`unplug scan … | head`) does
-/// not turn into an error: once a write meets a broken pipe the rest of the
-/// output is dropped, and the run goes on to its own end and exit code
-/// (a scan is still recorded in its campaign).
-pub fn stdout() -> ClosedOk<io::StdoutLock<'static>> {
-    ClosedOk {
-        inner: io::stdout().lock(),
-        closed: false,
-    }
-}
-
-pub struct ClosedOk<W> {
-    inner: W,
-    closed: bool,
-}
-
-impl<W: Write> ClosedOk<W> {
-    fn absorb<T>(&mut self, r: io::Result<T>, dropped: T) -> io::Result<T> {
-        match r {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
-                self.closed = true;
-                Ok(dropped)
-            }
-            r => r,
-        }
-    }
-}
-
-impl<W: Write> Write for ClosedOk<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.closed {
-            return Ok(buf.len());
-        }
-        let r = self.inner.write(buf);
-        self.absorb(r, buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        if self.closed {
-            return Ok(());
-        }
-        let r = self.inner.flush();
-        self.absorb(r, ())
-    }
-}
-
-/// Whether standard output is a pipe whose reader has gone: an error that
-/// a broken pipe caused is then the reader's choice, not the run's failure.
-pub fn stdout_closed() -> bool {
-    let mut fd = libc::pollfd {
-        fd: libc::STDOUT_FILENO,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd, zero timeout.
-    let n = unsafe { libc::poll(&mut fd, 1, 0) };
-    n == 1 && fd.revents & libc::POLLERR != 0
-}
+pub use rewriter::stdout::{stdout, stdout_closed};
 
 /// One site a line: `file:line: pattern verdict [context] reason`, then its notes.
 pub fn write_sites(outcome: &Outcome, w: &mut impl Write) -> Result<()> {

@@ -69,6 +69,39 @@ fn closed_stdout_still_records_the_scan() {
         campaign.join("ledger.json").is_file(),
         "the scan was not recorded"
     );
+    // a gate keeps its verdict: a new user is exit 1 even when nobody reads
+    let tree2 = tmp.path().join("tree2");
+    common::copy(&tree, &tree2);
+    std::fs::copy(
+        tree.join("drivers/gpio/gpio-fgpio.c"),
+        tree2.join("drivers/gpio/gpio-new.c"),
+    )
+    .unwrap();
+    let args = [
+        "check",
+        tree2.to_str().unwrap(),
+        "--campaign",
+        campaign.to_str().unwrap(),
+    ];
+    let full = unplug_with_stdout(&args, Stdio::null());
+    assert_eq!(
+        full.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&full.stderr)
+    );
+    let cut = unplug_with_stdout(&args, closed_stdout());
+    assert_eq!(
+        cut.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
+    assert!(
+        cut.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&cut.stderr)
+    );
     // a command whose output is its last step ends with 0
     let args = [
         "report",
