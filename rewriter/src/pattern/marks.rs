@@ -27,16 +27,9 @@ impl Marks {
         for ev in Parser::new_from_str(text) {
             let Ok((ev, span)) = ev else { break };
             match ev {
-                Event::Scalar(value, ..) => {
-                    if let Some(Frame::Map {
-                        key: key @ None, ..
-                    }) = stack.last_mut()
-                    {
-                        *key = Some(value.into_owned());
-                    } else if let Some(path) = value_path(&mut stack) {
-                        at.insert(path, mark(&span));
-                    }
-                }
+                Event::Scalar(value, ..) => leaf(&mut stack, &mut at, &value, &span),
+                // an alias stands where a scalar would: as a key or a value
+                Event::Alias(..) => leaf(&mut stack, &mut at, "*", &span),
                 Event::MappingStart(..) | Event::SequenceStart(..) => {
                     let path = value_path(&mut stack).unwrap_or_default();
                     at.insert(path.clone(), mark(&span));
@@ -71,6 +64,19 @@ impl Marks {
                 None => return self.origin.clone(),
             }
         }
+    }
+}
+
+/// A scalar (or alias): the next key of a mapping waiting for one, else a
+/// value, whose place is recorded.
+fn leaf(stack: &mut [Frame], at: &mut HashMap<String, (usize, usize)>, text: &str, span: &Span) {
+    if let Some(Frame::Map {
+        key: key @ None, ..
+    }) = stack.last_mut()
+    {
+        *key = Some(text.to_string());
+    } else if let Some(path) = value_path(stack) {
+        at.insert(path, mark(span));
     }
 }
 
@@ -113,5 +119,7 @@ mod tests {
         assert_eq!(m.at("rules.1"), "t.yaml:9:5");
         assert_eq!(m.at("rules.1.rewrite"), "t.yaml:9:5");
         assert_eq!(m.at(""), "t.yaml:1:1");
+        let aliased = "a: &x 1\nb: *x\nc: 2\n";
+        assert_eq!(Marks::of(aliased, "t").at("c"), "t:3:4");
     }
 }
