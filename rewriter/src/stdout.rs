@@ -15,6 +15,7 @@ pub fn stdout() -> ClosedOk<io::StdoutLock<'static>> {
     }
 }
 
+/// A writer that takes a broken pipe as "nobody reads any more".
 pub struct ClosedOk<W> {
     inner: W,
     closed: bool,
