@@ -76,7 +76,7 @@ pub fn scan(
         }
     }
     let outcome = execute(extra, &sel)?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = output::stdout();
     if json {
         output::write_json(&sel.tree, &outcome, &mut stdout)?;
     } else {
@@ -113,7 +113,7 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
         }
         eprintln!("unplug: {} file(s) rewritten", outcome.changes.len());
     } else {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = output::stdout();
         stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
     }
     Ok(if has_errors(&outcome) {
@@ -125,7 +125,7 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
 
 pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
     let all = load_all(extra)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     writeln!(
         out,
         "{:<28} {:<6} {:<10} {:<25} TITLE",
@@ -160,7 +160,7 @@ pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
 pub fn patterns_show(extra: Option<&Path>, id: &str) -> Result<u8> {
     let all = load_all(extra)?;
     let p = select(&all, &[id.to_string()])?[0];
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     writeln!(
         out,
         "id:        {}\ntitle:     {}\nsubject:   {}\nsince:     {}\nanchors:   {}\norigin:    {}",
@@ -205,7 +205,7 @@ pub fn patterns_test(extra: Option<&Path>, dir: Option<PathBuf>) -> Result<u8> {
         bail!("{}: no fixture directory (give --dir)", dir.display());
     }
     let results = rewriter::fixtures::run_all(&dir, &all)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     let mut failed = 0;
     for r in &results {
         if r.failures.is_empty() {

@@ -326,7 +326,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
             dir.display()
         );
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut stdout, &report)?;
         use std::io::Write;

@@ -189,7 +189,8 @@ pub fn run_check(args: &CheckArgs) -> Result<u8> {
     } else {
         bail!("{}: no such tree or patch", args.target.display());
     };
-    let mut out = std::io::stdout().lock();
+    // a closed stdout must not hide the gate's verdict
+    let mut out = rewriter::stdout::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &res)?;
         writeln!(out)?;
