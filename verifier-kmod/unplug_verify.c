@@ -91,6 +91,7 @@ MODULE_PARM_DESC(test_leak_kb, "Test only: leak this many KiB of vmalloc memory 
 #define UV_MAX_DEFER	256
 #define UV_REPORT_MAX	8	/* failing objects detailed per operation */
 #define UV_LINE_LEN	224
+#define UV_TEXT_SIZE	(40 * 1024)
 #define UV_RESULTS_SIZE	(128 * 1024)
 #define UV_NIL		0xffff
 
@@ -279,34 +280,29 @@ static void uv_free(struct uv_obj *o)
 }
 
 /*
- * Record the caller chain of a probed function.  At function entry the
- * return address is on top of the stack.  The unwinder's view starts in
- * the kprobe machinery: keep what follows the direct caller or, when a
- * tail call hid it, what follows the interrupted instruction.
+ * Record the caller chain of a probed function: the return address on
+ * top of the stack, then what the unwinder finds from the probed
+ * instruction (see uv_holder() for why not from past the int3).
  */
 static void uv_frames(struct pt_regs *regs, unsigned long *out)
 {
-	unsigned long buf[16];
-	unsigned long caller = 0;
-	unsigned int n, i, k = 0, from = 0;
+	struct unwind_state state;
+	struct pt_regs at = *regs;
+	unsigned long caller = 0, addr;
+	unsigned int k = 0, n = 0;
 
 	memset(out, 0, sizeof(*out) * UV_FRAMES);
-	if (copy_from_kernel_nofault(&caller, (void *)regs->sp, sizeof(caller)))
-		caller = 0;
-	n = stack_trace_save(buf, ARRAY_SIZE(buf), 0);
-	for (i = 0; i < n; i++) {
-		if (caller && buf[i] == caller) {
-			from = i + 1;
-			break;
-		}
-		if (!from && buf[i] - regs->ip + 16 <= 32)
-			from = i + 1;
-	}
-	if (caller)
+	if (!copy_from_kernel_nofault(&caller, (void *)regs->sp, sizeof(caller)) &&
+	    caller)
 		out[k++] = caller;
-	for (i = from; from && i < n && k < UV_FRAMES; i++)
-		if (buf[i] != caller)
-			out[k++] = buf[i];
+	at.ip -= INT3_INSN_SIZE;
+	for (unwind_start(&state, current, &at, (unsigned long *)regs->sp);
+	     !unwind_done(&state) && k < UV_FRAMES && n < 16;
+	     unwind_next_frame(&state), n++) {
+		addr = unwind_get_return_address(&state);
+		if (addr && addr != caller && addr != at.ip)
+			out[k++] = addr;
+	}
 }
 
 static void uv_event(struct uv_obj *o, enum uv_ev_kind kind,
@@ -497,6 +493,8 @@ struct uv_hold {
 	int refs;
 	u32 seq;		/* last reference taken: a put cancels the newest */
 	unsigned long frames[UV_FRAMES];	/* where the first was taken */
+	s8 init_frame;		/* a frame in __init code, or -1 ... */
+	char init_sym[UV_SYM_LEN];	/* ... named when taken */
 };
 
 static struct uv_hold *uv_holds;
@@ -534,6 +532,7 @@ static struct uv_range uv_api[ARRAY_SIZE(uv_api_names)];
 static struct uv_range uv_put_range;
 static struct uv_range uv_prims[3];	/* kobject_get, _get_unless_zero, _init */
 static struct uv_range uv_create_and_add;
+static unsigned long uv_dwork_timer_fn, uv_kdwork_timer_fn;
 
 static unsigned long (*uv_lookup_name)(const char *name);
 
@@ -583,6 +582,10 @@ static void uv_resolve_api(void)
 	uv_sym_range("kobject_get_unless_zero", &uv_prims[1]);
 	uv_sym_range("kobject_init", &uv_prims[2]);
 	uv_sym_range("kobject_create_and_add", &uv_create_and_add);
+	uv_dwork_timer_fn = uv_lookup_name ?
+			    uv_lookup_name("delayed_work_timer_fn") : 0;
+	uv_kdwork_timer_fn = uv_lookup_name ?
+			     uv_lookup_name("kthread_delayed_work_timer_fn") : 0;
 }
 
 static bool uv_in_range(const struct uv_range *r, unsigned long addr)
@@ -736,6 +739,25 @@ static void uv_set_probing(const void *dev)
 	uv_probing[slot].dev = dev;
 }
 
+/*
+ * __init code is freed once the module is live: name its frame now (the
+ * rare reference taken at module init), the others when reported.
+ */
+static void uv_hold_name_init(struct uv_hold *h)
+{
+	int f;
+
+	h->init_frame = -1;
+	for (f = 0; f < UV_FRAMES; f++) {
+		if (h->frames[f] && within_module_init(h->frames[f], h->mod)) {
+			snprintf(h->init_sym, sizeof(h->init_sym), "%pS",
+				 (void *)h->frames[f]);
+			h->init_frame = f;
+			return;
+		}
+	}
+}
+
 /* Caller holds uv_lock. */
 static void uv_hold_get(struct kobject *kobj, struct module *mod,
 			const unsigned long *frames)
@@ -763,26 +785,46 @@ static void uv_hold_get(struct kobject *kobj, struct module *mod,
 		h->bind = bind;
 		h->refs = 0;
 		memcpy(h->frames, frames, sizeof(h->frames));
+		uv_hold_name_init(h);
 	}
 	h->refs++;
 	h->seq = ++uv_seq;
 }
 
-/* Caller holds uv_lock: @mod drops a reference; cancel its newest one. */
+/* Caller holds uv_lock: the device an open unbind is unbinding, if any. */
+static const void *uv_unbinding_dev(void)
+{
+	const struct uv_op *op = uv_depth ? &uv_ops[uv_stack[uv_depth - 1]] : NULL;
+
+	return op && op->kind == UV_OP_UNBIND ? op->key : NULL;
+}
+
+/*
+ * Caller holds uv_lock: @mod drops a reference on @kobj.  Which one is a
+ * guess that matters only for the report: during an unbind, one taken
+ * while that device was probed; otherwise one taken outside any probe;
+ * the newest of those.
+ */
 static void uv_hold_put(struct kobject *kobj, struct module *mod)
 {
-	struct uv_hold *newest = NULL;
+	const void *want = uv_unbinding_dev();
+	struct uv_hold *best = NULL;
 	int i;
 
 	for (i = 0; i < UV_MAX_HOLDS; i++) {
 		struct uv_hold *h = &uv_holds[i];
+		bool better;
 
-		if (h->kobj == kobj && h->mod == mod && h->refs > 0 &&
-		    (!newest || h->seq > newest->seq))
-			newest = h;
+		if (h->kobj != kobj || h->mod != mod || h->refs <= 0)
+			continue;
+		better = !best || (h->bind == want && best->bind != want) ||
+			 ((h->bind == want) == (best->bind == want) &&
+			  h->seq > best->seq);
+		if (better)
+			best = h;
 	}
-	if (newest && !--newest->refs)
-		newest->kobj = NULL;
+	if (best && !--best->refs)
+		best->kobj = NULL;
 }
 
 /* Caller holds uv_lock: @kobj is released (or its memory reused). */
@@ -850,7 +892,40 @@ struct uv_snap {
 	const struct kobject *parent;
 };
 
-static void uv_print_events(const struct uv_obj *o)
+struct uv_verdict {
+	unsigned int deleted;
+	unsigned int released;
+	unsigned int failures;
+	unsigned int nsnap;
+	struct uv_snap snap[UV_REPORT_MAX];
+	char lines[UV_REPORT_MAX][UV_LINE_LEN];
+	unsigned int nlines;
+	char released_names[UV_REPORT_MAX][UV_NAME_LEN];
+	unsigned int nreleased_names;
+	/* Diagnostics, rendered while the module is there to symbolize. */
+	char text[UV_TEXT_SIZE];
+	size_t text_len;
+};
+
+/* Append one diagnostic line to @v's text. */
+static __printf(2, 3) void uv_vline(struct uv_verdict *v, const char *fmt, ...)
+{
+	size_t room = UV_TEXT_SIZE - v->text_len;
+	va_list args;
+	int n;
+
+	if (room < 2)
+		return;
+	va_start(args, fmt);
+	n = vscnprintf(v->text + v->text_len, room - 1, fmt, args);
+	va_end(args);
+	v->text_len += n;
+	v->text[v->text_len++] = '\n';
+}
+
+
+
+static void uv_print_events(struct uv_verdict *v, const struct uv_obj *o)
 {
 	unsigned int i, f, len, shown = 0, total = o->nev;
 	char line[224];
@@ -864,7 +939,7 @@ static void uv_print_events(const struct uv_obj *o)
 			ev = &o->tail[(i - UV_EV_HEAD) % UV_EV_TAIL];
 		} else {
 			if (i == UV_EV_HEAD)
-				uv_out("#     ... %u events not kept ...",
+				uv_vline(v, "#     ... %u events not kept ...",
 				       total - UV_EV_HEAD - UV_EV_TAIL);
 			continue;
 		}
@@ -873,34 +948,22 @@ static void uv_print_events(const struct uv_obj *o)
 		for (f = 0; f < UV_FRAMES && ev->frames[f]; f++)
 			len += scnprintf(line + len, sizeof(line) - len, "%s%pS",
 					 f ? " <- " : " ", (void *)ev->frames[f]);
-		uv_out("#     %s", line);
+		uv_vline(v, "#     %s", line);
 		shown++;
 	}
 	if (!shown)
-		uv_out("#     (no events recorded)");
+		uv_vline(v, "#     (no events recorded)");
 }
 
-static void uv_print_snap(const struct uv_snap *s)
+static void uv_print_snap(struct uv_verdict *v, const struct uv_snap *s)
 {
-	uv_out("# %s: %s refcount=%u release=%s%s%s", s->why, s->obj.name,
+	uv_vline(v, "# %s: %s refcount=%u release=%s%s%s", s->why, s->obj.name,
 	       s->refs, s->obj.release_sym,
 	       s->obj.swnode ? " node=" : "", s->obj.swnode_sym);
-	uv_print_events(&s->obj);
+	uv_print_events(v, &s->obj);
 }
 
 /* Judge the objects an operation deleted; optionally a going module. */
-struct uv_verdict {
-	unsigned int deleted;
-	unsigned int released;
-	unsigned int failures;
-	unsigned int nsnap;
-	struct uv_snap snap[UV_REPORT_MAX];
-	char lines[UV_REPORT_MAX][UV_LINE_LEN];
-	unsigned int nlines;
-	char released_names[UV_REPORT_MAX][UV_NAME_LEN];
-	unsigned int nreleased_names;
-};
-
 static bool uv_in_module(const struct uv_obj *o, struct module *mod)
 {
 	return within_module(o->release, mod) ||
@@ -997,9 +1060,15 @@ static bool uv_work_pending(const struct uv_defer *d)
 		return false;
 	if (func != d->func)
 		return false;
-	/* Still the same item: a worker may be running it right now. */
+	/*
+	 * A worker may be running it right now.  Asking the pool is safe
+	 * only for an item in the module's memory, still there at GOING:
+	 * freed memory with the same function (scsi_debug's per-command
+	 * works reuse it) holds a stale pool pointer.
+	 */
 	if (!(data & WORK_STRUCT_PENDING))
-		return work_busy(work) & WORK_BUSY_RUNNING;
+		return within_module((unsigned long)work, d->mod) &&
+		       (work_busy(work) & WORK_BUSY_RUNNING);
 	/* Queued on a pool, or a delayed work still waiting for its timer. */
 	if (uv_list_linked(&work->entry))
 		return true;
@@ -1212,10 +1281,17 @@ static void uv_judge_holds(struct uv_verdict *v, const struct module *mod,
 		len = snprintf(v->lines[v->nlines], UV_LINE_LEN,
 			       "held: %s refs=%d by %s, taken at", label,
 			       h->refs, mod->name);
-		for (f = 0; f < UV_FRAMES && h->frames[f]; f++)
-			len += scnprintf(v->lines[v->nlines] + len,
-					 UV_LINE_LEN - len, "%s%pS",
-					 f ? " <- " : " ", (void *)h->frames[f]);
+		for (f = 0; f < UV_FRAMES && h->frames[f]; f++) {
+			if (f == h->init_frame)
+				len += scnprintf(v->lines[v->nlines] + len,
+						 UV_LINE_LEN - len, "%s%s",
+						 f ? " <- " : " ", h->init_sym);
+			else
+				len += scnprintf(v->lines[v->nlines] + len,
+						 UV_LINE_LEN - len, "%s%pS",
+						 f ? " <- " : " ",
+						 (void *)h->frames[f]);
+		}
 		v->nlines++;
 	}
 }
@@ -1363,15 +1439,18 @@ static void uv_defuse(struct module *mod)
 
 /*
  * Nothing of a module may outlive it, whatever registered it: at GOING,
- * after the module's exit and after uv_defuse(), every word of memory the
- * rest of the kernel reaches that points into the module's core memory
- * (not into its struct module, which the loader still links) is noted:
- * slab pages, vmlinux .data and .bss, and the static per-CPU areas.  The
- * loader then tears down what it owns (sysfs, lists) and frees the
- * module; the guest runs with init_on_free=1, so freed memory reads zero.
- * A word that still holds the same pointer after the unload, an RCU
- * barrier and the settle time, is a dangling pointer into freed module
- * memory: a notifier block, an ops table, an attribute, a callback.
+ * after the module's exit and after uv_defuse(), every word of vmlinux
+ * .data and .bss that points into the module's core memory (not into its
+ * struct module, which the loader still links) is noted: the heads and
+ * links of the kernel's global chains and lists (notifier chains, misc
+ * devices, registries of ops).  The loader then tears down what it owns
+ * and frees the module.  A word that still holds the same pointer after
+ * the unload, an RCU barrier and the settle time points into freed
+ * module memory.  Slab memory is not scanned: objects freed into caches
+ * with a constructor or SLAB_TYPESAFE_BY_RCU keep stale pointers even
+ * under init_on_free, and the vmalloc allocator's free-range records
+ * hold the module's old bounds; without the slab's private state a live
+ * object cannot be told from those.
  */
 #define UV_MAX_CANDS	1024
 
@@ -1388,6 +1467,7 @@ struct uv_scan {
 	unsigned long self, self_end;	/* the struct module */
 	struct uv_cand cand[UV_MAX_CANDS];
 	unsigned int ncand, lost;
+	unsigned long page[PAGE_SIZE / sizeof(long)];	/* what is read */
 };
 
 static void uv_scan_add_range(struct uv_scan *sc, const void *base,
@@ -1433,10 +1513,8 @@ static bool uv_scan_hit(const struct uv_scan *sc, unsigned long v)
 	return false;
 }
 
-/* @kind names the memory; NULL: a vmlinux or per-CPU symbol names it. */
 static void uv_scan_note(struct uv_scan *sc, unsigned long loc,
-			 unsigned long val, const char *kind,
-			 unsigned long sym_loc)
+			 unsigned long val)
 {
 	struct uv_cand *c;
 
@@ -1447,28 +1525,23 @@ static void uv_scan_note(struct uv_scan *sc, unsigned long loc,
 	c = &sc->cand[sc->ncand++];
 	c->loc = loc;
 	c->val = val;
-	if (kind)
-		snprintf(c->where, sizeof(c->where), "%s memory at %px", kind,
-			 (void *)loc);
-	else
-		snprintf(c->where, sizeof(c->where), "%pS", (void *)sym_loc);
+	snprintf(c->where, sizeof(c->where), "%pS", (void *)loc);
 	/* Symbolize now: the module is about to go. */
 	snprintf(c->what, sizeof(c->what), "%pS", (void *)val);
 }
 
 static void uv_scan_area(struct uv_scan *sc, unsigned long start,
-			 unsigned long end, const char *kind, long sym_delta)
+			 unsigned long end)
 {
-	unsigned long buf[64], a, i, n;
+	unsigned long *buf = sc->page, a, i, n;
 
 	for (a = ALIGN(start, sizeof(long)); a < end; a += n) {
-		n = min_t(unsigned long, sizeof(buf), end - a);
+		n = min_t(unsigned long, PAGE_SIZE - offset_in_page(a), end - a);
 		if (copy_from_kernel_nofault(buf, (void *)a, n))
 			continue;
 		for (i = 0; i < n / sizeof(long); i++)
 			if (uv_scan_hit(sc, buf[i]))
-				uv_scan_note(sc, a + i * sizeof(long), buf[i],
-					     kind, a + i * sizeof(long) - sym_delta);
+				uv_scan_note(sc, a + i * sizeof(long), buf[i]);
 		cond_resched();
 	}
 }
@@ -1478,36 +1551,49 @@ static unsigned long uv_ksym(const char *name)
 	return uv_lookup_name ? uv_lookup_name(name) : 0;
 }
 
-static void uv_scan_slab(struct uv_scan *sc)
-{
-	unsigned long *max = (unsigned long *)uv_ksym("max_pfn");
-	unsigned long pfn, base;
+/*
+ * vmlinux variables that keep a stale pointer into a module by design
+ * and never use it again: the ORC unwinder's sort scratch pointers, left
+ * at the last module whose tables it sorted.
+ */
+static const char * const uv_scan_ignore[] = {
+	"cur_orc_table", "cur_orc_ip_table",
+};
 
-	for (pfn = 0; max && pfn < READ_ONCE(*max); pfn++) {
-		if (!pfn_valid(pfn) || !PageSlab(pfn_to_page(pfn)))
-			continue;
-		base = (unsigned long)page_address(pfn_to_page(pfn));
-		uv_scan_area(sc, base, base + PAGE_SIZE, "slab", 0);
-	}
+static bool uv_scan_ignored(unsigned long loc)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_scan_ignore); i++)
+		if (loc == uv_ksym(uv_scan_ignore[i]))
+			return true;
+	return false;
 }
 
+/*
+ * .data and .bss.  The unused part of .bss..decrypted is given back to
+ * the page allocator at boot: whatever lives there now is not ours to
+ * name.  The per-CPU areas are not scanned: what lives there (timer
+ * wheels, hrtimer bases) is followed by its own probes, and the hrtimer
+ * base keeps its last expired timer in a cache by design.
+ */
 static void uv_scan_vmlinux(struct uv_scan *sc)
 {
 	unsigned long ds = uv_ksym("_sdata"), de = uv_ksym("_edata");
 	unsigned long bs = uv_ksym("__bss_start"), be = uv_ksym("__bss_stop");
-	unsigned long ps = uv_ksym("__per_cpu_start");
-	unsigned long pe = uv_ksym("__per_cpu_end");
-	int cpu;
+	unsigned long xs = uv_ksym("__start_bss_decrypted");
+	unsigned long xe = uv_ksym("__end_bss_decrypted");
 
 	if (ds && de > ds)
-		uv_scan_area(sc, ds, de, NULL, 0);
-	if (bs && be > bs)
-		uv_scan_area(sc, bs, be, NULL, 0);
-	if (!pe || pe <= ps)
+		uv_scan_area(sc, ds, de);
+	if (!bs || be <= bs)
 		return;
-	for_each_possible_cpu(cpu)
-		uv_scan_area(sc, ps + per_cpu_offset(cpu),
-			     pe + per_cpu_offset(cpu), NULL, per_cpu_offset(cpu));
+	if (xs > bs && xe > xs && xe <= be) {
+		uv_scan_area(sc, bs, xs);
+		uv_scan_area(sc, xe, be);
+	} else {
+		uv_scan_area(sc, bs, be);
+	}
 }
 
 /* At GOING: what still points into @mod. */
@@ -1519,7 +1605,6 @@ static struct uv_scan *uv_scan_going(struct module *mod)
 		return NULL;
 	uv_scan_ranges(sc, mod);
 	uv_scan_vmlinux(sc);
-	uv_scan_slab(sc);
 	return sc;
 }
 
@@ -1532,18 +1617,15 @@ static void uv_scan_recheck(const struct uv_scan *sc, struct uv_verdict *v)
 		const struct uv_cand *c = &sc->cand[i];
 		unsigned long now;
 
-		if (copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
+		if (uv_scan_ignored(c->loc) ||
+		    copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
 		    now != c->val)
 			continue;
 		v->failures++;
-		if (v->nlines < UV_REPORT_MAX)
-			snprintf(v->lines[v->nlines++], UV_LINE_LEN,
-				 "dangling: %s -> %s", c->where, c->what);
+		uv_vline(v, "# dangling: %s -> %s", c->where, c->what);
 	}
 	if (sc->lost)
-		snprintf(v->lines[v->nlines < UV_REPORT_MAX ? v->nlines++ :
-				  UV_REPORT_MAX - 1], UV_LINE_LEN,
-			 "warning: %u more pointers into the module not checked",
+		uv_vline(v, "# warning: %u more pointers into the module not checked",
 			 sc->lost);
 }
 
@@ -1570,11 +1652,40 @@ static struct uv_verdict *uv_verdict_build(struct uv_op *op,
 	return v;
 }
 
-/* Print @op's verdict and free it. */
-static void uv_verdict_print(struct uv_op *op, struct uv_verdict *v,
-			     bool going)
+/* Render @op's diagnostics into @v, while what they name is there. */
+static void uv_verdict_render(struct uv_op *op, struct uv_verdict *v,
+			      bool going)
 {
 	unsigned int i;
+
+	if (!v || op->skip)
+		return;
+	uv_vline(v, "# %s: %u objects unregistered, %u released%s", op->label,
+		 v->deleted, v->released,
+		 going ? ", module checked at GOING" : "");
+	for (i = 0; i < v->nreleased_names; i++)
+		uv_vline(v, "#   released: %s", v->released_names[i]);
+	if (v->released > v->nreleased_names && v->nreleased_names)
+		uv_vline(v, "#   ... and %u more released",
+			 v->released - v->nreleased_names);
+	/* The cause first: a parent pinned by a failing child comes after. */
+	for (i = 0; i < v->nsnap; i++)
+		if (!uv_snap_pins(v, i))
+			uv_print_snap(v, &v->snap[i]);
+	for (i = 0; i < v->nsnap; i++)
+		if (uv_snap_pins(v, i))
+			uv_print_snap(v, &v->snap[i]);
+	for (i = 0; i < v->nlines; i++)
+		uv_vline(v, "# %s", v->lines[i]);
+	if (v->failures > v->nsnap + v->nlines)
+		uv_vline(v, "# ... %u more failures not detailed",
+			 v->failures - v->nsnap - v->nlines);
+}
+
+/* Print @op's rendered verdict and free it. */
+static void uv_verdict_print(struct uv_op *op, struct uv_verdict *v)
+{
+	char *line, *next;
 	int no;
 
 	mutex_lock(&uv_report_lock);
@@ -1589,26 +1700,13 @@ static void uv_verdict_print(struct uv_op *op, struct uv_verdict *v,
 		       no, op->label, op->ret);
 		goto unlock;
 	}
-	uv_out("# %s: %u objects unregistered, %u released%s", op->label,
-	       v->deleted, v->released,
-	       going ? ", module checked at GOING" : "");
-	for (i = 0; i < v->nreleased_names; i++)
-		uv_out("#   released: %s", v->released_names[i]);
-	if (v->released > v->nreleased_names && v->nreleased_names)
-		uv_out("#   ... and %u more released",
-		       v->released - v->nreleased_names);
-	/* The cause first: a parent pinned by a failing child comes after. */
-	for (i = 0; i < v->nsnap; i++)
-		if (!uv_snap_pins(v, i))
-			uv_print_snap(&v->snap[i]);
-	for (i = 0; i < v->nsnap; i++)
-		if (uv_snap_pins(v, i))
-			uv_print_snap(&v->snap[i]);
-	for (i = 0; i < v->nlines; i++)
-		uv_out("# %s", v->lines[i]);
-	if (v->failures > v->nsnap + v->nlines)
-		uv_out("# ... %u more failures not detailed",
-		       v->failures - v->nsnap - v->nlines);
+	for (line = v->text; line < v->text + v->text_len; line = next + 1) {
+		next = memchr(line, '\n', v->text + v->text_len - line);
+		if (!next)
+			break;
+		*next = '\0';
+		uv_out("%s", line);
+	}
 	if (uv_obj_overflow || uv_defer_overflow || uv_op_overflow ||
 	    uv_hold_overflow || uv_site_overflow)
 		uv_out("# warning: table overflow: %lu objects, %lu work/timers, %lu operations, %lu references, %lu tail-call sites not tracked",
@@ -1633,7 +1731,9 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 	struct uv_verdict *v = op->verdict;
 
 	if (!v) {
-		uv_verdict_print(op, uv_verdict_build(op, mod, rcu_done), !!mod);
+		v = uv_verdict_build(op, mod, rcu_done);
+		uv_verdict_render(op, v, mod);
+		uv_verdict_print(op, v);
 		return;
 	}
 	op->verdict = NULL;
@@ -1643,7 +1743,7 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 		vfree(op->scan);
 		op->scan = NULL;
 	}
-	uv_verdict_print(op, v, true);
+	uv_verdict_print(op, v);
 }
 
 static void uv_op_release(struct uv_op *op)
@@ -2167,7 +2267,9 @@ static void uv_defer_note(void *ptr, unsigned long func,
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	mod = uv_owner(func);
-	if (!mod && (kind == UV_TIMER || kind == UV_HRTIMER))
+	/* A delayed work's timer is the work's: that is followed already. */
+	if (!mod && (kind == UV_TIMER || kind == UV_HRTIMER) &&
+	    func != uv_dwork_timer_fn && func != uv_kdwork_timer_fn)
 		mod = uv_owner((unsigned long)ptr);
 	if (!mod)
 		goto out;
@@ -2490,6 +2592,12 @@ static void uv_mod_going(struct module *mod)
 	struct uv_op *op;
 	int i;
 
+	/*
+	 * Unbinds of this module's devices still waiting for their verdict
+	 * come first: once the module is gone its address, and its devices',
+	 * may be another module's.
+	 */
+	flush_work(&uv_work);
 	snprintf(label, sizeof(label), "rmmod %s", mod->name);
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	op = uv_op_find_open(UV_OP_RMMOD, label);
@@ -2508,8 +2616,10 @@ static void uv_mod_going(struct module *mod)
 	 * verdict waits for its syscall to return (uv_sys_exit()): only
 	 * then is the module freed and a dangling pointer known.
 	 */
-	if (op)
+	if (op) {
 		op->verdict = uv_verdict_build(op, mod, false);
+		uv_verdict_render(op, op->verdict, true);
+	}
 	uv_defuse(mod);
 	uv_remove_sites(mod);
 	if (op && op->kind == UV_OP_RMMOD && op->verdict) {
@@ -2519,7 +2629,7 @@ static void uv_mod_going(struct module *mod)
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
 	} else if (op) {
 		/* A failed load, or no memory: nothing to wait for. */
-		uv_verdict_print(op, op->verdict, true);
+		uv_verdict_print(op, op->verdict);
 		op->verdict = NULL;
 		uv_op_release(op);
 	}
