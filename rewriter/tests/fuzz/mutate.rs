@@ -71,6 +71,9 @@ pub enum Mutation {
     FlipBit { at: usize, bit: u8 },
     SetByte { at: usize, byte: u8 },
     Insert { at: usize, token: usize },
+    /// Inserts a token at the end of a line (inside a YAML value, after a
+    /// C statement), where it keeps more of the structure than anywhere.
+    AppendToLine { line: usize, token: usize },
     DeleteBytes { at: usize, len: usize },
     /// Joins a line with the next one (its newline removed).
     JoinLine { line: usize },
@@ -89,6 +92,7 @@ pub fn mutation(tokens: usize) -> impl Strategy<Value = Mutation> {
         1 => (at.clone(), 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
         1 => (at.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::SetByte { at, byte }),
         4 => (at.clone(), 0..tokens).prop_map(|(at, token)| Mutation::Insert { at, token }),
+        2 => (at.clone(), 0..tokens).prop_map(|(line, token)| Mutation::AppendToLine { line, token }),
         1 => (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::DeleteBytes { at, len }),
         1 => at.clone().prop_map(|line| Mutation::JoinLine { line }),
         1 => at.clone().prop_map(|line| Mutation::SpliceLine { line }),
@@ -122,6 +126,10 @@ fn apply_one(b: &mut Vec<u8>, m: &Mutation, tokens: &[&[u8]]) {
         Mutation::Insert { at, token } => {
             let i = pos(at, b.len());
             b.splice(i..i, tokens[token % tokens.len()].iter().copied());
+        }
+        Mutation::AppendToLine { line, token } => {
+            let end = nth_newline(b, line).unwrap_or(b.len());
+            b.splice(end..end, tokens[token % tokens.len()].iter().copied());
         }
         Mutation::DeleteBytes { at, len } => {
             let i = pos(at, b.len());
@@ -226,9 +234,12 @@ pub const YAML_TOKENS: &[&[u8]] = &[
     b"\ntransform: nope\n",
     b"\nrequires:\n  file: include/linux/x.h\n  regex: \"(\"\n  missing: m\n",
     b"\n    where:\n      X: { regex: \"[\" }\n",
-    b"\n    inside: {}\n",
-    b"\n    has: { kind: nope }\n",
-    b"\n    context: field\n",
+    b"\n    inside: {}",
+    b"\n    not-has: { pattern: \"f($Y\" }",
+    b"\n    has: { kind: nope }",
+    b"\n    context: field",
+    b"\n    where:\n      Z: { kind: identifier }",
+    b"\n    reason: uses $NOPE",
     b"auto",
     b"needs-prep",
     b"manual",
