@@ -309,7 +309,10 @@ fn compile_relative(
 ) -> Result<Option<Relative>> {
     let Some(s) = spec else { return Ok(None) };
     if s.kind.is_none() && s.pattern.is_none() {
-        bail!("a structural constraint needs `kind` or `pattern`");
+        bail!(
+            "{}: a structural constraint needs `kind` or `pattern`",
+            at("")
+        );
     }
     Ok(Some(Relative {
         kind: s.kind.as_deref().map(|k| compile_kind(k, at)).transpose()?,
