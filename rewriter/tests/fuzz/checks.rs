@@ -69,7 +69,8 @@ pub fn mask_properties(src: &[u8], keep_bits: u64) -> Check {
     ensure!(
         bounds.first() == Some(&0)
             && bounds.last() == Some(&src.len())
-            && bounds.windows(2).all(|w| w[0] < w[1]) || src.is_empty(),
+            && bounds.windows(2).all(|w| w[0] < w[1])
+            || src.is_empty(),
         "item boundaries not strictly increasing from 0 to {}: {bounds:?}",
         src.len()
     );
@@ -79,7 +80,7 @@ pub fn mask_properties(src: &[u8], keep_bits: u64) -> Check {
         "masking every item differs from the whole mask"
     );
     ensure!(
-        src.is_empty() || kept_all == vec![0..src.len()],
+        src.is_empty() || (kept_all.len() == 1 && kept_all[0] == (0..src.len())),
         "every item kept, yet the kept ranges are {kept_all:?}"
     );
     items_mask_like_the_whole(src, &m.text, keep_bits)
@@ -88,7 +89,9 @@ pub fn mask_properties(src: &[u8], keep_bits: u64) -> Check {
 /// `mask_items` with the items of `keep_bits` (bit i: item i, cyclically).
 fn items_mask_like_the_whole(src: &[u8], whole: &[u8], keep_bits: u64) -> Check {
     let (part, kept) = mask_items(src, |b| {
-        (0..b.len()).map(|i| keep_bits >> (i % 64) & 1 == 1).collect()
+        (0..b.len())
+            .map(|i| keep_bits >> (i % 64) & 1 == 1)
+            .collect()
     });
     ensure!(part.text.len() == src.len(), "item mask changes the length");
     same_line_breaks(src, &part.text)?;
@@ -196,9 +199,18 @@ pub fn load_properties(text: &str) -> Result<Option<Pattern>, String> {
     }
 }
 
-/// A loaded pattern's rules run over `src` without a panic, every site in
-/// the file, and their edits apply or conflict (never panic).
-pub fn rules_properties(pattern: &Pattern, rel: &str, src: &[u8]) -> Check {
+/// A loaded pattern's rules, and those of its phases, run over `src`.
+pub fn pattern_properties(pattern: &Pattern, rel: &str, src: &[u8]) -> Check {
+    rules_properties(pattern, rel, src)?;
+    for phase in pattern.introduce.iter().chain(&pattern.retire) {
+        rules_properties(&phase.pattern, rel, src)?;
+    }
+    Ok(())
+}
+
+/// A pattern's rules run over `src` without a panic, every site in the
+/// file, and their edits apply or conflict (never panic).
+fn rules_properties(pattern: &Pattern, rel: &str, src: &[u8]) -> Check {
     let words: Vec<&[u8]> = pattern.anchors.iter().map(|a| a.as_bytes()).collect();
     let parsed = parse_focused(src, &words);
     let m = rewriter::rules::run_rules(pattern, rel, src, &parsed);
@@ -251,17 +263,40 @@ pub fn engine_properties(
     let out = run(root, patterns, &opts).map_err(|e| format!("run failed: {e:#}"))?;
     let read = |rel: &str| std::fs::read(root.join(rel)).map_err(|e| format!("{rel}: {e}"));
     for s in &out.sites {
-        site_in_file(&read(&s.file)?, s.line, s.column, &format!("{} site", s.pattern))?;
+        site_in_file(
+            &read(&s.file)?,
+            s.line,
+            s.column,
+            &format!("{} site", s.pattern),
+        )?;
         for n in &s.notes {
             site_in_file(&read(&n.file)?, n.line, 1, &format!("{} note", s.pattern))?;
+        }
+    }
+    for f in &out.findings {
+        if let Some(line) = f.line {
+            site_in_file(
+                &read(&f.file)?,
+                line,
+                1,
+                &format!("finding `{}`", f.message),
+            )?;
         }
     }
     if out.changes.is_empty() {
         return Ok(());
     }
     for c in &out.changes {
-        ensure!(c.before != c.after, "{}: a change that changes nothing", c.file);
-        ensure!(read(&c.file)? == c.before, "{}: `before` is not the file", c.file);
+        ensure!(
+            c.before != c.after,
+            "{}: a change that changes nothing",
+            c.file
+        );
+        ensure!(
+            read(&c.file)? == c.before,
+            "{}: `before` is not the file",
+            c.file
+        );
         let errors = |b: &[u8]| ErrorMap::of(&parse(b).tree).count();
         ensure!(
             errors(&c.after) <= errors(&c.before),
@@ -299,7 +334,8 @@ pub fn engine_properties(
 /// another branch: until it is merged, such diffs are not applied here,
 /// and `tests/fuzz_corpus/open/bare-cr-in-hunk.c` keeps the case.
 fn bare_cr_in_any(changes: &[rewriter::model::FileChange]) -> bool {
-    let bare = |b: &[u8]| b.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || b.ends_with(b"\r");
+    let bare =
+        |b: &[u8]| b.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || b.ends_with(b"\r");
     changes.iter().any(|c| bare(&c.before) || bare(&c.after))
 }
 

@@ -74,11 +74,7 @@ pub fn load(kernel_sample: usize) -> Corpus {
         for case in sorted_entries(&pattern) {
             let input = case.join("input");
             if input.is_dir() {
-                let name = case
-                    .strip_prefix(&fixtures)
-                    .unwrap()
-                    .display()
-                    .to_string();
+                let name = case.strip_prefix(&fixtures).unwrap().display().to_string();
                 trees.push(tree_of(&input, name));
             }
         }
@@ -122,7 +118,9 @@ pub fn kernel_root() -> Option<PathBuf> {
         None => {
             let cache = std::env::var_os("UNPLUG_BENCH_CACHE")
                 .map(PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/unplug/bench")))?;
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/unplug/bench"))
+                })?;
             let tree = cache.join("linux-6.1");
             tree.join("drivers").is_dir().then_some(tree)
         }

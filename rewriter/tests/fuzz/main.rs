@@ -125,7 +125,7 @@ fn c_input(seed: usize, muts: &[Mutation]) -> (String, Vec<u8>) {
 fn masking_keeps_length_and_lines() {
     fuzz(
         "mask",
-        3000,
+        20_000,
         (c_case(), any::<u64>()),
         |((seed, muts), _)| c_input(*seed, muts),
         |((seed, muts), keep)| checks::mask_properties(&c_input(*seed, muts).1, *keep),
@@ -137,7 +137,7 @@ fn parses_map_back_to_the_original() {
     let words = anchor_words();
     fuzz(
         "parse",
-        800,
+        4000,
         c_case(),
         |(seed, muts)| c_input(*seed, muts),
         |(seed, muts)| checks::parse_properties(&c_input(*seed, muts).1, &words),
@@ -158,14 +158,14 @@ fn yaml_check(text: &str, c_seed: usize) -> Check {
     };
     let (name, bytes) = &c_files()[c_seed];
     let rel = name.rsplit(':').next().unwrap_or(name);
-    checks::rules_properties(&pattern, rel, bytes)
+    checks::pattern_properties(&pattern, rel, bytes)
 }
 
 #[test]
 fn pattern_loader_errors_never_panics() {
     fuzz(
         "yaml",
-        1500,
+        8000,
         (
             0..corpus().yaml.len(),
             mutations(mutate::YAML_TOKENS.len()),
@@ -215,7 +215,7 @@ fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool, bare_cr_diffs: bo
 fn engine_scans_and_rewrites_mutated_trees() {
     fuzz(
         "engine",
-        300,
+        1000,
         (
             0..corpus().trees.len(),
             any::<usize>(),
@@ -247,7 +247,12 @@ fn regression_corpus_holds() {
             checks::parse_properties(bytes, &words),
             engine_check(&files, false, true),
         ];
-        failures.extend(checks.into_iter().filter_map(|c| c.err()).map(|e| format!("c/{name}: {e}")));
+        failures.extend(
+            checks
+                .into_iter()
+                .filter_map(|c| c.err())
+                .map(|e| format!("c/{name}: {e}")),
+        );
     }
     for (name, text) in &corpus().regressions_yaml {
         for c_seed in 0..c_files().len() {
@@ -273,7 +278,10 @@ fn open_defects_hold() {
     for entry in std::fs::read_dir(&dir).expect("tests/fuzz_corpus/open exists") {
         let path = entry.expect("readable").path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let files = vec![(format!("drivers/fuzz/{name}"), std::fs::read(&path).unwrap())];
+        let files = vec![(
+            format!("drivers/fuzz/{name}"),
+            std::fs::read(&path).unwrap(),
+        )];
         if let Err(e) = engine_check(&files, false, true) {
             failures.push(format!("open/{name}: {e}"));
         }

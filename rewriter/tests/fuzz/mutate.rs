@@ -68,37 +68,65 @@ pub const C_TOKENS: &[&[u8]] = &[
 /// time the mutation applies, so any value is valid for any seed.
 #[derive(Debug, Clone)]
 pub enum Mutation {
-    FlipBit { at: usize, bit: u8 },
-    SetByte { at: usize, byte: u8 },
-    Insert { at: usize, token: usize },
+    FlipBit {
+        at: usize,
+        bit: u8,
+    },
+    SetByte {
+        at: usize,
+        byte: u8,
+    },
+    Insert {
+        at: usize,
+        token: usize,
+    },
     /// Inserts a token at the end of a line (inside a YAML value, after a
     /// C statement), where it keeps more of the structure than anywhere.
-    AppendToLine { line: usize, token: usize },
-    DeleteBytes { at: usize, len: usize },
+    AppendToLine {
+        line: usize,
+        token: usize,
+    },
+    DeleteBytes {
+        at: usize,
+        len: usize,
+    },
     /// Joins a line with the next one (its newline removed).
-    JoinLine { line: usize },
+    JoinLine {
+        line: usize,
+    },
     /// Ends a line with a backslash: a line splice for the preprocessor.
-    SpliceLine { line: usize },
-    DuplicateLine { line: usize },
-    DeleteLine { line: usize },
-    MoveLine { from: usize, to: usize },
-    Truncate { at: usize },
+    SpliceLine {
+        line: usize,
+    },
+    DuplicateLine {
+        line: usize,
+    },
+    DeleteLine {
+        line: usize,
+    },
+    MoveLine {
+        from: usize,
+        to: usize,
+    },
+    Truncate {
+        at: usize,
+    },
 }
 
 /// Mutations drawn from `tokens` (an index into it is kept).
 pub fn mutation(tokens: usize) -> impl Strategy<Value = Mutation> {
     let at = any::<usize>();
     prop_oneof![
-        1 => (at.clone(), 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
-        1 => (at.clone(), any::<u8>()).prop_map(|(at, byte)| Mutation::SetByte { at, byte }),
-        4 => (at.clone(), 0..tokens).prop_map(|(at, token)| Mutation::Insert { at, token }),
-        2 => (at.clone(), 0..tokens).prop_map(|(line, token)| Mutation::AppendToLine { line, token }),
-        1 => (at.clone(), 1usize..64).prop_map(|(at, len)| Mutation::DeleteBytes { at, len }),
-        1 => at.clone().prop_map(|line| Mutation::JoinLine { line }),
-        1 => at.clone().prop_map(|line| Mutation::SpliceLine { line }),
-        2 => at.clone().prop_map(|line| Mutation::DuplicateLine { line }),
-        1 => at.clone().prop_map(|line| Mutation::DeleteLine { line }),
-        1 => (at.clone(), at.clone()).prop_map(|(from, to)| Mutation::MoveLine { from, to }),
+        1 => (at, 0u8..8).prop_map(|(at, bit)| Mutation::FlipBit { at, bit }),
+        1 => (at, any::<u8>()).prop_map(|(at, byte)| Mutation::SetByte { at, byte }),
+        4 => (at, 0..tokens).prop_map(|(at, token)| Mutation::Insert { at, token }),
+        2 => (at, 0..tokens).prop_map(|(line, token)| Mutation::AppendToLine { line, token }),
+        1 => (at, 1usize..64).prop_map(|(at, len)| Mutation::DeleteBytes { at, len }),
+        1 => at.prop_map(|line| Mutation::JoinLine { line }),
+        1 => at.prop_map(|line| Mutation::SpliceLine { line }),
+        2 => at.prop_map(|line| Mutation::DuplicateLine { line }),
+        1 => at.prop_map(|line| Mutation::DeleteLine { line }),
+        1 => (at, at).prop_map(|(from, to)| Mutation::MoveLine { from, to }),
         1 => at.prop_map(|at| Mutation::Truncate { at }),
     ]
 }
