@@ -29,11 +29,28 @@ fn same_line_breaks(src: &[u8], masked: &[u8]) -> Check {
     Ok(())
 }
 
-/// The masking pass: same length, same line breaks, only blanks, `_`
+/// The lexer: tokens in order, none empty or overlapping, all in the file.
+fn tokens_in_order(src: &[u8]) -> Check {
+    let mut end = 0;
+    for t in rewriter::lex::tokenize(src) {
+        ensure!(
+            t.start >= end && t.start < t.end && t.end <= src.len(),
+            "token {}..{} after one ending at {end}, in a file of {} bytes",
+            t.start,
+            t.end,
+            src.len()
+        );
+        end = t.end;
+    }
+    Ok(())
+}
+
+/// The masking pass: tokens in order; same length, same line breaks, only blanks, `_`
 /// joins, `"` string stand-ins and `while` renames written; inactive
 /// branches sorted, in bounds and blank; valid UTF-8 stays valid; masking
 /// chosen items reads like the whole mask there and blank elsewhere.
 pub fn mask_properties(src: &[u8], keep_bits: u64) -> Check {
+    tokens_in_order(src)?;
     let m = mask(src);
     ensure!(
         m.text.len() == src.len(),

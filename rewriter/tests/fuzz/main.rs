@@ -50,19 +50,33 @@ fn anchor_words() -> Vec<&'static [u8]> {
         .collect()
 }
 
-fn config(default_cases: u32) -> Config {
+/// The seed: `UNPLUG_FUZZ_SEED` (a number, or `random` for a fresh one,
+/// which a failure names so that it can be run again), 13 by default.
+fn seed() -> u64 {
+    match std::env::var("UNPLUG_FUZZ_SEED").as_deref() {
+        Ok("random") => {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            h.finish()
+        }
+        Ok(n) => n.parse().expect("UNPLUG_FUZZ_SEED is a number or `random`"),
+        Err(_) => 13,
+    }
+}
+
+fn config(default_cases: u32, seed: u64) -> Config {
     let cases = std::env::var("UNPLUG_FUZZ_CASES")
         .ok()
         .map(|v| v.parse().expect("UNPLUG_FUZZ_CASES is a number"))
         .unwrap_or(default_cases);
-    let rng_seed = match std::env::var("UNPLUG_FUZZ_SEED").as_deref() {
-        Ok("random") => RngSeed::Random,
-        Ok(n) => RngSeed::Fixed(n.parse().expect("UNPLUG_FUZZ_SEED is a number or `random`")),
-        Err(_) => RngSeed::Fixed(13),
-    };
     Config {
         cases,
-        rng_seed,
+        rng_seed: RngSeed::Fixed(seed),
         // Failures are kept by hand, as inputs in tests/fuzz_corpus.
         failure_persistence: None,
         max_shrink_iters: 1024,
@@ -82,7 +96,10 @@ fn fuzz<S: Strategy>(
 ) where
     S::Value: Clone,
 {
-    let mut runner = TestRunner::new(config(cases));
+    let seed = seed();
+    let config = config(cases, seed);
+    let cases = config.cases;
+    let mut runner = TestRunner::new(config);
     let result = runner.run(&strategy, |v| check(&v).map_err(TestCaseError::fail));
     match result {
         Ok(()) => {}
@@ -90,11 +107,12 @@ fn fuzz<S: Strategy>(
             let (name, bytes) = input(&value);
             let saved = save_failure(target, &name, &bytes);
             panic!(
-                "{target}: {why}\n  seed file: {name}\n  input saved as {}\n  case: {value:?}",
+                "{target}: {why}\n  seed file: {name}\n  input saved as {}\n  case: {value:?}\n  \
+                 again: UNPLUG_FUZZ_SEED={seed} UNPLUG_FUZZ_CASES={cases}",
                 saved.display()
             );
         }
-        Err(e) => panic!("{target}: {e}"),
+        Err(e) => panic!("{target} (UNPLUG_FUZZ_SEED={seed}): {e}"),
     }
 }
 
