@@ -201,18 +201,22 @@ fn pattern_loader_errors_never_panics() {
 /// mutations, `--drop-empty`).
 type EngineCase = (usize, usize, Vec<Mutation>, bool);
 
-fn engine_tree(case: &EngineCase) -> (String, Vec<(String, Vec<u8>)>) {
+/// Files of a tree: relative paths and their bytes.
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The case's tree, its mutated file's name and index (none for a tree
+/// without sources).
+fn engine_tree(case: &EngineCase) -> (Files, String, Option<usize>) {
     let (tree, pick, muts, _) = case;
     let t = &corpus().trees[*tree];
     let sources = t.sources();
     let mut files = t.files.clone();
-    let mut name = t.name.clone();
-    if !sources.is_empty() {
-        let i = sources[pick % sources.len()];
-        files[i].1 = mutate::apply(&files[i].1, muts, C_TOKENS);
-        name = t.file_name(i);
+    if sources.is_empty() {
+        return (files, t.name.clone(), None);
     }
-    (name, files)
+    let i = sources[pick % sources.len()];
+    files[i].1 = mutate::apply(&files[i].1, muts, C_TOKENS);
+    (files, t.file_name(i), Some(i))
 }
 
 /// Writes `files` to a fresh directory and runs the engine checks there
@@ -241,14 +245,11 @@ fn engine_scans_and_rewrites_mutated_trees() {
             any::<bool>(),
         ),
         |case| {
-            let (name, files) = engine_tree(case);
-            let mutated = files
-                .into_iter()
-                .find(|(rel, _)| name.ends_with(rel.as_str()))
-                .map_or_else(Vec::new, |(_, b)| b);
-            (name, mutated)
+            let (mut files, name, mutated) = engine_tree(case);
+            let bytes = mutated.map_or_else(Vec::new, |i| files.swap_remove(i).1);
+            (name, bytes)
         },
-        |case| engine_check(&engine_tree(case).1, case.3, false),
+        |case| engine_check(&engine_tree(case).0, case.3, false),
     );
 }
 
