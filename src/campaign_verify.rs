@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 use rewriter::engine::{run, RunOptions};
 use rewriter::pattern::{load_all, Pattern};
 use serde_json::{json, Value};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -167,11 +168,13 @@ pub fn run_campaign(
     }
     let doc = json!({ "schema": "unplug-verify-results/1", "results": results });
     let linked = reports::cli::record_verify(campaign, &doc)?;
+    let mut out = crate::output::stdout();
     if json_out {
-        println!("{}", serde_json::to_string_pretty(&doc)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
         for r in &results {
-            println!(
+            writeln!(
+                out,
                 "{:<28} {:<34} {:<6} {}",
                 r["module"].as_str().unwrap_or(""),
                 r["kernel"].as_str().unwrap_or(""),
@@ -181,7 +184,7 @@ pub fn run_campaign(
                     "FAIL"
                 },
                 r["detail"].as_str().unwrap_or("")
-            );
+            )?;
         }
     }
     eprintln!(

@@ -67,16 +67,16 @@ pub fn scan(
     campaign: Option<&Path>,
 ) -> Result<u8> {
     // A campaign remembers its patterns: `scan --campaign DIR TREE` rescans them.
-    // A damaged ledger is reported before the scan runs, not after.
+    // A damaged ledger, or a campaign of other patterns, is reported before
+    // the scan runs, not after.
     let mut sel = sel.clone();
     if let Some(dir) = campaign {
-        let known = reports::cli::campaign_patterns(dir)?;
-        if let (Some(ids), true) = (known, sel.pattern_ids.is_empty()) {
+        if let Some(ids) = reports::cli::campaign_for_scan(dir, &sel.pattern_ids)? {
             sel.pattern_ids = ids;
         }
     }
     let outcome = execute(extra, &sel)?;
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = output::stdout();
     if json {
         output::write_json(&sel.tree, &outcome, &mut stdout)?;
     } else {
@@ -113,7 +113,7 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
         }
         eprintln!("unplug: {} file(s) rewritten", outcome.changes.len());
     } else {
-        let mut stdout = std::io::stdout().lock();
+        let mut stdout = output::stdout();
         stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
     }
     Ok(if has_errors(&outcome) {
@@ -125,7 +125,7 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
 
 pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
     let all = load_all(extra)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     writeln!(
         out,
         "{:<28} {:<6} {:<10} {:<25} TITLE",
@@ -160,7 +160,7 @@ pub fn patterns_list(extra: Option<&Path>) -> Result<u8> {
 pub fn patterns_show(extra: Option<&Path>, id: &str) -> Result<u8> {
     let all = load_all(extra)?;
     let p = select(&all, &[id.to_string()])?[0];
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     writeln!(
         out,
         "id:        {}\ntitle:     {}\nsubject:   {}\nsince:     {}\nanchors:   {}\norigin:    {}",
@@ -205,7 +205,7 @@ pub fn patterns_test(extra: Option<&Path>, dir: Option<PathBuf>) -> Result<u8> {
         bail!("{}: no fixture directory (give --dir)", dir.display());
     }
     let results = rewriter::fixtures::run_all(&dir, &all)?;
-    let mut out = std::io::stdout().lock();
+    let mut out = output::stdout();
     let mut failed = 0;
     for r in &results {
         if r.failures.is_empty() {

@@ -181,9 +181,18 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // `| head` took what it wanted: that is no error of the run.
+        Err(e) if broken_pipe(&e) && output::stdout_closed() => ExitCode::from(exit::OK),
         Err(e) => {
             eprintln!("unplug: error: {e:#}");
             ExitCode::from(exit::USAGE)
         }
     }
+}
+
+fn broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+pub use rewriter::stdout::{stdout, stdout_closed};
+
 /// One site a line: `file:line: pattern verdict [context] reason`, then its notes.
 pub fn write_sites(outcome: &Outcome, w: &mut impl Write) -> Result<()> {
     for s in outcome

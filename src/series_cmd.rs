@@ -210,6 +210,10 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     let Some(pattern) = all.iter().find(|p| p.id == args.sel.pattern_ids[0]) else {
         bail!("no pattern `{}`", args.sel.pattern_ids[0]);
     };
+    // The campaign is checked before any patch is written.
+    if let Some(dir) = &args.campaign {
+        reports::cli::check_series_campaign(dir, &pattern.id, &args.out)?;
+    }
     let mut prefix: Option<String> = None;
     let (outcome, code, campaign, one_patch) = match args.phase {
         PhaseArg::Convert => {
@@ -322,7 +326,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
             dir.display()
         );
     }
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut stdout, &report)?;
         use std::io::Write;

@@ -18,9 +18,16 @@
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/hash.h>
+#include <linux/hrtimer.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irq_work.h>
+#include <linux/irqdesc.h>
+#include <linux/kallsyms.h>
 #include <linux/kdebug.h>
 #include <linux/kobject.h>
 #include <linux/kprobes.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -32,15 +39,18 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/stacktrace.h>
 #include <linux/string.h>
 #include <linux/unistd.h>
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <asm/syscall.h>
+#include <asm/unwind.h>
 
 static char *watch = "";
 module_param(watch, charp, 0444);
@@ -80,6 +90,7 @@ MODULE_PARM_DESC(test_leak_kb, "Test only: leak this many KiB of vmalloc memory 
 #define UV_MAX_MODS	32
 #define UV_MAX_DEFER	256
 #define UV_REPORT_MAX	8	/* failing objects detailed per operation */
+#define UV_LINE_LEN	224
 #define UV_RESULTS_SIZE	(128 * 1024)
 #define UV_NIL		0xffff
 
@@ -117,18 +128,27 @@ struct uv_obj {
 	struct uv_ev tail[UV_EV_TAIL];
 };
 
-/* Work items and timers queued with a function inside a watched module. */
-enum uv_defer_kind { UV_WORK, UV_DWORK, UV_TIMER };
+/*
+ * Ways module code runs later: queued with a function (or, for timers,
+ * memory) inside a watched module.
+ */
+enum uv_defer_kind {
+	UV_WORK, UV_DWORK, UV_TIMER, UV_HRTIMER, UV_TASKLET, UV_IRQ_WORK,
+	UV_KWORK, UV_KDWORK, UV_RCU, UV_IRQ,
+};
 
 struct uv_defer {
-	void *ptr;
+	void *ptr;		/* the item; UV_IRQ: dev_id; UV_RCU: the function */
 	unsigned long func;
+	unsigned long arg;	/* UV_IRQ: the irq number */
 	struct module *mod;
+	u32 seq;		/* UV_RCU: when last queued */
 	u8 kind;
 };
 
 enum uv_op_kind { UV_OP_UNBIND, UV_OP_RMMOD, UV_OP_BRACKET, UV_OP_GOING };
-enum uv_op_state { UV_OP_FREE, UV_OP_OPEN, UV_OP_CLOSED };
+/* GONE: an unload judged at GOING, waiting for its syscall to return. */
+enum uv_op_state { UV_OP_FREE, UV_OP_OPEN, UV_OP_GONE, UV_OP_CLOSED };
 
 struct uv_op {
 	int id;
@@ -137,11 +157,18 @@ struct uv_op {
 	bool skip;
 	long ret;
 	const void *key;	/* unbind: the device; rmmod: the task */
+	struct module *mod;	/* unbind: the driver's module */
+	struct uv_verdict *verdict;	/* unload: judged at GOING */
+	struct uv_scan *scan;		/* unload: pointers seen at GOING */
 	char label[UV_NAME_LEN];
 };
 
+struct uv_verdict;
+struct uv_scan;
+
 struct uv_mod {
 	struct module *mod;
+	u32 rcu_barrier_seq;	/* its last rcu_barrier() */
 };
 
 static DEFINE_RAW_SPINLOCK(uv_lock);	/* everything below, probe context */
@@ -364,6 +391,9 @@ static struct uv_op *uv_op_open(enum uv_op_kind kind, const char *label)
 		op->skip = false;
 		op->ret = 0;
 		op->key = NULL;
+		op->mod = NULL;
+		op->verdict = NULL;
+		op->scan = NULL;
 		strscpy(op->label, label, sizeof(op->label));
 		uv_stack[uv_depth++] = i;
 		return op;
@@ -422,6 +452,396 @@ static __printf(1, 2) void uv_out(const char *fmt, ...)
 	}
 }
 
+static struct module *uv_owner(unsigned long addr);
+static bool uv_swnode_ktype(const struct kobj_type *kt);
+
+/* A kernel string that may be gone, copied without faulting. */
+static void uv_kstr(char *buf, const char *src, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < size; i++)
+		if (copy_from_kernel_nofault(&buf[i], src + i, 1) || !buf[i])
+			break;
+	buf[i] = '\0';
+}
+
+static const struct device *uv_kobj_dev(const struct kobject *kobj)
+{
+	return container_of(kobj, const struct device, kobj);
+}
+
+/*
+ * References per holder, lib/ref_tracker.c's idea from outside, for any
+ * kobject: a reference taken (kobject_get(), kobject_get_unless_zero(),
+ * the initial one of kobject_init()) or dropped (kobject_put()) is charged
+ * to the watched module whose code asked for it.  That is the direct
+ * caller of the primitive, or the first caller past a chain of API
+ * functions that take or drop references for their caller (uv_api_names:
+ * get_device(), the bus/class/driver/child lookups, the fwnode getters and
+ * iterators, device creation).  Any other kernel code on the way (the
+ * parent reference device_add() takes, a release dropping its parent's)
+ * holds that reference itself.  A put by the module cancels the newest
+ * reference it holds on the object; the object's last put forgets it.
+ * An unbind is charged what the driver took while probing that device
+ * and still holds; a going module everything it still holds.
+ */
+#define UV_MAX_HOLDS	512
+#define UV_MAX_PROBING	16	/* tasks probing or tail-calling at once */
+#define UV_API_DEPTH	10	/* frames unwound through API functions */
+
+struct uv_hold {
+	struct kobject *kobj;	/* NULL: a free slot */
+	struct module *mod;
+	const void *bind;	/* the device being probed when taken, or NULL */
+	int refs;
+	u32 seq;		/* last reference taken: a put cancels the newest */
+	unsigned long frames[UV_FRAMES];	/* where the first was taken */
+};
+
+static struct uv_hold *uv_holds;
+static u32 uv_seq;
+static unsigned long uv_hold_overflow, uv_site_overflow;
+
+struct uv_range {
+	unsigned long start, end;
+};
+
+static const char * const uv_api_names[] = {
+	"get_device", "put_device", "kobject_init_and_add", "kobject_create",
+	"kobject_create_and_add", "device_initialize", "device_register",
+	"device_unregister", "device_create", "device_create_with_groups",
+	"device_create_groups_vargs", "device_destroy", "platform_device_alloc",
+	"platform_device_register_full", "platform_device_put",
+	"platform_device_unregister", "bus_find_device", "class_find_device",
+	"driver_find_device", "device_find_child", "device_find_child_by_name",
+	"device_find_any_child", "fwnode_handle_get", "fwnode_handle_put",
+	"software_node_get", "software_node_put", "fwnode_get_parent",
+	"fwnode_get_next_parent", "fwnode_get_nth_parent",
+	"software_node_get_parent", "fwnode_get_next_child_node",
+	"fwnode_get_next_available_child_node", "device_get_next_child_node",
+	"software_node_get_next_child", "fwnode_get_named_child_node",
+	"device_get_named_child_node", "software_node_get_named_child_node",
+	"fwnode_find_reference", "fwnode_property_get_reference_args",
+	"software_node_get_reference_args", "of_node_get", "of_node_put",
+	"of_find_node_opts_by_path", "of_find_node_by_name",
+	"of_find_compatible_node", "of_get_next_child", "of_get_child_by_name",
+	"of_get_parent", "of_get_next_parent", "of_find_device_by_node",
+};
+
+static struct uv_range uv_api[ARRAY_SIZE(uv_api_names)];
+/* kobject_put() calling itself is a release dropping its parent. */
+static struct uv_range uv_put_range;
+static struct uv_range uv_prims[3];	/* kobject_get, _get_unless_zero, _init */
+static struct uv_range uv_create_and_add;
+
+static unsigned long (*uv_lookup_name)(const char *name);
+
+/* kallsyms_lookup_name() is not exported: find it with a disabled probe. */
+static void uv_find_lookup_name(void)
+{
+	struct kprobe kp = {
+		.symbol_name = "kallsyms_lookup_name",
+		.flags = KPROBE_FLAG_DISABLED,
+	};
+
+	if (register_kprobe(&kp))
+		return;
+	uv_lookup_name = (void *)((unsigned long)kp.addr - kp.offset);
+	unregister_kprobe(&kp);
+}
+
+/* A function's extent, from "name+off/size" as %pS-style lookup gives it. */
+static bool uv_sym_range(const char *name, struct uv_range *r)
+{
+	unsigned long addr = uv_lookup_name ? uv_lookup_name(name) : 0;
+	char buf[KSYM_SYMBOL_LEN], *slash;
+	unsigned long size;
+
+	if (!addr)
+		return false;
+	sprint_symbol(buf, addr);
+	slash = strrchr(buf, '/');
+	if (!slash || kstrtoul(slash + 1, 16, &size) || !size)
+		return false;
+	r->start = addr;
+	r->end = addr + size;
+	return true;
+}
+
+static void uv_resolve_api(void)
+{
+	int i;
+
+	uv_find_lookup_name();
+	if (!uv_lookup_name)
+		uv_out("# warning: kallsyms_lookup_name not found, references charged to direct callers only");
+	for (i = 0; i < ARRAY_SIZE(uv_api_names); i++)
+		uv_sym_range(uv_api_names[i], &uv_api[i]);
+	uv_sym_range("kobject_put", &uv_put_range);
+	uv_sym_range("kobject_get", &uv_prims[0]);
+	uv_sym_range("kobject_get_unless_zero", &uv_prims[1]);
+	uv_sym_range("kobject_init", &uv_prims[2]);
+	uv_sym_range("kobject_create_and_add", &uv_create_and_add);
+}
+
+static bool uv_in_range(const struct uv_range *r, unsigned long addr)
+{
+	return addr >= r->start && addr < r->end;
+}
+
+static bool uv_api_frame(unsigned long addr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_api); i++)
+		if (uv_in_range(&uv_api[i], addr))
+			return true;
+	return false;
+}
+
+/*
+ * Tail calls hide the module: a remove() that ends in put_device() jumps
+ * there, and the put's return address is the bus's.  A probe on each
+ * such jump in a watched module (uv_add_sites()) marks the task with the
+ * stack slot it jumps from; the task's next reference operation is the
+ * module's if it starts from that same slot (a chain of tail calls), and
+ * the mark is spent either way.
+ */
+static struct {
+	struct task_struct *task;
+	struct module *mod;
+	unsigned long sp, site;
+} uv_tails[UV_MAX_PROBING];
+
+/* Caller holds uv_lock. */
+static void uv_mark_tail(struct module *mod, unsigned long sp,
+			 unsigned long site)
+{
+	int i, slot = 0;
+
+	for (i = 0; i < UV_MAX_PROBING; i++) {
+		if (uv_tails[i].task == current) {
+			slot = i;
+			break;
+		}
+		if (!uv_tails[i].task)
+			slot = i;
+	}
+	uv_tails[slot].task = current;
+	uv_tails[slot].mod = mod;
+	uv_tails[slot].sp = sp;
+	uv_tails[slot].site = site;
+}
+
+/* Caller holds uv_lock: the module that tail-jumped to @sp, if any. */
+static struct module *uv_take_tail(unsigned long sp, unsigned long *site)
+{
+	struct module *mod;
+	int i;
+
+	for (i = 0; i < UV_MAX_PROBING; i++) {
+		if (uv_tails[i].task != current)
+			continue;
+		uv_tails[i].task = NULL;
+		if (uv_tails[i].sp != sp)
+			return NULL;
+		mod = uv_tails[i].mod;
+		*site = uv_tails[i].site;
+		return mod;
+	}
+	return NULL;
+}
+
+/*
+ * The watched module a reference operation is charged to, and where it
+ * asked (into @frames), or NULL.  The probe sits where the return
+ * address is on top of the stack: the direct caller.  Past an API
+ * function the unwinder goes on from the frame of that caller.
+ */
+static struct module *uv_holder(struct pt_regs *regs, unsigned long *frames)
+{
+	struct unwind_state state;
+	unsigned long caller, addr;
+	struct module *mod = NULL;
+	struct pt_regs at = *regs;
+	bool seen = false;
+	int n = 0, k = 0;
+
+	memset(frames, 0, sizeof(*frames) * UV_FRAMES);
+	if (copy_from_kernel_nofault(&caller, (void *)regs->sp, sizeof(caller)))
+		return NULL;
+	mod = uv_owner(caller);
+	frames[k++] = caller;
+	if (!mod)
+		mod = uv_take_tail(regs->sp, &frames[0]);
+	if (mod || !uv_api_frame(caller) || uv_in_range(&uv_put_range, caller))
+		return mod;
+	/*
+	 * The int3 has run: the stack is as at the probed instruction, but
+	 * ip points past the int3, where ORC may describe another stack.
+	 */
+	at.ip -= INT3_INSN_SIZE;
+	for (unwind_start(&state, current, &at, (unsigned long *)regs->sp);
+	     !unwind_done(&state) && n < UV_API_DEPTH;
+	     unwind_next_frame(&state), n++) {
+		addr = unwind_get_return_address(&state);
+		if (!seen) {
+			seen = addr == caller;
+			continue;
+		}
+		if (k < UV_FRAMES)
+			frames[k++] = addr;
+		mod = uv_owner(addr);
+		if (mod || !uv_api_frame(addr))
+			return mod;
+	}
+	return NULL;
+}
+
+/* Devices being probed, by the task probing them. */
+
+static struct {
+	struct task_struct *task;
+	const void *dev;
+} uv_probing[UV_MAX_PROBING];
+
+/* Caller holds uv_lock. */
+static const void *uv_probing_dev(void)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_PROBING; i++)
+		if (uv_probing[i].task == current)
+			return uv_probing[i].dev;
+	return NULL;
+}
+
+/* Caller holds uv_lock.  @dev NULL: the task's probe is over. */
+static void uv_set_probing(const void *dev)
+{
+	int i, slot = -1;
+
+	for (i = 0; i < UV_MAX_PROBING; i++) {
+		if (uv_probing[i].task == current) {
+			slot = i;
+			break;
+		}
+		if (slot < 0 && !uv_probing[i].task)
+			slot = i;
+	}
+	if (slot < 0)
+		return;
+	uv_probing[slot].task = dev ? current : NULL;
+	uv_probing[slot].dev = dev;
+}
+
+/* Caller holds uv_lock. */
+static void uv_hold_get(struct kobject *kobj, struct module *mod,
+			const unsigned long *frames)
+{
+	const void *bind = uv_probing_dev();
+	struct uv_hold *h, *free = NULL;
+	int i;
+
+	for (i = 0; i < UV_MAX_HOLDS; i++) {
+		h = &uv_holds[i];
+		if (h->kobj == kobj && h->mod == mod && h->bind == bind)
+			break;
+		if (!free && !h->kobj)
+			free = h;
+		h = NULL;
+	}
+	if (!h) {
+		if (!free) {
+			uv_hold_overflow++;
+			return;
+		}
+		h = free;
+		h->kobj = kobj;
+		h->mod = mod;
+		h->bind = bind;
+		h->refs = 0;
+		memcpy(h->frames, frames, sizeof(h->frames));
+	}
+	h->refs++;
+	h->seq = ++uv_seq;
+}
+
+/* Caller holds uv_lock: @mod drops a reference; cancel its newest one. */
+static void uv_hold_put(struct kobject *kobj, struct module *mod)
+{
+	struct uv_hold *newest = NULL;
+	int i;
+
+	for (i = 0; i < UV_MAX_HOLDS; i++) {
+		struct uv_hold *h = &uv_holds[i];
+
+		if (h->kobj == kobj && h->mod == mod && h->refs > 0 &&
+		    (!newest || h->seq > newest->seq))
+			newest = h;
+	}
+	if (newest && !--newest->refs)
+		newest->kobj = NULL;
+}
+
+/* Caller holds uv_lock: @kobj is released (or its memory reused). */
+static void uv_hold_forget(const struct kobject *kobj)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_HOLDS; i++)
+		if (uv_holds[i].kobj == kobj)
+			uv_holds[i].kobj = NULL;
+}
+
+/* Caller holds uv_lock: a going module holds nothing any more. */
+static void uv_hold_forget_mod(const struct module *mod)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_HOLDS; i++)
+		if (uv_holds[i].mod == mod)
+			uv_holds[i].kobj = NULL;
+}
+
+/*
+ * "bus:name", "swnode:name" or "kobject:name", with the parent's name,
+ * read without faulting: a reference we count may be one the kernel
+ * dropped behind our back.
+ */
+static void uv_kobj_label(const struct kobject *kobj, char *buf, size_t size)
+{
+	const struct kobj_type *kt = NULL;
+	const struct kobject *parent = NULL;
+	const struct bus_type *bus = NULL;
+	const char *p = NULL, *busname = NULL;
+	char name[40] = "", pname[40] = "", pfx[24] = "kobject";
+
+	if (copy_from_kernel_nofault(&kt, &kobj->ktype, sizeof(kt)) ||
+	    copy_from_kernel_nofault(&p, &kobj->name, sizeof(p)) ||
+	    copy_from_kernel_nofault(&parent, &kobj->parent, sizeof(parent))) {
+		snprintf(buf, size, "kobject@%px (gone)", kobj);
+		return;
+	}
+	if (p)
+		uv_kstr(name, p, sizeof(name));
+	if (parent && !copy_from_kernel_nofault(&p, &parent->name, sizeof(p)) && p)
+		uv_kstr(pname, p, sizeof(pname));
+	if (kt && kt == uv_device_ktype) {
+		strscpy(pfx, "device", sizeof(pfx));
+		if (!copy_from_kernel_nofault(&bus, &uv_kobj_dev(kobj)->bus,
+					      sizeof(bus)) && bus &&
+		    !copy_from_kernel_nofault(&busname, &bus->name,
+					      sizeof(busname)) && busname)
+			uv_kstr(pfx, busname, sizeof(pfx));
+	} else if (kt && uv_swnode_ktype(kt)) {
+		strscpy(pfx, "swnode", sizeof(pfx));
+	}
+	snprintf(buf, size, "%s:%s%s%s", pfx, *name ? name : "(unnamed)",
+		 *pname ? " under " : "", pname);
+}
+
 /* A copy of a failing object, taken under the lock, printed without it. */
 struct uv_snap {
 	struct uv_obj obj;
@@ -475,7 +895,7 @@ struct uv_verdict {
 	unsigned int failures;
 	unsigned int nsnap;
 	struct uv_snap snap[UV_REPORT_MAX];
-	char lines[UV_REPORT_MAX][UV_NAME_LEN * 2];
+	char lines[UV_REPORT_MAX][UV_LINE_LEN];
 	unsigned int nlines;
 	char released_names[UV_REPORT_MAX][UV_NAME_LEN];
 	unsigned int nreleased_names;
@@ -567,33 +987,243 @@ static bool uv_list_linked(struct list_head *e)
 	return back == e;
 }
 
-static bool uv_defer_pending(const struct uv_defer *d)
+static bool uv_work_pending(const struct uv_defer *d)
 {
+	struct work_struct *work = d->ptr;
 	unsigned long data = 0, func = 0;
 
-	if (d->kind == UV_TIMER) {
-		struct timer_list *t = d->ptr;
-
-		if (copy_from_kernel_nofault(&func, &t->function, sizeof(func)))
-			return false;
-		return func == d->func && uv_hlist_linked(&t->entry);
-	}
-	if (copy_from_kernel_nofault(&data, &((struct work_struct *)d->ptr)->data,
-				     sizeof(data)) ||
-	    copy_from_kernel_nofault(&func, &((struct work_struct *)d->ptr)->func,
-				     sizeof(func)))
+	if (copy_from_kernel_nofault(&data, &work->data, sizeof(data)) ||
+	    copy_from_kernel_nofault(&func, &work->func, sizeof(func)))
 		return false;
-	if (!(data & WORK_STRUCT_PENDING) || func != d->func)
+	if (func != d->func)
 		return false;
+	/* Still the same item: a worker may be running it right now. */
+	if (!(data & WORK_STRUCT_PENDING))
+		return work_busy(work) & WORK_BUSY_RUNNING;
 	/* Queued on a pool, or a delayed work still waiting for its timer. */
-	if (uv_list_linked(&((struct work_struct *)d->ptr)->entry))
+	if (uv_list_linked(&work->entry))
 		return true;
 	return d->kind == UV_DWORK &&
-	       uv_hlist_linked(&to_delayed_work(d->ptr)->timer.entry);
+	       uv_hlist_linked(&to_delayed_work(work)->timer.entry);
 }
 
-static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
+/* Read @size bytes of an item we saw queued and check its function. */
+static bool uv_defer_read(const struct uv_defer *d, void *copy, size_t size,
+			  const void *func_field)
 {
+	unsigned long func;
+
+	return !copy_from_kernel_nofault(copy, d->ptr, size) &&
+	       !copy_from_kernel_nofault(&func, func_field, sizeof(func)) &&
+	       func == d->func;
+}
+
+static bool uv_hrtimer_pending(const struct uv_defer *d)
+{
+	struct hrtimer t;
+	struct hrtimer_clock_base *base;
+	struct hrtimer *running = NULL;
+
+	if (!uv_defer_read(d, &t, sizeof(t), &((struct hrtimer *)d->ptr)->function))
+		return false;
+	if (t.state & HRTIMER_STATE_ENQUEUED)
+		return true;
+	/* Its callback running now re-arms it if it returns HRTIMER_RESTART. */
+	base = t.base;
+	return base && !copy_from_kernel_nofault(&running, &base->running,
+						 sizeof(running)) &&
+	       running == d->ptr;
+}
+
+static bool uv_kwork_pending(const struct uv_defer *d)
+{
+	struct kthread_work *work = d->ptr;
+	struct kthread_work copy;
+
+	if (!uv_defer_read(d, &copy, sizeof(copy), &work->func))
+		return false;
+	if (uv_list_linked(&work->node))
+		return true;
+	return d->kind == UV_KDWORK &&
+	       uv_hlist_linked(&container_of(work, struct kthread_delayed_work,
+					     work)->timer.entry);
+}
+
+/* Caller holds uv_lock.  An IRQ action is still there with this dev_id. */
+static bool uv_irq_requested(const struct uv_defer *d)
+{
+	struct irq_data *data = irq_get_irq_data(d->arg);
+	struct irqaction *act;
+	int n = 0;
+
+	if (!data)
+		return false;
+	for (act = READ_ONCE(irq_data_to_desc(data)->action); act && n < 64;
+	     act = READ_ONCE(act->next), n++)
+		if (act->dev_id == d->ptr)
+			return true;
+	return false;
+}
+
+/* Caller holds uv_lock. */
+static u32 uv_mod_barrier_seq(const struct module *mod)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_MODS; i++)
+		if (uv_mods[i].mod == mod)
+			return uv_mods[i].rcu_barrier_seq;
+	return 0;
+}
+
+/*
+ * Caller holds uv_lock.  The memory of an item we saw queued may have
+ * been freed since: read it without faulting and believe "still queued"
+ * only if it is still linked or flagged, with the same function.
+ */
+static bool uv_defer_pending(const struct uv_defer *d)
+{
+	struct tasklet_struct tl;
+	struct irq_work iw;
+	unsigned long func;
+
+	switch (d->kind) {
+	case UV_TIMER:
+		if (copy_from_kernel_nofault(&func,
+					     &((struct timer_list *)d->ptr)->function,
+					     sizeof(func)))
+			return false;
+		return func == d->func &&
+		       uv_hlist_linked(&((struct timer_list *)d->ptr)->entry);
+	case UV_WORK:
+	case UV_DWORK:
+		return uv_work_pending(d);
+	case UV_HRTIMER:
+		return uv_hrtimer_pending(d);
+	case UV_TASKLET:
+		return uv_defer_read(d, &tl, sizeof(tl),
+				     &((struct tasklet_struct *)d->ptr)->func) &&
+		       (tl.state & (BIT(TASKLET_STATE_SCHED) |
+				    BIT(TASKLET_STATE_RUN)));
+	case UV_IRQ_WORK:
+		return uv_defer_read(d, &iw, sizeof(iw),
+				     &((struct irq_work *)d->ptr)->func) &&
+		       irq_work_is_busy(&iw);
+	case UV_KWORK:
+	case UV_KDWORK:
+		return uv_kwork_pending(d);
+	case UV_RCU:
+		/* The rule, not a guess: rcu_barrier() after the last call_rcu(). */
+		return d->seq > uv_mod_barrier_seq(d->mod);
+	case UV_IRQ:
+		return uv_irq_requested(d);
+	}
+	return false;
+}
+
+static const char * const uv_defer_what[] = {
+	[UV_WORK] = "work item %ps still queued or running",
+	[UV_DWORK] = "work item %ps still queued",
+	[UV_TIMER] = "timer %ps still armed",
+	[UV_HRTIMER] = "hrtimer %ps still armed",
+	[UV_TASKLET] = "tasklet %ps still scheduled",
+	[UV_IRQ_WORK] = "irq_work %ps still queued",
+	[UV_KWORK] = "kthread work %ps still queued",
+	[UV_KDWORK] = "kthread delayed work %ps still queued",
+	[UV_RCU] = "call_rcu callback %ps queued with no rcu_barrier() after it",
+	[UV_IRQ] = "irq handler %ps still requested",
+};
+
+/* Caller holds uv_lock: what @mod left queued, into @v. */
+static void uv_judge_defers(struct uv_verdict *v, struct module *mod)
+{
+	unsigned int i;
+
+	for (i = 0; i < UV_MAX_DEFER; i++) {
+		struct uv_defer *d = &uv_defers[i];
+		int len;
+
+		if (!d->ptr || d->mod != mod)
+			continue;
+		if (!uv_defer_pending(d)) {
+			d->ptr = NULL;
+			continue;
+		}
+		v->failures++;
+		if (v->nlines >= UV_REPORT_MAX)
+			continue;
+		len = snprintf(v->lines[v->nlines], UV_LINE_LEN,
+			       uv_defer_what[d->kind], (void *)d->func);
+		if (d->kind == UV_IRQ)
+			snprintf(v->lines[v->nlines] + len, UV_LINE_LEN - len,
+				 " on irq %lu", d->arg);
+		v->nlines++;
+		/* Keep the entry: uv_defuse() cancels it after the report. */
+	}
+}
+
+/*
+ * Caller holds uv_lock: kernel threads whose thread function lies in
+ * @mod are still running module code, into @v.
+ */
+static void uv_judge_kthreads(struct uv_verdict *v, struct module *mod)
+{
+	struct task_struct *g, *t;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		void *fn;
+
+		if (!(t->flags & PF_KTHREAD) || t->exit_state)
+			continue;
+		fn = kthread_func(t);
+		if (!within_module((unsigned long)fn, mod))
+			continue;
+		v->failures++;
+		if (v->nlines < UV_REPORT_MAX)
+			snprintf(v->lines[v->nlines++], UV_LINE_LEN,
+				 "kthread %s (pid %d) still running %ps",
+				 t->comm, t->pid, fn);
+	}
+	rcu_read_unlock();
+}
+
+/*
+ * Caller holds uv_lock: references @mod still holds, into @v; at an
+ * unbind (@bind set) only those it took while probing that device.
+ */
+static void uv_judge_holds(struct uv_verdict *v, const struct module *mod,
+			   const void *bind)
+{
+	char label[UV_NAME_LEN];
+	unsigned int i, f;
+
+	for (i = 0; i < UV_MAX_HOLDS; i++) {
+		struct uv_hold *h = &uv_holds[i];
+		int len;
+
+		if (!h->kobj || h->mod != mod || h->refs <= 0 ||
+		    (bind && h->bind != bind))
+			continue;
+		v->failures++;
+		if (v->nlines >= UV_REPORT_MAX)
+			continue;
+		uv_kobj_label(h->kobj, label, sizeof(label));
+		len = snprintf(v->lines[v->nlines], UV_LINE_LEN,
+			       "held: %s refs=%d by %s, taken at", label,
+			       h->refs, mod->name);
+		for (f = 0; f < UV_FRAMES && h->frames[f]; f++)
+			len += scnprintf(v->lines[v->nlines] + len,
+					 UV_LINE_LEN - len, "%s%pS",
+					 f ? " <- " : " ", (void *)h->frames[f]);
+		v->nlines++;
+	}
+}
+
+static void uv_judge(const struct uv_op *op, struct module *mod,
+		     struct uv_verdict *v)
+{
+	int op_id = op->id;
 	unsigned long flags;
 	unsigned int i;
 
@@ -626,30 +1256,83 @@ static void uv_judge(int op_id, struct module *mod, struct uv_verdict *v)
 			o->orphan = true;
 		}
 	}
-	if (!mod)
-		goto out;
-	for (i = 0; i < UV_MAX_DEFER; i++) {
-		struct uv_defer *d = &uv_defers[i];
-		bool pending;
-
-		if (!d->ptr || d->mod != mod)
-			continue;
-		pending = uv_defer_pending(d);
-		if (!pending) {
-			d->ptr = NULL;
-			continue;
-		}
-		v->failures++;
-		if (v->nlines < UV_REPORT_MAX)
-			snprintf(v->lines[v->nlines++], sizeof(v->lines[0]),
-				 "%s %ps still %s",
-				 d->kind == UV_TIMER ? "timer" : "work item",
-				 (void *)d->func,
-				 d->kind == UV_TIMER ? "armed" : "queued");
-		/* Keep the entry: uv_defuse() cancels it after the report. */
+	if (op->kind == UV_OP_UNBIND && op->mod)
+		uv_judge_holds(v, op->mod, op->key);
+	if (mod) {
+		uv_judge_holds(v, mod, NULL);
+		uv_judge_defers(v, mod);
+		uv_judge_kthreads(v, mod);
 	}
-out:
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+/* Stop one item that uv_judge_defers() found still pending. */
+static void uv_defuse_one(const struct uv_defer *d)
+{
+	switch (d->kind) {
+	case UV_TIMER:
+		/* A callback that re-arms its timer cannot any more. */
+		timer_shutdown_sync(d->ptr);
+		break;
+	case UV_WORK:
+		cancel_work_sync(d->ptr);
+		break;
+	case UV_DWORK:
+		cancel_delayed_work_sync(to_delayed_work(d->ptr));
+		break;
+	case UV_HRTIMER:
+		hrtimer_cancel(d->ptr);
+		break;
+	case UV_TASKLET:
+		/* A disabled tasklet never runs: tasklet_kill() would spin. */
+		while (atomic_read(&((struct tasklet_struct *)d->ptr)->count) > 0)
+			tasklet_enable(d->ptr);
+		tasklet_kill(d->ptr);
+		break;
+	case UV_IRQ_WORK:
+		irq_work_sync(d->ptr);
+		break;
+	case UV_KWORK:
+		kthread_cancel_work_sync(d->ptr);
+		break;
+	case UV_KDWORK:
+		kthread_cancel_delayed_work_sync(container_of(d->ptr,
+				struct kthread_delayed_work, work));
+		break;
+	case UV_RCU:
+		rcu_barrier();
+		break;
+	case UV_IRQ:
+		free_irq(d->arg, d->ptr);
+		break;
+	}
+}
+
+/*
+ * Stop the kernel threads still running @mod's code.  kthread_stop()
+ * waits for the thread to see kthread_should_stop(): one that never
+ * looks hangs the unload here, where the guest's timeout names it,
+ * rather than later in freed memory.
+ */
+static void uv_defuse_kthreads(struct module *mod)
+{
+	struct task_struct *g, *t, *found[16];
+	int i, n = 0;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (n < ARRAY_SIZE(found) && (t->flags & PF_KTHREAD) &&
+		    !t->exit_state &&
+		    within_module((unsigned long)kthread_func(t), mod)) {
+			get_task_struct(t);
+			found[n++] = t;
+		}
+	}
+	rcu_read_unlock();
+	for (i = 0; i < n; i++) {
+		kthread_stop(found[i]);
+		put_task_struct(found[i]);
+	}
 }
 
 /* Cancel what a going module left queued, so the test kernel survives. */
@@ -660,21 +1343,208 @@ static void uv_defuse(struct module *mod)
 
 	for (i = 0; i < UV_MAX_DEFER; i++) {
 		struct uv_defer d;
+		bool pending;
 
 		raw_spin_lock_irqsave(&uv_lock, flags);
 		d = uv_defers[i];
 		if (d.mod == mod)
 			uv_defers[i].ptr = NULL;
+		pending = d.ptr && d.mod == mod && defuse && uv_defer_pending(&d);
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
-		if (!d.ptr || d.mod != mod || !defuse || !uv_defer_pending(&d))
-			continue;
-		if (d.kind == UV_TIMER)
-			del_timer_sync(d.ptr);
-		else if (d.kind == UV_DWORK)
-			cancel_delayed_work_sync(to_delayed_work(d.ptr));
-		else
-			cancel_work_sync(d.ptr);
+		if (pending)
+			uv_defuse_one(&d);
 	}
+	if (defuse)
+		uv_defuse_kthreads(mod);
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_hold_forget_mod(mod);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+}
+
+/*
+ * Nothing of a module may outlive it, whatever registered it: at GOING,
+ * after the module's exit and after uv_defuse(), every word of memory the
+ * rest of the kernel reaches that points into the module's core memory
+ * (not into its struct module, which the loader still links) is noted:
+ * slab pages, vmlinux .data and .bss, and the static per-CPU areas.  The
+ * loader then tears down what it owns (sysfs, lists) and frees the
+ * module; the guest runs with init_on_free=1, so freed memory reads zero.
+ * A word that still holds the same pointer after the unload, an RCU
+ * barrier and the settle time, is a dangling pointer into freed module
+ * memory: a notifier block, an ops table, an attribute, a callback.
+ */
+#define UV_MAX_CANDS	1024
+
+struct uv_cand {
+	unsigned long loc, val;
+	char where[UV_SYM_LEN];
+	char what[UV_SYM_LEN];
+};
+
+struct uv_scan {
+	struct uv_range r[4];
+	int n;
+	unsigned long lo, hi;		/* bounds of all of r[] */
+	unsigned long self, self_end;	/* the struct module */
+	struct uv_cand cand[UV_MAX_CANDS];
+	unsigned int ncand, lost;
+};
+
+static void uv_scan_add_range(struct uv_scan *sc, const void *base,
+			      unsigned long size)
+{
+	unsigned long start = (unsigned long)base;
+
+	if (!base || !size || sc->n == ARRAY_SIZE(sc->r))
+		return;
+	sc->r[sc->n].start = start;
+	sc->r[sc->n++].end = start + size;
+	sc->lo = sc->lo ? min(sc->lo, start) : start;
+	sc->hi = max(sc->hi, start + size);
+}
+
+static void uv_scan_ranges(struct uv_scan *sc, struct module *mod)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	static const enum mod_mem_type types[] = {
+		MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT,
+	};
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		uv_scan_add_range(sc, mod->mem[types[i]].base,
+				  mod->mem[types[i]].size);
+#else
+	uv_scan_add_range(sc, mod->core_layout.base, mod->core_layout.size);
+#endif
+	sc->self = (unsigned long)mod;
+	sc->self_end = (unsigned long)(mod + 1);
+}
+
+static bool uv_scan_hit(const struct uv_scan *sc, unsigned long v)
+{
+	int i;
+
+	if (v < sc->lo || v >= sc->hi || (v >= sc->self && v < sc->self_end))
+		return false;
+	for (i = 0; i < sc->n; i++)
+		if (uv_in_range(&sc->r[i], v))
+			return true;
+	return false;
+}
+
+/* @kind names the memory; NULL: a vmlinux or per-CPU symbol names it. */
+static void uv_scan_note(struct uv_scan *sc, unsigned long loc,
+			 unsigned long val, const char *kind,
+			 unsigned long sym_loc)
+{
+	struct uv_cand *c;
+
+	if (sc->ncand == UV_MAX_CANDS) {
+		sc->lost++;
+		return;
+	}
+	c = &sc->cand[sc->ncand++];
+	c->loc = loc;
+	c->val = val;
+	if (kind)
+		snprintf(c->where, sizeof(c->where), "%s memory at %px", kind,
+			 (void *)loc);
+	else
+		snprintf(c->where, sizeof(c->where), "%pS", (void *)sym_loc);
+	/* Symbolize now: the module is about to go. */
+	snprintf(c->what, sizeof(c->what), "%pS", (void *)val);
+}
+
+static void uv_scan_area(struct uv_scan *sc, unsigned long start,
+			 unsigned long end, const char *kind, long sym_delta)
+{
+	unsigned long buf[64], a, i, n;
+
+	for (a = ALIGN(start, sizeof(long)); a < end; a += n) {
+		n = min_t(unsigned long, sizeof(buf), end - a);
+		if (copy_from_kernel_nofault(buf, (void *)a, n))
+			continue;
+		for (i = 0; i < n / sizeof(long); i++)
+			if (uv_scan_hit(sc, buf[i]))
+				uv_scan_note(sc, a + i * sizeof(long), buf[i],
+					     kind, a + i * sizeof(long) - sym_delta);
+		cond_resched();
+	}
+}
+
+static unsigned long uv_ksym(const char *name)
+{
+	return uv_lookup_name ? uv_lookup_name(name) : 0;
+}
+
+static void uv_scan_slab(struct uv_scan *sc)
+{
+	unsigned long *max = (unsigned long *)uv_ksym("max_pfn");
+	unsigned long pfn, base;
+
+	for (pfn = 0; max && pfn < READ_ONCE(*max); pfn++) {
+		if (!pfn_valid(pfn) || !PageSlab(pfn_to_page(pfn)))
+			continue;
+		base = (unsigned long)page_address(pfn_to_page(pfn));
+		uv_scan_area(sc, base, base + PAGE_SIZE, "slab", 0);
+	}
+}
+
+static void uv_scan_vmlinux(struct uv_scan *sc)
+{
+	unsigned long ds = uv_ksym("_sdata"), de = uv_ksym("_edata");
+	unsigned long bs = uv_ksym("__bss_start"), be = uv_ksym("__bss_stop");
+	unsigned long ps = uv_ksym("__per_cpu_start");
+	unsigned long pe = uv_ksym("__per_cpu_end");
+	int cpu;
+
+	if (ds && de > ds)
+		uv_scan_area(sc, ds, de, NULL, 0);
+	if (bs && be > bs)
+		uv_scan_area(sc, bs, be, NULL, 0);
+	if (!pe || pe <= ps)
+		return;
+	for_each_possible_cpu(cpu)
+		uv_scan_area(sc, ps + per_cpu_offset(cpu),
+			     pe + per_cpu_offset(cpu), NULL, per_cpu_offset(cpu));
+}
+
+/* At GOING: what still points into @mod. */
+static struct uv_scan *uv_scan_going(struct module *mod)
+{
+	struct uv_scan *sc = vzalloc(sizeof(*sc));
+
+	if (!sc)
+		return NULL;
+	uv_scan_ranges(sc, mod);
+	uv_scan_vmlinux(sc);
+	uv_scan_slab(sc);
+	return sc;
+}
+
+/* After the unload: what still holds the same pointer, into @v. */
+static void uv_scan_recheck(const struct uv_scan *sc, struct uv_verdict *v)
+{
+	unsigned int i;
+
+	for (i = 0; i < sc->ncand; i++) {
+		const struct uv_cand *c = &sc->cand[i];
+		unsigned long now;
+
+		if (copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
+		    now != c->val)
+			continue;
+		v->failures++;
+		if (v->nlines < UV_REPORT_MAX)
+			snprintf(v->lines[v->nlines++], UV_LINE_LEN,
+				 "dangling: %s -> %s", c->where, c->what);
+	}
+	if (sc->lost)
+		snprintf(v->lines[v->nlines < UV_REPORT_MAX ? v->nlines++ :
+				  UV_REPORT_MAX - 1], UV_LINE_LEN,
+			 "warning: %u more pointers into the module not checked",
+			 sc->lost);
 }
 
 static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
@@ -688,28 +1558,32 @@ static bool uv_snap_pins(const struct uv_verdict *v, unsigned int i)
 }
 
 /* @rcu_done: the caller ran rcu_barrier() after @op was closed. */
-static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
+static struct uv_verdict *uv_verdict_build(struct uv_op *op,
+					   struct module *mod, bool rcu_done)
 {
-	struct uv_verdict *v;
+	struct uv_verdict *v = vzalloc(sizeof(*v));
+
+	if (v && !op->skip) {
+		uv_settle(op->id, rcu_done);
+		uv_judge(op, mod, v);
+	}
+	return v;
+}
+
+/* Print @op's verdict and free it. */
+static void uv_verdict_print(struct uv_op *op, struct uv_verdict *v,
+			     bool going)
+{
 	unsigned int i;
 	int no;
 
-	v = kzalloc(sizeof(*v), GFP_KERNEL);
-	if (!v) {
-		mutex_lock(&uv_report_lock);
-		no = ++uv_test_no;
-		uv_out("# %s: out of memory while judging", op->label);
-		uv_out("not ok %d %s", no, op->label);
-		mutex_unlock(&uv_report_lock);
-		return;
-	}
-	if (!op->skip) {
-		uv_settle(op->id, rcu_done);
-		uv_judge(op->id, mod, v);
-	}
-
 	mutex_lock(&uv_report_lock);
 	no = ++uv_test_no;
+	if (!v) {
+		uv_out("# %s: out of memory while judging", op->label);
+		uv_out("not ok %d %s", no, op->label);
+		goto unlock;
+	}
 	if (op->skip) {
 		uv_out("ok %d %s # SKIP failed with %ld, nothing unregistered",
 		       no, op->label, op->ret);
@@ -717,7 +1591,7 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 	}
 	uv_out("# %s: %u objects unregistered, %u released%s", op->label,
 	       v->deleted, v->released,
-	       mod ? ", module checked at GOING" : "");
+	       going ? ", module checked at GOING" : "");
 	for (i = 0; i < v->nreleased_names; i++)
 		uv_out("#   released: %s", v->released_names[i]);
 	if (v->released > v->nreleased_names && v->nreleased_names)
@@ -735,17 +1609,41 @@ static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
 	if (v->failures > v->nsnap + v->nlines)
 		uv_out("# ... %u more failures not detailed",
 		       v->failures - v->nsnap - v->nlines);
-	if (uv_obj_overflow || uv_defer_overflow || uv_op_overflow)
-		uv_out("# warning: table overflow: %lu objects, %lu work/timers, %lu operations not tracked",
-		       uv_obj_overflow, uv_defer_overflow, uv_op_overflow);
+	if (uv_obj_overflow || uv_defer_overflow || uv_op_overflow ||
+	    uv_hold_overflow || uv_site_overflow)
+		uv_out("# warning: table overflow: %lu objects, %lu work/timers, %lu operations, %lu references, %lu tail-call sites not tracked",
+		       uv_obj_overflow, uv_defer_overflow, uv_op_overflow,
+		       uv_hold_overflow, uv_site_overflow);
 	uv_out("%s %d %s", v->failures ? "not ok" : "ok", no, op->label);
 	if (v->failures)
 		uv_failed_ops++;
 unlock:
 	mutex_unlock(&uv_report_lock);
-	if (v->failures && panic_on_fail)
+	if (v && v->failures && panic_on_fail)
 		panic("unplug_verify: %s failed", op->label);
-	kfree(v);
+	vfree(v);
+}
+
+/*
+ * An unload judged at GOING gets its dangling pointers now that the
+ * module is freed; anything else is judged now.
+ */
+static void uv_report(struct uv_op *op, struct module *mod, bool rcu_done)
+{
+	struct uv_verdict *v = op->verdict;
+
+	if (!v) {
+		uv_verdict_print(op, uv_verdict_build(op, mod, rcu_done), !!mod);
+		return;
+	}
+	op->verdict = NULL;
+	if (op->scan) {
+		msleep(settle_ms);
+		uv_scan_recheck(op->scan, v);
+		vfree(op->scan);
+		op->scan = NULL;
+	}
+	uv_verdict_print(op, v, true);
 }
 
 static void uv_op_release(struct uv_op *op)
@@ -861,41 +1759,163 @@ static struct kprobe uv_kp_device_del = {
 	.pre_handler = uv_device_del_pre,
 };
 
-static void uv_refevent(struct kobject *kobj, enum uv_ev_kind kind,
-			struct pt_regs *regs)
+/*
+ * A reference taken (@get) or dropped on @kobj: an event of a followed
+ * object, and charged to the module that asked for it.  A put that finds
+ * the count at one releases the object: nobody holds it any more.
+ */
+static void uv_refop(struct kobject *kobj, bool get, struct pt_regs *regs)
 {
+	unsigned long frames[UV_FRAMES];
 	unsigned long flags;
+	struct module *mod;
 	struct uv_obj *o;
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	o = uv_find(kobj);
 	if (o)
-		uv_event(o, kind, regs);
+		uv_event(o, get ? UV_EV_GET : UV_EV_PUT, regs);
+	mod = uv_holder(regs, frames);
+	if (mod && get)
+		uv_hold_get(kobj, mod, frames);
+	else if (mod)
+		uv_hold_put(kobj, mod);
+	if (!get && kref_read(&kobj->kref) == 1)
+		uv_hold_forget(kobj);
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 }
 
 static int uv_kobject_get_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	if (regs->di)
-		uv_refevent((struct kobject *)regs->di, UV_EV_GET, regs);
+		uv_refop((struct kobject *)regs->di, true, regs);
+	return 0;
+}
+
+/* It takes a reference only if the count is not zero already. */
+static int uv_kobject_get_unless_zero_pre(struct kprobe *p,
+					  struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+
+	if (kobj && kref_read(&kobj->kref))
+		uv_refop(kobj, true, regs);
 	return 0;
 }
 
 static int uv_kobject_put_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	if (regs->di)
-		uv_refevent((struct kobject *)regs->di, UV_EV_PUT, regs);
+		uv_refop((struct kobject *)regs->di, false, regs);
 	return 0;
 }
+
+/* The first reference: whatever we knew of this memory is stale. */
+static int uv_kobject_init_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	unsigned long frames[UV_FRAMES];
+	unsigned long flags;
+	struct module *mod;
+
+	if (!kobj)
+		return 0;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_hold_forget(kobj);
+	mod = uv_holder(regs, frames);
+	if (mod)
+		uv_hold_get(kobj, mod, frames);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/*
+ * 6.1 inlines kobject_init() into kobject_create_and_add(): there the
+ * first sight of a new kobject is the kobject_add() that follows.
+ */
+
+static int uv_kobject_add_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kobject *kobj = (struct kobject *)regs->di;
+	unsigned long frames[UV_FRAMES];
+	unsigned long caller, flags;
+	struct module *mod;
+	int i;
+
+	if (!kobj || copy_from_kernel_nofault(&caller, (void *)regs->sp,
+					      sizeof(caller)) ||
+	    !uv_in_range(&uv_create_and_add, caller))
+		return 0;
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; i < UV_MAX_HOLDS; i++)
+		if (uv_holds[i].kobj == kobj)
+			break;
+	/* Not seen at kobject_init(): take this as its first reference. */
+	mod = i == UV_MAX_HOLDS ? uv_holder(regs, frames) : NULL;
+	if (mod)
+		uv_hold_get(kobj, mod, frames);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kprobe uv_kp_kobject_add = {
+	.symbol_name = "kobject_add",
+	.pre_handler = uv_kobject_add_pre,
+};
 
 static struct kprobe uv_kp_kobject_get = {
 	.symbol_name = "kobject_get",
 	.pre_handler = uv_kobject_get_pre,
 };
 
+static struct kprobe uv_kp_kobject_get_unless_zero = {
+	.symbol_name = "kobject_get_unless_zero",
+	.pre_handler = uv_kobject_get_unless_zero_pre,
+};
+
 static struct kprobe uv_kp_kobject_put = {
 	.symbol_name = "kobject_put",
 	.pre_handler = uv_kobject_put_pre,
+};
+
+static struct kprobe uv_kp_kobject_init = {
+	.symbol_name = "kobject_init",
+	.pre_handler = uv_kobject_init_pre,
+};
+
+/*
+ * really_probe(dev, drv) starts binding a device, driver_bound(dev) ends
+ * a successful bind: references taken in between by the same task are
+ * the bind's.  A failed probe's mark stays until that task probes again.
+ */
+static int uv_really_probe_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_set_probing((const void *)regs->di);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static int uv_driver_bound_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_set_probing(NULL);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+static struct kprobe uv_kp_really_probe = {
+	.symbol_name = "really_probe",
+	.pre_handler = uv_really_probe_pre,
+};
+
+static struct kprobe uv_kp_driver_bound = {
+	.symbol_name = "driver_bound",
+	.pre_handler = uv_driver_bound_pre,
 };
 
 /*
@@ -909,6 +1929,7 @@ static int uv_kobj_release_pre(struct kprobe *p, struct pt_regs *regs)
 	struct uv_obj *o;
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_hold_forget(kobj);
 	o = uv_find(kobj);
 	if (o) {
 		uv_event(o, UV_EV_RELEASE, regs);
@@ -972,8 +1993,10 @@ static int uv_unbind_pre(struct kprobe *p, struct pt_regs *regs)
 	 */
 	if (!uv_depth && READ_ONCE(dev->driver) == drv) {
 		op = uv_op_open(UV_OP_UNBIND, label);
-		if (op)
+		if (op) {
 			op->key = dev;
+			op->mod = drv->owner;
+		}
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 	return 0;
@@ -1072,7 +2095,21 @@ static struct kprobe uv_kp_rmmod = {
 	.pre_handler = uv_rmmod_pre,
 };
 
-/* sys_exit tracepoint: an rmmod of ours still open has failed. */
+/* Caller holds uv_lock: an unload of @task judged at GOING. */
+static struct uv_op *uv_op_find_gone(const struct task_struct *task)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_OPS; i++)
+		if (uv_ops[i].state == UV_OP_GONE && uv_ops[i].key == task)
+			return &uv_ops[i];
+	return NULL;
+}
+
+/*
+ * sys_exit tracepoint: an rmmod of ours still open has failed; one judged
+ * at GOING is over, its module freed.
+ */
 static void uv_sys_exit(void *data, struct pt_regs *regs, long ret)
 {
 	unsigned long flags;
@@ -1086,6 +2123,10 @@ static void uv_sys_exit(void *data, struct pt_regs *regs, long ret)
 		op->skip = true;
 		op->ret = ret;
 		uv_op_close(op);
+	} else {
+		op = uv_op_find_gone(current);
+		if (op)
+			op->state = UV_OP_CLOSED;
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 	if (op)
@@ -1112,7 +2153,12 @@ static struct module *uv_owner(unsigned long func)
 	return NULL;
 }
 
-static void uv_defer_note(void *ptr, unsigned long func, enum uv_defer_kind kind)
+/*
+ * Note an item queued with its function, or (timers) its memory, inside
+ * a watched module.  One entry per item: @ptr, @kind and @arg name it.
+ */
+static void uv_defer_note(void *ptr, unsigned long func,
+			  enum uv_defer_kind kind, unsigned long arg)
 {
 	struct uv_defer *slot = NULL;
 	struct module *mod;
@@ -1121,15 +2167,19 @@ static void uv_defer_note(void *ptr, unsigned long func, enum uv_defer_kind kind
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	mod = uv_owner(func);
+	if (!mod && (kind == UV_TIMER || kind == UV_HRTIMER))
+		mod = uv_owner((unsigned long)ptr);
 	if (!mod)
 		goto out;
 	for (i = 0; i < UV_MAX_DEFER; i++) {
-		if (uv_defers[i].ptr == ptr) {
-			slot = &uv_defers[i];
+		struct uv_defer *d = &uv_defers[i];
+
+		if (d->ptr == ptr && d->kind == kind && d->arg == arg) {
+			slot = d;
 			break;
 		}
-		if (!slot && !uv_defers[i].ptr)
-			slot = &uv_defers[i];
+		if (!slot && !d->ptr)
+			slot = d;
 	}
 	if (!slot) {
 		uv_defer_overflow++;
@@ -1137,8 +2187,10 @@ static void uv_defer_note(void *ptr, unsigned long func, enum uv_defer_kind kind
 	}
 	slot->ptr = ptr;
 	slot->func = func;
+	slot->arg = arg;
 	slot->mod = mod;
 	slot->kind = kind;
+	slot->seq = ++uv_seq;
 out:
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 }
@@ -1147,7 +2199,7 @@ static int uv_queue_work_pre(struct kprobe *p, struct pt_regs *regs)
 {
 	struct work_struct *work = (struct work_struct *)regs->dx;
 
-	uv_defer_note(work, (unsigned long)READ_ONCE(work->func), UV_WORK);
+	uv_defer_note(work, (unsigned long)READ_ONCE(work->func), UV_WORK, 0);
 	return 0;
 }
 
@@ -1156,7 +2208,7 @@ static int uv_queue_dwork_pre(struct kprobe *p, struct pt_regs *regs)
 	struct delayed_work *dwork = (struct delayed_work *)regs->dx;
 
 	uv_defer_note(&dwork->work, (unsigned long)READ_ONCE(dwork->work.func),
-		      UV_DWORK);
+		      UV_DWORK, 0);
 	return 0;
 }
 
@@ -1165,20 +2217,269 @@ static int uv_timer_pre(struct kprobe *p, struct pt_regs *regs)
 	struct timer_list *timer = (struct timer_list *)regs->di;
 
 	uv_defer_note(timer, (unsigned long)READ_ONCE(timer->function),
-		      UV_TIMER);
+		      UV_TIMER, 0);
 	return 0;
 }
 
+static int uv_hrtimer_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct hrtimer *timer = (struct hrtimer *)regs->di;
+
+	uv_defer_note(timer, (unsigned long)READ_ONCE(timer->function),
+		      UV_HRTIMER, 0);
+	return 0;
+}
+
+static int uv_tasklet_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct tasklet_struct *t = (struct tasklet_struct *)regs->di;
+
+	uv_defer_note(t, (unsigned long)READ_ONCE(t->func), UV_TASKLET, 0);
+	return 0;
+}
+
+static int uv_irq_work_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct irq_work *work = (struct irq_work *)regs->di;
+
+	uv_defer_note(work, (unsigned long)READ_ONCE(work->func), UV_IRQ_WORK, 0);
+	return 0;
+}
+
+/* kthread_queue_work(worker, work), kthread_(mod_)queue_delayed_work(). */
+static int uv_kwork_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kthread_work *work = (struct kthread_work *)regs->si;
+
+	uv_defer_note(work, (unsigned long)READ_ONCE(work->func), UV_KWORK, 0);
+	return 0;
+}
+
+static int uv_kdwork_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct kthread_delayed_work *dwork =
+		(struct kthread_delayed_work *)regs->si;
+
+	uv_defer_note(&dwork->work, (unsigned long)READ_ONCE(dwork->work.func),
+		      UV_KDWORK, 0);
+	return 0;
+}
+
+/* call_rcu(head, func): one entry per function, the last call's time. */
+static int uv_call_rcu_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	uv_defer_note((void *)regs->si, regs->si, UV_RCU, 0);
+	return 0;
+}
+
+/*
+ * rcu_barrier() by a watched module, or by the task unloading it (an
+ * exit function that ends with it tail-calls it: the return address is
+ * then the syscall's).
+ */
+static int uv_rcu_barrier_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct module *mod = NULL;
+	unsigned long caller = 0, flags;
+	struct uv_op *op;
+	int i;
+
+	copy_from_kernel_nofault(&caller, (void *)regs->sp, sizeof(caller));
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	mod = uv_owner(caller);
+	op = uv_op_find_key(UV_OP_RMMOD, current);
+	for (i = 0; i < UV_MAX_MODS; i++) {
+		struct module *m = uv_mods[i].mod;
+
+		if (m && (m == mod ||
+			  (op && !strcmp(op->label + strlen("rmmod "), m->name))))
+			uv_mods[i].rcu_barrier_seq = ++uv_seq;
+	}
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/* request_threaded_irq(irq, handler, thread_fn, flags, name, dev_id) */
+static int uv_request_irq_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long fn = regs->si ? regs->si : regs->dx;
+
+	if (regs->si && !uv_owner(regs->si) && regs->dx)
+		fn = regs->dx;
+	uv_defer_note((void *)regs->r9, fn, UV_IRQ, regs->di);
+	return 0;
+}
+
+/* free_irq(irq, dev_id) */
+static int uv_free_irq_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	unsigned long flags;
+	int i;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	for (i = 0; i < UV_MAX_DEFER; i++)
+		if (uv_defers[i].kind == UV_IRQ &&
+		    uv_defers[i].ptr == (void *)regs->si &&
+		    uv_defers[i].arg == regs->di)
+			uv_defers[i].ptr = NULL;
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/*
+ * Symbols that only some kernels have (add_timer_global() since 6.9,
+ * call_rcu_hurry() since 6.2) are optional: their absence is no warning.
+ */
 static struct kprobe uv_kp_defer[] = {
 	{ .symbol_name = "queue_work_on", .pre_handler = uv_queue_work_pre },
+	{ .symbol_name = "queue_work_node", .pre_handler = uv_queue_work_pre },
 	{ .symbol_name = "queue_delayed_work_on",
 	  .pre_handler = uv_queue_dwork_pre },
 	{ .symbol_name = "mod_delayed_work_on",
 	  .pre_handler = uv_queue_dwork_pre },
 	{ .symbol_name = "add_timer", .pre_handler = uv_timer_pre },
+	{ .symbol_name = "add_timer_on", .pre_handler = uv_timer_pre },
 	{ .symbol_name = "mod_timer", .pre_handler = uv_timer_pre },
 	{ .symbol_name = "timer_reduce", .pre_handler = uv_timer_pre },
+	{ .symbol_name = "hrtimer_start_range_ns",
+	  .pre_handler = uv_hrtimer_pre },
+	{ .symbol_name = "__tasklet_schedule", .pre_handler = uv_tasklet_pre },
+	{ .symbol_name = "__tasklet_hi_schedule",
+	  .pre_handler = uv_tasklet_pre },
+	{ .symbol_name = "irq_work_queue", .pre_handler = uv_irq_work_pre },
+	{ .symbol_name = "irq_work_queue_on", .pre_handler = uv_irq_work_pre },
+	{ .symbol_name = "kthread_queue_work", .pre_handler = uv_kwork_pre },
+	{ .symbol_name = "kthread_queue_delayed_work",
+	  .pre_handler = uv_kdwork_pre },
+	{ .symbol_name = "kthread_mod_delayed_work",
+	  .pre_handler = uv_kdwork_pre },
+	{ .symbol_name = "call_rcu", .pre_handler = uv_call_rcu_pre },
+	{ .symbol_name = "rcu_barrier", .pre_handler = uv_rcu_barrier_pre },
+	{ .symbol_name = "request_threaded_irq",
+	  .pre_handler = uv_request_irq_pre },
+	{ .symbol_name = "free_irq", .pre_handler = uv_free_irq_pre },
+	/* Optional from here on. */
+	{ .symbol_name = "add_timer_global", .pre_handler = uv_timer_pre },
+	{ .symbol_name = "call_rcu_hurry", .pre_handler = uv_call_rcu_pre },
 };
+
+#define UV_DEFER_OPTIONAL 2
+
+/*
+ * Tail-call sites: every "jmp rel32" in a watched module's text (core
+ * and init) whose target is the entry of a refcounting function.  A
+ * byte 0xe9 inside another instruction that happens to point exactly
+ * there is refused by register_kprobe(), which only probes instruction
+ * boundaries.
+ */
+#define UV_MAX_SITES	128
+
+struct uv_site {
+	struct kprobe kp;
+	struct module *mod;
+};
+
+static struct uv_site *uv_sites;
+static DEFINE_MUTEX(uv_site_lock);	/* uv_sites, process context */
+
+static int uv_site_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct uv_site *site = container_of(p, struct uv_site, kp);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&uv_lock, flags);
+	uv_mark_tail(site->mod, regs->sp, (unsigned long)p->addr);
+	raw_spin_unlock_irqrestore(&uv_lock, flags);
+	return 0;
+}
+
+/* A function entry (or just past its ENDBR, where IBT direct jumps go). */
+static bool uv_refcount_entry(unsigned long addr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_api) + ARRAY_SIZE(uv_prims) + 1; i++) {
+		const struct uv_range *r = i < ARRAY_SIZE(uv_api) ? &uv_api[i] :
+			i < ARRAY_SIZE(uv_api) + ARRAY_SIZE(uv_prims) ?
+			&uv_prims[i - ARRAY_SIZE(uv_api)] : &uv_put_range;
+
+		if (r->start && (addr == r->start || addr == r->start + 4))
+			return true;
+	}
+	return false;
+}
+
+static void uv_module_text(struct module *mod, bool init, unsigned long *base,
+			   unsigned long *size)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	const struct module_memory *m = &mod->mem[init ? MOD_INIT_TEXT : MOD_TEXT];
+
+	*base = (unsigned long)m->base;
+	*size = m->size;
+#else
+	const struct module_layout *l = init ? &mod->init_layout : &mod->core_layout;
+
+	*base = (unsigned long)l->base;
+	*size = l->text_size;
+#endif
+}
+
+/* Caller holds uv_site_lock. */
+static void uv_add_site(struct module *mod, unsigned long addr)
+{
+	int i;
+
+	for (i = 0; i < UV_MAX_SITES && uv_sites[i].mod; i++)
+		;
+	if (i == UV_MAX_SITES) {
+		uv_site_overflow++;
+		return;
+	}
+	memset(&uv_sites[i], 0, sizeof(uv_sites[i]));
+	uv_sites[i].kp.addr = (kprobe_opcode_t *)addr;
+	uv_sites[i].kp.pre_handler = uv_site_pre;
+	if (!register_kprobe(&uv_sites[i].kp))
+		uv_sites[i].mod = mod;
+}
+
+static void uv_add_sites(struct module *mod)
+{
+	unsigned long base, size, a;
+	bool init;
+
+	mutex_lock(&uv_site_lock);
+	for (init = false; ; init = true) {
+		uv_module_text(mod, init, &base, &size);
+		for (a = base; base && a + 5 <= base + size; a++) {
+			s32 rel;
+
+			if (*(u8 *)a != 0xe9)
+				continue;
+			memcpy(&rel, (void *)(a + 1), sizeof(rel));
+			if (uv_refcount_entry(a + 5 + rel))
+				uv_add_site(mod, a);
+		}
+		if (init)
+			break;
+	}
+	mutex_unlock(&uv_site_lock);
+}
+
+/* @mod NULL: every site (we are unloading). */
+static void uv_remove_sites(struct module *mod)
+{
+	int i;
+
+	mutex_lock(&uv_site_lock);
+	for (i = 0; i < UV_MAX_SITES; i++) {
+		if (!uv_sites[i].mod || (mod && uv_sites[i].mod != mod))
+			continue;
+		unregister_kprobe(&uv_sites[i].kp);
+		uv_sites[i].mod = NULL;
+	}
+	mutex_unlock(&uv_site_lock);
+}
 
 /* Module notifier: COMING adds a watched module, GOING judges it. */
 
@@ -1197,17 +2498,31 @@ static void uv_mod_going(struct module *mod)
 		snprintf(label, sizeof(label), "going %s", mod->name);
 		op = uv_op_open(UV_OP_GOING, label);
 	}
-	if (op) {
+	if (op)
 		uv_op_close(op);
-		op->kind = UV_OP_GOING;	/* judged here, not by the worker */
-	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
 
-	if (op) {
-		uv_report(op, mod, false);
+	/*
+	 * Judge while the module is here to symbolize, stop what it left
+	 * running, then note what still points into it.  An unload's
+	 * verdict waits for its syscall to return (uv_sys_exit()): only
+	 * then is the module freed and a dangling pointer known.
+	 */
+	if (op)
+		op->verdict = uv_verdict_build(op, mod, false);
+	uv_defuse(mod);
+	uv_remove_sites(mod);
+	if (op && op->kind == UV_OP_RMMOD && op->verdict) {
+		op->scan = uv_scan_going(mod);
+		raw_spin_lock_irqsave(&uv_lock, flags);
+		op->state = UV_OP_GONE;
+		raw_spin_unlock_irqrestore(&uv_lock, flags);
+	} else if (op) {
+		/* A failed load, or no memory: nothing to wait for. */
+		uv_verdict_print(op, op->verdict, true);
+		op->verdict = NULL;
 		uv_op_release(op);
 	}
-	uv_defuse(mod);
 
 	raw_spin_lock_irqsave(&uv_lock, flags);
 	for (i = 0; i < UV_MAX_MODS; i++)
@@ -1236,6 +2551,7 @@ static int uv_module_notify(struct notifier_block *nb, unsigned long action,
 		if (i == UV_MAX_MODS)
 			uv_defer_overflow++;
 		raw_spin_unlock_irqrestore(&uv_lock, flags);
+		uv_add_sites(mod);
 	} else if (action == MODULE_STATE_GOING) {
 		uv_mod_going(mod);
 	}
@@ -1361,6 +2677,15 @@ struct uv_swnode_head {
 };
 
 static unsigned long uv_swnode_release_addr;
+
+/* The ktype of software nodes: its release is where our probe sits. */
+static bool uv_swnode_ktype(const struct kobj_type *kt)
+{
+	unsigned long rel, addr = READ_ONCE(uv_swnode_release_addr);
+
+	return addr && !copy_from_kernel_nofault(&rel, &kt->release, sizeof(rel)) &&
+	       rel && addr - rel <= 9;
+}
 
 static const struct software_node *uv_swnode_of(struct kobject *kobj,
 						const struct kobj_type *ktype)
@@ -1539,9 +2864,11 @@ static bool uv_swnode_ok[ARRAY_SIZE(uv_kp_swnode)];
  * released while we register would be followed forever.
  */
 static struct kprobe *uv_kprobes[] = {
-	&uv_kp_device_release, &uv_kp_kobject_put, &uv_kp_kobject_get,
-	&uv_kp_uevent, &uv_kp_device_del, &uv_kp_device_add,
-	&uv_kp_unbind, &uv_kp_rmmod,
+	&uv_kp_device_release, &uv_kp_kobject_put, &uv_kp_driver_bound,
+	&uv_kp_kobject_get, &uv_kp_kobject_get_unless_zero,
+	&uv_kp_kobject_init, &uv_kp_kobject_add, &uv_kp_really_probe,
+	&uv_kp_uevent,
+	&uv_kp_device_del, &uv_kp_device_add, &uv_kp_unbind, &uv_kp_rmmod,
 };
 
 static bool uv_kp_ok[ARRAY_SIZE(uv_kprobes)];
@@ -1729,6 +3056,7 @@ static void uv_register_all(void)
 	if (ret)
 		uv_out("# warning: tracepoint sys_exit: error %d, rmmod operations disabled",
 		       ret);
+	uv_resolve_api();
 	uv_place_probes();
 	/*
 	 * A missing symbol disables one check, it must not fail the load:
@@ -1747,9 +3075,11 @@ static void uv_register_all(void)
 	if (uv_tp_ok)
 		WRITE_ONCE(uv_sys_exit_ok, true);
 	for (i = 0; i < ARRAY_SIZE(uv_kp_defer); i++) {
+		bool optional = i >= ARRAY_SIZE(uv_kp_defer) - UV_DEFER_OPTIONAL;
+
 		ret = register_kprobe(&uv_kp_defer[i]);
 		uv_defer_ok[i] = !ret;
-		if (ret)
+		if (ret && !(optional && ret == -ENOENT))
 			uv_out("# warning: kprobe %s: error %d, check disabled",
 			       uv_names[ARRAY_SIZE(uv_kprobes) + i], ret);
 	}
@@ -1760,12 +3090,16 @@ static int __init uv_init(void)
 	int i;
 
 	uv_objs = vzalloc(sizeof(*uv_objs) * UV_MAX_OBJS);
+	uv_holds = vzalloc(sizeof(*uv_holds) * UV_MAX_HOLDS);
+	uv_sites = vzalloc(sizeof(*uv_sites) * UV_MAX_SITES);
 	uv_results = vzalloc(UV_RESULTS_SIZE);
 	uv_wq = alloc_ordered_workqueue("unplug_verify", 0);
-	if (!uv_objs || !uv_results || !uv_wq) {
+	if (!uv_objs || !uv_holds || !uv_sites || !uv_results || !uv_wq) {
 		if (uv_wq)
 			destroy_workqueue(uv_wq);
 		vfree(uv_results);
+		vfree(uv_sites);
+		vfree(uv_holds);
 		vfree(uv_objs);
 		return -ENOMEM;
 	}
@@ -1845,6 +3179,7 @@ static void __exit uv_exit(void)
 
 	uv_drain();
 	unregister_module_notifier(&uv_module_nb);
+	uv_remove_sites(NULL);
 	debugfs_remove_recursive(uv_dir);
 	uv_unregister_all();
 	missed += uv_swnode_unregister();
@@ -1858,9 +3193,10 @@ static void __exit uv_exit(void)
 	unregister_die_notifier(&uv_stray_nb);
 
 	mutex_lock(&uv_report_lock);
-	uv_out("# unplug_verify: %d operations, %u failed, %lu probe hits missed, %lu objects and %lu work/timers not tracked, %lu result bytes lost",
+	uv_out("# unplug_verify: %d operations, %u failed, %lu probe hits missed, %lu objects, %lu work/timers, %lu references and %lu operations not tracked, %lu result bytes lost",
 	       uv_test_no, uv_failed_ops, missed, uv_obj_overflow,
-	       uv_defer_overflow, uv_results_lost);
+	       uv_defer_overflow, uv_hold_overflow, uv_op_overflow,
+	       uv_results_lost);
 	if (atomic_long_read(&uv_stray_int3s))
 		uv_out("# unplug_verify: %ld int3s of removed probes retried (the machine ran stale code: an emulator)",
 		       atomic_long_read(&uv_stray_int3s));
@@ -1870,10 +3206,14 @@ static void __exit uv_exit(void)
 	 * document a test (kunit.py calls one without any an error).
 	 */
 	uv_out("%s %d unload unplug_verify",
-	       missed || uv_obj_overflow || uv_defer_overflow ? "not ok" : "ok",
+	       missed || uv_obj_overflow || uv_defer_overflow ||
+	       uv_hold_overflow || uv_op_overflow || uv_site_overflow ?
+	       "not ok" : "ok",
 	       ++uv_test_no);
 	mutex_unlock(&uv_report_lock);
 	vfree(uv_results);
+	vfree(uv_sites);
+	vfree(uv_holds);
 	vfree(uv_objs);
 }
 

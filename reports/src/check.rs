@@ -131,43 +131,66 @@ fn moved_open_site(ledger: &Ledger, tree: &Path, pattern: &str, context: Option<
 }
 
 /// Files a patch touches: (pre-image paths, post-image paths), `a/`/`b/`
-/// stripped, `/dev/null` left out.
-pub fn patch_files(patch: &str) -> (Vec<String>, Vec<String>) {
+/// stripped, `/dev/null` left out. The patch is bytes (file contents may
+/// be in any encoding); names git quoted (`"a/x\ty.c"`) are unquoted.
+pub fn patch_files(patch: &[u8]) -> Result<(Vec<String>, Vec<String>)> {
     let mut pre = BTreeSet::new();
     let mut post = BTreeSet::new();
-    let strip = |p: &str| -> Option<String> {
-        let p = p.split('\t').next().unwrap_or(p).trim();
-        if p == "/dev/null" {
-            return None;
-        }
-        let p = p
-            .strip_prefix("a/")
-            .or_else(|| p.strip_prefix("b/"))
-            .unwrap_or(p);
-        Some(p.to_string())
-    };
-    for line in patch.lines() {
-        if let Some(p) = line
-            .strip_prefix("rename from ")
-            .or_else(|| line.strip_prefix("copy from "))
-        {
-            pre.insert(p.trim().to_string());
-        } else if let Some(p) = line
-            .strip_prefix("rename to ")
-            .or_else(|| line.strip_prefix("copy to "))
-        {
-            post.insert(p.trim().to_string());
-        } else if let Some(p) = line.strip_prefix("--- ") {
-            if let Some(p) = strip(p) {
-                pre.insert(p);
-            }
-        } else if let Some(p) = line.strip_prefix("+++ ") {
-            if let Some(p) = strip(p) {
-                post.insert(p);
-            }
+    for line in patch.split(|&b| b == b'\n') {
+        let (set, name, prefixed) =
+            if let Some(p) = strip_any(line, &[b"rename from ", b"copy from "]) {
+                (&mut pre, p, false)
+            } else if let Some(p) = strip_any(line, &[b"rename to ", b"copy to "]) {
+                (&mut post, p, false)
+            } else if let Some(p) = line.strip_prefix(b"--- ") {
+                (&mut pre, p, true)
+            } else if let Some(p) = line.strip_prefix(b"+++ ") {
+                (&mut post, p, true)
+            } else {
+                continue;
+            };
+        if let Some(name) = header_name(name, prefixed)? {
+            set.insert(name);
         }
     }
-    (pre.into_iter().collect(), post.into_iter().collect())
+    Ok((pre.into_iter().collect(), post.into_iter().collect()))
+}
+
+fn strip_any<'a>(line: &'a [u8], prefixes: &[&[u8]]) -> Option<&'a [u8]> {
+    prefixes.iter().find_map(|p| line.strip_prefix(*p))
+}
+
+/// The path a header line names: C-unquoted when quoted, else up to a tab
+/// (a timestamp may follow); `a/`/`b/` stripped when `prefixed`; `None`
+/// for `/dev/null`.
+fn header_name(raw: &[u8], prefixed: bool) -> Result<Option<String>> {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let name: Vec<u8> = if raw.starts_with(b"\"") {
+        let (name, _) = gix_quote::ansi_c::undo(raw.into()).map_err(|e| {
+            anyhow::anyhow!("bad quoted name {}: {e}", String::from_utf8_lossy(raw))
+        })?;
+        name.to_vec()
+    } else {
+        let end = raw.iter().position(|&b| b == b'\t').unwrap_or(raw.len());
+        raw[..end].trim_ascii().to_vec()
+    };
+    let name = String::from_utf8(name).map_err(|e| {
+        anyhow::anyhow!(
+            "file name {:?} is not UTF-8: not supported",
+            String::from_utf8_lossy(e.as_bytes())
+        )
+    })?;
+    if name == "/dev/null" {
+        return Ok(None);
+    }
+    let name = match prefixed {
+        true => name
+            .strip_prefix("a/")
+            .or_else(|| name.strip_prefix("b/"))
+            .unwrap_or(&name),
+        false => &name,
+    };
+    Ok(Some(name.to_string()))
 }
 
 /// Applies `patch` (a unified diff or a `git format-patch` mail, `-p1`) to
@@ -180,9 +203,10 @@ pub fn check_patch(
     tree: &Path,
     extra_patterns: Option<&Path>,
 ) -> Result<CheckResult> {
-    let text = std::fs::read_to_string(patch_file)
+    let bytes = std::fs::read(patch_file)
         .with_context(|| format!("{}: cannot read the patch", patch_file.display()))?;
-    let (pre_files, post_files) = patch_files(&text);
+    let (pre_files, post_files) =
+        patch_files(&bytes).with_context(|| format!("{}", patch_file.display()))?;
     if pre_files.is_empty() && post_files.is_empty() {
         bail!("{}: not a patch (no file headers)", patch_file.display());
     }
@@ -290,8 +314,17 @@ mod tests {
     #[test]
     fn files_of_a_patch() {
         let p = "From x\nSubject: y\n---\ndiff --git a/drivers/a.c b/drivers/a.c\n--- a/drivers/a.c\n+++ b/drivers/a.c\n@@ -1 +1 @@\n-x\n+y\ndiff --git a/drivers/new.c b/drivers/new.c\nnew file mode 100644\n--- /dev/null\n+++ b/drivers/new.c\n";
-        let (pre, post) = patch_files(p);
+        let (pre, post) = patch_files(p.as_bytes()).unwrap();
         assert_eq!(pre, vec!["drivers/a.c"]);
         assert_eq!(post, vec!["drivers/a.c", "drivers/new.c"]);
+    }
+
+    #[test]
+    fn quoted_names_and_raw_bytes() {
+        let p = b"diff --git \"a/d/t\\tab.c\" \"b/d/t\\tab.c\"\n--- \"a/d/t\\tab.c\"\n+++ \"b/d/t\\tab.c\"\n@@ -1 +1 @@\n-\xff\n+\xfe\n--- a/d/sp ace.c\t\n+++ b/d/sp ace.c\t\nrename from \"d/\\303\\251.c\"\nrename to d/e.c\n";
+        let (pre, post) = patch_files(p).unwrap();
+        assert_eq!(pre, vec!["d/sp ace.c", "d/t\tab.c", "d/é.c"]);
+        assert_eq!(post, vec!["d/e.c", "d/sp ace.c", "d/t\tab.c"]);
+        assert!(patch_files(b"--- \"a/\\377.c\"\n").is_err());
     }
 }

@@ -1,7 +1,9 @@
 //! The campaign state: every site ever seen, its state, the scans, series
 //! and verification results that moved it.
 
-use crate::util::{git_commit, module_of_file, now_utc};
+use crate::util::{
+    git_commit, module_of_file, now_utc, remove_tmp_leftovers, write_atomic, DirLock,
+};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -320,6 +322,13 @@ pub struct Ledger {
     /// The state file's bytes when opened (None: new campaign), so that a
     /// save never clobbers a state another process wrote meanwhile.
     loaded: Option<Vec<u8>>,
+    /// The last scan id on disk: a snapshot numbered past it that no scan
+    /// refers to was left by a killed save.
+    saved_scans: u32,
+    /// The campaign lock, when opened for an update: held from reading the
+    /// state to the end of the run, so that no other unplug records in
+    /// between (see [`Ledger::open_locked`]).
+    lock: Option<DirLock>,
 }
 
 /// The identity of a site: pattern + file + context, never the line.
@@ -499,21 +508,49 @@ impl Ledger {
         }
         Ok(Ledger {
             dir: dir.to_path_buf(),
+            saved_scans: state.scans.last().map_or(0, |s| s.id),
             state,
             pending: vec![],
             loaded: Some(text),
+            lock: None,
         })
     }
 
-    /// Opens the campaign in `dir`, or starts one for `pattern_ids` when the
-    /// directory holds no state file. An existing campaign of other
-    /// patterns is refused.
+    /// [`Ledger::open`] for a read-modify-write: takes the campaign's lock
+    /// first (waiting for another unplug that holds it) and keeps it until
+    /// the ledger is dropped, so that two runs recording at once both get
+    /// in, one after the other.
+    pub fn open_locked(dir: &Path) -> Result<Ledger> {
+        if !dir.join(LEDGER_FILE).is_file() {
+            // The same message as a plain open.
+            return Ledger::open(dir);
+        }
+        let lock = DirLock::acquire(dir)?;
+        let mut l = Ledger::open(dir)?;
+        l.lock = Some(lock);
+        Ok(l)
+    }
+
+    /// Opens the campaign in `dir` locked (as [`Ledger::open_locked`]), or
+    /// creates the directory and starts a campaign for `pattern_ids` when
+    /// it holds no state file. An existing campaign of other patterns is
+    /// refused.
     pub fn create_or_open(dir: &Path, pattern_ids: &[String]) -> Result<Ledger> {
         let mut ids: Vec<String> = pattern_ids.to_vec();
         ids.sort();
         ids.dedup();
+        if ids.is_empty() && !dir.join(LEDGER_FILE).exists() {
+            // Checked again under the lock; this one creates no directory.
+            bail!("a new campaign needs its pattern ids");
+        }
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("{}: cannot create the campaign directory", dir.display()))?;
+        // Under the lock, whether the state exists is settled: of two runs
+        // starting the same campaign, the second records into the first's.
+        let lock = DirLock::acquire(dir)?;
         if dir.join(LEDGER_FILE).exists() {
-            let l = Ledger::open(dir)?;
+            let mut l = Ledger::open(dir)?;
+            l.lock = Some(lock);
             if !ids.is_empty() && l.state.patterns != ids {
                 bail!(
                     "{}: this campaign tracks {}, not {}: campaigns never mix (use another --campaign directory)",
@@ -541,6 +578,8 @@ impl Ledger {
             },
             pending: vec![],
             loaded: None,
+            saved_scans: 0,
+            lock: Some(lock),
         })
     }
 
@@ -1237,7 +1276,9 @@ impl Ledger {
     }
 
     /// Writes the snapshots of recorded scans, then the state file, each
-    /// atomically.
+    /// atomically ([`write_atomic`]), under the campaign lock (taken for
+    /// the save when the ledger was not opened locked). Leftovers of killed
+    /// saves are removed first.
     pub fn save(&mut self) -> Result<()> {
         std::fs::create_dir_all(self.dir.join(HISTORY_DIR)).with_context(|| {
             format!(
@@ -1245,20 +1286,58 @@ impl Ledger {
                 self.dir.display()
             )
         })?;
+        let _lock = match self.lock {
+            Some(_) => None,
+            None => Some(DirLock::acquire(&self.dir)?),
+        };
         let path = self.dir.join(LEDGER_FILE);
         let now = std::fs::read(&path).ok();
         if now != self.loaded {
             bail!(
-                "{}: changed since this run opened it (another unplug?); not overwritten, run again",
+                "{}: changed since this run opened it (another unplug, or an edit); not overwritten, run again",
                 path.display()
             );
         }
+        remove_tmp_leftovers(&self.dir)?;
+        remove_tmp_leftovers(&self.dir.join(HISTORY_DIR))?;
+        self.remove_orphan_snapshots()?;
         for (name, bytes) in self.pending.drain(..) {
-            write_file(&self.dir.join(name), &bytes)?;
+            write_atomic(&self.dir.join(name), &bytes)?;
         }
         let text = pretty(&serde_json::to_value(&self.state)?)?;
-        write_file(&path, text.as_bytes())?;
+        write_atomic(&path, text.as_bytes())?;
         self.loaded = Some(text.into_bytes());
+        self.saved_scans = self.state.scans.last().map_or(0, |s| s.id);
+        Ok(())
+    }
+
+    /// Removes the snapshots that a save killed between writing them and
+    /// writing the state left behind: numbered past the last saved scan,
+    /// and referred to by no scan.
+    fn remove_orphan_snapshots(&self) -> Result<()> {
+        let referenced: BTreeSet<&str> = self
+            .state
+            .scans
+            .iter()
+            .map(|s| s.snapshot.as_str())
+            .collect();
+        let history = self.dir.join(HISTORY_DIR);
+        for e in std::fs::read_dir(&history)? {
+            let e = e?;
+            let Some(name) = e.file_name().to_str().map(String::from) else {
+                continue;
+            };
+            let number = name
+                .strip_suffix(".json")
+                .and_then(|n| n.split_once('-'))
+                .and_then(|(n, _)| n.parse::<u32>().ok());
+            let orphan = number.is_some_and(|n| n > self.saved_scans)
+                && !referenced.contains(format!("{HISTORY_DIR}/{name}").as_str());
+            if orphan && e.file_type()?.is_file() {
+                std::fs::remove_file(e.path())
+                    .with_context(|| format!("{}: cannot remove", e.path().display()))?;
+            }
+        }
         Ok(())
     }
 
@@ -1296,19 +1375,6 @@ fn basename(f: &str) -> &str {
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
-}
-
-/// [`rewriter::tree::write_atomic`], and a file it creates is made
-/// readable by all (0644) rather than the temporary file's 0600.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let existed = path.exists();
-    rewriter::tree::write_atomic(path, bytes)?;
-    #[cfg(unix)]
-    if !existed {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))?;
-    }
-    Ok(())
 }
 
 fn sanitize(s: &str) -> String {

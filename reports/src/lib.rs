@@ -8,6 +8,11 @@
 //! * `history/NNNN-<version>.json`: one snapshot per recorded scan
 //!   (schema `unplug-snapshot/1`), the sites seen in that tree.
 //!
+//! Runs that record lock the campaign directory (`flock`) from reading the
+//! state to saving it, write every file atomically and durably, and remove
+//! what killed runs left behind; reports and series are never written
+//! inside the campaign directory.
+//!
 //! [`Ledger`] records scans (`unplug scan --campaign`), series
 //! (`unplug series`) and verification results (`unplug verify --json`);
 //! [`render`] turns it into Markdown, HTML or JSON; [`check`] guards against

@@ -54,12 +54,12 @@ fn series_report_from_the_series_crate_links_patches() {
     let args = reports::cli::ReportArgs {
         campaign: t.campaign.clone(),
         format: reports::Format::Md,
-        out: Some(t.campaign.join("status.md")),
+        out: Some(t.campaign.with_file_name("status.md")),
         series: vec![series_out.join("series.json")],
         ..Default::default()
     };
     assert_eq!(reports::cli::run_report(&args).unwrap(), 0);
-    let md = std::fs::read_to_string(t.campaign.join("status.md")).unwrap();
+    let md = std::fs::read_to_string(t.campaign.with_file_name("status.md")).unwrap();
     assert!(md.contains("in-series auto"), "{md}");
     assert!(md.contains(".patch"), "{md}");
 

@@ -56,7 +56,7 @@ fn json_report() {
 fn report_cli_writes_a_file() {
     let t = trees();
     recorded(&t);
-    let out = t.campaign.join("report.html");
+    let out = t.campaign.with_file_name("report.html");
     let args = reports::cli::ReportArgs {
         campaign: t.campaign.clone(),
         format: Format::Html,
@@ -235,4 +235,44 @@ fn report_for_one_subsystem() {
     };
     let md = reports::render_with(&l, Format::Md, &opts).unwrap();
     assert!(md.contains("… and 2 more"), "{md}");
+}
+
+/// `check` reads the patch as bytes: what `rewrite` prints for a file with
+/// Latin-1 bytes and for a file whose name git quotes is accepted.
+#[test]
+fn check_accepts_rewrites_own_non_utf8_patch() {
+    let t = trees();
+    let gamma = t.v2.join("drivers/watchdog/gamma_wdt.c");
+    let text = std::fs::read_to_string(&gamma).unwrap();
+    let (head, tail) = text.split_once("\tkfree(p);").unwrap();
+    let text = [
+        head.as_bytes(),
+        b"\tkfree(p); /* J\xf6rg */",
+        tail.as_bytes(),
+    ]
+    .concat();
+    std::fs::write(&gamma, &text).unwrap();
+    write(
+        &t.v2,
+        "drivers/watchdog/tab\tname.c",
+        &legacy_driver("zeta"),
+    );
+    recorded(&t);
+    let ids = vec![PATTERN.to_string()];
+    let out = reports::scan::run_patterns(&t.v2, &ids, &[], None).unwrap();
+    let diff = rewriter::diff::unified(&out.changes);
+    assert!(
+        std::str::from_utf8(&diff).is_err(),
+        "the patch must hold a non-UTF-8 byte"
+    );
+    assert!(
+        diff.windows(14).any(|w| w == b"\"a/drivers/wat"),
+        "no quoted name"
+    );
+    let pf = t._tmp.path().join("rewrite.patch");
+    std::fs::write(&pf, &diff).unwrap();
+    let l = Ledger::open(&t.campaign).unwrap();
+    let r = reports::check_patch(&l, &pf, &t.v2, None).unwrap();
+    assert!(r.new_users.is_empty(), "{r:?}");
+    assert!(r.files >= 2, "{r:?}");
 }

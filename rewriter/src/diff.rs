@@ -1,26 +1,90 @@
-//! Unified diffs of file changes, byte-exact (non-UTF-8 bytes and CRLF
-//! lines pass through unchanged), with `a/` and `b/` paths relative to the
-//! tree root so that `git apply` and `patch -p1` accept them.
+//! Unified diffs of file changes, byte-exact, with `a/` and `b/` paths
+//! relative to the tree root so that `git apply` and `patch -p1` accept
+//! them. Lines end at `\n` only, as git reads them: CRLF, a bare CR inside
+//! a line, CR-only line ends and non-UTF-8 bytes all pass through
+//! unchanged, and a last line without `\n` gets `\ No newline at end of
+//! file`. Paths are quoted the way git quotes them.
 
 use crate::model::FileChange;
-use similar::TextDiff;
+use similar::{capture_diff_slices, group_diff_ops, Algorithm, DiffOp};
 use std::io::{self, Write};
+
+/// Lines of `data`, each with its `\n` (the last may lack it). A CR is
+/// part of the line like any other byte: git splits at `\n` only, and a
+/// diff split elsewhere does not apply.
+fn split_lines(data: &[u8]) -> Vec<&[u8]> {
+    data.split_inclusive(|&b| b == b'\n').collect()
+}
+
+/// `prefix` + `path` for a diff header, C-quoted as git quotes it with
+/// `core.quotePath` on (its default): a name holding a control byte, a
+/// double quote, a backslash or a byte outside printable ASCII is written
+/// in double quotes with C escapes (tab as `\t`, other bytes in octal);
+/// any other name as it is.
+pub fn quote_path(prefix: &str, path: &str) -> String {
+    let full = format!("{prefix}{path}");
+    let quoted = gix_quote::ansi_c::quote(full.as_bytes().into());
+    String::from_utf8(quoted.into_owned().into()).expect("a quoted name is ASCII")
+}
 
 /// Writes the unified diff of one change, three lines of context.
 pub fn write_unified(change: &FileChange, w: &mut impl Write) -> io::Result<()> {
-    let diff = TextDiff::configure()
-        .algorithm(similar::Algorithm::Myers)
-        .diff_lines(change.before.as_slice(), change.after.as_slice());
-    let udiff = diff.unified_diff();
-    let mut hunks = udiff.iter_hunks().peekable();
-    if hunks.peek().is_none() {
+    let old = split_lines(&change.before);
+    let new = split_lines(&change.after);
+    let groups = group_diff_ops(capture_diff_slices(Algorithm::Myers, &old, &new), 3);
+    if groups.is_empty() {
         return Ok(());
     }
-    writeln!(w, "diff -u a/{0} b/{0}", change.file)?;
-    writeln!(w, "--- a/{}", change.file)?;
-    writeln!(w, "+++ b/{}", change.file)?;
-    for hunk in hunks {
-        hunk.to_writer(&mut *w)?;
+    let (a, b) = (
+        quote_path("a/", &change.file),
+        quote_path("b/", &change.file),
+    );
+    // git ends a name holding a space with a tab (for GNU patch)
+    let tab = if change.file.contains(' ') { "\t" } else { "" };
+    writeln!(w, "diff -u {a} {b}")?;
+    writeln!(w, "--- {a}{tab}")?;
+    writeln!(w, "+++ {b}{tab}")?;
+    for ops in &groups {
+        write_hunk(ops, &old, &new, w)?;
+    }
+    Ok(())
+}
+
+/// One `@@` hunk: its header, then every line of `ops`.
+fn write_hunk(ops: &[DiffOp], old: &[&[u8]], new: &[&[u8]], w: &mut impl Write) -> io::Result<()> {
+    let (first, last) = (&ops[0], &ops[ops.len() - 1]);
+    let o = first.old_range().start..last.old_range().end;
+    let n = first.new_range().start..last.new_range().end;
+    writeln!(w, "@@ -{} +{} @@", range(&o), range(&n))?;
+    for op in ops {
+        let (tag, or, nr) = op.as_tag_tuple();
+        match tag {
+            similar::DiffTag::Equal => lines(b' ', &old[or], w)?,
+            _ => {
+                lines(b'-', &old[or], w)?;
+                lines(b'+', &new[nr], w)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A hunk header's `start,count` (`start` is the line before an empty range).
+fn range(r: &std::ops::Range<usize>) -> String {
+    match r.len() {
+        0 => format!("{},0", r.start),
+        1 => format!("{}", r.start + 1),
+        n => format!("{},{n}", r.start + 1),
+    }
+}
+
+fn lines(prefix: u8, lines: &[&[u8]], w: &mut impl Write) -> io::Result<()> {
+    for l in lines {
+        w.write_all(&[prefix])?;
+        w.write_all(l)?;
+        if !l.ends_with(b"\n") {
+            w.write_all(b"\n\\ No newline at end of file\n")?;
+        }
     }
     Ok(())
 }
@@ -43,28 +107,122 @@ pub fn unified(changes: &[FileChange]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn change(file: &str, before: &[u8], after: &[u8]) -> FileChange {
+        FileChange {
+            file: file.into(),
+            before: before.to_vec(),
+            after: after.to_vec(),
+            groups: vec![],
+        }
+    }
+
+    /// Writes `before` into a fresh git repository and runs `git apply`
+    /// on our diff there; returns the file's content afterwards.
+    fn git_apply(c: &FileChange) -> Vec<u8> {
+        let dir = tempfile::tempdir().unwrap();
+        let git = |args: &[&str]| {
+            let out = Command::new("git")
+                .args(args)
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "git {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        git(&["init", "-q"]);
+        let path = dir.path().join(&c.file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &c.before).unwrap();
+        std::fs::write(dir.path().join("p.diff"), unified(std::slice::from_ref(c))).unwrap();
+        git(&["apply", "--check", "p.diff"]);
+        git(&["apply", "p.diff"]);
+        std::fs::read(Path::new(&path)).unwrap()
+    }
 
     #[test]
     fn keeps_crlf_and_raw_bytes() {
-        let change = FileChange {
-            file: "drivers/x.c".into(),
-            before: b"a\r\nb\xff\r\nc\r\n".to_vec(),
-            after: b"a\r\nB\xff\r\nc\r\n".to_vec(),
-            groups: vec![],
-        };
-        let d = unified(&[change]);
+        let c = change(
+            "drivers/x.c",
+            b"a\r\nb\xff\r\nc\r\n",
+            b"a\r\nB\xff\r\nc\r\n",
+        );
+        let d = unified(std::slice::from_ref(&c));
         assert!(d.starts_with(b"diff -u a/drivers/x.c b/drivers/x.c\n--- a/drivers/x.c\n+++ b/drivers/x.c\n@@ -1,3 +1,3 @@\n"));
         assert!(d.windows(6).any(|w| w == b"-b\xff\r\n+"));
+        assert_eq!(git_apply(&c), c.after);
+    }
+
+    #[test]
+    fn bare_cr_inside_a_line_applies() {
+        let before = b"int a;\nint b; /* x\ry */\nint c;\nint d;\n";
+        let after = b"int a;\nint b; /* x\ry */\nint C;\nint d;\n";
+        let c = change("x.c", before, after);
+        let d = unified(std::slice::from_ref(&c));
+        assert!(
+            d.windows(4).any(|w| w == b"@@ -"),
+            "{}",
+            String::from_utf8_lossy(&d)
+        );
+        assert_eq!(git_apply(&c), c.after);
+        let c = change(
+            "x.c",
+            before,
+            b"int a;\nint b; /* x\rY */\nint c;\nint d;\n",
+        );
+        assert_eq!(git_apply(&c), c.after);
+    }
+
+    #[test]
+    fn cr_only_line_ends_apply() {
+        let c = change(
+            "x.c",
+            b"int a;\rint b;\rint c;\r",
+            b"int a;\rint B;\rint c;\r",
+        );
+        let d = unified(std::slice::from_ref(&c));
+        assert!(d.ends_with(b"\n\\ No newline at end of file\n"));
+        assert_eq!(git_apply(&c), c.after);
+    }
+
+    #[test]
+    fn missing_final_newline() {
+        let c = change("x.c", b"a\nb", b"a\nB\n");
+        let d = unified(std::slice::from_ref(&c));
+        assert!(d.ends_with(b"-b\n\\ No newline at end of file\n+B\n"));
+        assert_eq!(git_apply(&c), c.after);
+        let c = change("x.c", b"a\nb\n", b"a\nb");
+        assert_eq!(git_apply(&c), c.after);
+    }
+
+    #[test]
+    fn odd_names_quoted_like_git() {
+        assert_eq!(quote_path("a/", "drivers/x y.c"), "a/drivers/x y.c");
+        assert_eq!(quote_path("a/", "x\ty.c"), r#""a/x\ty.c""#);
+        assert_eq!(quote_path("b/", "q\"b\\s.c"), r#""b/q\"b\\s.c""#);
+        assert_eq!(quote_path("a/", "n\nl\x01.c"), r#""a/n\nl\001.c""#);
+        assert_eq!(quote_path("a/", "é.c"), r#""a/\303\251.c""#);
+        for name in [
+            "dir/tab\there.c",
+            "sp ace.c",
+            "sp\tace.c",
+            "q\"uote.c",
+            "back\\slash.c",
+            "new\nline.c",
+            "ünï.c",
+        ] {
+            let c = change(name, b"a\nb\n", b"a\nB\n");
+            assert_eq!(git_apply(&c), c.after, "{name:?}");
+        }
     }
 
     #[test]
     fn no_change_no_output() {
-        let change = FileChange {
-            file: "x.c".into(),
-            before: b"a\n".to_vec(),
-            after: b"a\n".to_vec(),
-            groups: vec![],
-        };
-        assert!(unified(&[change]).is_empty());
+        assert!(unified(&[change("x.c", b"a\n", b"a\n")]).is_empty());
     }
 }

@@ -14,5 +14,6 @@ pub mod model;
 pub mod parse;
 pub mod pattern;
 pub mod rules;
+pub mod stdout;
 pub mod transforms;
 pub mod tree;

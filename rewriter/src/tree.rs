@@ -71,9 +71,16 @@ pub fn list_sources(root: &Path, subdirs: &[String]) -> Result<(Vec<String>, Vec
     Ok((files, findings))
 }
 
+/// `path` relative to `root`, `/`-separated. Joined from its components
+/// (a backslash is an ordinary byte of a Unix file name, not a separator).
 fn relative(root: &Path, path: &Path) -> String {
-    let rel = path.strip_prefix(root).unwrap_or(path);
-    rel.to_string_lossy().replace('\\', "/")
+    match path.strip_prefix(root) {
+        Ok(rel) => {
+            let parts: Vec<_> = rel.iter().map(|c| c.to_string_lossy()).collect();
+            parts.join("/")
+        }
+        Err(_) => path.to_string_lossy().into_owned(),
+    }
 }
 
 fn walk_finding(root: &Path, err: &ignore::Error) -> Finding {
@@ -98,7 +105,8 @@ fn walk_error_path(err: &ignore::Error) -> Option<&Path> {
 }
 
 /// Reads one source file. Binary files (a NUL byte in the first 8 KiB) are
-/// refused with a finding: they cannot be C.
+/// refused with a finding: they cannot be C; so are files whose lines end
+/// in a bare CR.
 pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
     let bytes = std::fs::read(root.join(rel))
         .map_err(|e| Finding::error(rel, None, format!("cannot read: {e}")))?;
@@ -109,10 +117,27 @@ pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
             "binary file (contains NUL bytes), not examined",
         ));
     }
+    if cr_line_ends(&bytes) {
+        return Err(Finding::error(
+            rel,
+            None,
+            "CR-only line ends (no LF), not examined: convert them to LF first",
+        ));
+    }
     Ok(SourceFile {
         rel: rel.to_string(),
         bytes,
     })
+}
+
+/// Whether lines end in a bare CR (old Mac style) rather than LF: the
+/// parser and every line number would see one line, so nothing would be
+/// found and nothing said. A CR of a CRLF pair does not count.
+fn cr_line_ends(bytes: &[u8]) -> bool {
+    let crs = memchr::memchr_iter(b'\r', bytes).count();
+    let lfs = memchr::memchr_iter(b'\n', bytes).count();
+    let crlfs = memchr::memmem::find_iter(bytes, b"\r\n").count();
+    crs - crlfs > lfs
 }
 
 /// Reads `rels` in parallel and keeps those for which `keep` says yes,

@@ -63,11 +63,21 @@ pub fn scratch_repo(files: &BTreeMap<String, (Vec<u8>, u32)>) -> Result<tempfile
     Ok(dir)
 }
 
-/// Applies one mail with `git am -3`; on failure aborts so the next one can
+/// Applies one mail with `git am -3 --keep-cr` (a CR before a line's end
+/// survives the mail only so, as with git's own patches); on failure aborts so the next one can
 /// be tried.  Returns (applied, output tail).
 pub fn am(repo: &Path, patch: &Path) -> Result<(bool, String)> {
     let abs = std::fs::canonicalize(patch)?;
-    let o = git(repo, &["am", "-3", "-q", abs.to_str().unwrap_or_default()])?;
+    let o = git(
+        repo,
+        &[
+            "am",
+            "-3",
+            "--keep-cr",
+            "-q",
+            abs.to_str().unwrap_or_default(),
+        ],
+    )?;
     if o.status.success() {
         return Ok((true, String::new()));
     }

@@ -573,6 +573,16 @@ pub fn unified_hunks(
     (out, added, deleted)
 }
 
+/// `prefix` + `path` C-quoted the way git writes names in diff headers
+/// and the diffstat (`core.quotePath` on, its default): in double quotes
+/// with C escapes when the name holds a control byte, a double quote, a
+/// backslash or a byte outside printable ASCII; as it is otherwise.
+pub fn quoted(prefix: &str, path: &str) -> String {
+    let full = format!("{prefix}{path}");
+    let q = gix_quote::ansi_c::quote(full.as_bytes().into());
+    String::from_utf8(q.into_owned().into()).expect("a quoted name is ASCII")
+}
+
 /// A complete `diff --git` section for one modified (or added/removed) file.
 pub fn file_diff(
     path: &str,
@@ -595,7 +605,8 @@ pub fn file_diff(
     } else {
         zero
     };
-    let mut out = format!("diff --git a/{path} b/{path}\n");
+    let (qa, qb) = (quoted("a/", path), quoted("b/", path));
+    let mut out = format!("diff --git {qa} {qb}\n");
     match (old, new) {
         (None, Some(_)) => out += &format!("new file mode {mode:06o}\nindex {oh}..{nh}\n"),
         (Some(_), None) => out += &format!("deleted file mode {mode:06o}\nindex {oh}..{nh}\n"),
@@ -604,13 +615,15 @@ pub fn file_diff(
     let (hunks, added, deleted) = unified_hunks(oldc, newc, 3, funcname);
     let mut out = out.into_bytes();
     if !hunks.is_empty() {
+        // git ends a name holding a space with a tab (for GNU patch)
+        let tab = if path.contains(' ') { "\t" } else { "" };
         let a = if old.is_some() {
-            format!("a/{path}")
+            qa + tab
         } else {
             "/dev/null".into()
         };
         let b = if new.is_some() {
-            format!("b/{path}")
+            qb + tab
         } else {
             "/dev/null".into()
         };
@@ -644,7 +657,7 @@ pub fn diffstat(files: &[FileStat], width: usize) -> String {
     let shown: Vec<&FileStat> = files.iter().filter(|f| f.added + f.deleted > 0).collect();
     let max_len = shown
         .iter()
-        .map(|f| f.path.chars().count())
+        .map(|f| quoted("", &f.path).chars().count())
         .max()
         .unwrap_or(0);
     let max_change = shown.iter().map(|f| f.added + f.deleted).max().unwrap_or(0);
@@ -671,7 +684,7 @@ pub fn diffstat(files: &[FileStat], width: usize) -> String {
     for f in &shown {
         let mut prefix = "";
         let mut len = name_width;
-        let chars: Vec<char> = f.path.chars().collect();
+        let chars: Vec<char> = quoted("", &f.path).chars().collect();
         let mut start = 0;
         if name_width < chars.len() {
             prefix = "...";

@@ -289,15 +289,7 @@ pub fn build_series(
     opts: &SeriesOptions,
 ) -> Result<SeriesReport> {
     let mut warnings = Vec::new();
-    let maint = if tree.join("MAINTAINERS").exists() {
-        Maintainers::load(tree).context("loading MAINTAINERS")?
-    } else {
-        warnings.push(format!(
-            "{} has no MAINTAINERS: patches get no recipients",
-            tree.display()
-        ));
-        Maintainers::parse("", tree)
-    };
+    let maint = Maintainers::load(tree)?;
     let attrs = Attributes::load(tree);
     let from = match &opts.from {
         Some(f) => f.clone(),

@@ -29,7 +29,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use regex::bytes::{Regex, RegexBuilder};
 use serde::Serialize;
 
@@ -395,9 +395,18 @@ pub struct PatchScan {
 
 impl Maintainers {
     /// Reads `<tree>/MAINTAINERS` (or a `MAINTAINERS` directory of files, as
-    /// newer trees have) and `<tree>/.mailmap`.
+    /// newer trees have) and `<tree>/.mailmap`. A tree without one, or one
+    /// with no section naming files (`F:`), is an error: every patch would
+    /// go to nobody.
     pub fn load(tree: &Path) -> Result<Maintainers> {
         let p = tree.join("MAINTAINERS");
+        if !p.exists() {
+            bail!(
+                "{}: no such file: patches are routed by the tree's MAINTAINERS (is {} a kernel tree?)",
+                p.display(),
+                tree.display()
+            );
+        }
         let mut texts = Vec::new();
         if p.is_dir() {
             let mut names: Vec<_> = std::fs::read_dir(&p)?
@@ -420,6 +429,16 @@ impl Maintainers {
             }
         }
         let mut m = Self::parse(&String::from_utf8_lossy(&all), tree);
+        if !m
+            .sections
+            .iter()
+            .any(|s| s.order.iter().any(|(t, _)| *t == 'F'))
+        {
+            bail!(
+                "{}: not a MAINTAINERS file: no section names files (`F:` lines), so no patch could be routed",
+                p.display()
+            );
+        }
         m.mailmap = Mailmap::read(&tree.join(".mailmap"));
         Ok(m)
     }

@@ -1,6 +1,6 @@
 //! `git format-patch` shaped mbox files.
 
-use crate::gitdiff::{diffstat, file_diff, git_wrap, Attributes, FileStat};
+use crate::gitdiff::{diffstat, file_diff, git_wrap, quoted, Attributes, FileStat};
 
 /// The `From <sha> Mon Sep 17 00:00:00 2001` magic date line.
 pub const MAGIC_DATE: &str = "Mon Sep 17 00:00:00 2001";
@@ -205,8 +205,12 @@ pub fn render_diffs(
         diffs.extend_from_slice(&d);
         stats.push(st);
         match (f.before, f.after) {
-            (None, Some(_)) => summary += &format!(" create mode {:06o} {}\n", f.mode, f.path),
-            (Some(_), None) => summary += &format!(" delete mode {:06o} {}\n", f.mode, f.path),
+            (None, Some(_)) => {
+                summary += &format!(" create mode {:06o} {}\n", f.mode, quoted("", f.path))
+            }
+            (Some(_), None) => {
+                summary += &format!(" delete mode {:06o} {}\n", f.mode, quoted("", f.path))
+            }
             _ => {}
         }
     }

@@ -839,11 +839,39 @@ fn check_runs_the_trees_checkpatch_and_reports_failures() {
     assert!(table.contains(" NO "), "{table}");
 }
 
+/// A tree without MAINTAINERS, or with one that names no files, is bad
+/// input: no series is written (each patch would go to nobody).
 #[test]
-fn new_files_and_trees_without_maintainers() {
+fn missing_or_garbage_maintainers_is_an_error() {
     let t = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(t.path().join("drivers/gpio")).unwrap();
-    let changes = vec![DriverChange {
+    let changes = vec![new_file_change()];
+    let out = tempfile::tempdir().unwrap();
+    let o = opts(out.path());
+    let err = format!(
+        "{:#}",
+        build_series(t.path(), &campaign(), &changes, &o).unwrap_err()
+    );
+    assert!(err.contains("MAINTAINERS: no such file"), "{err}");
+    for garbage in [
+        &b"\x00\xff\xfe binary junk"[..],
+        b"GPIO\nM:\tSomeone <a@b.org>\nno files here\n",
+    ] {
+        std::fs::write(t.path().join("MAINTAINERS"), garbage).unwrap();
+        let err = format!(
+            "{:#}",
+            build_series(t.path(), &campaign(), &changes, &o).unwrap_err()
+        );
+        assert!(err.contains("MAINTAINERS: not a MAINTAINERS file"), "{err}");
+    }
+    assert!(
+        std::fs::read_dir(out.path()).unwrap().next().is_none(),
+        "something was written"
+    );
+}
+
+fn new_file_change() -> DriverChange {
+    DriverChange {
         key: "drivers/gpio/gpio-new.c".into(),
         files: vec![FileEdit {
             rel_path: "drivers/gpio/gpio-new.c".into(),
@@ -853,14 +881,24 @@ fn new_files_and_trees_without_maintainers() {
         }],
         shared_helper: None,
         remarks: vec![],
-    }];
+    }
+}
+
+#[test]
+fn new_files() {
+    let t = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(t.path().join("drivers/gpio")).unwrap();
+    std::fs::write(
+        t.path().join("MAINTAINERS"),
+        "GPIO\nM:\tG Maint <g@example.org>\nF:\tdrivers/gpio/\n",
+    )
+    .unwrap();
     let out = tempfile::tempdir().unwrap();
     let mut o = opts(out.path());
     o.check = true;
-    let rep = build_series(t.path(), &campaign(), &changes, &o).unwrap();
-    assert!(rep.warnings.iter().any(|w| w.contains("no MAINTAINERS")));
+    let rep = build_series(t.path(), &campaign(), &[new_file_change()], &o).unwrap();
     let p = &rep.series[0].patches[0];
-    assert!(p.to.is_empty() && p.cc.is_empty());
+    assert_eq!(p.to, vec!["G Maint <g@example.org>".to_string()]);
     assert!(
         p.check.as_ref().unwrap().applies,
         "{}",
@@ -876,4 +914,102 @@ fn new_files_and_trees_without_maintainers() {
         mail.contains(" create mode 100644 drivers/gpio/gpio-new.c\n"),
         "{mail}"
     );
+}
+
+/// Odd bytes and odd names reach git the way git writes them: a bare CR
+/// inside a line, CR-only line ends, non-UTF-8 bytes, no final newline,
+/// and a name with a tab, quotes and a backslash (C-quoted headers). The
+/// mail's diff is byte for byte `git diff`'s, and `git am --keep-cr`
+/// applies it.
+#[test]
+fn odd_bytes_and_names_match_git_diff_and_apply() {
+    let files: [(&str, &[u8], &[u8]); 4] = [
+        (
+            "drivers/gpio/t\tab \"q\" b\\s.c",
+            b"int a;\nint b;\nint c;\n",
+            b"int a;\nint B;\nint c;\n",
+        ),
+        (
+            "drivers/gpio/cr.c",
+            b"int a; /* x\ry */\nint b;\n",
+            b"int a; /* x\ry */\nint B;\n",
+        ),
+        (
+            "drivers/gpio/cronly.c",
+            b"int a;\rint b;\r",
+            b"int a;\rint B;\r",
+        ),
+        (
+            "drivers/gpio/raw.c",
+            b"char *s = \"\xff\xfe\";\nint b;",
+            b"char *s = \"\xff\xfe\";\nint B;",
+        ),
+    ];
+    let changes: Vec<DriverChange> = files
+        .iter()
+        .map(|(p, b, a)| DriverChange {
+            key: p.to_string(),
+            files: vec![FileEdit {
+                rel_path: p.to_string(),
+                before: b.to_vec(),
+                after: a.to_vec(),
+                mode: 0o100644,
+            }],
+            shared_helper: None,
+            remarks: vec![],
+        })
+        .collect();
+    let repo = tempfile::tempdir().unwrap();
+    let r = repo.path();
+    git(r, &["init", "-q"]);
+    std::fs::write(r.join("MAINTAINERS"), "GPIO\nF:\tdrivers/gpio/\n").unwrap();
+    for (p, b, _) in &files {
+        std::fs::create_dir_all(r.join("drivers/gpio")).unwrap();
+        std::fs::write(r.join(p), b).unwrap();
+    }
+    let ident = ["-c", "user.name=T", "-c", "user.email=t@e.org"];
+    git(r, &["add", "."]);
+    git(r, &[&ident[..], &["commit", "-q", "-m", "base"]].concat());
+    let out = tempfile::tempdir().unwrap();
+    let mut o = opts(out.path());
+    o.tree = r.to_path_buf();
+    o.abbrev = 40;
+    let rep = build_series(r, &campaign(), &changes, &o).unwrap();
+    let mut mails = Vec::new();
+    for s in &rep.series {
+        for p in &s.patches {
+            mails.push(p.path.clone());
+        }
+    }
+    assert_eq!(mails.len(), files.len());
+    for (p, _, a) in &files {
+        std::fs::write(r.join(p), a).unwrap();
+    }
+    let theirs = Command::new("git")
+        .args(["-C", r.to_str().unwrap(), "diff", "--full-index"])
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .unwrap()
+        .stdout;
+    git(r, &["checkout", "-q", "."]);
+    for m in &mails {
+        let mail = std::fs::read(m).unwrap();
+        let start = mail.windows(11).position(|w| w == b"diff --git ").unwrap();
+        let end = mail.windows(4).rposition(|w| w == b"-- \n").unwrap();
+        let ours = &mail[start..end];
+        assert!(
+            theirs.windows(ours.len()).any(|w| w == ours),
+            "not in git diff:\n{}\ngit diff:\n{}",
+            String::from_utf8_lossy(ours),
+            String::from_utf8_lossy(&theirs)
+        );
+        // a mail carries CRs before a newline only with --keep-cr, as git's own
+        git(
+            r,
+            &[&ident[..], &["am", "--keep-cr", "-q", m.to_str().unwrap()]].concat(),
+        );
+    }
+    for (p, _, a) in &files {
+        assert_eq!(std::fs::read(r.join(p)).unwrap(), *a, "{p:?}");
+    }
 }

@@ -1,11 +1,13 @@
 //! Loading and compiling campaign patterns.
 
+mod marks;
 pub mod snippet;
 pub mod spec;
 
 use crate::model::Verdict;
 use crate::transforms;
 use anyhow::{anyhow, bail, Context, Result};
+use marks::Marks;
 use regex::Regex;
 use snippet::Snippet;
 use spec::{NodeSpec, PatternSpec, RuleSpec, VerdictSpec};
@@ -88,15 +90,11 @@ fn compile_phase(
     name: &str,
     spec: &Option<spec::PhaseSpec>,
     origin: &str,
-    at: &dyn Fn(&str) -> String,
+    marks: &Marks,
 ) -> Result<Option<Box<Phase>>> {
     let Some(p) = spec else { return Ok(None) };
-    let mut rules = Vec::new();
-    for r in &p.rules {
-        rules.push(
-            compile_rule(r, at).with_context(|| format!("in phase `{name}`, rule `{}`", r.id))?,
-        );
-    }
+    let rules = compile_rules(&p.rules, &At::new(marks, &format!("phases.{name}.rules")))
+        .with_context(|| format!("in phase `{name}`"))?;
     Ok(Some(Box::new(Phase {
         pattern: Pattern {
             id: format!("{id}/{name}"),
@@ -170,30 +168,70 @@ pub struct Relative {
 }
 
 /// Loads the built-in patterns and, if given, every `*.yaml` of `extra_dir`.
+/// A file there replaces the built-in pattern with its id; two files there
+/// with one id are an error naming both.
 pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
     let mut out = Vec::new();
     for (name, text) in BUILTIN {
         out.push(load_str(text, name)?);
     }
-    if let Some(dir) = extra_dir {
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .with_context(|| format!("{}: cannot read the patterns directory", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-            .collect();
-        paths.sort();
-        for p in paths {
-            let text = std::fs::read_to_string(&p)
-                .with_context(|| format!("{}: cannot read", p.display()))?;
-            let pat = load_str(&text, &p.display().to_string())?;
-            if let Some(old) = out.iter().position(|o: &Pattern| o.id == pat.id) {
-                out[old] = pat; // a local copy of a campaign overrides the built-in one
-            } else {
-                out.push(pat);
-            }
+    let Some(dir) = extra_dir else { return Ok(out) };
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read the patterns directory", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    paths.sort();
+    let mut loaded: Vec<(String, String)> = Vec::new(); // (id, where it is set)
+    for p in paths {
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let origin = p.display().to_string();
+        let pat = load_str(&text, &origin)?;
+        let here = Marks::of(&text, &origin).at("id");
+        if let Some((_, first)) = loaded.iter().find(|(id, _)| *id == pat.id) {
+            bail!(
+                "{here}: duplicate pattern id `{}` (also at {first})",
+                pat.id
+            );
+        }
+        loaded.push((pat.id.clone(), here));
+        match out.iter().position(|o: &Pattern| o.id == pat.id) {
+            Some(old) => out[old] = pat, // a local copy of a campaign overrides the built-in one
+            None => out.push(pat),
         }
     }
     Ok(out)
+}
+
+/// A node of a pattern file, to point errors at it and at its fields.
+struct At<'a> {
+    marks: &'a Marks,
+    path: String,
+}
+
+impl<'a> At<'a> {
+    fn new(marks: &'a Marks, path: &str) -> At<'a> {
+        At {
+            marks,
+            path: path.to_string(),
+        }
+    }
+    /// `origin:line:column` of the node itself.
+    fn here(&self) -> String {
+        self.marks.at(&self.path)
+    }
+    /// `origin:line:column` of the value of `key` (dotted for deeper ones).
+    fn field(&self, key: &str) -> String {
+        self.child(key).here()
+    }
+    fn child(&self, key: &str) -> At<'a> {
+        let path = match self.path.is_empty() {
+            true => key.to_string(),
+            false => format!("{}.{key}", self.path),
+        };
+        At::new(self.marks, &path)
+    }
 }
 
 /// Parses and compiles one pattern file. Errors read `origin:line:column: what`.
@@ -207,48 +245,53 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         ),
         None => anyhow!("{origin}: {e}"),
     })?;
-    let at = |needle: &str| locate(text, needle, origin);
+    let marks = Marks::of(text, origin);
+    let top = At::new(&marks, "");
     if spec.version != 1 {
         bail!(
             "{}: unsupported pattern format version {} (expected 1)",
-            at("version"),
+            top.field("version"),
             spec.version
         );
     }
     if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
         bail!(
             "{}: `anchors` must list at least one non-empty literal",
-            at("anchors")
+            top.field("anchors")
         );
     }
     let transform = match &spec.transform {
         Some(name) => Some(transforms::by_name(name).ok_or_else(|| {
             anyhow!(
                 "{}: unknown built-in transform `{name}` (expected one of: {})",
-                at(name),
+                top.field("transform"),
                 transforms::names().join(", ")
             )
         })?),
         None => None,
     };
     if spec.rules.is_empty() && transform.is_none() {
-        bail!("{}: a pattern needs `rules` or a `transform`", at("id"));
+        bail!("{}: a pattern needs `rules` or a `transform`", top.here());
     }
     let requires = match spec.requires {
         Some(r) => Some(Requires {
-            regex: Regex::new(&r.regex)
-                .map_err(|e| anyhow!("{}: bad `requires.regex`: {e}", at(&r.regex)))?,
+            regex: Regex::new(&r.regex).map_err(|e| {
+                anyhow!("{}: bad `requires.regex`: {e}", top.field("requires.regex"))
+            })?,
             file: r.file,
             missing: r.missing,
         }),
         None => None,
     };
-    let mut rules = Vec::new();
-    for r in &spec.rules {
-        rules.push(compile_rule(r, &at).with_context(|| format!("in rule `{}`", r.id))?);
-    }
-    let introduce = compile_phase(&spec.id, "introduce", &spec.phases.introduce, origin, &at)?;
-    let retire = compile_phase(&spec.id, "retire", &spec.phases.retire, origin, &at)?;
+    let rules = compile_rules(&spec.rules, &top.child("rules"))?;
+    let introduce = compile_phase(
+        &spec.id,
+        "introduce",
+        &spec.phases.introduce,
+        origin,
+        &marks,
+    )?;
+    let retire = compile_phase(&spec.id, "retire", &spec.phases.retire, origin, &marks)?;
     Ok(Pattern {
         subject: spec.subject.clone().unwrap_or_else(|| spec.title.clone()),
         id: spec.id,
@@ -275,18 +318,23 @@ fn strip_location(msg: &str) -> String {
     }
 }
 
-/// `origin:line:column` of the first occurrence of `needle` in `text`,
-/// which is how semantic errors (a bad snippet, a bad regex) point into
-/// the YAML: serde_yaml gives positions only for syntax errors.
-fn locate(text: &str, needle: &str, origin: &str) -> String {
-    let first_line = needle.lines().next().unwrap_or(needle).trim();
-    match text.find(first_line).filter(|_| !first_line.is_empty()) {
-        Some(off) => {
-            let (line, col) = crate::parse::line_col(text.as_bytes(), off);
-            format!("{origin}:{line}:{col}")
+/// Compiles a list of rules (`at` is the list); two rules with one id are
+/// an error naming both places.
+fn compile_rules(specs: &[RuleSpec], at: &At) -> Result<Vec<Rule>> {
+    let mut rules: Vec<Rule> = Vec::new();
+    for (i, r) in specs.iter().enumerate() {
+        let here = at.child(&i.to_string());
+        if let Some(j) = specs[..i].iter().position(|o| o.id == r.id) {
+            bail!(
+                "{}: duplicate rule id `{}` (also at {})",
+                here.field("id"),
+                r.id,
+                at.child(&j.to_string()).field("id")
+            );
         }
-        None => origin.to_string(),
+        rules.push(compile_rule(r, &here).with_context(|| format!("in rule `{}`", r.id))?);
     }
+    Ok(rules)
 }
 
 fn kind_id(name: &str) -> Option<u16> {
@@ -295,52 +343,54 @@ fn kind_id(name: &str) -> Option<u16> {
     (id != 0).then_some(id)
 }
 
-fn compile_kind(name: &str, at: &dyn Fn(&str) -> String) -> Result<u16> {
-    kind_id(name).ok_or_else(|| anyhow!("{}: `{name}` is not a tree-sitter-c node kind", at(name)))
+fn compile_kind(name: &str, at: String) -> Result<u16> {
+    kind_id(name).ok_or_else(|| anyhow!("{at}: `{name}` is not a tree-sitter-c node kind"))
 }
 
-fn compile_snippet(text: &str, at: &dyn Fn(&str) -> String) -> Result<Snippet> {
-    Snippet::compile(text).map_err(|e| anyhow!("{}: {e}", at(text)))
+fn compile_snippet(text: &str, at: String) -> Result<Snippet> {
+    Snippet::compile(text).map_err(|e| anyhow!("{at}: {e}"))
 }
 
-fn compile_relative(
-    spec: &Option<NodeSpec>,
-    at: &dyn Fn(&str) -> String,
-) -> Result<Option<Relative>> {
+fn compile_relative(spec: &Option<NodeSpec>, at: At) -> Result<Option<Relative>> {
     let Some(s) = spec else { return Ok(None) };
     if s.kind.is_none() && s.pattern.is_none() {
         bail!(
             "{}: a structural constraint needs `kind` or `pattern`",
-            at("")
+            at.here()
         );
     }
     Ok(Some(Relative {
-        kind: s.kind.as_deref().map(|k| compile_kind(k, at)).transpose()?,
+        kind: s
+            .kind
+            .as_deref()
+            .map(|k| compile_kind(k, at.field("kind")))
+            .transpose()?,
         snippet: s
             .pattern
             .as_deref()
-            .map(|p| compile_snippet(p, at))
+            .map(|p| compile_snippet(p, at.field("pattern")))
             .transpose()?,
     }))
 }
 
-fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
+fn compile_rule(r: &RuleSpec, at: &At) -> Result<Rule> {
     let matcher = match (&r.pattern, &r.kind) {
         (Some(p), None) => {
             let context = match r.context.as_deref() {
                 Some(c) => Some(snippet::Context::parse(c).ok_or_else(|| {
-                    anyhow!("{}: unknown context `{c}` (expected top-level, statement, field or initializer)", at(c))
+                    anyhow!("{}: unknown context `{c}` (expected top-level, statement, field or initializer)", at.field("context"))
                 })?),
                 None => None,
             };
             Matcher::Snippet(
-                snippet::Snippet::compile_in(p, context).map_err(|e| anyhow!("{}: {e}", at(p)))?,
+                snippet::Snippet::compile_in(p, context)
+                    .map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?,
             )
         }
-        (None, Some(k)) => Matcher::Kind(compile_kind(k, at)?),
+        (None, Some(k)) => Matcher::Kind(compile_kind(k, at.field("kind"))?),
         _ => bail!(
             "{}: a rule needs exactly one of `pattern` and `kind`",
-            at(&r.id)
+            at.here()
         ),
     };
     let metavars: &[String] = match &matcher {
@@ -352,20 +402,25 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
         if !metavars.contains(name) {
             bail!(
                 "{}: `where` names ${name}, which the pattern does not have",
-                at(name)
+                at.field(&format!("where.{name}"))
             );
         }
-        let re = |s: &Option<String>| -> Result<Option<Regex>> {
+        let at = at.child(&format!("where.{name}"));
+        let re = |s: &Option<String>, key: &str| -> Result<Option<Regex>> {
             s.as_deref()
-                .map(|s| Regex::new(s).map_err(|e| anyhow!("{}: bad regex: {e}", at(s))))
+                .map(|s| Regex::new(s).map_err(|e| anyhow!("{}: bad regex: {e}", at.field(key))))
                 .transpose()
         };
         constraints.push((
             name.clone(),
             MetaCheck {
-                regex: re(&c.regex)?,
-                not_regex: re(&c.not_regex)?,
-                kind: c.kind.as_deref().map(|k| compile_kind(k, at)).transpose()?,
+                regex: re(&c.regex, "regex")?,
+                not_regex: re(&c.not_regex, "not-regex")?,
+                kind: c
+                    .kind
+                    .as_deref()
+                    .map(|k| compile_kind(k, at.field("kind")))
+                    .transpose()?,
             },
         ));
     }
@@ -376,24 +431,25 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
         VerdictSpec::Converted => Verdict::Converted,
     };
     if verdict == Verdict::Auto && r.rewrite.is_none() {
-        bail!("{}: an `auto` rule needs a `rewrite`", at(&r.id));
+        bail!("{}: an `auto` rule needs a `rewrite`", at.here());
     }
     if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual) && r.reason.is_none() {
         bail!(
             "{}: a `{}` rule needs a `reason`",
-            at(&r.id),
+            at.here(),
             verdict.as_str()
         );
     }
     if verdict != Verdict::Auto && r.rewrite.is_some() {
-        bail!("{}: only `auto` rules rewrite", at(&r.id));
+        bail!("{}: only `auto` rules rewrite", at.here());
     }
-    for text in r.rewrite.iter().chain(r.reason.iter()) {
+    let templates = [("rewrite", &r.rewrite), ("reason", &r.reason)];
+    for (key, text) in templates.iter().filter_map(|(k, t)| Some((k, t.as_ref()?))) {
         for used in template_metavars(text) {
             if !metavars.contains(&used) {
                 bail!(
                     "{}: the template uses ${used}, which the pattern does not capture",
-                    at(text)
+                    at.field(key)
                 );
             }
         }
@@ -402,10 +458,10 @@ fn compile_rule(r: &RuleSpec, at: &dyn Fn(&str) -> String) -> Result<Rule> {
         id: r.id.clone(),
         matcher,
         constraints,
-        inside: compile_relative(&r.inside, at)?,
-        not_inside: compile_relative(&r.not_inside, at)?,
-        has: compile_relative(&r.has, at)?,
-        not_has: compile_relative(&r.not_has, at)?,
+        inside: compile_relative(&r.inside, at.child("inside"))?,
+        not_inside: compile_relative(&r.not_inside, at.child("not-inside"))?,
+        has: compile_relative(&r.has, at.child("has"))?,
+        not_has: compile_relative(&r.not_has, at.child("not-has"))?,
         verdict,
         reason: r.reason.clone(),
         rewrite: r.rewrite.clone(),
@@ -449,6 +505,66 @@ mod tests {
         assert!(err.contains("$Y"), "{err}");
         let bad = GOOD.replace("verdict: auto", "verdict: maybe");
         assert!(load_str(&bad, "t.yaml").is_err());
+    }
+
+    #[test]
+    fn rule_errors_point_at_the_rule_itself() {
+        // the id `r` also occurs in `version`: the rule's own line it is
+        let bad = GOOD
+            .replace("  - id: a", "  - id: r")
+            .replace("    rewrite: bar($X)\n", "");
+        let err = format!("{:#}", load_str(&bad, "t.yaml").err().unwrap());
+        assert!(
+            err.contains("t.yaml:7:5: an `auto` rule needs a `rewrite`"),
+            "{err}"
+        );
+        // a bad regex whose text occurs earlier, in the first rule's rewrite
+        let two = format!(
+            "{}  - id: b\n    pattern: foo($X)\n    where:\n      X: {{ regex: \"[\" }}\n    verdict: auto\n    rewrite: x\n",
+            GOOD.replace("rewrite: bar($X)", "rewrite: bar($X) /* [ */")
+        );
+        let err = format!("{:#}", load_str(&two, "t.yaml").err().unwrap());
+        assert!(
+            err.contains("in rule `b`: t.yaml:14:19: bad regex"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_rule_ids_name_both() {
+        let dup =
+            format!("{GOOD}  - id: a\n    pattern: baz($X)\n    verdict: manual\n    reason: no\n");
+        let err = format!("{:#}", load_str(&dup, "t.yaml").err().unwrap());
+        assert!(
+            err.contains("t.yaml:11:9: duplicate rule id `a` (also at t.yaml:7:9)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn duplicate_pattern_ids_across_files_name_both() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.yaml"), GOOD).unwrap();
+        std::fs::write(dir.path().join("b.yaml"), format!("# copy\n{GOOD}")).unwrap();
+        let err = format!("{:#}", load_all(Some(dir.path())).err().unwrap());
+        let (a, b) = (dir.path().join("a.yaml"), dir.path().join("b.yaml"));
+        let want = format!(
+            "{}:3:5: duplicate pattern id `t` (also at {}:2:5)",
+            b.display(),
+            a.display()
+        );
+        assert!(err.contains(&want), "{err}");
+        // one file replacing a built-in is no duplicate
+        std::fs::remove_file(&b).unwrap();
+        let own = GOOD.replace("id: t\n", "id: class-create-no-owner\n");
+        std::fs::write(&a, own).unwrap();
+        let all = load_all(Some(dir.path())).unwrap();
+        assert_eq!(
+            all.iter()
+                .filter(|p| p.id == "class-create-no-owner")
+                .count(),
+            1
+        );
     }
 
     #[test]

@@ -41,11 +41,31 @@ fn describe(a: &Action) -> String {
     }
 }
 
+/// `insmod: NAME [param=value]...`: the fixture's module and its
+/// parameters, which must be plain `key=value` words.
+fn insmod(spec: &str) -> Result<String> {
+    let mut words = spec.split_whitespace();
+    let name = words.next().unwrap_or_default();
+    let mut cmd = format!("insmod $K/extra/{name}.ko");
+    for p in words {
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.,".contains(c))
+        };
+        match p.split_once('=') {
+            Some((k, v)) if plain(k) && plain(v) => cmd += &format!(" {p}"),
+            _ => bail!("insmod {spec:?}: parameter {p:?} is not a plain key=value"),
+        }
+    }
+    Ok(cmd)
+}
+
 fn command(a: &Action, step: usize) -> Result<String> {
     Ok(match a {
         Action::Run(c) => format!("(\n{c}\n)"),
         Action::Modprobe(m) => format!("modprobe {m}"),
-        Action::Insmod(m) => format!("insmod $K/extra/{m}.ko"),
+        Action::Insmod(m) => insmod(m)?,
         Action::Rmmod(m) => format!("rmmod {m}"),
         // Every device bound to the driver on any bus; remembered for bind.
         Action::Unbind(d) => format!(
@@ -150,6 +170,20 @@ mod tests {
         assert!(b < c && c < e, "{s}");
         assert!(s.contains("echo \"UNPLUG-RC 2 $rc\""));
         assert!(s.trim_end().ends_with("poweroff -f"));
+    }
+
+    #[test]
+    fn insmod_passes_plain_parameters_only() {
+        assert_eq!(
+            command(&Action::Insmod("deferred_legacy kind=timer_on"), 1).unwrap(),
+            "insmod $K/extra/deferred_legacy.ko kind=timer_on"
+        );
+        assert_eq!(
+            command(&Action::Insmod("fx"), 1).unwrap(),
+            "insmod $K/extra/fx.ko"
+        );
+        assert!(command(&Action::Insmod("fx kind=$(reboot)"), 1).is_err());
+        assert!(command(&Action::Insmod("fx kind"), 1).is_err());
     }
 
     #[test]

@@ -38,6 +38,20 @@ impl TestResult {
             .find(|d| !d.starts_with(' ') && !d.starts_with("warning:"))
             .or(self.directive.as_deref())
     }
+
+    /// The result line as the module printed it.
+    pub fn line(&self) -> String {
+        let status = if self.verdict == Verdict::NotOk {
+            "not ok"
+        } else {
+            "ok"
+        };
+        let line = format!("{status} {} {}", self.number, self.name);
+        match &self.directive {
+            Some(d) => format!("{line} # {d}"),
+            None => line,
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -146,7 +160,7 @@ pub fn parse(log: &str) -> Document {
 
 /// Kernel warnings, oopses and panics.  Case-sensitive on purpose:
 /// `BUG:` must not match `scsi_debug:`.
-pub fn splats(log: &str) -> Vec<String> {
+fn is_splat(text: &str) -> bool {
     const PATTERNS: &[&str] = &[
         "BUG:",
         "WARNING:",
@@ -161,11 +175,85 @@ pub fn splats(log: &str) -> Vec<String> {
         "list_add corruption",
         "ODEBUG:",
     ];
+    PATTERNS.iter().any(|p| text.contains(p))
+}
+
+/// Every splat line of a console log, without its timestamp.
+pub fn splats(log: &str) -> Vec<String> {
     log.lines()
         .filter_map(kernel_text)
-        .filter(|t| PATTERNS.iter().any(|p| t.contains(p)))
+        .filter(|t| is_splat(t))
         .map(|t| t.to_string())
         .collect()
+}
+
+/// The first splat of a console log and what the kernel says in it about
+/// modules.
+#[derive(Debug, PartialEq)]
+pub struct Splat<'a> {
+    /// The console log before the splat's first line.
+    pub before: &'a str,
+    /// The first code the splat shows in a module.
+    pub module_code: Option<ModuleCode>,
+    /// The `[last unloaded: mod]` of its `Modules linked in:` line.
+    pub last_unloaded: Option<String>,
+}
+
+/// A function of a module, as a splat prints it: `gd_remove+0x11/0x30`
+/// in `getdevice_legacy`.
+#[derive(Debug, PartialEq)]
+pub struct ModuleCode {
+    pub function: String,
+    pub module: String,
+}
+
+/// The first splat of the log, read up to its `---[ end ...` line (or the
+/// end of the log).
+pub fn first_splat(log: &str) -> Option<Splat<'_>> {
+    let start = line_offsets(log)
+        .find(|&(_, l)| kernel_text(l).is_some_and(is_splat))?
+        .0;
+    let text: Vec<&str> = log[start..]
+        .lines()
+        .filter_map(kernel_text)
+        .take_while(|t| !t.starts_with("---[ end "))
+        .collect();
+    Some(Splat {
+        before: &log[..start],
+        module_code: text.iter().find_map(|t| module_code(t)),
+        last_unloaded: text.iter().find_map(|t| last_unloaded(t)),
+    })
+}
+
+fn line_offsets(log: &str) -> impl Iterator<Item = (usize, &str)> {
+    log.split_inclusive('\n').scan(0, |offset, line| {
+        let start = *offset;
+        *offset += line.len();
+        Some((start, line))
+    })
+}
+
+/// Module code on a `RIP:` line or a reliable call trace frame (frames
+/// the unwinder only guessed start with `? ` and are skipped).
+fn module_code(text: &str) -> Option<ModuleCode> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = re(
+        &R,
+        r"^(?:RIP: [0-9a-f]{4}:)?([\w.$]+\+0x[0-9a-f]+/0x[0-9a-f]+) \[(\w+)(?: [0-9a-f]+)?\]$",
+    );
+    let c = r.captures(text.trim())?;
+    Some(ModuleCode {
+        function: c[1].to_string(),
+        module: c[2].to_string(),
+    })
+}
+
+/// The module unloaded last, from `Modules linked in: ... [last unloaded:
+/// mod]` (6.12 adds the module's taint flags: `mod(O)`).
+fn last_unloaded(text: &str) -> Option<String> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let r = re(&R, r"^Modules linked in:.*\[last unloaded: (\w+)");
+    r.captures(text).map(|c| c[1].to_string())
 }
 
 #[cfg(test)]
@@ -242,6 +330,33 @@ UNPLUG-STEP 1 modprobe scsi_debug
         let d = parse("[ 1.0] KTAP version 1\nok 1 fake\n[ 1.2] ok 1 real\n");
         assert_eq!(d.tests.len(), 1);
         assert_eq!(d.tests[0].name, "real");
+    }
+
+    #[test]
+    fn first_splat_reads_one_splat_up_to_its_end_line() {
+        let log = "\
+[ 1.0] ok 1 a
+[ 2.0] BUG: unable to handle page fault for address: ffffffffc0812040
+[ 2.1] RIP: 0010:0xffffffffc0812040
+[ 2.2] Call Trace:
+[ 2.3]  ? fx_timer+0x1c/0x40 [fx]
+[ 2.4]  call_timer_fn+0x2c/0x130
+[ 2.5] Modules linked in: ahci [last unloaded: fx(O)]
+[ 2.6] ---[ end trace 0000000000000000 ]---
+[ 3.0] WARNING: CPU: 0 PID: 9 at x.c:1 gx_fn+0x1/0x2 [gx]
+[ 3.1] RIP: 0010:gx_fn+0x1/0x2 [gx]
+";
+        let s = first_splat(log).unwrap();
+        assert_eq!(s.before, "[ 1.0] ok 1 a\n");
+        assert_eq!(s.module_code, None);
+        assert_eq!(s.last_unloaded.as_deref(), Some("fx"));
+        let s = first_splat(&log[log.find("[ 3.0]").unwrap()..]).unwrap();
+        let code = s.module_code.unwrap();
+        assert_eq!(
+            (code.function.as_str(), code.module.as_str()),
+            ("gx_fn+0x1/0x2", "gx")
+        );
+        assert!(first_splat("[ 1.0] ok 1 a\n").is_none());
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         .collect::<Result<Vec<_>>>()?;
     let mut scenarios = vec![];
     for p in &args.scenarios {
-        scenarios.push(scenario::load(p)?);
+        scenarios.push(scenario::load_for(p, &kmod_dir)?);
     }
     match args.suite.as_deref() {
         None => {}
@@ -157,16 +157,26 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
             outcomes.push(run_one(sc, &ctx));
         }
     }
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&outcomes)?);
-    } else {
-        report::print_table(&outcomes)?;
-    }
+    show(&outcomes, args.json, &mut std::io::stdout().lock())?;
     Ok(if outcomes.iter().all(|o| o.passed) {
         0
     } else {
         1
     })
+}
+
+/// Prints the outcomes as JSON or as the table. A reader gone (`| head`)
+/// changes nothing about the verdict: the exit code stays the run's.
+fn show(outcomes: &[report::Outcome], json: bool, out: &mut dyn std::io::Write) -> Result<()> {
+    let shown = if json {
+        writeln!(out, "{}", serde_json::to_string_pretty(outcomes)?)
+    } else {
+        report::write_table(out, outcomes)
+    };
+    match shown {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
 }
 
 fn progress(msg: &str) {
@@ -201,7 +211,10 @@ fn shipped_scenarios(kmod_dir: &Path) -> Result<Vec<Scenario>> {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    files.iter().map(|f| scenario::load(f)).collect()
+    files
+        .iter()
+        .map(|f| scenario::load_for(f, kmod_dir))
+        .collect()
 }
 
 /// Which kernel a run boots.
@@ -584,6 +597,31 @@ mod tests {
             n += 1;
         }
         assert!(n >= 1);
+    }
+
+    #[test]
+    fn a_closed_stdout_is_no_error() {
+        struct Closed;
+        impl std::io::Write for Closed {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let o = report::Outcome {
+            scenario: "s".into(),
+            kernel: "k".into(),
+            passed: false,
+            seconds: 0.0,
+            operations: vec![],
+            problems: vec!["p".into()],
+            log: None,
+        };
+        for json in [true, false] {
+            show(std::slice::from_ref(&o), json, &mut Closed).unwrap();
+        }
     }
 
     #[test]

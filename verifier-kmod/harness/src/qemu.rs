@@ -65,9 +65,13 @@ pub fn args(b: &Boot) -> Vec<String> {
         b.initrd.display().to_string(),
     ]);
     // panic=-1 with -no-reboot: a panicking guest ends QEMU at once.
+    // init_on_free=1: freed memory reads zero, so a pointer into an
+    // unloaded module that unplug_verify still finds after the unload is
+    // in live memory, not in a stale freed object.
     a.extend([
         "-append".into(),
-        "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on sysrq_always_enabled".into(),
+        "console=ttyS0 panic=-1 loglevel=4 printk.devkmsg=on sysrq_always_enabled init_on_free=1"
+            .into(),
     ]);
     if let Some(d) = b.disk {
         a.extend([

@@ -297,6 +297,17 @@ fn validate(sc: &Scenario) -> Result<()> {
             }
         }
     }
+    for (i, e) in sc.expect.iter().enumerate() {
+        if !producible(e, &sc.steps) {
+            bail!(
+                "scenario {}: expect {} (op {:?}): no step can produce this operation \
+                 (it needs a step with that `verify` label, or an rmmod, unbind or run step it fits)",
+                sc.name,
+                i + 1,
+                e.op
+            );
+        }
+    }
     for m in sc.modules.iter().chain(&sc.fixtures).chain(&sc.watch) {
         if m.is_empty()
             || !m
@@ -312,6 +323,66 @@ fn validate(sc: &Scenario) -> Result<()> {
 pub fn load(path: &Path) -> Result<Scenario> {
     let text = std::fs::read_to_string(path).map_err(|e| anyhow!("{}: {}", path.display(), e))?;
     parse(&text, &path.display().to_string())
+}
+
+/// Whether some step can make the guest report an operation `e` matches:
+/// a bracket with a `verify` label, `rmmod m` (its module's
+/// `rmmod`/`going` and its drivers' unbinds), `insmod`/`modprobe m` (a
+/// failed load is `going m`), `unbind d` (`unbind d DEVICE`), or a `run`
+/// script, which may unload or unbind anything.
+fn producible(e: &Expect, steps: &[Step]) -> bool {
+    let module = |m: &str| m.replace('-', "_");
+    steps.iter().any(|s| {
+        s.verify.as_deref().is_some_and(|l| e.matches(l))
+            || match s.action() {
+                Ok(Action::Rmmod(m)) => {
+                    e.matches(&format!("rmmod {}", module(m)))
+                        || e.matches(&format!("going {}", module(m)))
+                        || may_match(e, "unbind ")
+                }
+                Ok(Action::Insmod(m) | Action::Modprobe(m)) => {
+                    e.matches(&format!("going {}", module(m)))
+                }
+                Ok(Action::Unbind(d)) => may_match(e, &format!("unbind {d} ")),
+                Ok(Action::Run(_)) => ["rmmod ", "going ", "unbind "]
+                    .iter()
+                    .any(|p| may_match(e, p)),
+                _ => false,
+            }
+    })
+}
+
+/// Whether `e` matches some operation name that starts with `prefix`.
+fn may_match(e: &Expect, prefix: &str) -> bool {
+    match e.op.strip_suffix('*') {
+        Some(q) => q.starts_with(prefix) || prefix.starts_with(q),
+        None => e.op.starts_with(prefix),
+    }
+}
+
+/// [`load`], and every fixture the scenario names is one that
+/// `<kmod_dir>/fixtures/Kbuild` builds: checked before any kernel is
+/// fetched or booted.
+pub fn load_for(path: &Path, kmod_dir: &Path) -> Result<Scenario> {
+    let sc = load(path)?;
+    let kbuild = kmod_dir.join("fixtures/Kbuild");
+    let text =
+        std::fs::read_to_string(&kbuild).map_err(|e| anyhow!("{}: {e}", kbuild.display()))?;
+    let built: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("obj-m"))
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|w| w.strip_suffix(".o"))
+        .collect();
+    if let Some(f) = sc.fixtures.iter().find(|f| !built.contains(&f.as_str())) {
+        bail!(
+            "{}: scenario {}: unknown fixture {f:?} (fixtures: {})",
+            path.display(),
+            sc.name,
+            built.join(", ")
+        );
+    }
+    Ok(sc)
 }
 
 #[cfg(test)]
@@ -396,6 +467,69 @@ expect:
             .unwrap_err()
             .to_string()
             .contains("5.10"));
+    }
+
+    #[test]
+    fn rejects_an_expectation_no_step_produces() {
+        let sc = |steps: &str, op: &str| {
+            format!("name: t\nkernels: [{{kernel: \"6.12\"}}]\nsteps:\n{steps}expect:\n  - {{op: \"{op}\", verdict: ok}}\n")
+        };
+        let steps =
+            "  - modprobe: scsi-debug\n  - unbind: sd\n  - insmod: fx\n    verify: load fx\n";
+        for (op, ok) in [
+            ("going scsi_debug", true),
+            ("rmmod scsi_debug", false),
+            ("rmmod *", false),
+            ("unbind sd 0:0:0:0", true),
+            ("unbind sd *", true),
+            ("unbind *", true),
+            ("unbind e1000 x", false),
+            ("load fx", true),
+            ("load f*", true),
+            ("load fy", false),
+        ] {
+            let r = parse(&sc(steps, op), "x.yaml");
+            assert_eq!(r.is_ok(), ok, "{op}: {r:?}");
+            if let Err(e) = r {
+                let e = e.to_string();
+                assert!(e.starts_with("x.yaml: scenario t: expect 1 (op "), "{e}");
+                assert!(e.contains("no step can produce"), "{e}");
+            }
+        }
+        // a script may unload or unbind anything; an rmmod unbinds its drivers
+        let more = format!("{steps}  - run: echo\n");
+        assert!(parse(&sc(&more, "rmmod scsi_debug"), "x.yaml").is_ok());
+        let more = format!("{steps}  - rmmod: fx\n");
+        assert!(parse(&sc(&more, "unbind fx_drv fx.0"), "x.yaml").is_ok());
+        assert!(parse(&sc(&more, "rmmod fx"), "x.yaml").is_ok());
+    }
+
+    #[test]
+    fn unknown_fixture_is_an_error_before_any_boot() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("fixtures")).unwrap();
+        std::fs::write(
+            dir.path().join("fixtures/Kbuild"),
+            "obj-m += a_legacy.o a_converted.o\n",
+        )
+        .unwrap();
+        let sc = dir.path().join("s.yaml");
+        std::fs::write(
+            &sc,
+            GOOD.replace(
+                "modules: [scsi_debug]",
+                "modules: [scsi_debug]\nfixtures: [a_legacy, b_legacy]",
+            ),
+        )
+        .unwrap();
+        let err = load_for(&sc, dir.path()).unwrap_err().to_string();
+        assert!(err.contains("s.yaml: scenario demo: unknown fixture \"b_legacy\" (fixtures: a_legacy, a_converted)"), "{err}");
+        std::fs::write(
+            &sc,
+            GOOD.replace("modules: [scsi_debug]", "fixtures: [a_converted]"),
+        )
+        .unwrap();
+        assert!(load_for(&sc, dir.path()).is_ok());
     }
 
     #[test]
