@@ -262,16 +262,9 @@ fn site_in_file(src: &[u8], line: usize, column: usize, what: &str) -> Check {
 
 /// The whole engine over a tree on disk: every site and note inside its
 /// file; every change starts from the file as it is; the diff applies with
-/// `git apply` and yields exactly the rewritten files (unless
-/// `bare_cr_diffs` is false and a change has a bare CR: see
-/// `bare_cr_in_any`); the rewritten files parse with no more errors, and a
-/// second run changes nothing.
-pub fn engine_properties(
-    root: &Path,
-    patterns: &[&Pattern],
-    drop_empty: bool,
-    bare_cr_diffs: bool,
-) -> Check {
+/// `git apply` and yields exactly the rewritten files; the rewritten files
+/// parse with no more errors, and a second run changes nothing.
+pub fn engine_properties(root: &Path, patterns: &[&Pattern], drop_empty: bool) -> Check {
     let opts = RunOptions {
         assume_api: true,
         drop_empty,
@@ -323,13 +316,7 @@ pub fn engine_properties(
             errors(&c.after)
         );
     }
-    if bare_cr_diffs || !bare_cr_in_any(&out.changes) {
-        apply_diff(root, &rewriter::diff::unified(&out.changes))?;
-    } else {
-        for c in &out.changes {
-            std::fs::write(root.join(&c.file), &c.after).map_err(|e| e.to_string())?;
-        }
-    }
+    apply_diff(root, &rewriter::diff::unified(&out.changes))?;
     for c in &out.changes {
         ensure!(
             read(&c.file)? == c.after,
@@ -344,16 +331,6 @@ pub fn engine_properties(
         again.changes[0].file
     );
     Ok(())
-}
-
-/// A CR not followed by LF in a change. Known defect (issue 13, "a bare
-/// carriage return inside a line makes our own diff corrupt"), fixed on
-/// another branch: until it is merged, such diffs are not applied here,
-/// and `tests/fuzz_corpus/open/bare-cr-in-hunk.c` keeps the case.
-fn bare_cr_in_any(changes: &[rewriter::model::FileChange]) -> bool {
-    let bare =
-        |b: &[u8]| b.windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n') || b.ends_with(b"\r");
-    changes.iter().any(|c| bare(&c.before) || bare(&c.after))
 }
 
 /// Applies `diff` in `root` with `git apply` (outside a repository it

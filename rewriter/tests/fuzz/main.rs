@@ -221,7 +221,7 @@ fn engine_tree(case: &EngineCase) -> (Files, String, Option<usize>) {
 
 /// Writes `files` to a fresh directory and runs the engine checks there
 /// with every built-in pattern.
-fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool, bare_cr_diffs: bool) -> Check {
+fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool) -> Check {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     for (rel, bytes) in files {
         let path = dir.path().join(rel);
@@ -230,7 +230,7 @@ fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool, bare_cr_diffs: bo
             .map_err(|e| format!("{rel}: {e}"))?;
     }
     let all: Vec<&Pattern> = patterns().iter().collect();
-    checks::engine_properties(dir.path(), &all, drop_empty, bare_cr_diffs)
+    checks::engine_properties(dir.path(), &all, drop_empty)
 }
 
 #[test]
@@ -249,7 +249,7 @@ fn engine_scans_and_rewrites_mutated_trees() {
             let bytes = mutated.map_or_else(Vec::new, |i| files.swap_remove(i).1);
             (name, bytes)
         },
-        |case| engine_check(&engine_tree(case).0, case.3, false),
+        |case| engine_check(&engine_tree(case).0, case.3),
     );
 }
 
@@ -264,7 +264,7 @@ fn regression_corpus_holds() {
             checks::mask_properties(bytes, u64::MAX),
             checks::mask_properties(bytes, 0x5555_5555_5555_5555),
             checks::parse_properties(bytes, &words),
-            engine_check(&files, false, true),
+            engine_check(&files, false),
         ];
         failures.extend(
             checks
@@ -279,30 +279,6 @@ fn regression_corpus_holds() {
                 failures.push(format!("yaml/{name}: {e}"));
                 break;
             }
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-/// Open defects the fuzzer found that belong to another part of issue 13:
-/// `open/bare-cr-in-hunk.c`, a CR inside a line within a hunk: `git apply`
-/// rejects the diff of its rewrite ("patch does not apply"). Fixed on the
-/// branch that makes diffs end lines at `\n` only; once merged, move the
-/// file to `c/`, drop this test and the `bare_cr_diffs` switch.
-#[test]
-#[ignore = "open defect: the diff of a file with a bare CR does not apply (issue 13)"]
-fn open_defects_hold() {
-    let dir = corpus::regression_dir().join("open");
-    let mut failures = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("tests/fuzz_corpus/open exists") {
-        let path = entry.expect("readable").path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        let files = vec![(
-            format!("drivers/fuzz/{name}"),
-            std::fs::read(&path).unwrap(),
-        )];
-        if let Err(e) = engine_check(&files, false, true) {
-            failures.push(format!("open/{name}: {e}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
