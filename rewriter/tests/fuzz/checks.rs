@@ -262,8 +262,8 @@ fn site_in_file(src: &[u8], line: usize, column: usize, what: &str) -> Check {
 
 /// The whole engine over a tree on disk: every site and note inside its
 /// file; every change starts from the file as it is; the diff applies with
-/// `git apply` and yields exactly the rewritten files; the rewritten files
-/// parse with no more errors, and a second run changes nothing.
+/// `git apply` and yields exactly the rewritten files; a file that parsed
+/// clean still does, and a second run changes nothing.
 pub fn engine_properties(root: &Path, patterns: &[&Pattern], drop_empty: bool) -> Check {
     let opts = RunOptions {
         assume_api: true,
@@ -307,12 +307,14 @@ pub fn engine_properties(root: &Path, patterns: &[&Pattern], drop_empty: bool) -
             "{}: `before` is not the file",
             c.file
         );
+        // Only a clean file is held to the whole-file count: in a broken
+        // one, the engine's guarantee is per item (`adds_parse_errors`),
+        // and tree-sitter's recovery elsewhere may change with any edit.
         let errors = |b: &[u8]| ErrorMap::of(&parse(b).tree).count();
         ensure!(
-            errors(&c.after) <= errors(&c.before),
-            "{}: the rewrite parses with more errors ({} before, {} after)",
+            errors(&c.before) > 0 || errors(&c.after) == 0,
+            "{}: the rewrite of a clean file parses with {} errors",
             c.file,
-            errors(&c.before),
             errors(&c.after)
         );
     }
