@@ -45,10 +45,10 @@ fn tokens_in_order(src: &[u8]) -> Check {
     Ok(())
 }
 
-/// The masking pass: tokens in order; same length, same line breaks, only blanks, `_`
-/// joins, `"` string stand-ins and `while` renames written; inactive
-/// branches sorted, in bounds and blank; valid UTF-8 stays valid; masking
-/// chosen items reads like the whole mask there and blank elsewhere.
+/// The masking pass: tokens in order; same length, same line breaks, only
+/// blanks, `_` joins, `"` string stand-ins and `while` renames written;
+/// inactive branches sorted, in bounds and blank; valid UTF-8 stays valid;
+/// masking chosen items reads like the whole mask there and blank elsewhere.
 pub fn mask_properties(src: &[u8], keep_bits: u64) -> Check {
     tokens_in_order(src)?;
     let m = mask(src);
@@ -216,6 +216,18 @@ pub fn load_properties(text: &str) -> Result<Option<Pattern>, String> {
     }
 }
 
+/// A pattern file that does not load gets an error at `file:line:column`.
+pub fn load_error_located(text: &str) -> Check {
+    let origin = "fuzz/mutated.yaml";
+    let Err(e) = rewriter::pattern::load_str(text, origin) else {
+        return Err("the pattern loads".into());
+    };
+    let msg = format!("{e:#}");
+    let located = regex::Regex::new(r"fuzz/mutated\.yaml:\d+:\d+: ").expect("static regex");
+    ensure!(located.is_match(&msg), "the error is not located: {msg}");
+    Ok(())
+}
+
 /// A loaded pattern's rules, and those of its phases, run over `src`.
 pub fn pattern_properties(pattern: &Pattern, rel: &str, src: &[u8]) -> Check {
     rules_properties(pattern, rel, src)?;
@@ -241,6 +253,7 @@ fn rules_properties(pattern: &Pattern, rel: &str, src: &[u8]) -> Check {
             e.range
         );
     }
+    // Overlapping edits are refused, which is an answer too.
     let _ = rewriter::edit::apply(src, m.edits);
     Ok(())
 }
