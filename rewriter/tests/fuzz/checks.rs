@@ -277,13 +277,8 @@ fn site_in_file(src: &[u8], line: usize, column: usize, what: &str) -> Check {
 /// file; every change starts from the file as it is; the diff applies with
 /// `git apply` and yields exactly the rewritten files; a file that parsed
 /// clean still does, and a second run changes nothing.
-pub fn engine_properties(root: &Path, patterns: &[&Pattern], drop_empty: bool) -> Check {
-    let opts = RunOptions {
-        assume_api: true,
-        drop_empty,
-        ..RunOptions::default()
-    };
-    let out = run(root, patterns, &opts).map_err(|e| format!("run failed: {e:#}"))?;
+pub fn engine_properties(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Check {
+    let out = run(root, patterns, opts).map_err(|e| format!("run failed: {e:#}"))?;
     let read = |rel: &str| std::fs::read(root.join(rel)).map_err(|e| format!("{rel}: {e}"));
     for s in &out.sites {
         site_in_file(
@@ -339,7 +334,7 @@ pub fn engine_properties(root: &Path, patterns: &[&Pattern], drop_empty: bool) -
             c.file
         );
     }
-    let again = run(root, patterns, &opts).map_err(|e| format!("second run failed: {e:#}"))?;
+    let again = run(root, patterns, opts).map_err(|e| format!("second run failed: {e:#}"))?;
     ensure!(
         again.changes.is_empty(),
         "a second run changes {} again",

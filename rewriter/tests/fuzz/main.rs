@@ -20,6 +20,7 @@ use corpus::Corpus;
 use mutate::{Mutation, C_TOKENS};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestError, TestRunner};
+use rewriter::engine::RunOptions;
 use rewriter::pattern::Pattern;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -198,8 +199,8 @@ fn pattern_loader_errors_never_panics() {
 }
 
 /// A seed tree with one source file mutated: (tree, file choice,
-/// mutations, `--drop-empty`).
-type EngineCase = (usize, usize, Vec<Mutation>, bool);
+/// mutations, `--drop-empty`, `--assume-api`).
+type EngineCase = (usize, usize, Vec<Mutation>, bool, bool);
 
 /// Files of a tree: relative paths and their bytes.
 type Files = Vec<(String, Vec<u8>)>;
@@ -207,7 +208,7 @@ type Files = Vec<(String, Vec<u8>)>;
 /// The case's tree, its mutated file's name and index (none for a tree
 /// without sources).
 fn engine_tree(case: &EngineCase) -> (Files, String, Option<usize>) {
-    let (tree, pick, muts, _) = case;
+    let (tree, pick, muts, _, _) = case;
     let t = &corpus().trees[*tree];
     let sources = t.sources();
     let mut files = t.files.clone();
@@ -221,7 +222,7 @@ fn engine_tree(case: &EngineCase) -> (Files, String, Option<usize>) {
 
 /// Writes `files` to a fresh directory and runs the engine checks there
 /// with every built-in pattern.
-fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool) -> Check {
+fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool, assume_api: bool) -> Check {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     for (rel, bytes) in files {
         let path = dir.path().join(rel);
@@ -230,7 +231,12 @@ fn engine_check(files: &[(String, Vec<u8>)], drop_empty: bool) -> Check {
             .map_err(|e| format!("{rel}: {e}"))?;
     }
     let all: Vec<&Pattern> = patterns().iter().collect();
-    checks::engine_properties(dir.path(), &all, drop_empty)
+    let opts = RunOptions {
+        drop_empty,
+        assume_api,
+        ..RunOptions::default()
+    };
+    checks::engine_properties(dir.path(), &all, &opts)
 }
 
 #[test]
@@ -243,13 +249,14 @@ fn engine_scans_and_rewrites_mutated_trees() {
             any::<usize>(),
             mutations(C_TOKENS.len()),
             any::<bool>(),
+            any::<bool>(),
         ),
         |case| {
             let (mut files, name, mutated) = engine_tree(case);
             let bytes = mutated.map_or_else(Vec::new, |i| files.swap_remove(i).1);
             (name, bytes)
         },
-        |case| engine_check(&engine_tree(case).0, case.3),
+        |case| engine_check(&engine_tree(case).0, case.3, case.4),
     );
 }
 
@@ -264,7 +271,7 @@ fn regression_corpus_holds() {
             checks::mask_properties(bytes, u64::MAX),
             checks::mask_properties(bytes, 0x5555_5555_5555_5555),
             checks::parse_properties(bytes, &words),
-            engine_check(&files, false),
+            engine_check(&files, false, true),
         ];
         failures.extend(
             checks
