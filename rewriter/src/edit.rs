@@ -37,6 +37,14 @@ impl Edit {
     }
 }
 
+/// `edits` sorted, identical duplicates (the same prototype reached from
+/// two sites) kept once.
+fn distinct(mut edits: Vec<Edit>) -> Vec<Edit> {
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    edits.dedup_by(|b, a| a.range == b.range && a.replacement == b.replacement);
+    edits
+}
+
 /// Two edits that touch the same bytes.
 #[derive(Debug)]
 pub struct Conflict {
@@ -47,9 +55,8 @@ pub struct Conflict {
 /// Applies `edits` to `original`. Identical duplicate edits (the same
 /// prototype reached from two sites) count once; overlapping different
 /// edits are a conflict and nothing is applied.
-pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Conflict>> {
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    edits.dedup_by(|b, a| a.range == b.range && a.replacement == b.replacement);
+pub fn apply(original: &[u8], edits: Vec<Edit>) -> Result<Vec<u8>, Box<Conflict>> {
+    let edits = distinct(edits);
     for pair in edits.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let touching_inserts =
@@ -79,6 +86,9 @@ pub fn apply(original: &[u8], mut edits: Vec<Edit>) -> Result<Vec<u8>, Box<Confl
 /// and after: a function or declaration parses the same on its own as in
 /// its file, and re-parsing whole files would double the cost of a run.
 pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<usize> {
+    // Counted once, as `apply` does, or each chunk after a duplicate would
+    // be looked for too far on in `after`.
+    let edits = &distinct(edits.to_vec());
     let bounds = crate::mask::top_level_boundaries(before);
     let mut shift: isize = 0;
     let mut i = 0;
@@ -159,6 +169,19 @@ mod tests {
         );
         assert_eq!(m.range, 16..29);
         assert!(m.replacement.is_empty());
+    }
+
+    #[test]
+    fn duplicate_edits_count_once_when_reparsing() {
+        // Found by the fuzz target: two sites asking for the same edit
+        // shifted the re-parsed chunk twice, past the end of the file.
+        let before = b"int a;\nint f(void)\n{\n\treturn 1;\n}";
+        let edit = e(29..30, "10");
+        let after = apply(before, vec![edit.clone(), edit.clone()]).unwrap();
+        assert_eq!(
+            adds_parse_errors(before, &after, &[edit.clone(), edit]),
+            None
+        );
     }
 
     #[test]

@@ -193,8 +193,9 @@ pub fn mask(src: &[u8]) -> Masked {
 /// keeps (it gets the item boundaries, and answers for each item between
 /// two of them); the others are blanked, keeping their line breaks. Also
 /// returns the kept byte ranges, neighbours merged. Every masking step but
-/// the conditionals is local to an item, so a kept item reads the same as
-/// in a whole-file mask, for a fraction of the cost.
+/// the conditionals runs on one item at a time (a bracket left open in an
+/// item is not matched in the next), so a kept item reads the same as in a
+/// whole-file mask, for a fraction of the cost.
 pub fn mask_items(
     src: &[u8],
     choose: impl FnOnce(&[usize]) -> Vec<bool>,
@@ -206,32 +207,30 @@ pub fn mask_items(
         bounds,
     } = conditional_view(src);
     let keep = choose(&bounds);
-    let mut kept: Vec<Range<usize>> = Vec::new();
-    for (i, pair) in bounds.windows(2).enumerate() {
-        if keep.get(i).copied().unwrap_or(false) {
-            match kept.last_mut() {
-                Some(last) if last.end == pair[0] => last.end = pair[1],
-                _ => kept.push(pair[0]..pair[1]),
-            }
-        } else {
-            blank(&mut out, pair[0]..pair[1]);
-        }
-    }
-    let mut chunk = 0;
     let live: Vec<Tok> = visible
         .into_iter()
-        .filter(|t| {
-            while chunk < kept.len() && kept[chunk].end <= t.start {
-                chunk += 1;
-            }
-            t.kind != TokKind::Directive && kept.get(chunk).is_some_and(|r| r.contains(&t.start))
-        })
+        .filter(|t| t.kind != TokKind::Directive)
         .collect();
-    mask_annotations(src, &live, &mut out);
-    mask_type_arguments(src, &live, &mut out);
-    mask_static_macro_declarations(src, &live, &mut out);
-    mask_iterator_macros(src, &live, &mut out);
-    mask_string_macros(src, &live, &mut out);
+    let mut kept: Vec<Range<usize>> = Vec::new();
+    let mut first = 0;
+    for (i, pair) in bounds.windows(2).enumerate() {
+        let count = live[first..].partition_point(|t| t.start < pair[1]);
+        let item = &live[first..first + count];
+        first += count;
+        if !keep.get(i).copied().unwrap_or(false) {
+            blank(&mut out, pair[0]..pair[1]);
+            continue;
+        }
+        match kept.last_mut() {
+            Some(last) if last.end == pair[0] => last.end = pair[1],
+            _ => kept.push(pair[0]..pair[1]),
+        }
+        mask_annotations(src, item, &mut out);
+        mask_type_arguments(src, item, &mut out);
+        mask_static_macro_declarations(src, item, &mut out);
+        mask_iterator_macros(src, item, &mut out);
+        mask_string_macros(src, item, &mut out);
+    }
     (
         Masked {
             text: out,
@@ -377,13 +376,15 @@ fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
 }
 
 /// Brace depth at each token, counting the token itself (a `{` is inside).
+/// A stray `}` does not take it below the top, as in the item boundaries:
+/// the items after it must mask as they do on their own.
 fn brace_depths(toks: &[Tok]) -> Vec<i32> {
     let mut depth = 0i32;
     toks.iter()
         .map(|t| {
             match t.kind {
                 TokKind::Punct(b'{') => depth += 1,
-                TokKind::Punct(b'}') => depth -= 1,
+                TokKind::Punct(b'}') => depth = (depth - 1).max(0),
                 _ => {}
             }
             depth
@@ -722,6 +723,25 @@ static int c(void) { return min_t(unsigned int, 1, 2); }\n";
             masked("void f(void)\n{\n\tlist_add(p, h);\n}"),
             "void f(void)\n{\n\tlist_add(p, h);\n}"
         );
+    }
+
+    #[test]
+    fn a_stray_closing_brace_does_not_leak_into_later_items() {
+        // Found by the fuzz target: the `};` left over from a deleted
+        // line made every later function body count as file scope.
+        let src = "};\nvoid f(void)\n{\n\tlist_for_each_entry(p, &h, node) {\n\t\tg(p);\n\t}\n}\n";
+        assert!(masked(src).contains("\twhile              (p, &h, node) {"));
+        let (part, _) = mask_items(src.as_bytes(), |b| (0..b.len()).map(|i| i > 0).collect());
+        assert_eq!(&part.text[2..], &mask(src.as_bytes()).text[2..]);
+    }
+
+    #[test]
+    fn a_bracket_left_open_is_not_matched_in_the_next_item() {
+        // Found by the fuzz target: the `(` of an item that ends at its
+        // `;` was matched with a `)` of the next item, so the whole-file
+        // mask dropped this `static` and the item's own mask did not.
+        let src = "static FOO(a;\nb);\n";
+        assert_eq!(masked(src), src);
     }
 
     #[test]
