@@ -15,7 +15,7 @@ pub fn run(tree: &Path, paths: &[String], json: bool) -> Result<u8> {
     let per_file: Vec<(bool, bool, usize, usize)> = c_files
         .par_iter()
         .filter_map(|rel| {
-            let bytes = std::fs::read(tree.join(rel)).ok()?;
+            let bytes = rewriter::tree::read_source(tree, rel).ok()?.bytes;
             let raw = ErrorMap::of(&parse_raw(&bytes));
             let masked = ErrorMap::of(&parse(&bytes).tree);
             Some((

@@ -130,7 +130,7 @@ impl Requires {
     /// Whether the tree at `root` has the target interface; the reason if not.
     pub fn check(&self, root: &Path) -> Result<(), String> {
         let path = root.join(&self.file);
-        match std::fs::read(&path) {
+        match crate::tree::read_regular(&path, false, crate::tree::MAX_READ_BYTES) {
             Ok(bytes) if self.regex.is_match(&String::from_utf8_lossy(&bytes)) => Ok(()),
             Ok(_) => Err(self.missing.clone()),
             Err(e) => Err(format!("{} ({}: {e})", self.missing, self.file)),
@@ -183,7 +183,10 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
             .collect();
         paths.sort();
         for p in paths {
-            let text = std::fs::read_to_string(&p)
+            // Not a FIFO or a device: those would block or never end.
+            let bytes = crate::tree::read_regular(&p, false, crate::tree::MAX_READ_BYTES)
+                .with_context(|| format!("{}: cannot read", p.display()))?;
+            let text = String::from_utf8(bytes)
                 .with_context(|| format!("{}: cannot read", p.display()))?;
             let pat = load_str(&text, &p.display().to_string())?;
             if let Some(old) = out.iter().position(|o: &Pattern| o.id == pat.id) {

@@ -35,8 +35,8 @@ impl Transform for ClassStatic {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let header = std::fs::read_to_string(ctx.root.join("include/linux/device/class.h"))
-            .unwrap_or_default();
+        let header =
+            crate::tree::read_text(ctx.root, "include/linux/device/class.h").unwrap_or_default();
         let constant = regex::Regex::new(r"class_register\(\s*const\s+struct\s+class\s*\*")
             .expect("static regex")
             .is_match(&header);

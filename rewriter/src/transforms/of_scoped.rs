@@ -76,8 +76,8 @@ impl Transform for OfScoped {
         let present: Vec<bool> = ITERATORS
             .iter()
             .map(|(m, _, _, h)| {
-                std::fs::read_to_string(ctx.root.join(h))
-                    .is_ok_and(|t| t.contains(&format!("#define {m}_scoped(")))
+                crate::tree::read_text(ctx.root, h)
+                    .is_some_and(|t| t.contains(&format!("#define {m}_scoped(")))
             })
             .collect();
         for f in ctx.candidates {

@@ -30,8 +30,8 @@ enum Target {
 }
 
 fn target_member(ctx: &TransformCtx) -> Target {
-    let header = std::fs::read_to_string(ctx.root.join("include/linux/platform_device.h"))
-        .unwrap_or_default();
+    let header =
+        crate::tree::read_text(ctx.root, "include/linux/platform_device.h").unwrap_or_default();
     let void_remove =
         regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*")
             .expect("static regex");
@@ -245,9 +245,9 @@ impl<'a> FileReader<'a> {
     fn read(&self, rel: &str) -> Option<std::borrow::Cow<'a, [u8]>> {
         match self.by_path.get(rel) {
             Some(b) => Some(std::borrow::Cow::Borrowed(*b)),
-            None => std::fs::read(self.root.join(rel))
+            None => crate::tree::read_source(self.root, rel)
                 .ok()
-                .map(std::borrow::Cow::Owned),
+                .map(|f| std::borrow::Cow::Owned(f.bytes)),
         }
     }
 }
