@@ -2,7 +2,7 @@
 //! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
 
 use crate::edit::{adds_parse_errors, apply, Edit};
-use crate::model::{FileChange, Finding, Note, Site, Verdict};
+use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
 use crate::rules::run_rules;
@@ -227,6 +227,12 @@ pub fn unread_anchor_sites(
 ) -> Vec<Site> {
     let errors = ErrorMap::of(&parsed.tree);
     let mut out: Vec<Site> = Vec::new();
+    // One site per line: a line already holding one is skipped.
+    let mut taken: std::collections::HashSet<usize> = found
+        .iter()
+        .filter(|s| s.file == file.rel)
+        .map(|s| s.line)
+        .collect();
     for anchor in &pattern.anchors {
         for off in memchr::memmem::find_iter(&file.bytes, anchor.as_bytes()) {
             let end = off + anchor.len();
@@ -240,7 +246,7 @@ pub fn unread_anchor_sites(
                 continue;
             }
             let reason = if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
-                let (l, _) = line_col(&file.bytes, r.start);
+                let (l, _) = parsed.line_col(r.start);
                 format!("in an #else/#elif branch (line {l}) that the parser does not read")
             } else if let Some(e) = errors.overlapping(off..end) {
                 format!(
@@ -250,20 +256,10 @@ pub fn unread_anchor_sites(
             } else {
                 continue;
             };
-            let (line, column) = line_col(&file.bytes, off);
-            if found
-                .iter()
-                .chain(out.iter())
-                .any(|s| s.file == file.rel && s.line == line)
-            {
+            let (line, column) = parsed.line_col(off);
+            if !taken.insert(line) {
                 continue;
             }
-            let line_end =
-                memchr::memchr(b'\n', &file.bytes[off..]).map_or(file.bytes.len(), |p| off + p);
-            let line_start = file.bytes[..off]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1);
             out.push(Site {
                 pattern: pattern.id.clone(),
                 rule: "unread".into(),
@@ -273,9 +269,7 @@ pub fn unread_anchor_sites(
                 context: None,
                 verdict: Verdict::Unparsed,
                 reason: Some(reason),
-                snippet: String::from_utf8_lossy(&file.bytes[line_start..line_end])
-                    .trim()
-                    .to_string(),
+                snippet: first_line_excerpt(&file.bytes, parsed.lines.line_start(off)),
                 notes: vec![],
                 group: file.rel.clone(),
             });

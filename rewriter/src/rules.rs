@@ -1,8 +1,8 @@
 //! Running a pattern's declarative rules over one parsed file.
 
 use crate::edit::Edit;
-use crate::model::{Site, Verdict};
-use crate::parse::{children, enclosing_function, line_col, ErrorMap, Parsed};
+use crate::model::{first_line_excerpt, Site, Verdict};
+use crate::parse::{children, enclosing_function, ErrorMap, Parsed};
 use crate::pattern::snippet::{render, Captures};
 use crate::pattern::{Matcher, Pattern, Relative, Rule};
 use tree_sitter::Node;
@@ -158,7 +158,7 @@ fn record(
     errors: &ErrorMap,
     out: &mut FileMatches,
 ) {
-    let (line, column) = line_col(original, node.start_byte());
+    let (line, column) = parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
     let mut reason = rule.reason.as_deref().map(|r| {
         render(r, caps, original)
@@ -186,8 +186,6 @@ fn record(
             }
         }
     }
-    let line_end = memchr::memchr(b'\n', &original[node.start_byte()..])
-        .map_or(original.len(), |p| node.start_byte() + p);
     out.sites.push(Site {
         pattern: pattern.id.clone(),
         rule: rule.id.clone(),
@@ -197,9 +195,7 @@ fn record(
         context: enclosing_function(node, parsed.text()),
         verdict,
         reason,
-        snippet: String::from_utf8_lossy(&original[node.start_byte()..line_end])
-            .trim_end()
-            .to_string(),
+        snippet: first_line_excerpt(original, node.start_byte()),
         notes: Vec::new(),
         group: rel.to_string(),
     });

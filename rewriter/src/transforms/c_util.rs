@@ -58,9 +58,29 @@ pub fn call_args(call: Node) -> Vec<Node> {
         .unwrap_or_default()
 }
 
-/// The function definition around `n`.
-pub fn enclosing_definition(n: Node) -> Option<Node> {
-    std::iter::successors(Some(n), |p| p.parent()).find(|p| p.kind() == "function_definition")
+/// The nodes from `root` down to `n` (included), outermost first, found
+/// from the root down: `Node::parent` itself searches down from the root,
+/// so following a chain of parents costs the square of the depth (the
+/// price of a call inside thousands of nested blocks).
+pub fn path_to<'a>(root: Node<'a>, n: Node<'a>) -> Vec<Node<'a>> {
+    let mut path = vec![root];
+    let mut at = root;
+    while at != n {
+        match at.child_with_descendant(n) {
+            Some(c) => at = c,
+            None => break,
+        }
+        path.push(at);
+    }
+    path
+}
+
+/// The function definition around `n` (or `n` itself), among its `path`.
+pub fn enclosing_definition<'a>(path: &[Node<'a>]) -> Option<Node<'a>> {
+    path.iter()
+        .rev()
+        .find(|p| p.kind() == "function_definition")
+        .copied()
 }
 
 /// The range of the lines `n` covers, newline included, when nothing else
