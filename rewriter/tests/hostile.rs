@@ -234,9 +234,11 @@ fn thousands_of_sites_on_one_line_keep_bounded_snippets() {
         total <= n * (MAX_SNIPPET_BYTES + 3),
         "{total} bytes of snippets"
     );
-    assert!(many[0]
-        .snippet
-        .starts_with("c = class_create(THIS_MODULE, \"c0\");"));
+    let first = &many[0].snippet;
+    assert!(
+        first.starts_with("class_create(THIS_MODULE, \"c0\")"),
+        "{first}"
+    );
     assert!(many[0].snippet.ends_with('…'));
     let changed = o
         .changes
