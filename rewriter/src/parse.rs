@@ -242,6 +242,7 @@ pub fn children(node: Node) -> Vec<Node> {
 /// site, which is quadratic on a file with many sites).
 pub struct LineIndex {
     starts: Vec<usize>,
+    len: usize,
 }
 
 impl LineIndex {
@@ -249,6 +250,7 @@ impl LineIndex {
         let after_newlines = memchr::memchr_iter(b'\n', src).map(|p| p + 1);
         LineIndex {
             starts: std::iter::once(0).chain(after_newlines).collect(),
+            len: src.len(),
         }
     }
 
@@ -261,6 +263,13 @@ impl LineIndex {
     /// The offset at which the line holding `offset` starts.
     pub fn line_start(&self, offset: usize) -> usize {
         self.starts[self.starts.partition_point(|s| *s <= offset) - 1]
+    }
+
+    /// The offset of the line break ending the line that holds `offset`
+    /// (the end of the file on the last line).
+    pub fn line_end(&self, offset: usize) -> usize {
+        let next = self.starts.partition_point(|s| *s <= offset);
+        self.starts.get(next).map_or(self.len, |s| s - 1)
     }
 }
 
@@ -387,5 +396,8 @@ static int z(void)\n{\n\treturn 3;\n}\n";
             assert_eq!(index.line_col(off), line_col(b"ab\ncd\n", off), "{off}");
         }
         assert_eq!(index.line_start(4), 3);
+        assert_eq!(index.line_end(4), 5);
+        assert_eq!(index.line_end(0), 2);
+        assert_eq!(LineIndex::new(b"ab").line_end(1), 2);
     }
 }

@@ -312,6 +312,24 @@ fn timer_shutdown_on_a_call_nested_thousands_deep_is_found() {
 }
 
 #[test]
+fn a_rule_site_nested_thousands_deep_is_found_with_its_function() {
+    // The rules engine names the function around a site: found by walking
+    // up `Node::parent` it cost the square of the depth.
+    let t = tree();
+    let depth = 30_000;
+    let src = format!(
+        "static int deep_init(void)\n{{\n{}c = class_create(THIS_MODULE, \"deep\");{}\nreturn 0;\n}}\n",
+        "{".repeat(depth),
+        "}".repeat(depth)
+    );
+    write(t.path(), "drivers/deep.c", &src);
+    let o = run_class_create(t.path());
+    assert_good_file_reported(&o);
+    let deep = o.sites.iter().find(|s| s.file == "drivers/deep.c").unwrap();
+    assert_eq!(deep.context.as_deref(), Some("deep_init"));
+}
+
+#[test]
 fn sample_tree_copies_of_verifier_fixtures_match_them() {
     // The sample tree carries the fixture drivers as copies (a walk does
     // not follow links out of the tree): they must not drift apart.
