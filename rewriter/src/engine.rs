@@ -226,6 +226,7 @@ pub fn unread_anchor_sites(
     found: &[Site],
 ) -> Vec<Site> {
     let errors = ErrorMap::of(&parsed.tree);
+    let quiet = quiet_ranges(&parsed.tree);
     let mut out: Vec<Site> = Vec::new();
     // One site per line: a line already holding one is skipped.
     let mut taken: std::collections::HashSet<usize> = found
@@ -242,7 +243,7 @@ pub fn unread_anchor_sites(
                 .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
             let word_start = off == 0
                 || !(file.bytes[off - 1].is_ascii_alphanumeric() || file.bytes[off - 1] == b'_');
-            if !(word_start && word_end) || in_comment(&parsed.tree, off) {
+            if !(word_start && word_end) || in_quiet(&quiet, off) {
                 continue;
             }
             let reason = if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
@@ -278,10 +279,31 @@ pub fn unread_anchor_sites(
     out
 }
 
-fn in_comment(tree: &tree_sitter::Tree, off: usize) -> bool {
-    tree.root_node()
-        .descendant_for_byte_range(off, off + 1)
-        .is_some_and(|n| n.kind() == "comment" || n.kind() == "string_content")
+/// The comments and string contents of a tree, in order, found in one
+/// walk: looking each anchor up from the root costs the width of every
+/// node on the way, which in an ERROR node of thousands of children is
+/// quadratic over the file.
+fn quiet_ranges(tree: &tree_sitter::Tree) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    loop {
+        let n = cursor.node();
+        if n.kind() == "comment" || n.kind() == "string_content" {
+            out.push(n.byte_range());
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {
+    let i = quiet.partition_point(|r| r.end <= off);
+    quiet.get(i).is_some_and(|r| r.start <= off)
 }
 
 fn merge(into: &mut TransformOutput, from: TransformOutput) {
