@@ -356,6 +356,31 @@ mod tests {
     }
 
     #[test]
+    fn refusal_by_range_agrees_with_walking_up_the_parents() {
+        let parsed = parse(b"void f(void)\n{\n\tg(1 +);\n\th(2);\n}\nint b = (2;\nint c = ) 3;\n");
+        let errors = ErrorMap::of(&parsed.tree);
+        let mut stack = vec![parsed.root()];
+        let mut seen_under = 0;
+        while let Some(n) = stack.pop() {
+            let under_error =
+                std::iter::successors(n.parent(), |p| p.parent()).any(|p| p.is_error());
+            let by_range = errors.refusal(n).is_some_and(|r| r.starts_with("inside"));
+            if n.byte_range().len() > 0 {
+                assert_eq!(
+                    by_range,
+                    under_error,
+                    "{} at {:?}",
+                    n.kind(),
+                    n.byte_range()
+                );
+                seen_under += usize::from(under_error);
+            }
+            stack.extend(children(n));
+        }
+        assert!(seen_under > 0, "the sample has nodes under an ERROR");
+    }
+
+    #[test]
     fn focused_parse_sees_only_the_chosen_items_where_they_are() {
         let src = b"static int a(void)\n{\n\treturn 1;\n}\n\n\
 int x = 2;\n\

@@ -362,7 +362,11 @@ fn temp_with(target: &Path, dir: &Path, bytes: &[u8]) -> Result<tempfile::NamedT
     let perms = std::fs::symlink_metadata(target)
         .map(|m| m.permissions())
         .ok();
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+    // Named for what it is, should a kill leave it behind in the tree.
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".unplug-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
         .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
     tmp.write_all(bytes).context("write failed")?;
     tmp.as_file().sync_all()?;

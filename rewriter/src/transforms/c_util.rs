@@ -135,6 +135,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn path_to_is_the_chain_of_parents() {
+        let parsed = crate::parse::parse(
+            b"void f(int a)\n{\n\tif (a) {\n\t\tg(a, h(1));\n\t}\n}\nint x = (1 +;\n",
+        );
+        let root = parsed.root();
+        for n in descendants(root) {
+            let mut parents: Vec<Node> = std::iter::successors(Some(n), |p| p.parent()).collect();
+            parents.reverse();
+            assert_eq!(path_to(root, n), parents, "{}", n.kind());
+        }
+    }
+
+    #[test]
     fn line_range_takes_whole_lines_only_when_alone() {
         let src = b"a;\n\tb;\nc; d;\n";
         assert_eq!(line_range(src, 4..6), 3..7);
