@@ -365,7 +365,7 @@ mod tests {
             let under_error =
                 std::iter::successors(n.parent(), |p| p.parent()).any(|p| p.is_error());
             let by_range = errors.refusal(n).is_some_and(|r| r.starts_with("inside"));
-            if n.byte_range().len() > 0 {
+            if !n.byte_range().is_empty() {
                 assert_eq!(
                     by_range,
                     under_error,

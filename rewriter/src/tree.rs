@@ -245,9 +245,9 @@ pub fn parse_limit_exceeded(bytes: &[u8]) -> Option<String> {
             MAX_PARSE_BYTES >> 20
         ));
     }
-    let mut line = 1;
     let mut start = 0;
-    for end in memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]) {
+    let ends = memchr::memchr_iter(b'\n', bytes).chain([bytes.len()]);
+    for (line, end) in (1..).zip(ends) {
         if end - start > MAX_LINE_BYTES {
             return Some(format!(
                 "line {line} is {} bytes long, more than the {} KiB a line may have: not examined",
@@ -255,7 +255,6 @@ pub fn parse_limit_exceeded(bytes: &[u8]) -> Option<String> {
                 MAX_LINE_BYTES >> 10
             ));
         }
-        line += 1;
         start = end + 1;
     }
     None
