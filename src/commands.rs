@@ -107,16 +107,26 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
             );
         }
     }
+    let mut refused = false;
     if in_place {
+        // A file that cannot be written safely (a symbolic link now, edited
+        // meanwhile) is a finding; the other files are still written.
+        let mut written = 0;
         for c in &outcome.changes {
-            rewriter::tree::write_atomic(&sel.tree.join(&c.file), &c.after)?;
+            match rewriter::tree::write_in_place(&sel.tree, &c.file, &c.before, &c.after) {
+                Ok(()) => written += 1,
+                Err(f) => {
+                    eprintln!("{f}");
+                    refused = true;
+                }
+            }
         }
-        eprintln!("unplug: {} file(s) rewritten", outcome.changes.len());
+        eprintln!("unplug: {written} file(s) rewritten");
     } else {
         let mut stdout = output::stdout();
         stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
     }
-    Ok(if has_errors(&outcome) {
+    Ok(if refused || has_errors(&outcome) {
         exit::FINDINGS
     } else {
         exit::OK

@@ -15,7 +15,7 @@ pub fn run(tree: &Path, paths: &[String], json: bool) -> Result<u8> {
     let per_file: Vec<(bool, bool, usize, usize)> = c_files
         .par_iter()
         .filter_map(|rel| {
-            let bytes = std::fs::read(tree.join(rel)).ok()?;
+            let bytes = rewriter::tree::read_source(tree, rel).ok()?.bytes;
             let raw = ErrorMap::of(&parse_raw(&bytes));
             let masked = ErrorMap::of(&parse(&bytes).tree);
             Some((
@@ -66,7 +66,8 @@ pub fn run(tree: &Path, paths: &[String], json: bool) -> Result<u8> {
 
 /// Writes the masked text of `file` to stdout, then each parse error left.
 pub fn print_masked(file: &Path) -> Result<u8> {
-    let bytes = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let bytes = rewriter::tree::read_regular(file, false, rewriter::tree::MAX_READ_BYTES)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let parsed = parse(&bytes);
     std::io::stdout().write_all(parsed.text())?;
     for e in ErrorMap::of(&parsed.tree).errors {

@@ -94,28 +94,22 @@ pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<
     let mut i = 0;
     let mut sorted: Vec<&Edit> = edits.iter().collect();
     sorted.sort_by_key(|e| e.range.start);
+    // The boundaries are sorted: each lookup is a binary search, so a file
+    // with thousands of items and edits costs no more than linear time.
+    let first_at_or_after = |at: usize| {
+        let i = bounds.partition_point(|b| *b < at);
+        bounds.get(i).copied().unwrap_or(before.len())
+    };
     while i < sorted.len() {
         // The chunk around this edit, grown while further edits fall in it.
         let start = bounds
-            .iter()
-            .rev()
-            .find(|b| **b <= sorted[i].range.start)
-            .copied()
-            .unwrap_or(0);
-        let mut end = bounds
-            .iter()
-            .find(|b| **b >= sorted[i].range.end && **b > start)
-            .copied()
-            .unwrap_or(before.len());
+            .partition_point(|b| *b <= sorted[i].range.start)
+            .checked_sub(1)
+            .map_or(0, |k| bounds[k]);
+        let mut end = first_at_or_after(sorted[i].range.end.max(start + 1));
         let after_start = (start as isize + shift) as usize;
         while i < sorted.len() && sorted[i].range.start < end.max(start + 1) {
-            end = end.max(
-                bounds
-                    .iter()
-                    .find(|b| **b >= sorted[i].range.end)
-                    .copied()
-                    .unwrap_or(before.len()),
-            );
+            end = end.max(first_at_or_after(sorted[i].range.end));
             shift += sorted[i].replacement.len() as isize - sorted[i].range.len() as isize;
             i += 1;
         }

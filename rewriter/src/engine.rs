@@ -2,7 +2,7 @@
 //! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
 
 use crate::edit::{adds_parse_errors, apply, Edit};
-use crate::model::{FileChange, Finding, Note, Site, Verdict};
+use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
 use crate::rules::run_rules;
@@ -226,7 +226,14 @@ pub fn unread_anchor_sites(
     found: &[Site],
 ) -> Vec<Site> {
     let errors = ErrorMap::of(&parsed.tree);
+    let quiet = quiet_ranges(&parsed.tree);
     let mut out: Vec<Site> = Vec::new();
+    // One site per line: a line already holding one is skipped.
+    let mut taken: std::collections::HashSet<usize> = found
+        .iter()
+        .filter(|s| s.file == file.rel)
+        .map(|s| s.line)
+        .collect();
     for anchor in &pattern.anchors {
         for off in memchr::memmem::find_iter(&file.bytes, anchor.as_bytes()) {
             let end = off + anchor.len();
@@ -236,11 +243,11 @@ pub fn unread_anchor_sites(
                 .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
             let word_start = off == 0
                 || !(file.bytes[off - 1].is_ascii_alphanumeric() || file.bytes[off - 1] == b'_');
-            if !(word_start && word_end) || in_comment(&parsed.tree, off) {
+            if !(word_start && word_end) || in_quiet(&quiet, off) {
                 continue;
             }
             let reason = if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
-                let (l, _) = line_col(&file.bytes, r.start);
+                let (l, _) = parsed.line_col(r.start);
                 format!("in an #else/#elif branch (line {l}) that the parser does not read")
             } else if let Some(e) = errors.overlapping(off..end) {
                 format!(
@@ -250,20 +257,10 @@ pub fn unread_anchor_sites(
             } else {
                 continue;
             };
-            let (line, column) = line_col(&file.bytes, off);
-            if found
-                .iter()
-                .chain(out.iter())
-                .any(|s| s.file == file.rel && s.line == line)
-            {
+            let (line, column) = parsed.line_col(off);
+            if !taken.insert(line) {
                 continue;
             }
-            let line_end =
-                memchr::memchr(b'\n', &file.bytes[off..]).map_or(file.bytes.len(), |p| off + p);
-            let line_start = file.bytes[..off]
-                .iter()
-                .rposition(|b| *b == b'\n')
-                .map_or(0, |p| p + 1);
             out.push(Site {
                 pattern: pattern.id.clone(),
                 rule: "unread".into(),
@@ -273,9 +270,7 @@ pub fn unread_anchor_sites(
                 context: None,
                 verdict: Verdict::Unparsed,
                 reason: Some(reason),
-                snippet: String::from_utf8_lossy(&file.bytes[line_start..line_end])
-                    .trim()
-                    .to_string(),
+                snippet: first_line_excerpt(&file.bytes, parsed.lines.line_start(off)),
                 notes: vec![],
                 group: file.rel.clone(),
             });
@@ -284,10 +279,31 @@ pub fn unread_anchor_sites(
     out
 }
 
-fn in_comment(tree: &tree_sitter::Tree, off: usize) -> bool {
-    tree.root_node()
-        .descendant_for_byte_range(off, off + 1)
-        .is_some_and(|n| n.kind() == "comment" || n.kind() == "string_content")
+/// The comments and string contents of a tree, in order, found in one
+/// walk: looking each anchor up from the root costs the width of every
+/// node on the way, which in an ERROR node of thousands of children is
+/// quadratic over the file.
+fn quiet_ranges(tree: &tree_sitter::Tree) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut cursor = tree.walk();
+    loop {
+        let n = cursor.node();
+        if n.kind() == "comment" || n.kind() == "string_content" {
+            out.push(n.byte_range());
+        } else if cursor.goto_first_child() {
+            continue;
+        }
+        while !cursor.goto_next_sibling() {
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {
+    let i = quiet.partition_point(|r| r.end <= off);
+    quiet.get(i).is_some_and(|r| r.start <= off)
 }
 
 fn merge(into: &mut TransformOutput, from: TransformOutput) {

@@ -77,8 +77,12 @@ fn case_options(case: &Path) -> Result<RunOptions> {
 
 fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
     let opts = case_options(case)?;
-    let input = case.join("input");
-    let outcome = run(&input, &[pattern], &opts)?;
+    // A case's input may link to the verifier's fixtures, and a walk does
+    // not follow links out of its tree: the case runs on a copy.
+    let staged = tempfile::tempdir()?;
+    copy_tree(&case.join("input"), staged.path())?;
+    let input = staged.path();
+    let outcome = run(input, &[pattern], &opts)?;
     let mut failures = Vec::new();
 
     let mut got: Vec<String> = Vec::new();
@@ -144,7 +148,7 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
     // Idempotence: a second run over the rewritten tree changes nothing.
     if !outcome.changes.is_empty() && failures.is_empty() {
         let scratch = tempfile::tempdir()?;
-        copy_tree(&input, scratch.path())?;
+        copy_tree(input, scratch.path())?;
         for c in &outcome.changes {
             std::fs::write(scratch.path().join(&c.file), &c.after)?;
         }

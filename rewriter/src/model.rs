@@ -57,13 +57,40 @@ pub struct Site {
     pub context: Option<String>,
     pub verdict: Verdict,
     pub reason: Option<String>,
-    /// The source text of the matched construct's first line.
+    /// The source text of the matched construct's first line (an excerpt
+    /// of at most `MAX_SNIPPET_BYTES`).
     pub snippet: String,
     /// Further places that explain the verdict (each bad return, each user).
     pub notes: Vec<Note>,
     /// Sites with the same group are converted together, in one patch
     /// (a shared helper and every driver pointing at it).
     pub group: String,
+}
+
+/// The longest excerpt of source a site keeps as its snippet, in bytes.
+pub const MAX_SNIPPET_BYTES: usize = 200;
+
+/// `text` as a snippet: trimmed, and cut (on a character boundary, marked
+/// `…`) past `MAX_SNIPPET_BYTES`, so that thousands of sites on one long
+/// line do not each keep a copy of the line.
+pub fn excerpt(text: &[u8]) -> String {
+    let mut cut = text.len().min(MAX_SNIPPET_BYTES);
+    while cut > 0 && cut < text.len() && text[cut] & 0xC0 == 0x80 {
+        cut -= 1;
+    }
+    let kept = String::from_utf8_lossy(&text[..cut]);
+    if cut < text.len() {
+        format!("{}…", kept.trim())
+    } else {
+        kept.trim().to_string()
+    }
+}
+
+/// The snippet of a site starting at `at`: the rest of its line, as an
+/// excerpt; only `MAX_SNIPPET_BYTES` of the line are looked at.
+pub fn first_line_excerpt(bytes: &[u8], at: usize) -> String {
+    let window = &bytes[at..bytes.len().min(at + MAX_SNIPPET_BYTES + 1)];
+    excerpt(memchr::memchr(b'\n', window).map_or(window, |p| &window[..p]))
 }
 
 /// A problem that is not a site: a file that could not be read, an edit

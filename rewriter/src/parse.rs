@@ -19,9 +19,16 @@ thread_local! {
 pub struct Parsed {
     pub masked: Masked,
     pub tree: Tree,
+    /// Where the original's lines start.
+    pub lines: LineIndex,
 }
 
 impl Parsed {
+    /// 1-based line and column (in bytes) of an offset of the file.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        self.lines.line_col(offset)
+    }
+
     /// The masked text: what the tree's nodes describe.
     pub fn text(&self) -> &[u8] {
         &self.masked.text
@@ -43,7 +50,11 @@ pub fn parse_raw(src: &[u8]) -> Tree {
 pub fn parse(src: &[u8]) -> Parsed {
     let masked = mask(src);
     let tree = parse_raw(&masked.text);
-    Parsed { masked, tree }
+    Parsed {
+        masked,
+        tree,
+        lines: LineIndex::new(src),
+    }
 }
 
 /// Masks and parses only the top-level items of `src` that contain one of
@@ -76,7 +87,11 @@ pub fn parse_focused(src: &[u8], words: &[&[u8]]) -> Parsed {
     } else {
         parse_ranges(&masked.text, &kept)
     };
-    Parsed { masked, tree }
+    Parsed {
+        masked,
+        tree,
+        lines: LineIndex::new(src),
+    }
 }
 
 /// Parses only `ranges` of `src` (at least one), with
@@ -127,6 +142,7 @@ pub struct ErrorMap {
 pub struct ParseError {
     pub range: Range<usize>,
     pub line: usize,
+    pub end_line: usize,
     pub multi_token: bool,
     pub missing: bool,
 }
@@ -145,18 +161,23 @@ impl ErrorMap {
     }
 
     /// Why `node` must not be edited, if it must not: it lies under an
-    /// ERROR node, or a multi-token ERROR overlaps it.
+    /// ERROR node, or a multi-token ERROR overlaps it. (An ERROR above it
+    /// is found among the errors, by range: the outermost ones are all
+    /// there, and walking up `Node::parent` costs the square of the depth.)
     pub fn refusal(&self, node: Node) -> Option<String> {
-        let mut up = node.parent();
-        while let Some(n) = up {
-            if n.is_error() {
-                return Some(format!(
-                    "inside a region the parser could not read (lines {}-{})",
-                    n.start_position().row + 1,
-                    n.end_position().row + 1
-                ));
-            }
-            up = n.parent();
+        let range = node.byte_range();
+        let first = self.errors.partition_point(|e| e.range.end < range.end);
+        let under = self.errors[first..]
+            .iter()
+            .take_while(|e| e.range.start <= range.start)
+            .find(|e| {
+                !e.missing && e.range.end >= range.end && !(node.is_error() && e.range == range)
+            });
+        if let Some(e) = under {
+            return Some(format!(
+                "inside a region the parser could not read (lines {}-{})",
+                e.line, e.end_line
+            ));
         }
         self.overlapping(node.byte_range()).map(|e| {
             format!(
@@ -166,10 +187,15 @@ impl ErrorMap {
         })
     }
 
-    /// The first multi-token error overlapping `range`.
+    /// The first multi-token error overlapping `range`. The errors are
+    /// disjoint and in document order (an ERROR node's inside is not
+    /// searched), so a binary search finds the first candidate: a lookup per
+    /// site stays cheap on a file with thousands of errors.
     pub fn overlapping(&self, range: Range<usize>) -> Option<&ParseError> {
-        self.errors
+        let first = self.errors.partition_point(|e| e.range.end <= range.start);
+        self.errors[first..]
             .iter()
+            .take_while(|e| e.range.start < range.end.max(range.start + 1))
             .find(|e| e.multi_token && e.range.start < range.end && range.start < e.range.end)
     }
 }
@@ -179,6 +205,7 @@ fn collect_errors(node: Node, out: &mut Vec<ParseError>) {
         out.push(ParseError {
             range: node.byte_range(),
             line: node.start_position().row + 1,
+            end_line: node.end_position().row + 1,
             multi_token: node.is_error() && count_leaves(node) > 1,
             missing: node.is_missing(),
         });
@@ -210,7 +237,44 @@ pub fn children(node: Node) -> Vec<Node> {
     node.children(&mut cursor).collect()
 }
 
-/// 1-based line and column (in bytes) of a byte offset.
+/// The offsets at which a file's lines start: a site's line and column in
+/// O(log lines), where `line_col` scans the file up to the site (once per
+/// site, which is quadratic on a file with many sites).
+pub struct LineIndex {
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    pub fn new(src: &[u8]) -> LineIndex {
+        let after_newlines = memchr::memchr_iter(b'\n', src).map(|p| p + 1);
+        LineIndex {
+            starts: std::iter::once(0).chain(after_newlines).collect(),
+            len: src.len(),
+        }
+    }
+
+    /// 1-based line and column (in bytes) of a byte offset.
+    pub fn line_col(&self, offset: usize) -> (usize, usize) {
+        let line = self.starts.partition_point(|s| *s <= offset);
+        (line, offset - self.starts[line - 1] + 1)
+    }
+
+    /// The offset at which the line holding `offset` starts.
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.starts[self.starts.partition_point(|s| *s <= offset) - 1]
+    }
+
+    /// The offset of the line break ending the line that holds `offset`
+    /// (the end of the file on the last line).
+    pub fn line_end(&self, offset: usize) -> usize {
+        let next = self.starts.partition_point(|s| *s <= offset);
+        self.starts.get(next).map_or(self.len, |s| s - 1)
+    }
+}
+
+/// 1-based line and column (in bytes) of a byte offset, for a single
+/// lookup (a file with many uses it through a `LineIndex`).
 pub fn line_col(src: &[u8], offset: usize) -> (usize, usize) {
     let before = &src[..offset.min(src.len())];
     let line = memchr::memchr_iter(b'\n', before).count() + 1;
@@ -292,6 +356,31 @@ mod tests {
     }
 
     #[test]
+    fn refusal_by_range_agrees_with_walking_up_the_parents() {
+        let parsed = parse(b"void f(void)\n{\n\tg(1 +);\n\th(2);\n}\nint b = (2;\nint c = ) 3;\n");
+        let errors = ErrorMap::of(&parsed.tree);
+        let mut stack = vec![parsed.root()];
+        let mut seen_under = 0;
+        while let Some(n) = stack.pop() {
+            let under_error =
+                std::iter::successors(n.parent(), |p| p.parent()).any(|p| p.is_error());
+            let by_range = errors.refusal(n).is_some_and(|r| r.starts_with("inside"));
+            if !n.byte_range().is_empty() {
+                assert_eq!(
+                    by_range,
+                    under_error,
+                    "{} at {:?}",
+                    n.kind(),
+                    n.byte_range()
+                );
+                seen_under += usize::from(under_error);
+            }
+            stack.extend(children(n));
+        }
+        assert!(seen_under > 0, "the sample has nodes under an ERROR");
+    }
+
+    #[test]
     fn focused_parse_sees_only_the_chosen_items_where_they_are() {
         let src = b"static int a(void)\n{\n\treturn 1;\n}\n\n\
 int x = 2;\n\
@@ -327,5 +416,13 @@ static int z(void)\n{\n\treturn 3;\n}\n";
     fn line_col_is_one_based() {
         assert_eq!(line_col(b"ab\ncd", 4), (2, 2));
         assert_eq!(line_col(b"ab\ncd", 0), (1, 1));
+        let index = LineIndex::new(b"ab\ncd\n");
+        for off in 0..=6 {
+            assert_eq!(index.line_col(off), line_col(b"ab\ncd\n", off), "{off}");
+        }
+        assert_eq!(index.line_start(4), 3);
+        assert_eq!(index.line_end(4), 5);
+        assert_eq!(index.line_end(0), 2);
+        assert_eq!(LineIndex::new(b"ab").line_end(1), 2);
     }
 }

@@ -1,8 +1,8 @@
 //! Running a pattern's declarative rules over one parsed file.
 
 use crate::edit::Edit;
-use crate::model::{Site, Verdict};
-use crate::parse::{children, enclosing_function, line_col, ErrorMap, Parsed};
+use crate::model::{first_line_excerpt, Site, Verdict};
+use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
 use crate::pattern::snippet::{render, Captures};
 use crate::pattern::{Matcher, Pattern, Relative, Rule};
 use tree_sitter::Node;
@@ -20,19 +20,31 @@ pub struct FileMatches {
 pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed) -> FileMatches {
     let errors = ErrorMap::of(&parsed.tree);
     let mut out = FileMatches::default();
-    let mut stack = vec![parsed.root()];
-    while let Some(node) = stack.pop() {
+    // Each node travels with the function definition around it: looking
+    // it up through `Node::parent` would cost the square of the depth.
+    let mut stack = vec![(parsed.root(), None)];
+    while let Some((node, def)) = stack.pop() {
+        let def = if node.kind() == "function_definition" {
+            Some(node)
+        } else {
+            def
+        };
         if let Some((rule, caps)) = pattern
             .rules
             .iter()
             .find_map(|r| matches(r, node, parsed.text()).map(|c| (r, c)))
         {
-            record(
-                pattern, rule, &caps, node, rel, original, parsed, &errors, &mut out,
-            );
+            let context = def.and_then(|d| function_name(d, parsed.text()));
+            let found = Found {
+                rule,
+                caps: &caps,
+                node,
+                context,
+            };
+            record(pattern, &found, rel, original, parsed, &errors, &mut out);
             continue;
         }
-        stack.extend(children(node).into_iter().rev());
+        stack.extend(children(node).into_iter().rev().map(|c| (c, def)));
     }
     out
 }
@@ -111,14 +123,17 @@ fn comment_lost(node: Node, caps: &Captures) -> Option<usize> {
 /// Fits a rendered replacement into its lines: an empty replacement of a
 /// node alone on its lines removes those lines, and a rewritten
 /// initializer entry keeps its `=` in the column it had.
-fn layout(original: &[u8], node: Node, new: Vec<u8>) -> (std::ops::Range<usize>, Vec<u8>) {
+fn layout(
+    original: &[u8],
+    lines: &LineIndex,
+    node: Node,
+    new: Vec<u8>,
+) -> (std::ops::Range<usize>, Vec<u8>) {
     let range = node.byte_range();
-    let line_start = original[..range.start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let line_end =
-        memchr::memchr(b'\n', &original[range.end..]).map_or(original.len(), |p| range.end + p);
+    // From the index: scanning for the line's ends would cost the line's
+    // length per site, on a line with thousands of them.
+    let line_start = lines.line_start(range.start);
+    let line_end = lines.line_end(range.end);
     let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
     // An initializer entry's `,` sits after the node: it goes with it.
     let after = &original[range.end..line_end];
@@ -146,19 +161,27 @@ fn layout(original: &[u8], node: Node, new: Vec<u8>) -> (std::ops::Range<usize>,
     (range, new)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A rule's match: the node, its captures, and the function around it.
+struct Found<'a, 'n> {
+    rule: &'a Rule,
+    caps: &'a Captures,
+    node: Node<'n>,
+    context: Option<String>,
+}
+
 fn record(
     pattern: &Pattern,
-    rule: &Rule,
-    caps: &Captures,
-    node: Node,
+    found: &Found,
     rel: &str,
     original: &[u8],
     parsed: &Parsed,
     errors: &ErrorMap,
     out: &mut FileMatches,
 ) {
-    let (line, column) = line_col(original, node.start_byte());
+    let Found {
+        rule, caps, node, ..
+    } = *found;
+    let (line, column) = parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
     let mut reason = rule.reason.as_deref().map(|r| {
         render(r, caps, original)
@@ -176,7 +199,7 @@ fn record(
         } else {
             match render(template, caps, original) {
                 Ok(new) => {
-                    let (range, new) = layout(original, node, new);
+                    let (range, new) = layout(original, &parsed.lines, node, new);
                     edit = Some(Edit::minimal(original, range, new, out.sites.len()))
                 }
                 Err(e) => {
@@ -186,20 +209,16 @@ fn record(
             }
         }
     }
-    let line_end = memchr::memchr(b'\n', &original[node.start_byte()..])
-        .map_or(original.len(), |p| node.start_byte() + p);
     out.sites.push(Site {
         pattern: pattern.id.clone(),
         rule: rule.id.clone(),
         file: rel.to_string(),
         line,
         column,
-        context: enclosing_function(node, parsed.text()),
+        context: found.context.clone(),
         verdict,
         reason,
-        snippet: String::from_utf8_lossy(&original[node.start_byte()..line_end])
-            .trim_end()
-            .to_string(),
+        snippet: first_line_excerpt(original, node.start_byte()),
         notes: Vec::new(),
         group: rel.to_string(),
     });

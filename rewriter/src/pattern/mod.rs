@@ -128,7 +128,7 @@ impl Requires {
     /// Whether the tree at `root` has the target interface; the reason if not.
     pub fn check(&self, root: &Path) -> Result<(), String> {
         let path = root.join(&self.file);
-        match std::fs::read(&path) {
+        match crate::tree::read_regular(&path, false, crate::tree::MAX_READ_BYTES) {
             Ok(bytes) if self.regex.is_match(&String::from_utf8_lossy(&bytes)) => Ok(()),
             Ok(_) => Err(self.missing.clone()),
             Err(e) => Err(format!("{} ({}: {e})", self.missing, self.file)),
@@ -184,8 +184,11 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
     paths.sort();
     let mut loaded: Vec<(String, String)> = Vec::new(); // (id, where it is set)
     for p in paths {
+        // Not a FIFO or a device: those would block or never end.
+        let bytes = crate::tree::read_regular(&p, false, crate::tree::MAX_READ_BYTES)
+            .with_context(|| format!("{}: cannot read", p.display()))?;
         let text =
-            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+            String::from_utf8(bytes).with_context(|| format!("{}: cannot read", p.display()))?;
         let origin = p.display().to_string();
         let pat = load_str(&text, &origin)?;
         let here = Marks::of(&text, &origin).at("id");

@@ -58,9 +58,29 @@ pub fn call_args(call: Node) -> Vec<Node> {
         .unwrap_or_default()
 }
 
-/// The function definition around `n`.
-pub fn enclosing_definition(n: Node) -> Option<Node> {
-    std::iter::successors(Some(n), |p| p.parent()).find(|p| p.kind() == "function_definition")
+/// The nodes from `root` down to `n` (included), outermost first, found
+/// from the root down: `Node::parent` itself searches down from the root,
+/// so following a chain of parents costs the square of the depth (the
+/// price of a call inside thousands of nested blocks).
+pub fn path_to<'a>(root: Node<'a>, n: Node<'a>) -> Vec<Node<'a>> {
+    let mut path = vec![root];
+    let mut at = root;
+    while at != n {
+        match at.child_with_descendant(n) {
+            Some(c) => at = c,
+            None => break,
+        }
+        path.push(at);
+    }
+    path
+}
+
+/// The function definition around `n` (or `n` itself), among its `path`.
+pub fn enclosing_definition<'a>(path: &[Node<'a>]) -> Option<Node<'a>> {
+    path.iter()
+        .rev()
+        .find(|p| p.kind() == "function_definition")
+        .copied()
 }
 
 /// The range of the lines `n` covers, newline included, when nothing else
@@ -113,6 +133,19 @@ pub fn indent_of(bytes: &[u8], at: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_to_is_the_chain_of_parents() {
+        let parsed = crate::parse::parse(
+            b"void f(int a)\n{\n\tif (a) {\n\t\tg(a, h(1));\n\t}\n}\nint x = (1 +;\n",
+        );
+        let root = parsed.root();
+        for n in descendants(root) {
+            let mut parents: Vec<Node> = std::iter::successors(Some(n), |p| p.parent()).collect();
+            parents.reverse();
+            assert_eq!(path_to(root, n), parents, "{}", n.kind());
+        }
+    }
 
     #[test]
     fn line_range_takes_whole_lines_only_when_alone() {

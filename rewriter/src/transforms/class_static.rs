@@ -16,7 +16,7 @@
 
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
-use crate::model::{Note, Site, Verdict};
+use crate::model::{excerpt, Note, Site, Verdict};
 use crate::parse::{children, enclosing_function, line_col, parse, ErrorMap, Parsed};
 use crate::tree::SourceFile;
 use tree_sitter::Node;
@@ -35,8 +35,8 @@ impl Transform for ClassStatic {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let header = std::fs::read_to_string(ctx.root.join("include/linux/device/class.h"))
-            .unwrap_or_default();
+        let header =
+            crate::tree::read_text(ctx.root, "include/linux/device/class.h").unwrap_or_default();
         let constant = regex::Regex::new(r"class_register\(\s*const\s+struct\s+class\s*\*")
             .expect("static regex")
             .is_match(&header);
@@ -159,7 +159,7 @@ fn convert(
             Err(why) => problem = Some((line_of(f, *u), why)),
         }
     }
-    let (decl_line, _) = line_col(&f.bytes, decl.start_byte());
+    let (decl_line, _) = parsed.line_col(decl.start_byte());
     let mut site = Site {
         pattern: ctx.pattern_id.to_string(),
         rule: "static-class".into(),
@@ -169,9 +169,7 @@ fn convert(
         context: Some(name.to_string()),
         verdict: Verdict::Auto,
         reason: None,
-        snippet: String::from_utf8_lossy(&f.bytes[statement_lines(&f.bytes, decl)])
-            .trim()
-            .to_string(),
+        snippet: excerpt(&f.bytes[statement_lines(&f.bytes, decl)]),
         notes: vec![],
         group: f.rel.clone(),
     };

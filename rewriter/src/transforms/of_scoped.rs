@@ -26,8 +26,8 @@ use super::c_util::{
 };
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
-use crate::model::{Note, Site, Verdict};
-use crate::parse::{children, function_name, line_col, parse, ErrorMap, Parsed};
+use crate::model::{first_line_excerpt, Note, Site, Verdict};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -76,8 +76,8 @@ impl Transform for OfScoped {
         let present: Vec<bool> = ITERATORS
             .iter()
             .map(|(m, _, _, h)| {
-                std::fs::read_to_string(ctx.root.join(h))
-                    .is_ok_and(|t| t.contains(&format!("#define {m}_scoped(")))
+                crate::tree::read_text(ctx.root, h)
+                    .is_some_and(|t| t.contains(&format!("#define {m}_scoped(")))
             })
             .collect();
         for f in ctx.candidates {
@@ -139,7 +139,7 @@ fn convert_function(
 ) {
     let all = descendants(def);
     let fn_name = function_name(def, parsed.text()).unwrap_or_default();
-    let line = |n: Node| line_col(bytes, n.start_byte()).0;
+    let line = |n: Node| parsed.line_col(n.start_byte()).0;
     // Every iterator loop of the function, with its variable.
     let loops: Vec<(Node, usize, String)> = all
         .iter()
@@ -156,7 +156,7 @@ fn convert_function(
             .iter()
             .find(|(m, ..)| rest.starts_with(format!("{m}_scoped").as_bytes()))
         {
-            let (l, column) = line_col(bytes, n.start_byte());
+            let (l, column) = parsed.line_col(n.start_byte());
             out.sites.push(Site {
                 pattern: ctx.pattern_id.to_string(),
                 rule: format!("{m}_scoped"),
@@ -166,7 +166,7 @@ fn convert_function(
                 context: Some(fn_name.clone()),
                 verdict: Verdict::Converted,
                 reason: None,
-                snippet: first_line(bytes, n.start_byte()),
+                snippet: first_line_excerpt(bytes, n.start_byte()),
                 notes: Vec::new(),
                 group: rel.to_string(),
             });
@@ -328,7 +328,7 @@ fn convert_function(
                 problems[0].0 = line(*u);
             }
         }
-        let (l, column) = line_col(bytes, node.start_byte());
+        let (l, column) = parsed.line_col(node.start_byte());
         let mut site = Site {
             pattern: ctx.pattern_id.to_string(),
             rule: macro_name.to_string(),
@@ -338,7 +338,7 @@ fn convert_function(
             context: Some(fn_name.clone()),
             verdict: Verdict::Auto,
             reason: None,
-            snippet: first_line(bytes, node.start_byte()),
+            snippet: first_line_excerpt(bytes, node.start_byte()),
             notes: exit_puts
                 .iter()
                 .map(|p| Note {
@@ -404,7 +404,7 @@ fn convert_function(
         let Some(site) = converted.iter().find(|l| l.child == child).map(|l| l.site) else {
             continue;
         };
-        let line = line_col(bytes, node.start_byte()).0;
+        let line = parsed.line_col(node.start_byte()).0;
         out.sites[site].notes.push(Note {
             file: rel.to_string(),
             line,
@@ -795,13 +795,6 @@ fn braces_to_drop(
         cond.end_byte()..block.start_byte() + 1,
         line_range(bytes, close.byte_range()),
     ))
-}
-
-fn first_line(bytes: &[u8], at: usize) -> String {
-    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-    String::from_utf8_lossy(&bytes[at..end])
-        .trim_end()
-        .to_string()
 }
 
 /// `a`, `a and b`, `a, b and c`.

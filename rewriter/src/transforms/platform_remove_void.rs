@@ -13,8 +13,8 @@
 
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
-use crate::model::{Finding, Note, Site, Verdict};
-use crate::parse::{children, function_name, line_col, parse_focused, ErrorMap, Parsed};
+use crate::model::{excerpt, Finding, Note, Site, Verdict};
+use crate::parse::{children, function_name, parse_focused, ErrorMap, Parsed};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -30,8 +30,8 @@ enum Target {
 }
 
 fn target_member(ctx: &TransformCtx) -> Target {
-    let header = std::fs::read_to_string(ctx.root.join("include/linux/platform_device.h"))
-        .unwrap_or_default();
+    let header =
+        crate::tree::read_text(ctx.root, "include/linux/platform_device.h").unwrap_or_default();
     let void_remove =
         regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*")
             .expect("static regex");
@@ -245,9 +245,9 @@ impl<'a> FileReader<'a> {
     fn read(&self, rel: &str) -> Option<std::borrow::Cow<'a, [u8]>> {
         match self.by_path.get(rel) {
             Some(b) => Some(std::borrow::Cow::Borrowed(*b)),
-            None => std::fs::read(self.root.join(rel))
+            None => crate::tree::read_source(self.root, rel)
                 .ok()
-                .map(std::borrow::Cow::Owned),
+                .map(|f| std::borrow::Cow::Owned(f.bytes)),
         }
     }
 }
@@ -653,11 +653,9 @@ fn remove_pair(
     let eq = (0..pair.child_count())
         .filter_map(|i| pair.child(i))
         .find(|c| c.kind() == "=")?;
-    let (line, column) = line_col(&f.bytes, field.start_byte());
+    let (line, column) = parsed.line_col(field.start_byte());
     let line_range = whole_lines(&f.bytes, pair.start_byte()..pair.end_byte());
-    let snippet = String::from_utf8_lossy(&f.bytes[line_range.clone()])
-        .trim()
-        .to_string();
+    let snippet = excerpt(&f.bytes[line_range.clone()]);
     Some(Initializer {
         file: f.rel.clone(),
         object: object.to_string(),
@@ -695,7 +693,7 @@ fn symbols_in(
             "declaration" | "field_declaration" => {
                 if let Some(name) = prototype_name(n, parsed).filter(|x| names.contains(x)) {
                     if let Some(t) = int_type(n, parsed) {
-                        let (line, _) = line_col(&f.bytes, n.start_byte());
+                        let (line, _) = parsed.line_col(n.start_byte());
                         out.entry(name)
                             .or_default()
                             .prototypes
@@ -708,7 +706,7 @@ fn symbols_in(
                 let name = text(n, parsed);
                 if names.contains(name) {
                     if let Some(what) = incompatible_use(n, parsed) {
-                        let (line, _) = line_col(&f.bytes, n.start_byte());
+                        let (line, _) = parsed.line_col(n.start_byte());
                         out.entry(name.to_string())
                             .or_default()
                             .incompatible_uses
@@ -744,7 +742,7 @@ fn int_type(def: Node, parsed: &Parsed) -> Option<std::ops::Range<usize>> {
 }
 
 fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> Definition {
-    let (line, _) = line_col(&f.bytes, def.start_byte());
+    let (line, _) = parsed.line_col(def.start_byte());
     let is_static = (0..def.child_count())
         .filter_map(|i| def.child(i))
         .any(|c| c.kind() == "storage_class_specifier" && text(c, parsed) == "static");
@@ -762,7 +760,7 @@ fn definition(f: &SourceFile, parsed: &Parsed, errors: &ErrorMap, def: Node) -> 
             let value = n.named_child(0).filter(|v| v.kind() != "comment");
             let zero =
                 value.is_some_and(|v| v.kind() == "number_literal" && text(v, parsed) == "0");
-            let (rl, _) = line_col(&f.bytes, n.start_byte());
+            let (rl, _) = parsed.line_col(n.start_byte());
             returns.push(Return {
                 line: rl,
                 zero,

@@ -20,8 +20,8 @@
 use super::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
-use crate::model::{Note, Site, Verdict};
-use crate::parse::{children, function_name, line_col, parse, ErrorMap, Parsed};
+use crate::model::{first_line_excerpt, Note, Site, Verdict};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -188,7 +188,7 @@ struct File<'a> {
 
 impl<'a> File<'a> {
     fn line(&self, n: Node) -> usize {
-        line_col(self.bytes, n.start_byte()).0
+        self.parsed.line_col(n.start_byte()).0
     }
 
     fn orig(&self, n: Node) -> &'a str {
@@ -495,9 +495,7 @@ impl<'a> File<'a> {
         plan: Plan,
         out: &mut TransformOutput,
     ) {
-        let (line, column) = line_col(self.bytes, call.start_byte());
-        let end = memchr::memchr(b'\n', &self.bytes[call.start_byte()..])
-            .map_or(self.bytes.len(), |x| call.start_byte() + x);
+        let (line, column) = self.parsed.line_col(call.start_byte());
         let mut site = Site {
             pattern: ctx.pattern_id.to_string(),
             rule: callee(call, self.parsed).unwrap_or("").to_string(),
@@ -507,9 +505,7 @@ impl<'a> File<'a> {
             context: function_name(def, self.parsed.text()),
             verdict: Verdict::Auto,
             reason: None,
-            snippet: String::from_utf8_lossy(&self.bytes[call.start_byte()..end])
-                .trim_end()
-                .to_string(),
+            snippet: first_line_excerpt(self.bytes, call.start_byte()),
             notes: Vec::new(),
             group: self.rel.to_string(),
         };

@@ -22,11 +22,11 @@
 //! - no site anywhere else: stopping a timer for a while is what
 //!   del_timer_sync() is for.
 
-use super::c_util::{call_args, callee, descendants, enclosing_definition, squeezed};
+use super::c_util::{call_args, callee, descendants, enclosing_definition, path_to, squeezed};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
-use crate::model::{Note, Site, Verdict};
-use crate::parse::{function_name, line_col, parse, ErrorMap};
+use crate::model::{first_line_excerpt, Note, Site, Verdict};
+use crate::parse::{function_name, parse, ErrorMap};
 use tree_sitter::Node;
 
 pub struct TimerShutdown;
@@ -153,7 +153,7 @@ impl Transform for TimerShutdown {
                 .captures_iter(&String::from_utf8_lossy(&f.bytes))
                 .map(|c| c[1].to_string())
                 .collect();
-            for call in &calls {
+            for (at, call) in calls.iter().enumerate() {
                 let Some(name) = callee(*call, &parsed) else {
                     continue;
                 };
@@ -161,7 +161,8 @@ impl Transform for TimerShutdown {
                     continue;
                 };
                 let args = call_args(*call);
-                let Some(def) = enclosing_definition(*call) else {
+                let path = path_to(parsed.root(), *call);
+                let Some(def) = enclosing_definition(&path) else {
                     continue;
                 };
                 if args.len() != 1 {
@@ -181,13 +182,15 @@ impl Transform for TimerShutdown {
                     head.windows(6).any(|w| w == b"__exit") || module_exits.contains(&fn_name);
                 let is_exit = module_exit || is_unbind_name(&words, head);
                 let is_teardown = words.iter().any(|w| TEARDOWN_WORDS.contains(w));
-                // What the function does after the call.
-                let later: Vec<Node> = calls
+                // What the function does after the call (the calls are in
+                // document order).
+                let later: Vec<Node> = calls[at + 1..]
                     .iter()
                     .copied()
-                    .filter(|c| c.start_byte() > call.end_byte() && c.end_byte() <= def.end_byte())
+                    .skip_while(|c| c.start_byte() <= call.end_byte())
+                    .take_while(|c| c.end_byte() <= def.end_byte())
                     .collect();
-                let line_of = |n: Node| line_col(&f.bytes, n.start_byte()).0;
+                let line_of = |n: Node| parsed.line_col(n.start_byte()).0;
                 let rearm = later.iter().find(|c| {
                     callee(**c, &parsed).is_some_and(|n| ARMS.contains(&n))
                         && call_args(**c)
@@ -198,14 +201,14 @@ impl Transform for TimerShutdown {
                     later.iter().find(|c| {
                         callee(**c, &parsed).is_some_and(|n| FREES.contains(&n))
                             && call_args(**c).iter().any(|a| squeezed(*a, &parsed) == *o)
-                            && unconditional_after(*call, **c)
+                            && unconditional_after(&path, &path_to(parsed.root(), **c))
                     })
                 });
                 let key = timer_key(&timer);
                 let set_up_elsewhere = setups
                     .iter()
                     .any(|(k, at)| *k == key && !def.byte_range().contains(at));
-                let (line, column) = line_col(&f.bytes, call.start_byte());
+                let (line, column) = parsed.line_col(call.start_byte());
                 if freed.is_none() && !is_exit && !is_teardown {
                     continue;
                 }
@@ -255,7 +258,7 @@ impl Transform for TimerShutdown {
                     context: Some(fn_name.clone()),
                     verdict,
                     reason,
-                    snippet: first_line(&f.bytes, call.start_byte()),
+                    snippet: first_line_excerpt(&f.bytes, call.start_byte()),
                     notes,
                     group: f.rel.clone(),
                 };
@@ -286,19 +289,22 @@ impl Transform for TimerShutdown {
     }
 }
 
-/// Whether `free` runs whenever `stop` did: the block holding the free
-/// also holds the stop (`if (last) kfree(x);` leaves `x` alive otherwise,
-/// and a later open could arm its timer again).
-fn unconditional_after(stop: Node, free: Node) -> bool {
-    let Some(free_block) = std::iter::successors(free.parent(), |p| p.parent())
-        .find(|p| matches!(p.kind(), "compound_statement" | "case_statement"))
+/// Whether the free runs whenever the stop did (given the paths from the
+/// root to each): the block holding the free also holds the stop
+/// (`if (last) kfree(x);` leaves `x` alive otherwise, and a later open
+/// could arm its timer again).
+fn unconditional_after(stop: &[Node], free: &[Node]) -> bool {
+    let Some(block_at) = free[..free.len() - 1]
+        .iter()
+        .rposition(|p| matches!(p.kind(), "compound_statement" | "case_statement"))
     else {
         return false;
     };
-    let free_stmt =
-        std::iter::successors(Some(free), |p| p.parent()).find(|p| p.parent() == Some(free_block));
-    free_stmt.is_some_and(|s| matches!(s.kind(), "expression_statement" | "labeled_statement"))
-        && std::iter::successors(Some(stop), |p| p.parent()).any(|a| a == free_block)
+    let free_stmt = free[block_at + 1];
+    matches!(
+        free_stmt.kind(),
+        "expression_statement" | "labeled_statement"
+    ) && stop.contains(&free[block_at])
 }
 
 /// The pointer to the object that holds the timer: `priv` in `&priv->timer`,
@@ -321,13 +327,6 @@ fn timer_key(timer: &str) -> String {
         Some(at) => format!("->{}", &inner[at + 2..]),
         None => inner.to_string(),
     }
-}
-
-fn first_line(bytes: &[u8], at: usize) -> String {
-    let end = memchr::memchr(b'\n', &bytes[at..]).map_or(bytes.len(), |p| at + p);
-    String::from_utf8_lossy(&bytes[at..end])
-        .trim_end()
-        .to_string()
 }
 
 #[cfg(test)]
