@@ -150,3 +150,30 @@ fn a_fifo_among_the_pattern_files_exits_2() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_a_finding_and_the_rest_is_scanned() {
+    use std::os::unix::ffi::OsStrExt;
+    let work = trees();
+    let tree = work.path().join("tree");
+    let odd = std::ffi::OsStr::from_bytes(b"drivers/caf\xe9.c");
+    std::fs::write(tree.join(odd), DRIVER).unwrap();
+    let out = unplug(&[
+        "scan",
+        tree.to_str().unwrap(),
+        "--pattern",
+        "class-create-no-owner",
+        "--assume-api",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("file name is not UTF-8: not examined"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("drivers/foo.c:3:"),
+        "the other file is still scanned: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -126,6 +126,12 @@ fn classify(real_root: &Path, e: &ignore::DirEntry) -> (Option<String>, Option<F
     if !is_source_name(e.path()) || kind.is_dir() {
         return (None, None);
     }
+    // Sites, findings, diffs and the ledger name files as UTF-8 text: a
+    // name that is not cannot be read back or written under its own name.
+    if e.path().to_str().is_none() {
+        let what = "file name is not UTF-8: not examined";
+        return (None, Some(Finding::error(rel(), None, what.to_string())));
+    }
     if kind.is_file() {
         return (Some(rel()), None);
     }
