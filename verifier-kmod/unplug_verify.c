@@ -159,6 +159,7 @@ struct uv_op {
 	long ret;
 	const void *key;	/* unbind: the device; rmmod: the task */
 	struct module *mod;	/* unbind: the driver's module */
+	u32 close_seq;		/* unbind: uv_seq when it ended */
 	struct uv_verdict *verdict;	/* unload: judged at GOING */
 	struct uv_scan *scan;		/* unload: pointers seen at GOING */
 	char label[UV_NAME_LEN];
@@ -491,6 +492,7 @@ struct uv_hold {
 	struct module *mod;
 	const void *bind;	/* the device being probed when taken, or NULL */
 	int refs;
+	u32 first_seq;		/* when the record began */
 	u32 seq;		/* last reference taken: a put cancels the newest */
 	unsigned long frames[UV_FRAMES];	/* where the first was taken */
 	s8 init_frame;		/* a frame in __init code, or -1 ... */
@@ -784,6 +786,7 @@ static void uv_hold_get(struct kobject *kobj, struct module *mod,
 		h->mod = mod;
 		h->bind = bind;
 		h->refs = 0;
+		h->first_seq = uv_seq + 1;
 		memcpy(h->frames, frames, sizeof(h->frames));
 		uv_hold_name_init(h);
 	}
@@ -1259,10 +1262,12 @@ static void uv_judge_kthreads(struct uv_verdict *v, struct module *mod)
 
 /*
  * Caller holds uv_lock: references @mod still holds, into @v; at an
- * unbind (@bind set) only those it took while probing that device.
+ * unbind (@bind set) only those it took while probing that device,
+ * before the unbind ended (@before): the device may be bound again by
+ * the time the unbind is judged.
  */
 static void uv_judge_holds(struct uv_verdict *v, const struct module *mod,
-			   const void *bind)
+			   const void *bind, u32 before)
 {
 	char label[UV_NAME_LEN];
 	unsigned int i, f;
@@ -1272,7 +1277,7 @@ static void uv_judge_holds(struct uv_verdict *v, const struct module *mod,
 		int len;
 
 		if (!h->kobj || h->mod != mod || h->refs <= 0 ||
-		    (bind && h->bind != bind))
+		    (bind && (h->bind != bind || h->first_seq > before)))
 			continue;
 		v->failures++;
 		if (v->nlines >= UV_REPORT_MAX)
@@ -1333,9 +1338,9 @@ static void uv_judge(const struct uv_op *op, struct module *mod,
 		}
 	}
 	if (op->kind == UV_OP_UNBIND && op->mod)
-		uv_judge_holds(v, op->mod, op->key);
+		uv_judge_holds(v, op->mod, op->key, op->close_seq);
 	if (mod) {
-		uv_judge_holds(v, mod, NULL);
+		uv_judge_holds(v, mod, NULL, 0);
 		uv_judge_defers(v, mod);
 		uv_judge_kthreads(v, mod);
 	}
@@ -2136,6 +2141,7 @@ static int uv_uevent_pre(struct kprobe *p, struct pt_regs *regs)
 	} else {
 		/* A concurrent unbind that lost the race ends here too. */
 		while ((op = uv_op_find_key(UV_OP_UNBIND, dev))) {
+			op->close_seq = uv_seq;
 			uv_op_close(op);
 			closed = true;
 		}
