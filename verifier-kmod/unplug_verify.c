@@ -143,6 +143,7 @@ struct uv_defer {
 	unsigned long func;
 	unsigned long arg;	/* UV_IRQ: the irq number */
 	struct module *mod;
+	const void *bind;	/* the device whose probe started it, or NULL */
 	u32 seq;		/* UV_RCU: when last queued */
 	u8 kind;
 };
@@ -1206,8 +1207,13 @@ static const char * const uv_defer_what[] = {
 	[UV_IRQ] = "irq handler %ps still requested",
 };
 
-/* Caller holds uv_lock: what @mod left queued, into @v. */
-static void uv_judge_defers(struct uv_verdict *v, struct module *mod)
+/*
+ * Caller holds uv_lock: what @mod left queued, into @v; at an unbind
+ * (@bind set) only what it started while probing that device (an RCU
+ * callback queued then is no fault: the rule is about the unload).
+ */
+static void uv_judge_defers(struct uv_verdict *v, struct module *mod,
+			    const void *bind)
 {
 	unsigned int i;
 
@@ -1215,7 +1221,8 @@ static void uv_judge_defers(struct uv_verdict *v, struct module *mod)
 		struct uv_defer *d = &uv_defers[i];
 		int len;
 
-		if (!d->ptr || d->mod != mod)
+		if (!d->ptr || d->mod != mod ||
+		    (bind && (d->bind != bind || d->kind == UV_RCU)))
 			continue;
 		if (!uv_defer_pending(d)) {
 			d->ptr = NULL;
@@ -1337,11 +1344,13 @@ static void uv_judge(const struct uv_op *op, struct module *mod,
 			o->orphan = true;
 		}
 	}
-	if (op->kind == UV_OP_UNBIND && op->mod)
+	if (op->kind == UV_OP_UNBIND && op->mod) {
 		uv_judge_holds(v, op->mod, op->key, op->close_seq);
+		uv_judge_defers(v, op->mod, op->key);
+	}
 	if (mod) {
 		uv_judge_holds(v, mod, NULL, 0);
-		uv_judge_defers(v, mod);
+		uv_judge_defers(v, mod, NULL);
 		uv_judge_kthreads(v, mod);
 	}
 	raw_spin_unlock_irqrestore(&uv_lock, flags);
@@ -2260,6 +2269,24 @@ static struct module *uv_owner(unsigned long func)
 }
 
 /*
+ * Caller holds uv_lock.  The bind an item is queued for: the device the
+ * task is probing, or unbinding.  A callback re-arming its own timer
+ * (interrupt or softirq context) keeps the bind that began it; queued
+ * anywhere else, it is nobody's bind (memory reused by another command
+ * must not be charged to the device that queued it first).
+ */
+static const void *uv_defer_bind(const struct uv_defer *slot, void *ptr)
+{
+	const void *probing = uv_probing_dev();
+
+	if (probing)
+		return probing;
+	if (slot->ptr == ptr && in_interrupt())
+		return slot->bind;
+	return in_interrupt() ? NULL : uv_unbinding_dev();
+}
+
+/*
  * Note an item queued with its function, or (timers) its memory, inside
  * a watched module.  One entry per item: @ptr, @kind and @arg name it.
  */
@@ -2293,6 +2320,7 @@ static void uv_defer_note(void *ptr, unsigned long func,
 		uv_defer_overflow++;
 		goto out;
 	}
+	slot->bind = uv_defer_bind(slot, ptr);
 	slot->ptr = ptr;
 	slot->func = func;
 	slot->arg = arg;
