@@ -46,7 +46,6 @@
 #include <linux/timer.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
-#include <linux/version.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 #include <asm/syscall.h>
@@ -867,7 +866,7 @@ static void uv_kobj_label(const struct kobject *kobj, char *buf, size_t size)
 	if (copy_from_kernel_nofault(&kt, &kobj->ktype, sizeof(kt)) ||
 	    copy_from_kernel_nofault(&p, &kobj->name, sizeof(p)) ||
 	    copy_from_kernel_nofault(&parent, &kobj->parent, sizeof(parent))) {
-		snprintf(buf, size, "kobject@%px (gone)", kobj);
+		snprintf(buf, size, "kobject@%p (gone)", kobj);
 		return;
 	}
 	if (p)
@@ -1499,7 +1498,7 @@ static void uv_scan_add_range(struct uv_scan *sc, const void *base,
 
 static void uv_scan_ranges(struct uv_scan *sc, struct module *mod)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#ifdef UV_MODULE_MEMORY
 	static const enum mod_mem_type types[] = {
 		MOD_TEXT, MOD_DATA, MOD_RODATA, MOD_RO_AFTER_INIT,
 	};
@@ -2548,7 +2547,7 @@ static bool uv_refcount_entry(unsigned long addr)
 static void uv_module_text(struct module *mod, bool init, unsigned long *base,
 			   unsigned long *size)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#ifdef UV_MODULE_MEMORY
 	const struct module_memory *m = &mod->mem[init ? MOD_INIT_TEXT : MOD_TEXT];
 
 	*base = (unsigned long)m->base;
