@@ -552,10 +552,15 @@ static void uv_find_lookup_name(void)
 	unregister_kprobe(&kp);
 }
 
+static unsigned long uv_ksym(const char *name)
+{
+	return uv_lookup_name ? uv_lookup_name(name) : 0;
+}
+
 /* A function's extent, from "name+off/size" as %pS-style lookup gives it. */
 static bool uv_sym_range(const char *name, struct uv_range *r)
 {
-	unsigned long addr = uv_lookup_name ? uv_lookup_name(name) : 0;
+	unsigned long addr = uv_ksym(name);
 	char buf[KSYM_SYMBOL_LEN], *slash;
 	unsigned long size;
 
@@ -568,6 +573,59 @@ static bool uv_sym_range(const char *name, struct uv_range *r)
 	r->start = addr;
 	r->end = addr + size;
 	return true;
+}
+
+/*
+ * vmlinux variables that keep a stale pointer into a module by design
+ * and never use it again: the ORC unwinder's sort scratch pointers, left
+ * at the last module whose tables it sorted.
+ */
+static const char * const uv_scan_ignore[] = {
+	"cur_orc_table", "cur_orc_ip_table",
+};
+
+static unsigned long uv_scan_ignore_at[ARRAY_SIZE(uv_scan_ignore)];
+
+/*
+ * vmlinux .data and .bss, resolved once at load.  The unused part of
+ * .bss..decrypted is given back to the page allocator at boot: whatever
+ * lives there now is not ours to name.  The per-CPU areas are not
+ * scanned: what lives there (timer wheels, hrtimer bases) is followed by
+ * its own probes, and an hrtimer base was seen still pointing at an
+ * hrtimer that had been cancelled.
+ */
+static struct uv_range uv_scan_areas[3];
+
+static void uv_resolve_scan_areas(void)
+{
+	unsigned long ds = uv_ksym("_sdata"), de = uv_ksym("_edata");
+	unsigned long bs = uv_ksym("__bss_start"), be = uv_ksym("__bss_stop");
+	unsigned long xs = uv_ksym("__start_bss_decrypted");
+	unsigned long xe = uv_ksym("__end_bss_decrypted");
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_scan_ignore); i++)
+		uv_scan_ignore_at[i] = uv_ksym(uv_scan_ignore[i]);
+	if (ds && de > ds)
+		uv_scan_areas[0] = (struct uv_range){ ds, de };
+	if (!bs || be <= bs)
+		return;
+	if (xs > bs && xe > xs && xe <= be) {
+		uv_scan_areas[1] = (struct uv_range){ bs, xs };
+		uv_scan_areas[2] = (struct uv_range){ xe, be };
+	} else {
+		uv_scan_areas[1] = (struct uv_range){ bs, be };
+	}
+}
+
+static bool uv_scan_ignored(unsigned long loc)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(uv_scan_ignore_at); i++)
+		if (loc == uv_scan_ignore_at[i])
+			return true;
+	return false;
 }
 
 static void uv_resolve_api(void)
@@ -584,10 +642,9 @@ static void uv_resolve_api(void)
 	uv_sym_range("kobject_get_unless_zero", &uv_prims[1]);
 	uv_sym_range("kobject_init", &uv_prims[2]);
 	uv_sym_range("kobject_create_and_add", &uv_create_and_add);
-	uv_dwork_timer_fn = uv_lookup_name ?
-			    uv_lookup_name("delayed_work_timer_fn") : 0;
-	uv_kdwork_timer_fn = uv_lookup_name ?
-			     uv_lookup_name("kthread_delayed_work_timer_fn") : 0;
+	uv_dwork_timer_fn = uv_ksym("delayed_work_timer_fn");
+	uv_kdwork_timer_fn = uv_ksym("kthread_delayed_work_timer_fn");
+	uv_resolve_scan_areas();
 }
 
 static bool uv_in_range(const struct uv_range *r, unsigned long addr)
@@ -1553,59 +1610,10 @@ static void uv_scan_area(struct uv_scan *sc, unsigned long start,
 		if (copy_from_kernel_nofault(buf, (void *)a, n))
 			continue;
 		for (i = 0; i < n / sizeof(long); i++)
-			if (uv_scan_hit(sc, buf[i]))
+			if (uv_scan_hit(sc, buf[i]) &&
+			    !uv_scan_ignored(a + i * sizeof(long)))
 				uv_scan_note(sc, a + i * sizeof(long), buf[i]);
 		cond_resched();
-	}
-}
-
-static unsigned long uv_ksym(const char *name)
-{
-	return uv_lookup_name ? uv_lookup_name(name) : 0;
-}
-
-/*
- * vmlinux variables that keep a stale pointer into a module by design
- * and never use it again: the ORC unwinder's sort scratch pointers, left
- * at the last module whose tables it sorted.
- */
-static const char * const uv_scan_ignore[] = {
-	"cur_orc_table", "cur_orc_ip_table",
-};
-
-static bool uv_scan_ignored(unsigned long loc)
-{
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(uv_scan_ignore); i++)
-		if (loc == uv_ksym(uv_scan_ignore[i]))
-			return true;
-	return false;
-}
-
-/*
- * .data and .bss.  The unused part of .bss..decrypted is given back to
- * the page allocator at boot: whatever lives there now is not ours to
- * name.  The per-CPU areas are not scanned: what lives there (timer
- * wheels, hrtimer bases) is followed by its own probes, and the hrtimer
- * base keeps its last expired timer in a cache by design.
- */
-static void uv_scan_vmlinux(struct uv_scan *sc)
-{
-	unsigned long ds = uv_ksym("_sdata"), de = uv_ksym("_edata");
-	unsigned long bs = uv_ksym("__bss_start"), be = uv_ksym("__bss_stop");
-	unsigned long xs = uv_ksym("__start_bss_decrypted");
-	unsigned long xe = uv_ksym("__end_bss_decrypted");
-
-	if (ds && de > ds)
-		uv_scan_area(sc, ds, de);
-	if (!bs || be <= bs)
-		return;
-	if (xs > bs && xe > xs && xe <= be) {
-		uv_scan_area(sc, bs, xs);
-		uv_scan_area(sc, xe, be);
-	} else {
-		uv_scan_area(sc, bs, be);
 	}
 }
 
@@ -1613,11 +1621,15 @@ static void uv_scan_vmlinux(struct uv_scan *sc)
 static struct uv_scan *uv_scan_going(struct module *mod)
 {
 	struct uv_scan *sc = vzalloc(sizeof(*sc));
+	int i;
 
 	if (!sc)
 		return NULL;
 	uv_scan_ranges(sc, mod);
-	uv_scan_vmlinux(sc);
+	for (i = 0; i < ARRAY_SIZE(uv_scan_areas); i++)
+		if (uv_scan_areas[i].start)
+			uv_scan_area(sc, uv_scan_areas[i].start,
+				     uv_scan_areas[i].end);
 	return sc;
 }
 
@@ -1630,8 +1642,7 @@ static void uv_scan_recheck(const struct uv_scan *sc, struct uv_verdict *v)
 		const struct uv_cand *c = &sc->cand[i];
 		unsigned long now;
 
-		if (uv_scan_ignored(c->loc) ||
-		    copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
+		if (copy_from_kernel_nofault(&now, (void *)c->loc, sizeof(now)) ||
 		    now != c->val)
 			continue;
 		v->failures++;
