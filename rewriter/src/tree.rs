@@ -253,6 +253,10 @@ pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
 /// parser and every line number would see one line, so nothing would be
 /// found and nothing said. A CR of a CRLF pair does not count.
 fn cr_line_ends(bytes: &[u8]) -> bool {
+    // Nearly every file has no CR at all: one pass decides it.
+    if memchr::memchr(b'\r', bytes).is_none() {
+        return false;
+    }
     let crs = memchr::memchr_iter(b'\r', bytes).count();
     let lfs = memchr::memchr_iter(b'\n', bytes).count();
     let crlfs = memchr::memmem::find_iter(bytes, b"\r\n").count();
