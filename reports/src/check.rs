@@ -1,7 +1,7 @@
 //! `unplug check`: does a tree, or a patch on top of a tree, add users of
 //! an interface the campaign is retiring?
 
-use crate::ledger::{keyed_sites, Ledger, SiteState};
+use crate::ledger::{keyed_sites, Ledger, ScanSite, SiteState};
 use crate::scan::{run_patterns, scan_document};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -213,9 +213,38 @@ pub fn check_patch(
     let scratch = tempfile::tempdir()?;
     let pre_root = scratch.path().join("pre");
     let post_root = scratch.path().join("post");
-    std::fs::create_dir_all(&pre_root)?;
-    std::fs::create_dir_all(&post_root)?;
-    for f in &pre_files {
+    copy_preimage(patch_file, tree, &pre_files, &[&pre_root, &post_root])?;
+    apply_in(patch_file, tree, &post_root, scratch.path())?;
+    let pre_c = existing_sources(&pre_files, &pre_root);
+    let post_c = existing_sources(&post_files, &post_root);
+    let mut res = CheckResult {
+        files: post_c.len(),
+        ..Default::default()
+    };
+    if post_c.is_empty() {
+        return Ok(res);
+    }
+    let before = LegacyBefore::scan(ledger, &pre_root, &pre_c, extra_patterns)?;
+    let o = run_patterns(&post_root, ledger.patterns(), &post_c, extra_patterns)?;
+    for (key, s) in keyed_sites(&scan_document(&post_root, &o, &post_c))? {
+        if s.is_converted() {
+            continue;
+        }
+        if before.has(&key, &s) {
+            res.known += 1;
+            continue;
+        }
+        res.new_users.push(new_user(ledger, &key, s));
+    }
+    Ok(res)
+}
+
+/// Copies the files the patch reads from `tree` into each scratch root.
+fn copy_preimage(patch_file: &Path, tree: &Path, files: &[String], roots: &[&Path]) -> Result<()> {
+    for root in roots {
+        std::fs::create_dir_all(root)?;
+    }
+    for f in files {
         if f.contains("..") {
             bail!("{}: path {f:?} leaves the tree", patch_file.display());
         }
@@ -223,19 +252,24 @@ pub fn check_patch(
         if !src.is_file() {
             continue; // git apply will say it does not exist
         }
-        for root in [&pre_root, &post_root] {
+        for root in roots {
             let dst = root.join(f);
             std::fs::create_dir_all(dst.parent().unwrap())?;
             std::fs::copy(&src, &dst).with_context(|| format!("copying {}", src.display()))?;
         }
     }
+    Ok(())
+}
+
+/// `git apply` of the patch in `root`, never looking above `scratch`.
+fn apply_in(patch_file: &Path, tree: &Path, root: &Path, scratch: &Path) -> Result<()> {
     let abs_patch: PathBuf = std::fs::canonicalize(patch_file)?;
     let out = Command::new("git")
         .arg("apply")
         .arg("--whitespace=nowarn")
         .arg(&abs_patch)
-        .current_dir(&post_root)
-        .env("GIT_CEILING_DIRECTORIES", scratch.path())
+        .current_dir(root)
+        .env("GIT_CEILING_DIRECTORIES", scratch)
         .output()
         .context("running git apply")?;
     if !out.status.success() {
@@ -246,65 +280,69 @@ pub fn check_patch(
             String::from_utf8_lossy(&out.stderr).trim()
         );
     }
-    let c_only = |v: &[String], root: &Path| -> Vec<String> {
-        v.iter()
-            .filter(|f| (f.ends_with(".c") || f.ends_with(".h")) && root.join(f).is_file())
-            .cloned()
-            .collect()
-    };
-    let pre_c = c_only(&pre_files, &pre_root);
-    let post_c = c_only(&post_files, &post_root);
-    let mut res = CheckResult {
-        files: post_c.len(),
-        ..Default::default()
-    };
-    if post_c.is_empty() {
-        return Ok(res);
-    }
-    let pre_sites = if pre_c.is_empty() {
-        vec![]
-    } else {
-        let o = run_patterns(&pre_root, ledger.patterns(), &pre_c, extra_patterns)?;
-        keyed_sites(&scan_document(&pre_root, &o, &pre_c))?
-    };
-    let pre_legacy: BTreeSet<String> = pre_sites
+    Ok(())
+}
+
+/// The `.c`/`.h` files of `files` that exist under `root`.
+fn existing_sources(files: &[String], root: &Path) -> Vec<String> {
+    files
         .iter()
-        .filter(|(_, s)| !s.is_converted())
-        .map(|(k, _)| k.clone())
-        .collect();
-    let pre_ctx: BTreeSet<(String, String)> = pre_sites
-        .iter()
-        .filter(|(_, s)| !s.is_converted())
-        .filter_map(|(_, s)| s.context.clone().map(|c| (s.pattern.clone(), c)))
-        .collect();
-    let o = run_patterns(&post_root, ledger.patterns(), &post_c, extra_patterns)?;
-    for (key, s) in keyed_sites(&scan_document(&post_root, &o, &post_c))? {
-        if s.is_converted() {
-            continue;
-        }
-        let moved = s
-            .context
-            .as_ref()
-            .is_some_and(|c| pre_ctx.contains(&(s.pattern.clone(), c.clone())));
-        if pre_legacy.contains(&key) || moved {
-            res.known += 1;
-            continue;
-        }
-        let why = match ledger.state.sites.get(&key) {
-            Some(r) => format!("added by the patch ({} in the campaign ledger)", r.state),
-            None => "added by the patch".to_string(),
+        .filter(|f| (f.ends_with(".c") || f.ends_with(".h")) && root.join(f).is_file())
+        .cloned()
+        .collect()
+}
+
+/// The legacy sites of the pre-image: by key, and by (pattern, context)
+/// so that a site the patch only moved is not new.
+struct LegacyBefore {
+    keys: BTreeSet<String>,
+    contexts: BTreeSet<(String, String)>,
+}
+
+impl LegacyBefore {
+    fn scan(
+        ledger: &Ledger,
+        root: &Path,
+        files: &[String],
+        extra_patterns: Option<&Path>,
+    ) -> Result<LegacyBefore> {
+        let sites = if files.is_empty() {
+            vec![]
+        } else {
+            let o = run_patterns(root, ledger.patterns(), files, extra_patterns)?;
+            keyed_sites(&scan_document(root, &o, files))?
         };
-        res.new_users.push(NewUser {
-            pattern: s.pattern,
-            file: s.file,
-            line: s.line,
-            column: s.column,
-            context: s.context,
-            snippet: s.snippet,
-            why,
-        });
+        let legacy = || sites.iter().filter(|(_, s)| !s.is_converted());
+        Ok(LegacyBefore {
+            keys: legacy().map(|(k, _)| k.clone()).collect(),
+            contexts: legacy()
+                .filter_map(|(_, s)| s.context.clone().map(|c| (s.pattern.clone(), c)))
+                .collect(),
+        })
     }
-    Ok(res)
+
+    fn has(&self, key: &str, s: &ScanSite) -> bool {
+        self.keys.contains(key)
+            || s.context
+                .as_ref()
+                .is_some_and(|c| self.contexts.contains(&(s.pattern.clone(), c.clone())))
+    }
+}
+
+fn new_user(ledger: &Ledger, key: &str, s: ScanSite) -> NewUser {
+    let why = match ledger.state.sites.get(key) {
+        Some(r) => format!("added by the patch ({} in the campaign ledger)", r.state),
+        None => "added by the patch".to_string(),
+    };
+    NewUser {
+        pattern: s.pattern,
+        file: s.file,
+        line: s.line,
+        column: s.column,
+        context: s.context,
+        snippet: s.snippet,
+        why,
+    }
 }
 
 #[cfg(test)]
