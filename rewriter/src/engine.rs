@@ -53,93 +53,17 @@ pub struct Outcome {
 /// Runs `patterns` over the tree at `root`.
 pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outcome> {
     let (files, mut findings) = list_sources(root, &opts.paths)?;
-
-    // One automaton for every pattern's anchors; a file is a candidate for
-    // a pattern when it contains one of that pattern's anchors.
-    let mut anchors = Vec::new();
-    let mut owner = Vec::new();
-    for (pi, p) in patterns.iter().enumerate() {
-        for a in &p.anchors {
-            anchors.push(a.as_bytes());
-            owner.push(pi);
-        }
-    }
-    let anchor_set = crate::literals::LiteralSet::new(&anchors);
-    let bar = progress_bar(opts.progress, files.len() as u64, "scanning");
-    let (candidates, read_findings) = read_filtered(
-        root,
-        &files,
-        |bytes| {
-            let mut mask = 0u64;
-            anchor_set.each_occurrence(bytes, |i| mask |= 1 << owner[i]);
-            for (pi, p) in patterns.iter().enumerate() {
-                if mask & (1 << pi) != 0
-                    && !p
-                        .all_anchors
-                        .iter()
-                        .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
-                {
-                    mask &= !(1 << pi);
-                }
-            }
-            (mask != 0).then_some(mask)
-        },
-        || bar.inc(1),
-    );
-    bar.finish_and_clear();
+    let (candidates, read_findings) = read_candidates(root, &files, patterns, opts.progress);
     findings.extend(read_findings);
-
-    let interfaces: Vec<InterfaceStatus> = patterns
-        .iter()
-        .map(|p| {
-            let status = p.requires.as_ref().map_or(Ok(()), |r| r.check(root));
-            InterfaceStatus {
-                pattern: p.id.clone(),
-                present: status.is_ok(),
-                reason: status.err(),
-            }
-        })
-        .collect();
-
-    // Each pattern owns its candidate files; a file only copied when two
-    // patterns want it, and each pattern's files are freed once it is done.
+    let interfaces = interface_statuses(root, patterns);
     let candidate_count = candidates.len();
-    let mut per_pattern: Vec<Vec<SourceFile>> = patterns.iter().map(|_| Vec::new()).collect();
-    for (file, mask) in candidates {
-        let wanted: Vec<usize> = (0..patterns.len())
-            .filter(|pi| mask & (1 << pi) != 0)
-            .collect();
-        if let Some((last, rest)) = wanted.split_last() {
-            for pi in rest {
-                per_pattern[*pi].push(SourceFile {
-                    rel: file.rel.clone(),
-                    bytes: file.bytes.clone(),
-                });
-            }
-            per_pattern[*last].push(file);
-        }
-    }
+    let mut per_pattern = split_per_pattern(candidates, patterns.len());
+
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
     for (pi, pattern) in patterns.iter().enumerate() {
         let owned = std::mem::take(&mut per_pattern[pi]);
-        let mine: Vec<&SourceFile> = owned.iter().collect();
-        let mut out = if let Some(t) = pattern.transform {
-            let ctx = TransformCtx {
-                root,
-                pattern_id: &pattern.id,
-                candidates: &owned,
-                all_files: &files,
-                options: opts,
-            };
-            t.run(&ctx)
-        } else {
-            run_rules_parallel(pattern, &mine)
-        };
-        if !pattern.rules.is_empty() && pattern.transform.is_some() {
-            let extra = run_rules_parallel(pattern, &mine);
-            merge(&mut out, extra);
-        }
+        let mut out = run_pattern(root, pattern, &owned, &files, opts);
         let status = &interfaces[pi];
         if !status.present && !opts.assume_api {
             block(
@@ -150,19 +74,7 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
                     .unwrap_or("interface not in this tree"),
             );
         }
-        // Move this pattern's sites and edits into the run's numbering.
-        let base = sites.len();
-        sites.extend(out.sites);
-        findings.extend(out.findings);
-        for (file, (original, edits)) in out.edits {
-            let entry = file_edits
-                .entry(file)
-                .or_insert_with(|| (original, Vec::new()));
-            entry.1.extend(edits.into_iter().map(|mut e| {
-                e.site += base;
-                e
-            }));
-        }
+        absorb(out, &mut sites, &mut findings, &mut file_edits);
     }
 
     let changes = build_changes(file_edits, &mut sites, &mut findings);
@@ -183,6 +95,133 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
         interfaces,
         stats,
     })
+}
+
+/// Reads the files that contain an anchor of some pattern (and all of its
+/// `all-anchors`), each with the bit mask of the patterns that want it.
+/// One automaton serves every pattern's anchors.
+fn read_candidates(
+    root: &Path,
+    files: &[String],
+    patterns: &[&Pattern],
+    progress: bool,
+) -> (Vec<(SourceFile, u64)>, Vec<Finding>) {
+    let mut anchors = Vec::new();
+    let mut owner = Vec::new();
+    for (pi, p) in patterns.iter().enumerate() {
+        for a in &p.anchors {
+            anchors.push(a.as_bytes());
+            owner.push(pi);
+        }
+    }
+    let anchor_set = crate::literals::LiteralSet::new(&anchors);
+    let bar = progress_bar(progress, files.len() as u64, "scanning");
+    let read = read_filtered(
+        root,
+        files,
+        |bytes| {
+            let mut mask = 0u64;
+            anchor_set.each_occurrence(bytes, |i| mask |= 1 << owner[i]);
+            for (pi, p) in patterns.iter().enumerate() {
+                if mask & (1 << pi) != 0
+                    && !p
+                        .all_anchors
+                        .iter()
+                        .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
+                {
+                    mask &= !(1 << pi);
+                }
+            }
+            (mask != 0).then_some(mask)
+        },
+        || bar.inc(1),
+    );
+    bar.finish_and_clear();
+    read
+}
+
+/// Whether the tree has each pattern's target interface (`requires`).
+fn interface_statuses(root: &Path, patterns: &[&Pattern]) -> Vec<InterfaceStatus> {
+    patterns
+        .iter()
+        .map(|p| {
+            let status = p.requires.as_ref().map_or(Ok(()), |r| r.check(root));
+            InterfaceStatus {
+                pattern: p.id.clone(),
+                present: status.is_ok(),
+                reason: status.err(),
+            }
+        })
+        .collect()
+}
+
+/// Each pattern owns its candidate files; a file is only copied when two
+/// patterns want it, and each pattern's files are freed once it is done.
+fn split_per_pattern(candidates: Vec<(SourceFile, u64)>, n: usize) -> Vec<Vec<SourceFile>> {
+    let mut per_pattern: Vec<Vec<SourceFile>> = (0..n).map(|_| Vec::new()).collect();
+    for (file, mask) in candidates {
+        let wanted: Vec<usize> = (0..n).filter(|pi| mask & (1 << pi) != 0).collect();
+        if let Some((last, rest)) = wanted.split_last() {
+            for pi in rest {
+                per_pattern[*pi].push(SourceFile {
+                    rel: file.rel.clone(),
+                    bytes: file.bytes.clone(),
+                });
+            }
+            per_pattern[*last].push(file);
+        }
+    }
+    per_pattern
+}
+
+/// One pattern over its candidates: its transform, its rules, or both.
+fn run_pattern(
+    root: &Path,
+    pattern: &Pattern,
+    owned: &[SourceFile],
+    all_files: &[String],
+    opts: &RunOptions,
+) -> TransformOutput {
+    let mine: Vec<&SourceFile> = owned.iter().collect();
+    let mut out = if let Some(t) = pattern.transform {
+        let ctx = TransformCtx {
+            root,
+            pattern_id: &pattern.id,
+            candidates: owned,
+            all_files,
+            options: opts,
+        };
+        t.run(&ctx)
+    } else {
+        run_rules_parallel(pattern, &mine)
+    };
+    if !pattern.rules.is_empty() && pattern.transform.is_some() {
+        let extra = run_rules_parallel(pattern, &mine);
+        merge(&mut out, extra);
+    }
+    out
+}
+
+/// Moves one pattern's sites, findings and edits into the run's, with
+/// its edits renumbered to the run's sites.
+fn absorb(
+    out: TransformOutput,
+    sites: &mut Vec<Site>,
+    findings: &mut Vec<Finding>,
+    file_edits: &mut BTreeMap<String, (Vec<u8>, Vec<Edit>)>,
+) {
+    let base = sites.len();
+    sites.extend(out.sites);
+    findings.extend(out.findings);
+    for (file, (original, edits)) in out.edits {
+        let entry = file_edits
+            .entry(file)
+            .or_insert_with(|| (original, Vec::new()));
+        entry.1.extend(edits.into_iter().map(|mut e| {
+            e.site += base;
+            e
+        }));
+    }
 }
 
 fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutput {
