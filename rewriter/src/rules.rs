@@ -1,10 +1,17 @@
-//! Running a pattern's declarative rules over one parsed file.
+//! Running a pattern's declarative rules over one parsed file: node rules
+//! on every node, statement sequences on every block, each match checked
+//! against the rule's `where` and turned into a site and its edits.
 
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Site, Verdict};
 use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
+use crate::pattern::constraint::{check_where, Match};
+use crate::pattern::fix::{changes, FixCx, Refusal};
+use crate::pattern::matcher::Cx;
+use crate::pattern::sequence::{statements, Judge, SeqMatch};
 use crate::pattern::snippet::{render, Captures};
-use crate::pattern::{Matcher, Pattern, Relative, Rule};
+use crate::pattern::{Pattern, Rule, SeqRule, Shape};
+use std::collections::HashSet;
 use tree_sitter::Node;
 
 /// Sites and edits one file yields; edit `site` fields index `sites`.
@@ -14,11 +21,35 @@ pub struct FileMatches {
     pub edits: Vec<Edit>,
 }
 
+/// One file as the rules see it.
+struct FileRun<'a> {
+    pattern: &'a Pattern,
+    rel: &'a str,
+    original: &'a [u8],
+    parsed: &'a Parsed,
+    errors: ErrorMap,
+    facts: crate::pattern::constraint::FileFacts<'a>,
+}
+
 /// Applies the rules of `pattern` to every node of `parsed`; the first
 /// rule that matches a node decides it, and its subtree is not searched
-/// again (a rewrite there would conflict with the outer one).
+/// again (a rewrite there would conflict with the outer one). In a block,
+/// the statement sequences go first: the statements they match are
+/// decided by them.
 pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed) -> FileMatches {
-    let errors = ErrorMap::of(&parsed.tree);
+    let run = FileRun {
+        pattern,
+        rel,
+        original,
+        parsed,
+        errors: ErrorMap::of(&parsed.tree),
+        facts: crate::pattern::constraint::FileFacts::new(parsed),
+    };
+    let cx = Cx {
+        text: parsed.text(),
+        utils: &pattern.utils,
+        root: parsed.root(),
+    };
     let mut out = FileMatches::default();
     // Each node travels with the function definition around it: looking
     // it up through `Node::parent` would cost the square of the depth.
@@ -29,73 +60,105 @@ pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed)
         } else {
             def
         };
+        let mut decided = HashSet::new();
+        if node.kind() == "compound_statement" {
+            decided = run_sequences(&run, &cx, node, def, &mut out);
+        }
         if let Some((rule, caps)) = pattern
             .rules
             .iter()
-            .find_map(|r| matches(r, node, parsed.text()).map(|c| (r, c)))
+            .find_map(|r| node_match(&run, &cx, r, node).map(|c| (r, c)))
         {
-            let context = def.and_then(|d| function_name(d, parsed.text()));
-            let found = Found {
-                rule,
-                caps: &caps,
-                node,
-                context,
-            };
-            record(pattern, &found, rel, original, parsed, &errors, &mut out);
+            let m = Match::single(node);
+            record(&run, rule, &caps, &m, def, &mut out);
             continue;
         }
-        stack.extend(children(node).into_iter().rev().map(|c| (c, def)));
+        let kids = children(node).into_iter().filter(|c| !decided.contains(&c.id()));
+        stack.extend(kids.rev().map(|c| (c, def)));
     }
     out
 }
 
-fn matches(rule: &Rule, node: Node, text: &[u8]) -> Option<Captures> {
-    let caps = match &rule.matcher {
-        Matcher::Snippet(s) => {
-            if s.root_kind().is_some_and(|k| k != node.kind_id()) {
-                return None;
-            }
-            s.matches(node, text)?
-        }
-        Matcher::Kind(k) => (*k == node.kind_id()).then(Captures::new)?,
-    };
-    for (name, check) in &rule.constraints {
-        let range = caps.get(name)?.clone();
-        let value = String::from_utf8_lossy(&text[range.clone()]);
-        if check.regex.as_ref().is_some_and(|r| !r.is_match(&value))
-            || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value))
-        {
-            return None;
-        }
-        if let Some(kind) = check.kind {
-            let n = node.descendant_for_byte_range(range.start, range.end)?;
-            if n.kind_id() != kind {
-                return None;
-            }
-        }
-    }
-    let inside = |rel: &Relative| ancestors(node).any(|a| relative_matches(rel, a, text));
-    let has = |rel: &Relative| descendants(node).any(|d| relative_matches(rel, d, text));
-    if rule.inside.as_ref().is_some_and(|r| !inside(r))
-        || rule.not_inside.as_ref().is_some_and(inside)
-        || rule.has.as_ref().is_some_and(|r| !has(r))
-        || rule.not_has.as_ref().is_some_and(has)
-    {
+/// Whether node rule `rule` matches `node`, with its captures.
+fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Captures> {
+    let Shape::Node(matcher) = &rule.shape else { return None };
+    let mut caps = Captures::new();
+    if !matcher.matches(node, cx, &mut caps) {
         return None;
     }
-    Some(caps)
+    caps.insert("MATCH".into(), node.byte_range());
+    check_where(rule, &Match::single(node), &mut caps, cx, &run.facts).then_some(caps)
 }
 
-fn relative_matches(rel: &Relative, node: Node, text: &[u8]) -> bool {
-    rel.kind.is_none_or(|k| k == node.kind_id())
-        && rel
-            .snippet
+/// Every sequence rule over the statements of `block`, each match recorded;
+/// returns the statements matched.
+fn run_sequences(
+    run: &FileRun,
+    cx: &Cx,
+    block: Node,
+    def: Option<Node>,
+    out: &mut FileMatches,
+) -> HashSet<usize> {
+    let stmts = statements(block);
+    let mut decided = HashSet::new();
+    for rule in &run.pattern.rules {
+        let Shape::Sequence(seq_rule) = &rule.shape else { continue };
+        if !seq_rule.block.matches(block, cx, &mut Captures::new()) {
+            continue;
+        }
+        let judge = SeqJudge { run, cx, rule, seq_rule };
+        let mut from = 0;
+        while let Some((m, caps)) = seq_rule.seq.find(&stmts, from, cx.text, &judge) {
+            let last = m.stmts.last().expect("a sequence has statements");
+            from = stmts.iter().position(|s| s == last).expect("matched in this block") + 1;
+            if m.stmts.iter().any(|s| decided.contains(&s.id())) {
+                continue;
+            }
+            decided.extend(m.stmts.iter().map(|s| s.id()));
+            let found = Match::of(&m);
+            record(run, rule, &caps, &found, def, out);
+        }
+    }
+    decided
+}
+
+/// Gaps and whole matches of a sequence rule, judged by its `when` and
+/// `where`.
+struct SeqJudge<'r, 'f, 'c> {
+    run: &'r FileRun<'f>,
+    cx: &'r Cx<'c>,
+    rule: &'r Rule,
+    seq_rule: &'r SeqRule,
+}
+
+impl<'t> Judge<'t> for SeqJudge<'_, '_, '_> {
+    fn gap(&self, gap: &[Node<'t>], caps: &mut Captures) -> bool {
+        let any_node = |m: &crate::pattern::matcher::Matcher, caps: &mut Captures| {
+            gap.iter().any(|s| {
+                m.matches(*s, self.cx, caps) || descendants(*s).any(|d| m.matches(d, self.cx, caps))
+            })
+        };
+        let clear = self
+            .seq_rule
+            .when_not
             .as_ref()
-            .is_none_or(|s| s.matches(node, text).is_some())
-}
+            .is_none_or(|m| !any_node(m, &mut caps.clone()));
+        clear && self.seq_rule.when_has.as_ref().is_none_or(|m| any_node(m, caps))
+    }
 
-fn ancestors(node: Node) -> impl Iterator<Item = Node> {
-    std::iter::successors(node.parent(), |n| n.parent())
+    fn accept(&self, m: &SeqMatch<'t>, caps: &mut Captures) -> bool {
+        let mut trial = caps.clone();
+        for (i, s) in m.stmts.iter().enumerate() {
+            trial.insert(format!("STMT{}", i + 1), s.byte_range());
+        }
+        let (first, last) = (m.stmts[0], m.stmts[m.stmts.len() - 1]);
+        trial.insert("MATCH".into(), first.start_byte()..last.end_byte());
+        let ok = check_where(self.rule, &Match::of(m), &mut trial, self.cx, &self.run.facts);
+        if ok {
+            *caps = trial;
+        }
+        ok
+    }
 }
 
 fn descendants(node: Node) -> impl Iterator<Item = Node> {
@@ -107,23 +170,10 @@ fn descendants(node: Node) -> impl Iterator<Item = Node> {
     })
 }
 
-/// Comments inside `node` that lie outside every capture: a rewrite from a
-/// template would drop them.
-fn comment_lost(node: Node, caps: &Captures) -> Option<usize> {
-    descendants(node)
-        .filter(|d| d.kind() == "comment")
-        .find(|c| {
-            !caps
-                .values()
-                .any(|r| r.start <= c.start_byte() && c.end_byte() <= r.end)
-        })
-        .map(|c| c.start_position().row + 1)
-}
-
 /// Fits a rendered replacement into its lines: an empty replacement of a
 /// node alone on its lines removes those lines, and a rewritten
 /// initializer entry keeps its `=` in the column it had.
-fn layout(
+pub(crate) fn layout(
     original: &[u8],
     lines: &LineIndex,
     node: Node,
@@ -161,66 +211,77 @@ fn layout(
     (range, new)
 }
 
-/// A rule's match: the node, its captures, and the function around it.
-struct Found<'a, 'n> {
-    rule: &'a Rule,
-    caps: &'a Captures,
-    node: Node<'n>,
-    context: Option<String>,
-}
-
+/// Records a match: its site, and its edits when the rule fixes it.
 fn record(
-    pattern: &Pattern,
-    found: &Found,
-    rel: &str,
-    original: &[u8],
-    parsed: &Parsed,
-    errors: &ErrorMap,
+    run: &FileRun,
+    rule: &Rule,
+    caps: &Captures,
+    m: &Match,
+    def: Option<Node>,
     out: &mut FileMatches,
 ) {
-    let Found {
-        rule, caps, node, ..
-    } = *found;
-    let (line, column) = parsed.line_col(node.start_byte());
+    let node = m.anchor;
+    let (line, column) = run.parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
     let mut reason = rule.reason.as_deref().map(|r| {
-        render(r, caps, original)
+        render(r, caps, run.original)
             .map(|b| String::from_utf8_lossy(&b).into_owned())
             .unwrap_or_else(|_| r.to_string())
     });
-    let mut edit = None;
-    if let Some(why) = errors.refusal(node) {
+    let mut edits = Vec::new();
+    let refused = m.nodes().find_map(|n| run.errors.refusal(n));
+    if let Some(why) = refused {
         verdict = Verdict::Unparsed;
         reason = Some(why);
-    } else if let Some(template) = &rule.rewrite {
-        if let Some(l) = comment_lost(node, caps) {
-            verdict = Verdict::Manual;
-            reason = Some(format!("the rewrite would drop the comment on line {l}"));
-        } else {
-            match render(template, caps, original) {
-                Ok(new) => {
-                    let (range, new) = layout(original, &parsed.lines, node, new);
-                    edit = Some(Edit::minimal(original, range, new, out.sites.len()))
-                }
-                Err(e) => {
-                    verdict = Verdict::Manual;
-                    reason = Some(e.to_string());
-                }
-            }
+    } else if let Some(fix) = &rule.fix {
+        let cx = FixCx {
+            original: run.original,
+            parsed: run.parsed,
+            errors: &run.errors,
+            caps,
+            anchor: node,
+        };
+        match changes(fix, &cx) {
+            Ok(list) => edits = list,
+            Err(Refusal::Unparsed(why)) => (verdict, reason) = (Verdict::Unparsed, Some(why)),
+            Err(Refusal::Manual(why)) => (verdict, reason) = (Verdict::Manual, Some(why)),
         }
     }
+    let site = out.sites.len();
+    out.edits.extend(
+        edits
+            .into_iter()
+            .map(|(range, new)| Edit::minimal(run.original, range, new, site)),
+    );
     out.sites.push(Site {
-        pattern: pattern.id.clone(),
+        pattern: run.pattern.id.clone(),
         rule: rule.id.clone(),
-        file: rel.to_string(),
+        file: run.rel.to_string(),
         line,
         column,
-        context: found.context.clone(),
+        context: site_context(def, node, run.parsed),
         verdict,
         reason,
-        snippet: first_line_excerpt(original, node.start_byte()),
+        snippet: first_line_excerpt(run.original, node.start_byte()),
         notes: Vec::new(),
-        group: rel.to_string(),
+        group: run.rel.to_string(),
     });
-    out.edits.extend(edit);
+}
+
+/// The function around a site, or for an initializer entry at file scope
+/// the variable it initializes.
+fn site_context(def: Option<Node>, node: Node, parsed: &Parsed) -> Option<String> {
+    if let Some(name) = def.and_then(|d| function_name(d, parsed.text())) {
+        return Some(name);
+    }
+    let mut up = node.parent();
+    while let Some(n) = up {
+        if n.kind() == "init_declarator" {
+            let decl = n.child_by_field_name("declarator")?;
+            let id = crate::pattern::dataflow::declared_name(decl)?;
+            return id.utf8_text(parsed.text()).ok().map(str::to_owned);
+        }
+        up = n.parent();
+    }
+    None
 }

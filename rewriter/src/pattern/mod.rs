@@ -1,16 +1,26 @@
 //! Loading and compiling campaign patterns.
 
+mod compile;
+pub mod constraint;
+pub mod dataflow;
+pub mod fix;
 mod marks;
+pub mod matcher;
+pub mod sequence;
 pub mod snippet;
 pub mod spec;
+pub mod template;
+mod utils;
 
 use crate::model::Verdict;
 use crate::transforms;
 use anyhow::{anyhow, bail, Context, Result};
+use compile::{compile_rules, At};
 use marks::Marks;
+use matcher::Matcher;
 use regex::Regex;
-use snippet::Snippet;
-use spec::{NodeSpec, PatternSpec, RuleSpec, VerdictSpec};
+use sequence::Sequence;
+use spec::PatternSpec;
 use std::path::Path;
 
 /// The campaigns shipped with unplug, compiled into the binary so an
@@ -54,6 +64,8 @@ pub struct Pattern {
     pub opt_in: bool,
     pub requires: Option<Requires>,
     pub rules: Vec<Rule>,
+    /// The file's `utils`, compiled; `Matcher::Util` indexes them.
+    pub utils: Vec<Matcher>,
     pub transform: Option<&'static dyn transforms::Transform>,
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
@@ -93,7 +105,8 @@ fn compile_phase(
     marks: &Marks,
 ) -> Result<Option<Box<Phase>>> {
     let Some(p) = spec else { return Ok(None) };
-    let rules = compile_rules(&p.rules, &At::new(marks, &format!("phases.{name}.rules")))
+    let at = At::new(marks, &format!("phases.{name}.rules"));
+    let rules = compile_rules(&p.rules, &at, 1, &utils::UtilNames::default())
         .with_context(|| format!("in phase `{name}`"))?;
     Ok(Some(Box::new(Phase {
         pattern: Pattern {
@@ -107,6 +120,7 @@ fn compile_phase(
             opt_in: true,
             requires: None,
             rules,
+            utils: Vec::new(),
             transform: None,
             origin: origin.to_string(),
             introduce: None,
@@ -136,35 +150,72 @@ impl Requires {
     }
 }
 
-pub enum Matcher {
-    Snippet(Snippet),
-    Kind(u16),
-}
-
+/// A compiled rule of a list: what it matches, the constraints on its
+/// captures, its verdict and its fix.
 pub struct Rule {
     pub id: String,
-    pub matcher: Matcher,
+    pub shape: Shape,
     pub constraints: Vec<(String, MetaCheck)>,
-    pub inside: Option<Relative>,
-    pub not_inside: Option<Relative>,
-    pub has: Option<Relative>,
-    pub not_has: Option<Relative>,
     pub verdict: Verdict,
     pub reason: Option<String>,
-    pub rewrite: Option<String>,
+    pub fix: Option<Fix>,
+}
+
+/// A rule matches one node, or a run of statements of a block.
+pub enum Shape {
+    Node(Matcher),
+    Sequence(SeqRule),
+}
+
+pub struct SeqRule {
+    pub seq: Sequence,
+    /// What the block holding the statements must match (`inside`).
+    pub block: Matcher,
+    /// No node of a gap matches this (`when: { not-has }`).
+    pub when_not: Option<Matcher>,
+    /// Some node of every gap matches this (`when: { has }`).
+    pub when_has: Option<Matcher>,
+}
+
+pub enum Fix {
+    /// The matched node becomes the rendered template.
+    Template(String),
+    Edits(Vec<FixEdit>),
+}
+
+pub struct FixEdit {
+    pub op: FixOp,
+    /// The metavariable whose node is edited (without `$`).
+    pub target: String,
+    pub with: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixOp {
+    Replace,
+    Delete,
+    InsertBefore,
+    InsertAfter,
+    DeleteDeclarationIfUnused,
 }
 
 pub struct MetaCheck {
     pub regex: Option<Regex>,
     pub not_regex: Option<Regex>,
     pub kind: Option<u16>,
+    pub rule: Option<Matcher>,
+    pub used_elsewhere: Option<bool>,
+    pub assigned_in_gap: Option<bool>,
+    pub escapes: Option<bool>,
+    pub escape_calls: Vec<String>,
+    pub symbol: Option<SymbolCheck>,
 }
 
-/// A node of a kind and/or matching a snippet, looked for among ancestors
-/// (`inside`) or descendants (`has`).
-pub struct Relative {
-    pub kind: Option<u16>,
-    pub snippet: Option<Snippet>,
+pub struct SymbolCheck {
+    pub defined_here: Option<bool>,
+    pub is_static: Option<bool>,
+    pub other_references: Option<usize>,
+    pub definition: Option<Matcher>,
 }
 
 /// Loads the built-in patterns and, if given, every `*.yaml` of `extra_dir`.
@@ -207,52 +258,14 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
     Ok(out)
 }
 
-/// A node of a pattern file, to point errors at it and at its fields.
-struct At<'a> {
-    marks: &'a Marks,
-    path: String,
-}
-
-impl<'a> At<'a> {
-    fn new(marks: &'a Marks, path: &str) -> At<'a> {
-        At {
-            marks,
-            path: path.to_string(),
-        }
-    }
-    /// `origin:line:column` of the node itself.
-    fn here(&self) -> String {
-        self.marks.at(&self.path)
-    }
-    /// `origin:line:column` of the value of `key` (dotted for deeper ones).
-    fn field(&self, key: &str) -> String {
-        self.child(key).here()
-    }
-    fn child(&self, key: &str) -> At<'a> {
-        let path = match self.path.is_empty() {
-            true => key.to_string(),
-            false => format!("{}.{key}", self.path),
-        };
-        At::new(self.marks, &path)
-    }
-}
-
 /// Parses and compiles one pattern file. Errors read `origin:line:column: what`.
 pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
-    let spec: PatternSpec = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(loc) => anyhow!(
-            "{origin}:{}:{}: {}",
-            loc.line(),
-            loc.column(),
-            strip_location(&e.to_string())
-        ),
-        None => anyhow!("{origin}: {e}"),
-    })?;
     let marks = Marks::of(text, origin);
+    let spec = parse_spec(text, origin, &marks)?;
     let top = At::new(&marks, "");
-    if spec.version != 1 {
+    if !(1..=2).contains(&spec.version) {
         bail!(
-            "{}: unsupported pattern format version {} (expected 1)",
+            "{}: unsupported pattern format version {} (expected 1 or 2)",
             top.field("version"),
             spec.version
         );
@@ -286,7 +299,8 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         }),
         None => None,
     };
-    let rules = compile_rules(&spec.rules, &top.child("rules"))?;
+    let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
+    let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
     let introduce = compile_phase(
         &spec.id,
         "introduce",
@@ -309,8 +323,33 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         retire,
         verify: spec.verify.clone(),
         rules,
+        utils,
         transform,
         origin: origin.to_string(),
+    })
+}
+
+/// Reads the YAML of a pattern file. YAML anchors and aliases need nothing
+/// special; merge keys (`<<: *base`) are applied on a generic value first,
+/// and an error there is placed through the path of the value at fault.
+fn parse_spec(text: &str, origin: &str, marks: &Marks) -> Result<PatternSpec> {
+    let located = |e: serde_yaml::Error| match e.location() {
+        Some(loc) => anyhow!(
+            "{origin}:{}:{}: {}",
+            loc.line(),
+            loc.column(),
+            strip_location(&e.to_string())
+        ),
+        None => anyhow!("{origin}: {e}"),
+    };
+    if !text.contains("<<") {
+        return serde_yaml::from_str(text).map_err(located);
+    }
+    let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(located)?;
+    value.apply_merge().map_err(located)?;
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        anyhow!("{}: {}", marks.at(&path), strip_location(&e.into_inner().to_string()))
     })
 }
 
@@ -319,161 +358,6 @@ fn strip_location(msg: &str) -> String {
         Some(i) => msg[..i].to_string(),
         None => msg.to_string(),
     }
-}
-
-/// Compiles a list of rules (`at` is the list); two rules with one id are
-/// an error naming both places.
-fn compile_rules(specs: &[RuleSpec], at: &At) -> Result<Vec<Rule>> {
-    let mut rules: Vec<Rule> = Vec::new();
-    for (i, r) in specs.iter().enumerate() {
-        let here = at.child(&i.to_string());
-        if let Some(j) = specs[..i].iter().position(|o| o.id == r.id) {
-            bail!(
-                "{}: duplicate rule id `{}` (also at {})",
-                here.field("id"),
-                r.id,
-                at.child(&j.to_string()).field("id")
-            );
-        }
-        rules.push(compile_rule(r, &here).with_context(|| format!("in rule `{}`", r.id))?);
-    }
-    Ok(rules)
-}
-
-fn kind_id(name: &str) -> Option<u16> {
-    let lang: tree_sitter::Language = tree_sitter_c::LANGUAGE.into();
-    let id = lang.id_for_node_kind(name, true);
-    (id != 0).then_some(id)
-}
-
-fn compile_kind(name: &str, at: String) -> Result<u16> {
-    kind_id(name).ok_or_else(|| anyhow!("{at}: `{name}` is not a tree-sitter-c node kind"))
-}
-
-fn compile_snippet(text: &str, at: String) -> Result<Snippet> {
-    Snippet::compile(text).map_err(|e| anyhow!("{at}: {e}"))
-}
-
-fn compile_relative(spec: &Option<NodeSpec>, at: At) -> Result<Option<Relative>> {
-    let Some(s) = spec else { return Ok(None) };
-    if s.kind.is_none() && s.pattern.is_none() {
-        bail!(
-            "{}: a structural constraint needs `kind` or `pattern`",
-            at.here()
-        );
-    }
-    Ok(Some(Relative {
-        kind: s
-            .kind
-            .as_deref()
-            .map(|k| compile_kind(k, at.field("kind")))
-            .transpose()?,
-        snippet: s
-            .pattern
-            .as_deref()
-            .map(|p| compile_snippet(p, at.field("pattern")))
-            .transpose()?,
-    }))
-}
-
-fn compile_rule(r: &RuleSpec, at: &At) -> Result<Rule> {
-    let matcher = match (&r.pattern, &r.kind) {
-        (Some(p), None) => {
-            let context = match r.context.as_deref() {
-                Some(c) => Some(snippet::Context::parse(c).ok_or_else(|| {
-                    anyhow!("{}: unknown context `{c}` (expected top-level, statement, field or initializer)", at.field("context"))
-                })?),
-                None => None,
-            };
-            Matcher::Snippet(
-                snippet::Snippet::compile_in(p, context)
-                    .map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?,
-            )
-        }
-        (None, Some(k)) => Matcher::Kind(compile_kind(k, at.field("kind"))?),
-        _ => bail!(
-            "{}: a rule needs exactly one of `pattern` and `kind`",
-            at.here()
-        ),
-    };
-    let metavars: &[String] = match &matcher {
-        Matcher::Snippet(s) => &s.metavars,
-        Matcher::Kind(_) => &[],
-    };
-    let mut constraints = Vec::new();
-    for (name, c) in &r.where_ {
-        if !metavars.contains(name) {
-            bail!(
-                "{}: `where` names ${name}, which the pattern does not have",
-                at.field(&format!("where.{name}"))
-            );
-        }
-        let at = at.child(&format!("where.{name}"));
-        let re = |s: &Option<String>, key: &str| -> Result<Option<Regex>> {
-            s.as_deref()
-                .map(|s| Regex::new(s).map_err(|e| anyhow!("{}: bad regex: {e}", at.field(key))))
-                .transpose()
-        };
-        constraints.push((
-            name.clone(),
-            MetaCheck {
-                regex: re(&c.regex, "regex")?,
-                not_regex: re(&c.not_regex, "not-regex")?,
-                kind: c
-                    .kind
-                    .as_deref()
-                    .map(|k| compile_kind(k, at.field("kind")))
-                    .transpose()?,
-            },
-        ));
-    }
-    let verdict = match r.verdict {
-        VerdictSpec::Auto => Verdict::Auto,
-        VerdictSpec::NeedsPrep => Verdict::NeedsPrep,
-        VerdictSpec::Manual => Verdict::Manual,
-        VerdictSpec::Converted => Verdict::Converted,
-    };
-    if verdict == Verdict::Auto && r.rewrite.is_none() {
-        bail!("{}: an `auto` rule needs a `rewrite`", at.here());
-    }
-    if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual) && r.reason.is_none() {
-        bail!(
-            "{}: a `{}` rule needs a `reason`",
-            at.here(),
-            verdict.as_str()
-        );
-    }
-    if verdict != Verdict::Auto && r.rewrite.is_some() {
-        bail!("{}: only `auto` rules rewrite", at.here());
-    }
-    let templates = [("rewrite", &r.rewrite), ("reason", &r.reason)];
-    for (key, text) in templates.iter().filter_map(|(k, t)| Some((k, t.as_ref()?))) {
-        for used in template_metavars(text) {
-            if !metavars.contains(&used) {
-                bail!(
-                    "{}: the template uses ${used}, which the pattern does not capture",
-                    at.field(key)
-                );
-            }
-        }
-    }
-    Ok(Rule {
-        id: r.id.clone(),
-        matcher,
-        constraints,
-        inside: compile_relative(&r.inside, at.child("inside"))?,
-        not_inside: compile_relative(&r.not_inside, at.child("not-inside"))?,
-        has: compile_relative(&r.has, at.child("has"))?,
-        not_has: compile_relative(&r.not_has, at.child("not-has"))?,
-        verdict,
-        reason: r.reason.clone(),
-        rewrite: r.rewrite.clone(),
-    })
-}
-
-fn template_metavars(text: &str) -> Vec<String> {
-    let re = Regex::new(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)").expect("static regex");
-    re.captures_iter(text).map(|c| c[1].to_string()).collect()
 }
 
 #[cfg(test)]

@@ -115,6 +115,22 @@ impl Snippet {
         let mut caps = Captures::new();
         match_node(&self.root, node, text, &mut caps).then_some(caps)
     }
+
+    /// Matches with the captures already made: a metavariable bound there
+    /// must capture the same text here. `caps` grows only on a match.
+    pub fn match_into(&self, node: Node, text: &[u8], caps: &mut Captures) -> bool {
+        match_pnode(&self.root, node, text, caps)
+    }
+}
+
+/// Matches one compiled pattern node, keeping `caps` unchanged on failure.
+pub fn match_pnode(p: &PNode, node: Node, text: &[u8], caps: &mut Captures) -> bool {
+    let mut trial = caps.clone();
+    let ok = match_node(p, node, text, &mut trial);
+    if ok {
+        *caps = trial;
+    }
+    ok
 }
 
 /// Where a snippet stands, when its text alone is ambiguous.
@@ -186,7 +202,7 @@ fn unwrap_statement(node: Node) -> Node {
 }
 
 /// `$$$ARGS` → `__unplug_mvs_ARGS`, `$NAME` → `__unplug_mv_NAME`: C identifiers.
-fn encode_metavars(text: &str) -> Result<(String, Vec<String>)> {
+pub(crate) fn encode_metavars(text: &str) -> Result<(String, Vec<String>)> {
     let mut out = String::with_capacity(text.len() + 32);
     let mut names = Vec::new();
     let bytes = text.as_bytes();
@@ -219,7 +235,7 @@ fn encode_metavars(text: &str) -> Result<(String, Vec<String>)> {
     Ok((out, names))
 }
 
-fn build(node: Node, src: &[u8]) -> PNode {
+pub(crate) fn build(node: Node, src: &[u8]) -> PNode {
     let text = &src[node.byte_range()];
     if let Some(name) = metavar_of(node, src) {
         return name;

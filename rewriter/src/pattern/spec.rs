@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatternSpec {
-    /// Format version; only 1 exists.
+    /// Format version: 1, or 2 for the composite, relational and
+    /// sequence rules and multi-edit fixes.
     pub version: u32,
     pub id: String,
     pub title: String,
@@ -33,6 +34,9 @@ pub struct PatternSpec {
     pub since: Option<String>,
     #[serde(default)]
     pub rules: Vec<RuleSpec>,
+    /// Version 2: named rule objects that rules use with `matches: NAME`.
+    #[serde(default)]
+    pub utils: BTreeMap<String, RuleSpec>,
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
@@ -95,11 +99,18 @@ pub struct RequiresSpec {
     pub missing: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A rule of a list (`id` and `verdict` set), or a rule object nested in
+/// `all`, `any`, `not`, a relation, `utils` or `where` (neither set). One
+/// type for both so that every matcher key means the same everywhere; the
+/// compiler rejects what a place does not allow, and version 1 files the
+/// keys of version 2.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    pub id: String,
-    /// A C snippet with `$NAME` (one node) and `$$$NAME` (a sequence).
+    #[serde(default)]
+    pub id: Option<String>,
+    /// A C snippet with `$NAME` (one node) and `$$$NAME` (a sequence); in
+    /// version 2 several statements with `...` lines between them.
     #[serde(default)]
     pub pattern: Option<String>,
     /// Where the snippet stands when its text alone is ambiguous:
@@ -110,27 +121,109 @@ pub struct RuleSpec {
     /// Or: any node of this tree-sitter kind.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Version 2: every one of these must match the node, in order, their
+    /// captures shared.
+    #[serde(default)]
+    pub all: Option<Vec<RuleSpec>>,
+    /// Version 2: the first of these that matches.
+    #[serde(default)]
+    pub any: Option<Vec<RuleSpec>>,
+    /// Version 2: this must not match the node.
+    #[serde(default)]
+    pub not: Option<Box<RuleSpec>>,
+    /// Version 2: a named fragment of the file's `utils`.
+    #[serde(default)]
+    pub matches: Option<String>,
+    #[serde(default)]
+    pub inside: Option<Box<RuleSpec>>,
+    #[serde(default, rename = "not-inside")]
+    pub not_inside: Option<Box<RuleSpec>>,
+    #[serde(default)]
+    pub has: Option<Box<RuleSpec>>,
+    #[serde(default, rename = "not-has")]
+    pub not_has: Option<Box<RuleSpec>>,
+    /// Version 2: a sibling before the node matches.
+    #[serde(default)]
+    pub follows: Option<Box<RuleSpec>>,
+    /// Version 2: a sibling after the node matches.
+    #[serde(default)]
+    pub precedes: Option<Box<RuleSpec>>,
+    /// Version 2, in a relation: how far it looks (`neighbor`, `end`, or a
+    /// rule whose first match ends the search).
+    #[serde(default, rename = "stop-by")]
+    pub stop_by: Option<StopBySpec>,
+    /// Version 2, with a `...` pattern: what each gap may not (or must)
+    /// contain.
+    #[serde(default)]
+    pub when: Option<Box<WhenSpec>>,
     /// Constraints on metavariables, by name without `$`.
     #[serde(default, rename = "where")]
     pub where_: BTreeMap<String, MetaConstraint>,
     #[serde(default)]
-    pub inside: Option<NodeSpec>,
-    #[serde(default, rename = "not-inside")]
-    pub not_inside: Option<NodeSpec>,
-    #[serde(default)]
-    pub has: Option<NodeSpec>,
-    #[serde(default, rename = "not-has")]
-    pub not_has: Option<NodeSpec>,
-    pub verdict: VerdictSpec,
+    pub verdict: Option<VerdictSpec>,
     /// Why, for `needs-prep` and `manual`; may use metavariables.
     #[serde(default)]
     pub reason: Option<String>,
     /// Replacement for the matched node, for `auto`; may use metavariables.
     #[serde(default)]
     pub rewrite: Option<String>,
+    /// Version 2: the edits of an `auto` match, at several captured nodes.
+    #[serde(default)]
+    pub fix: Option<FixSpec>,
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StopBySpec {
+    Word(String),
+    Rule(Box<RuleSpec>),
+}
+
+/// What the gaps of a `...` pattern may contain.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhenSpec {
+    /// No node of a gap matches this.
+    #[serde(default, rename = "not-has")]
+    pub not_has: Option<RuleSpec>,
+    /// Some node of every gap matches this.
+    #[serde(default)]
+    pub has: Option<RuleSpec>,
+}
+
+/// A fix: one template for the whole match, or a list of edits.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum FixSpec {
+    Template(String),
+    Edits(Vec<EditSpec>),
+}
+
+/// One edit of a fix, at a captured node.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditSpec {
+    /// Replace the node with `with`.
+    #[serde(default)]
+    pub replace: Option<String>,
+    /// Delete the node (its lines, when it is alone on them; its list
+    /// separator, in a list).
+    #[serde(default)]
+    pub delete: Option<String>,
+    /// Insert `with` on lines of its own before / after the node.
+    #[serde(default, rename = "insert-before")]
+    pub insert_before: Option<String>,
+    #[serde(default, rename = "insert-after")]
+    pub insert_after: Option<String>,
+    /// Delete the declaration of this local variable when, after the
+    /// other edits, nothing in its function uses it.
+    #[serde(default, rename = "delete-declaration-if-unused")]
+    pub delete_declaration_if_unused: Option<String>,
+    #[serde(default)]
+    pub with: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetaConstraint {
     #[serde(default)]
@@ -139,16 +232,47 @@ pub struct MetaConstraint {
     pub not_regex: Option<String>,
     #[serde(default)]
     pub kind: Option<String>,
+    /// Version 2: the captured node must match this rule (captures shared).
+    #[serde(default)]
+    pub rule: Option<RuleSpec>,
+    /// Version 2: `false`: the identifier is not used in its function
+    /// outside the matched statements (its declaration aside).
+    #[serde(default, rename = "used-elsewhere")]
+    pub used_elsewhere: Option<bool>,
+    /// Version 2: `false`: no gap of the match assigns the identifier (or
+    /// takes its address).
+    #[serde(default, rename = "assigned-in-gap")]
+    pub assigned_in_gap: Option<bool>,
+    /// Version 2: `false`: outside the matched statements, the identifier
+    /// is not stored into a field, a global or through a pointer, not
+    /// returned, and not passed to a call other than `escape-calls`.
+    #[serde(default)]
+    pub escapes: Option<bool>,
+    #[serde(default, rename = "escape-calls")]
+    pub escape_calls: Vec<String>,
+    /// Version 2: facts about the function or variable the capture names.
+    #[serde(default)]
+    pub symbol: Option<SymbolSpec>,
 }
 
-/// A structural relative: a node of some kind and/or matching a snippet.
-#[derive(Debug, Deserialize)]
+/// What the tree says about a named function.
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct NodeSpec {
+pub struct SymbolSpec {
+    /// Its definition is in the matched file (`true`), or not.
+    #[serde(default, rename = "defined-here")]
+    pub defined_here: Option<bool>,
+    /// It is `static`.
+    #[serde(default, rename = "static")]
+    pub is_static: Option<bool>,
+    /// How many references it has besides its definition, its prototypes
+    /// and the matched node, across the tree.
+    #[serde(default, rename = "other-references")]
+    pub other_references: Option<usize>,
+    /// Its definition (in the matched file) matches this rule; captures
+    /// are shared, so a fix may edit the definition.
     #[serde(default)]
-    pub kind: Option<String>,
-    #[serde(default)]
-    pub pattern: Option<String>,
+    pub definition: Option<Box<RuleSpec>>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]

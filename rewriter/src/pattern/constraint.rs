@@ -1,0 +1,233 @@
+//! `where`: what a match's captures must satisfy, from their text
+//! (`regex`) to what the function does with them (`used-elsewhere`,
+//! `assigned-in-gap`, `escapes`) and what the file says of the function
+//! they name (`symbol`).
+
+use super::dataflow::{assigned_in, enclosing_function, escape_of, uses_outside};
+use super::matcher::{node_at, Cx};
+use super::sequence::SeqMatch;
+use super::snippet::Captures;
+use super::{MetaCheck, Rule, SymbolCheck};
+use crate::parse::{function_name, Parsed};
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::ops::Range;
+use tree_sitter::Node;
+
+/// A match as the constraints see it: the node that names the site, the
+/// statements matched and the gaps between them.
+pub struct Match<'t> {
+    pub anchor: Node<'t>,
+    pub stmts: Vec<Node<'t>>,
+    pub gaps: Vec<Vec<Node<'t>>>,
+}
+
+impl<'t> Match<'t> {
+    pub fn single(node: Node<'t>) -> Match<'t> {
+        Match {
+            anchor: node,
+            stmts: vec![node],
+            gaps: vec![],
+        }
+    }
+
+    pub fn of(m: &SeqMatch<'t>) -> Match<'t> {
+        Match {
+            anchor: m.stmts[0],
+            stmts: m.stmts.clone(),
+            gaps: m.gaps.clone(),
+        }
+    }
+
+    /// The matched nodes (where an edit may go).
+    pub fn nodes(&self) -> impl Iterator<Item = Node<'t>> + '_ {
+        self.stmts.iter().copied()
+    }
+
+    fn ranges(&self) -> Vec<Range<usize>> {
+        self.stmts.iter().map(|s| s.byte_range()).collect()
+    }
+}
+
+/// What a file says about its functions, found once when first asked.
+pub struct FileFacts<'t> {
+    parsed: &'t Parsed,
+    functions: OnceCell<HashMap<String, Vec<Node<'t>>>>,
+}
+
+impl<'t> FileFacts<'t> {
+    pub fn new(parsed: &'t Parsed) -> FileFacts<'t> {
+        FileFacts {
+            parsed,
+            functions: OnceCell::new(),
+        }
+    }
+
+    /// The definitions of `name` in the file (several under `#ifdef`s).
+    fn definitions(&self, name: &str) -> &[Node<'t>] {
+        let all = self.functions.get_or_init(|| {
+            let mut map: HashMap<String, Vec<Node<'t>>> = HashMap::new();
+            let mut stack = vec![self.parsed.root()];
+            while let Some(n) = stack.pop() {
+                if n.kind() == "function_definition" {
+                    if let Some(f) = function_name(n, self.parsed.text()) {
+                        map.entry(f).or_default().push(n);
+                    }
+                    continue;
+                }
+                let mut cursor = n.walk();
+                stack.extend(n.named_children(&mut cursor));
+            }
+            map
+        });
+        all.get(name).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Whether every `where` constraint of `rule` holds; a constraint whose
+/// rule captures (`rule`, `symbol.definition`) binds names the others use,
+/// so they are tried until none is left or none makes progress.
+pub fn check_where(rule: &Rule, m: &Match, caps: &mut Captures, cx: &Cx, facts: &FileFacts) -> bool {
+    let mut trial = caps.clone();
+    let mut left: Vec<&(String, MetaCheck)> = rule.constraints.iter().collect();
+    while !left.is_empty() {
+        let before = left.len();
+        let mut waiting = Vec::new();
+        for c in left {
+            match trial.get(&c.0).cloned() {
+                None => waiting.push(c),
+                Some(range) => {
+                    if !check_one(&c.1, range, m, &mut trial, cx, facts) {
+                        return false;
+                    }
+                }
+            }
+        }
+        if waiting.len() == before {
+            return false;
+        }
+        left = waiting;
+    }
+    *caps = trial;
+    true
+}
+
+fn check_one(
+    check: &MetaCheck,
+    range: Range<usize>,
+    m: &Match,
+    caps: &mut Captures,
+    cx: &Cx,
+    facts: &FileFacts,
+) -> bool {
+    let value = String::from_utf8_lossy(&cx.text[range.clone()]).into_owned();
+    if check.regex.as_ref().is_some_and(|r| !r.is_match(&value))
+        || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value))
+    {
+        return false;
+    }
+    let node = || node_at(cx.root, range.clone());
+    if let Some(kind) = check.kind {
+        let n = cx.root.descendant_for_byte_range(range.start, range.end);
+        if n.is_none_or(|n| n.kind_id() != kind) {
+            return false;
+        }
+    }
+    if let Some(rule) = &check.rule {
+        if !node().is_some_and(|n| rule.matches(n, cx, caps)) {
+            return false;
+        }
+    }
+    check_flow(check, value.as_bytes(), m, cx)
+        && check
+            .symbol
+            .as_ref()
+            .is_none_or(|s| check_symbol(s, &value, m, caps, cx, facts))
+}
+
+/// The dataflow constraints, within the function around the match.
+fn check_flow(check: &MetaCheck, name: &[u8], m: &Match, cx: &Cx) -> bool {
+    if check.used_elsewhere.is_none() && check.assigned_in_gap.is_none() && check.escapes.is_none() {
+        return true;
+    }
+    let Some(func) = enclosing_function(m.anchor) else { return false };
+    let outside = uses_outside(func, name, cx.text, &m.ranges());
+    if check.used_elsewhere.is_some_and(|want| want != !outside.is_empty()) {
+        return false;
+    }
+    if let Some(want) = check.assigned_in_gap {
+        let gaps: Vec<Node> = m.gaps.iter().flatten().copied().collect();
+        if want != assigned_in(&gaps, name, cx.text).is_some() {
+            return false;
+        }
+    }
+    if let Some(want) = check.escapes {
+        let escapes = outside
+            .iter()
+            .any(|u| escape_of(*u, cx.text, &check.escape_calls).is_some());
+        if want != escapes {
+            return false;
+        }
+    }
+    true
+}
+
+/// Facts about the function named `name`, from its file.
+fn check_symbol(
+    s: &SymbolCheck,
+    name: &str,
+    m: &Match,
+    caps: &mut Captures,
+    cx: &Cx,
+    facts: &FileFacts,
+) -> bool {
+    let defs = facts.definitions(name);
+    if s.defined_here.is_some_and(|want| want != !defs.is_empty()) {
+        return false;
+    }
+    let is_static = defs.first().map(|d| has_static(*d, cx.text));
+    if let Some(want) = s.is_static {
+        if is_static != Some(want) {
+            return false;
+        }
+    }
+    if let Some(max) = s.other_references {
+        // Beyond a static function's file only the tree knows; without
+        // the tree's index the count is unknown, and the rule does not hold.
+        if is_static != Some(true) || other_references(name, defs, m, cx) != max {
+            return false;
+        }
+    }
+    match &s.definition {
+        Some(rule) => defs.iter().any(|d| rule.matches(*d, cx, caps)),
+        None => true,
+    }
+}
+
+fn has_static(def: Node, text: &[u8]) -> bool {
+    let mut cursor = def.walk();
+    let found = def
+        .children(&mut cursor)
+        .any(|c| c.kind() == "storage_class_specifier" && &text[c.byte_range()] == b"static");
+    found
+}
+
+/// References of `name` in the file other than its definitions' names,
+/// its prototypes and the match itself.
+fn other_references(name: &str, defs: &[Node], m: &Match, cx: &Cx) -> usize {
+    let root = cx.root;
+    let mut skip: Vec<Range<usize>> = m.ranges();
+    skip.extend(defs.iter().filter_map(|d| d.child_by_field_name("declarator")).map(|d| d.byte_range()));
+    super::dataflow::uses(root, name.as_bytes(), cx.text)
+        .into_iter()
+        .filter(|u| !skip.iter().any(|r| r.start <= u.start_byte() && u.end_byte() <= r.end))
+        .filter(|u| !is_prototype_name(*u))
+        .count()
+}
+
+fn is_prototype_name(id: Node) -> bool {
+    let Some(decl) = id.parent().filter(|p| p.kind() == "function_declarator") else {
+        return false;
+    };
+    decl.parent().is_some_and(|p| p.kind() == "declaration")
+}

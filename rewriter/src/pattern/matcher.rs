@@ -1,0 +1,191 @@
+//! Compiled rule objects and how they match a node: snippets and kinds,
+//! the composites `all` / `any` / `not`, named `utils`, and the relations
+//! `inside` / `has` / `follows` / `precedes`. Captures are shared: a
+//! metavariable bound by one part means the same text in every other part
+//! (so `$RES` in a `not: { has: ... }` is the resource the pattern found).
+
+use super::snippet::{Captures, Snippet};
+use crate::parse::children;
+use tree_sitter::Node;
+
+pub enum Matcher {
+    Snippet(Snippet),
+    Kind(u16),
+    All(Vec<Matcher>),
+    Any(Vec<Matcher>),
+    Not(Box<Matcher>),
+    /// A fragment of the file's `utils`, by index.
+    Util(usize),
+    Relation(Box<Relation>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RelKind {
+    Inside,
+    Has,
+    Follows,
+    Precedes,
+}
+
+pub enum Stop {
+    /// Only the parent, the children, or the adjacent sibling.
+    Neighbor,
+    /// As far as the tree goes.
+    End,
+    /// Up to and including the first node this matches.
+    Rule(Matcher),
+}
+
+pub struct Relation {
+    pub kind: RelKind,
+    pub rule: Matcher,
+    pub stop: Stop,
+    /// Version 1 relations match with captures of their own and give none
+    /// back; version 2 relations share them with the rule they qualify.
+    pub fresh: bool,
+}
+
+/// What matching needs besides the node: the file's masked text and the
+/// pattern's compiled `utils`.
+pub struct Cx<'a> {
+    pub text: &'a [u8],
+    pub utils: &'a [Matcher],
+    /// The file's syntax tree.
+    pub root: Node<'a>,
+}
+
+impl Matcher {
+    /// The node kinds this can match, when it says (a prefilter: most
+    /// nodes of a file are rejected by their kind alone).
+    pub fn root_kinds(&self, utils: &[Matcher]) -> Option<Vec<u16>> {
+        match self {
+            Matcher::Snippet(s) => s.root_kind().map(|k| vec![k]),
+            Matcher::Kind(k) => Some(vec![*k]),
+            Matcher::All(parts) => parts.iter().find_map(|p| p.root_kinds(utils)),
+            Matcher::Any(alts) => {
+                let mut all = Vec::new();
+                for a in alts {
+                    all.extend(a.root_kinds(utils)?);
+                }
+                Some(all)
+            }
+            Matcher::Util(i) => utils[*i].root_kinds(utils),
+            Matcher::Not(_) | Matcher::Relation(_) => None,
+        }
+    }
+
+    /// Whether this matches `node`; on success the captures it made are
+    /// added to `caps`, on failure `caps` is unchanged.
+    pub fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+        match self {
+            Matcher::Snippet(s) => {
+                s.root_kind().is_none_or(|k| k == node.kind_id()) && s.match_into(node, cx.text, caps)
+            }
+            Matcher::Kind(k) => *k == node.kind_id(),
+            Matcher::All(parts) => {
+                let mut trial = caps.clone();
+                let ok = parts.iter().all(|p| p.matches(node, cx, &mut trial));
+                if ok {
+                    *caps = trial;
+                }
+                ok
+            }
+            Matcher::Any(alts) => alts.iter().any(|a| a.matches(node, cx, caps)),
+            Matcher::Not(inner) => !inner.matches(node, cx, &mut caps.clone()),
+            Matcher::Util(i) => cx.utils[*i].matches(node, cx, caps),
+            Matcher::Relation(rel) => rel.matches(node, cx, caps),
+        }
+    }
+}
+
+impl Relation {
+    fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+        let mut own = if self.fresh {
+            Captures::new()
+        } else {
+            caps.clone()
+        };
+        let found = self
+            .candidates(node, cx)
+            .into_iter()
+            .any(|n| self.rule.matches(n, cx, &mut own));
+        if found && !self.fresh {
+            *caps = own;
+        }
+        found
+    }
+
+    /// The nodes the relation looks at, nearest first.
+    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx) -> Vec<Node<'t>> {
+        let stops = |n: Node| match &self.stop {
+            Stop::Rule(r) => r.matches(n, cx, &mut Captures::new()),
+            _ => false,
+        };
+        let neighbor = matches!(self.stop, Stop::Neighbor);
+        match self.kind {
+            RelKind::Inside => {
+                let mut out = Vec::new();
+                let mut up = node.parent();
+                while let Some(a) = up {
+                    out.push(a);
+                    if neighbor || stops(a) {
+                        break;
+                    }
+                    up = a.parent();
+                }
+                out
+            }
+            RelKind::Has if neighbor => significant(children(node)),
+            RelKind::Has => {
+                let mut out = Vec::new();
+                let mut stack: Vec<Node> = significant(children(node)).into_iter().rev().collect();
+                while let Some(n) = stack.pop() {
+                    out.push(n);
+                    if !stops(n) {
+                        stack.extend(significant(children(n)).into_iter().rev());
+                    }
+                }
+                out
+            }
+            RelKind::Follows | RelKind::Precedes => {
+                let step = |n: Node<'t>| match self.kind {
+                    RelKind::Follows => n.prev_sibling(),
+                    _ => n.next_sibling(),
+                };
+                let mut out = Vec::new();
+                let mut at = step(node);
+                while let Some(s) = at {
+                    if s.kind() != "comment" {
+                        out.push(s);
+                        if neighbor || stops(s) {
+                            break;
+                        }
+                    }
+                    at = step(s);
+                }
+                out
+            }
+        }
+    }
+}
+
+fn significant(nodes: Vec<Node>) -> Vec<Node> {
+    nodes.into_iter().filter(|n| n.kind() != "comment").collect()
+}
+
+/// The outermost node that spans exactly `range` (a capture's node: a
+/// statement rather than the call it holds, when they end alike only the
+/// outer one is meant if it is the same bytes).
+pub fn node_at<'t>(root: Node<'t>, range: std::ops::Range<usize>) -> Option<Node<'t>> {
+    let mut n = root.descendant_for_byte_range(range.start, range.end)?;
+    if n.byte_range() != range {
+        return None;
+    }
+    while let Some(p) = n.parent() {
+        if p.byte_range() != range {
+            break;
+        }
+        n = p;
+    }
+    Some(n)
+}
