@@ -265,7 +265,7 @@ pub fn unread_anchor_sites(
     found: &[Site],
 ) -> Vec<Site> {
     let errors = ErrorMap::of(&parsed.tree);
-    let quiet = quiet_ranges(&parsed.tree);
+    let (quiet, macros) = quiet_ranges(&parsed.tree);
     let mut out: Vec<Site> = Vec::new();
     // One site per line: a line already holding one is skipped.
     let mut taken: std::collections::HashSet<usize> = found
@@ -285,7 +285,9 @@ pub fn unread_anchor_sites(
             if !(word_start && word_end) || in_quiet(&quiet, off) {
                 continue;
             }
-            let reason = if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
+            let reason = if let Some(name) = macro_around(&macros, off, &file.bytes) {
+                format!("in the body of macro {name}, which the parser does not read")
+            } else if let Some(r) = parsed.masked.inactive.iter().find(|r| r.contains(&off)) {
                 let (l, _) = parsed.line_col(r.start);
                 format!("in an #else/#elif branch (line {l}) that the parser does not read")
             } else if let Some(e) = errors.overlapping(off..end) {
@@ -318,26 +320,47 @@ pub fn unread_anchor_sites(
     out
 }
 
-/// The comments and string contents of a tree, in order, found in one
-/// walk: looking each anchor up from the root costs the width of every
-/// node on the way, which in an ERROR node of thousands of children is
-/// quadratic over the file.
-fn quiet_ranges(tree: &tree_sitter::Tree) -> Vec<std::ops::Range<usize>> {
-    let mut out = Vec::new();
+/// The comments and string contents of a tree, in order, and the macro
+/// definitions with a body (as (name, body) ranges), found in one walk:
+/// looking each anchor up from the root costs the width of every node on
+/// the way, which in an ERROR node of thousands of children is quadratic
+/// over the file.
+type Ranges = Vec<std::ops::Range<usize>>;
+fn quiet_ranges(tree: &tree_sitter::Tree) -> (Ranges, Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>) {
+    let (mut quiet, mut macros) = (Vec::new(), Vec::new());
     let mut cursor = tree.walk();
     loop {
         let n = cursor.node();
         if n.kind() == "comment" || n.kind() == "string_content" {
-            out.push(n.byte_range());
+            quiet.push(n.byte_range());
+        } else if matches!(n.kind(), "preproc_def" | "preproc_function_def") {
+            let name = n.child_by_field_name("name").map(|x| x.byte_range());
+            let body = n.child_by_field_name("value").map(|x| x.byte_range());
+            if let (Some(name), Some(body)) = (name, body) {
+                macros.push((name, body));
+            }
         } else if cursor.goto_first_child() {
             continue;
         }
         while !cursor.goto_next_sibling() {
             if !cursor.goto_parent() {
-                return out;
+                return (quiet, macros);
             }
         }
     }
+}
+
+/// The name of the macro whose body holds `off`: the parser reads a
+/// macro body as text, so no rule ever sees what it contains.
+fn macro_around(
+    macros: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
+    off: usize,
+    bytes: &[u8],
+) -> Option<String> {
+    let i = macros.partition_point(|(_, body)| body.end <= off);
+    let (name, body) = macros.get(i)?;
+    body.contains(&off)
+        .then(|| String::from_utf8_lossy(&bytes[name.clone()]).into_owned())
 }
 
 fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {

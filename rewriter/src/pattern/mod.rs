@@ -50,6 +50,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "sysfs-self-delete.yaml",
         include_str!("../../../patterns/sysfs-self-delete.yaml"),
     ),
+    (
+        "strlcpy-to-strscpy.yaml",
+        include_str!("../../../patterns/strlcpy-to-strscpy.yaml"),
+    ),
 ];
 
 /// A loaded, compiled pattern.

@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_STRING_H_
+#define _LINUX_STRING_H_
+
+#include <linux/types.h>
+
+size_t strlcpy(char *dest, const char *src, size_t size);
+
+#endif /* _LINUX_STRING_H_ */
