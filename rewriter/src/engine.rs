@@ -228,7 +228,11 @@ fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutp
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
         .map(|f| {
-            let words: Vec<&[u8]> = pattern.anchors.iter().map(|a| a.as_bytes()).collect();
+            // The items holding an anchor, and those holding a word every
+            // candidate has (`all-anchors`): a rule may look at both.
+            let words: Vec<&[u8]> = (pattern.anchors.iter().chain(&pattern.all_anchors))
+                .map(|a| a.as_bytes())
+                .collect();
             let parsed = parse_focused(&f.bytes, &words);
             let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);

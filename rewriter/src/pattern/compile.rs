@@ -73,6 +73,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.any.is_some(), "any");
     key(r.not.is_some(), "not");
     key(r.matches.is_some(), "matches");
+    key(r.regex.is_some(), "regex");
     key(r.follows.is_some(), "follows");
     key(r.precedes.is_some(), "precedes");
     key(r.stop_by.is_some(), "stop-by");
@@ -230,7 +231,7 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     if let Some(p) = &r.pattern {
         let context = match r.context.as_deref() {
             Some(c) => Some(snippet::Context::parse(c).ok_or_else(|| {
-                anyhow!("{}: unknown context `{c}` (expected top-level, statement, field or initializer)", at.field("context"))
+                anyhow!("{}: unknown context `{c}` (expected top-level, statement, field, initializer or parameter)", at.field("context"))
             })?),
             None => None,
         };
@@ -242,6 +243,10 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     }
     if let Some(k) = &r.kind {
         parts.push(Matcher::Kind(compile_kind(k, at.field("kind"))?));
+    }
+    if let Some(re) = &r.regex {
+        let re = Regex::new(re).map_err(|e| anyhow!("{}: bad regex: {e}", at.field("regex")))?;
+        parts.push(Matcher::Regex(re));
     }
     if let Some(name) = &r.matches {
         let i = *scope.utils.index.get(name).ok_or_else(|| {
@@ -354,6 +359,7 @@ fn clone_matching(r: &RuleSpec) -> RuleSpec {
         pattern: r.pattern.clone(),
         context: r.context.clone(),
         kind: r.kind.clone(),
+        regex: r.regex.clone(),
         all: r.all.as_ref().map(|v| v.iter().map(clone_matching).collect()),
         any: r.any.as_ref().map(|v| v.iter().map(clone_matching).collect()),
         not: boxed(&r.not),
@@ -412,6 +418,8 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
         (c.escapes.is_some(), "escapes"),
         (!c.escape_calls.is_empty(), "escape-calls"),
         (c.symbol.is_some(), "symbol"),
+        (c.used_in.is_some(), "used-in"),
+        (c.not_used_in.is_some(), "not-used-in"),
     ];
     if scope.version < 2 {
         if let Some((_, key)) = v2.iter().find(|(set, _)| *set) {
@@ -432,8 +440,20 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
         assigned_in_gap: c.assigned_in_gap,
         escapes: c.escapes,
         escape_calls: c.escape_calls.clone(),
+        used_in: capture_ref(&c.used_in, &at.field("used-in"), scope)?,
+        not_used_in: capture_ref(&c.not_used_in, &at.field("not-used-in"), scope)?,
         symbol: c.symbol.as_ref().map(|s| compile_symbol(s, &at.child("symbol"), scope)).transpose()?,
     })
+}
+
+/// A `$NAME` naming another capture of the rule.
+fn capture_ref(value: &Option<String>, at: &str, scope: &Scope) -> Result<Option<String>> {
+    let Some(v) = value else { return Ok(None) };
+    let name = v.trim_start_matches('$');
+    if !v.starts_with('$') || !scope.captured.contains(name) {
+        bail!("{at}: expected a capture of the rule such as $BODY, not `{v}`");
+    }
+    Ok(Some(name.to_string()))
 }
 
 fn compile_symbol(s: &SymbolSpec, at: &At, scope: &mut Scope) -> Result<SymbolCheck> {

@@ -138,11 +138,29 @@ fn check_one(
             return false;
         }
     }
-    check_flow(check, value.as_bytes(), m, cx)
+    check_occurrence(check, value.as_bytes(), caps, cx)
+        && check_flow(check, value.as_bytes(), m, cx)
         && check
             .symbol
             .as_ref()
             .is_none_or(|s| check_symbol(s, &value, m, caps, cx, facts))
+}
+
+/// `used-in` / `not-used-in`: whether the identifier occurs in the text
+/// of another capture.
+fn check_occurrence(check: &MetaCheck, name: &[u8], caps: &Captures, cx: &Cx) -> bool {
+    let occurs = |other: &String| {
+        caps.get(other).is_some_and(|r| {
+            let root = cx.root;
+            let Some(scope) = root.descendant_for_byte_range(r.start, r.end.max(r.start)) else {
+                return false;
+            };
+            super::dataflow::uses(scope, name, cx.text)
+                .iter()
+                .any(|u| r.start <= u.start_byte() && u.end_byte() <= r.end)
+        })
+    };
+    check.used_in.as_ref().is_none_or(occurs) && !check.not_used_in.as_ref().is_some_and(occurs)
 }
 
 /// The dataflow constraints, within the function around the match.

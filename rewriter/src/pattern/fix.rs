@@ -63,6 +63,9 @@ fn target<'t>(e: &FixEdit, cx: &FixCx<'_, 't>) -> Result<Node<'t>, Refusal> {
 }
 
 fn one_edit(e: &FixEdit, cx: &FixCx, deleted: &mut Vec<Range<usize>>) -> Result<Change, Refusal> {
+    if matches!(e.op, FixOp::InsertBefore | FixOp::InsertAfter) {
+        return insert(e, cx);
+    }
     let node = target(e, cx)?;
     refuse_unparsed(node, cx)?;
     let with = e.with.as_deref().unwrap_or_default();
@@ -77,8 +80,7 @@ fn one_edit(e: &FixEdit, cx: &FixCx, deleted: &mut Vec<Range<usize>>) -> Result<
             deleted.push(range.clone());
             Ok((range, Vec::new()))
         }
-        FixOp::InsertBefore | FixOp::InsertAfter => insert(node, with, e.op, cx),
-        FixOp::DeleteDeclarationIfUnused => unreachable!("handled after the other edits"),
+        _ => unreachable!("inserts and declarations are handled apart"),
     }
 }
 
@@ -225,12 +227,20 @@ fn tidy_blank_lines(s: &[u8], lines: Range<usize>) -> Range<usize> {
     }
 }
 
-/// `with` on lines of its own before or after the lines of `node`, with
-/// the node's indentation; a declaration put before a statement gets the
-/// blank line kernel style wants after declarations.
-fn insert(node: Node, with: &str, op: FixOp, cx: &FixCx) -> Result<Change, Refusal> {
+/// `with` on lines of its own before or after the lines of the target
+/// (a node, or the statements of a `$$$` capture), with their indentation;
+/// a declaration put before a statement gets the blank line kernel style
+/// wants after declarations.
+fn insert(e: &FixEdit, cx: &FixCx) -> Result<Change, Refusal> {
+    let range = cx.caps.get(&e.target).cloned().filter(|r| r.start <= r.end && r.end <= cx.original.len());
+    let range = range.ok_or_else(|| Refusal::Manual(format!("${} has nothing to insert next to", e.target)))?;
+    let first = cx.parsed.root().descendant_for_byte_range(range.start, range.start);
+    if let Some(why) = first.and_then(|n| cx.errors.refusal(n)) {
+        return Err(Refusal::Unparsed(why));
+    }
+    let with = e.with.as_deref().unwrap_or_default();
     let text = render_folded(with, cx.caps, cx.original).map_err(|e| Refusal::Manual(e.to_string()))?;
-    let ls = line_start(cx.original, node.start_byte());
+    let ls = line_start(cx.original, range.start);
     let indent: Vec<u8> = cx.original[ls..]
         .iter()
         .take_while(|b| **b == b' ' || **b == b'\t')
@@ -244,16 +254,29 @@ fn insert(node: Node, with: &str, op: FixOp, cx: &FixCx) -> Result<Change, Refus
         }
         block.push(b'\n');
     }
-    let block = wrap_long_lines(&block, b"");
-    if op == FixOp::InsertBefore {
-        let mut block = block;
-        if is_declaration(&text) && !node_is_declaration(node) {
+    let mut block = wrap_long_lines(&block, b"");
+    if e.op == FixOp::InsertBefore {
+        let before_statement = first
+            .map(|n| outermost_at(n, range.start))
+            .is_some_and(|n| !node_is_declaration(n));
+        if is_declaration(&text) && before_statement {
             block.push(b'\n');
         }
         return Ok((ls..ls, block));
     }
-    let end = (line_end(cx.original, node.end_byte()) + 1).min(cx.original.len());
+    let end = (line_end(cx.original, range.end) + 1).min(cx.original.len());
     Ok((end..end, block))
+}
+
+/// The largest node that starts at `at` (a statement, not its first token).
+fn outermost_at(mut n: Node, at: usize) -> Node {
+    while let Some(p) = n.parent() {
+        if p.start_byte() != at || p.kind() == "compound_statement" {
+            break;
+        }
+        n = p;
+    }
+    n
 }
 
 fn is_declaration(text: &[u8]) -> bool {

@@ -11,6 +11,8 @@ use tree_sitter::Node;
 pub enum Matcher {
     Snippet(Snippet),
     Kind(u16),
+    /// The node's text matches.
+    Regex(regex::Regex),
     All(Vec<Matcher>),
     Any(Vec<Matcher>),
     Not(Box<Matcher>),
@@ -70,7 +72,7 @@ impl Matcher {
                 Some(all)
             }
             Matcher::Util(i) => utils[*i].root_kinds(utils),
-            Matcher::Not(_) | Matcher::Relation(_) => None,
+            Matcher::Not(_) | Matcher::Relation(_) | Matcher::Regex(_) => None,
         }
     }
 
@@ -82,6 +84,8 @@ impl Matcher {
                 s.root_kind().is_none_or(|k| k == node.kind_id()) && s.match_into(node, cx.text, caps)
             }
             Matcher::Kind(k) => *k == node.kind_id(),
+            Matcher::Regex(re) => std::str::from_utf8(&cx.text[node.byte_range()])
+                .is_ok_and(|t| re.is_match(t)),
             Matcher::All(parts) => {
                 let mut trial = caps.clone();
                 let ok = parts.iter().all(|p| p.matches(node, cx, &mut trial));

@@ -51,6 +51,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../patterns/sysfs-self-delete.yaml"),
     ),
     (
+        "i2c-probe-one-arg.yaml",
+        include_str!("../../../patterns/i2c-probe-one-arg.yaml"),
+    ),
+    (
         "strlcpy-to-strscpy.yaml",
         include_str!("../../../patterns/strlcpy-to-strscpy.yaml"),
     ),
@@ -212,6 +216,8 @@ pub struct MetaCheck {
     pub assigned_in_gap: Option<bool>,
     pub escapes: Option<bool>,
     pub escape_calls: Vec<String>,
+    pub used_in: Option<String>,
+    pub not_used_in: Option<String>,
     pub symbol: Option<SymbolCheck>,
 }
 

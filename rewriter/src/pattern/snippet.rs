@@ -64,6 +64,10 @@ impl Snippet {
                 format!("struct __unplug_snippet {{\n{body}\n}};\n"),
             ),
             (
+                Context::Parameter,
+                format!("void __unplug_snippet({});\n", body.trim_end_matches([',', ';'])),
+            ),
+            (
                 Context::Initializer,
                 format!(
                     "static struct __unplug_snippet __unplug_v = {{\n{},\n}};\n",
@@ -73,7 +77,11 @@ impl Snippet {
         ];
         for (ctx, candidate) in all
             .iter()
-            .filter(|(c, _)| context.is_none_or(|want| want == *c))
+            // A parameter reads like a declaration: only when asked for.
+            .filter(|(c, _)| match context {
+                Some(want) => want == *c,
+                None => *c != Context::Parameter,
+            })
         {
             let tree = parse_raw(candidate.as_bytes());
             if tree.root_node().has_error() {
@@ -140,6 +148,7 @@ pub enum Context {
     Statement,
     Field,
     Initializer,
+    Parameter,
 }
 
 impl Context {
@@ -149,6 +158,7 @@ impl Context {
             "statement" => Some(Context::Statement),
             "field" => Some(Context::Field),
             "initializer" => Some(Context::Initializer),
+            "parameter" => Some(Context::Parameter),
             _ => None,
         }
     }
@@ -159,6 +169,7 @@ impl Context {
             Context::Statement => "one statement or expression",
             Context::Field => "one struct member",
             Context::Initializer => "one initializer entry",
+            Context::Parameter => "one function parameter",
         }
     }
 }
@@ -174,6 +185,7 @@ fn snippet_node(root: Node, ctx: Context) -> Option<Node> {
         Context::Statement => single(root.named_child(0)?.child_by_field_name("body")?),
         Context::Field => single(first_of_kind(root, "field_declaration_list")?),
         Context::Initializer => single(first_of_kind(root, "initializer_list")?),
+        Context::Parameter => single(first_of_kind(root, "parameter_list")?),
     }
 }
 

@@ -121,6 +121,9 @@ pub struct RuleSpec {
     /// Or: any node of this tree-sitter kind.
     #[serde(default)]
     pub kind: Option<String>,
+    /// Version 2: the node's text matches this regular expression.
+    #[serde(default)]
+    pub regex: Option<String>,
     /// Version 2: every one of these must match the node, in order, their
     /// captures shared.
     #[serde(default)]
@@ -250,6 +253,12 @@ pub struct MetaConstraint {
     pub escapes: Option<bool>,
     #[serde(default, rename = "escape-calls")]
     pub escape_calls: Vec<String>,
+    /// Version 2: the identifier occurs (`used-in`) or does not occur
+    /// (`not-used-in`) in the text another capture covers (`$BODY`).
+    #[serde(default, rename = "used-in")]
+    pub used_in: Option<String>,
+    #[serde(default, rename = "not-used-in")]
+    pub not_used_in: Option<String>,
     /// Version 2: facts about the function or variable the capture names.
     #[serde(default)]
     pub symbol: Option<SymbolSpec>,

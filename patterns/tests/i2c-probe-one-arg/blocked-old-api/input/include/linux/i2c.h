@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _LINUX_I2C_H
+#define _LINUX_I2C_H
+
+struct i2c_client;
+struct i2c_device_id;
+
+struct i2c_driver {
+	int (*probe)(struct i2c_client *client, const struct i2c_device_id *id);
+	int (*probe_new)(struct i2c_client *client);
+	void (*remove)(struct i2c_client *client);
+	const struct i2c_device_id *id_table;
+};
+
+const struct i2c_device_id *i2c_client_get_device_id(const struct i2c_client *client);
+
+#endif /* _LINUX_I2C_H */
