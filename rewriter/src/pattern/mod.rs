@@ -51,6 +51,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../patterns/sysfs-self-delete.yaml"),
     ),
     (
+        "devm-platform-ioremap.yaml",
+        include_str!("../../../patterns/devm-platform-ioremap.yaml"),
+    ),
+    (
         "i2c-probe-one-arg.yaml",
         include_str!("../../../patterns/i2c-probe-one-arg.yaml"),
     ),
