@@ -235,7 +235,11 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
             })?),
             None => None,
         };
-        let s = Snippet::compile_in(p, context).map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?;
+        let s = match context {
+            Some(snippet::Context::Statement) if scope.version >= 2 => Snippet::compile_statement(p),
+            _ => Snippet::compile_in(p, context),
+        };
+        let s = s.map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?;
         scope.captured.extend(s.metavars.iter().cloned());
         parts.push(Matcher::Snippet(s));
     } else if r.context.is_some() {

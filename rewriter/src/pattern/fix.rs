@@ -48,7 +48,7 @@ pub fn changes(fix: &Fix, cx: &FixCx) -> Result<Vec<Change>, Refusal> {
             for e in list.iter().filter(|e| e.op == FixOp::DeleteDeclarationIfUnused) {
                 out.extend(drop_declaration(e, cx, &out)?);
             }
-            Ok(out)
+            Ok(merge_line_deletions(out, cx.original))
         }
     }
 }
@@ -137,9 +137,14 @@ fn comments(node: Node) -> Vec<Node> {
 fn replace(node: Node, template: &str, cx: &FixCx) -> Result<Change, Refusal> {
     let new = render_folded(template, cx.caps, cx.original)
         .map_err(|e| Refusal::Manual(e.to_string()))?;
-    let (range, new) = crate::rules::layout(cx.original, &cx.parsed.lines, node, new);
-    let lead = &cx.original[cx.parsed.lines.line_start(range.start)..range.start];
-    Ok((range, wrap_long_lines(&new, lead)))
+    let (range, mut new) = crate::rules::layout(cx.original, &cx.parsed.lines, node, new);
+    // The line is judged whole: with what stands before and after the node.
+    let lines = &cx.parsed.lines;
+    let lead = &cx.original[lines.line_start(range.start)..range.start];
+    let end = if range.end > range.start { range.end - 1 } else { range.end };
+    let line_end = lines.line_end(end).max(range.end);
+    new.extend_from_slice(&cx.original[range.end..line_end]);
+    Ok((range.start..line_end, wrap_long_lines(&new, lead)))
 }
 
 /// The bytes that deleting `node` removes: in a list, the node with one
@@ -205,6 +210,32 @@ fn line_start(s: &[u8], at: usize) -> usize {
 
 fn line_end(s: &[u8], at: usize) -> usize {
     s[at..].iter().position(|b| *b == b'\n').map_or(s.len(), |p| at + p)
+}
+
+/// Deletions of whole lines that meet become one, tidied again: two
+/// statements deleted one after the other must not leave the blank line
+/// that neither left alone.
+fn merge_line_deletions(mut changes: Vec<Change>, original: &[u8]) -> Vec<Change> {
+    let whole = |(r, new): &Change| {
+        new.is_empty()
+            && (r.start == 0 || original[r.start - 1] == b'\n')
+            && (r.end == original.len() || original[r.end - 1] == b'\n')
+    };
+    let (mut lines, rest): (Vec<Change>, Vec<Change>) = changes.drain(..).partition(whole);
+    lines.sort_by_key(|(r, _)| r.start);
+    let mut merged: Vec<Range<usize>> = Vec::new();
+    for (r, _) in lines {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    let mut out: Vec<Change> = merged
+        .into_iter()
+        .map(|r| (tidy_blank_lines(original, r), Vec::new()))
+        .collect();
+    out.extend(rest);
+    out
 }
 
 /// Extends a deletion of whole lines so it leaves no stray blank line.

@@ -46,6 +46,16 @@ impl Snippet {
     }
 
     pub fn compile_in(text: &str, context: Option<Context>) -> Result<Snippet> {
+        Self::compile_with(text, context, true)
+    }
+
+    /// Version 2 with `context: statement`: `foo(x);` is the statement,
+    /// so relations such as `follows` see its siblings.
+    pub fn compile_statement(text: &str) -> Result<Snippet> {
+        Self::compile_with(text, Some(Context::Statement), false)
+    }
+
+    fn compile_with(text: &str, context: Option<Context>, unwrap: bool) -> Result<Snippet> {
         let (source, metavars) = encode_metavars(text)?;
         let body = source.trim();
         let bare = body.trim_end_matches(';');
@@ -91,7 +101,7 @@ impl Snippet {
             let Some(node) = snippet_node(root, *ctx) else {
                 continue;
             };
-            let node = unwrap_statement(node);
+            let node = if unwrap { unwrap_statement(node) } else { node };
             return Ok(Snippet {
                 root: build(node, candidate.as_bytes()),
                 metavars,
