@@ -2,6 +2,7 @@
 """A campaign on an old tree against what mainline did by a newer one.
 
 usage: bench/mainline.py PATTERN OLD_TREE NEW_TREE [--path DIR]...
+       (UNPLUG_PATTERNS=DIR adds `--patterns DIR` for a campaign of your own)
 
 Scans OLD_TREE (with --assume-api, as for series that go on top of the
 core change) and NEW_TREE, and prints, for the old tree's sites: how many
@@ -26,8 +27,11 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UNPLUG = os.path.join(REPO, "target", "release", "unplug")
 
 
+EXTRA = ["--patterns", os.environ["UNPLUG_PATTERNS"]] if os.environ.get("UNPLUG_PATTERNS") else []
+
+
 def scan(tree, pattern, paths):
-    args = [UNPLUG, "scan", tree, "--pattern", pattern, "--assume-api", "--json"] + paths
+    args = [UNPLUG, "scan", tree, "--pattern", pattern, "--assume-api", "--json"] + EXTRA + paths
     start = time.monotonic()
     out = subprocess.run(args, capture_output=True, text=True)
     took = time.monotonic() - start
@@ -37,15 +41,13 @@ def scan(tree, pattern, paths):
 
 
 def rewrite(tree, pattern, paths, extra=()):
-    args = [UNPLUG, "rewrite", tree, "--pattern", pattern, "--assume-api", *extra] + paths
+    args = [UNPLUG, "rewrite", tree, "--pattern", pattern, "--assume-api", *extra] + EXTRA + paths
     return subprocess.run(args, capture_output=True).stdout
 
 
 def main():
     pattern, old, new = sys.argv[1:4]
-    rest = sys.argv[4:]
-    paths = [a for i, a in enumerate(rest) if i % 2 == 1 or not a == "--path"]
-    paths = sum((["--path", p] for p in paths if p != "--path"), [])
+    paths = sys.argv[4:]  # passed on as they are: --path DIR ...
     old_sites, old_t = scan(old, pattern, paths)
     new_sites, new_t = scan(new, pattern, paths)
     legacy = [s for s in old_sites if s["verdict"] != "converted"]
