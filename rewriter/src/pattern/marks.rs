@@ -10,6 +10,8 @@ use std::collections::HashMap;
 pub struct Marks {
     origin: String,
     at: HashMap<String, (usize, usize)>,
+    /// Where a second document starts, if the text has one.
+    second_document: Option<(usize, usize)>,
 }
 
 /// An open mapping (with the key whose value comes next) or sequence.
@@ -24,9 +26,20 @@ impl Marks {
     pub fn of(text: &str, origin: &str) -> Marks {
         let mut at = HashMap::new();
         let mut stack: Vec<Frame> = Vec::new();
-        for ev in Parser::new_from_str(text) {
+        let mut documents = 0;
+        let mut second_document = None;
+        // A byte order mark inside the text stops the parser; a space
+        // keeps every line and column where they are.
+        let text = text.replace('\u{feff}', " ");
+        for ev in Parser::new_from_str(&text) {
             let Ok((ev, span)) = ev else { break };
             match ev {
+                Event::DocumentStart(..) => {
+                    documents += 1;
+                    if documents == 2 {
+                        second_document = Some(mark(&span));
+                    }
+                }
                 Event::Scalar(value, ..) => leaf(&mut stack, &mut at, &value, &span),
                 // an alias stands where a scalar would: as a key or a value
                 Event::Alias(..) => leaf(&mut stack, &mut at, "*", &span),
@@ -47,7 +60,14 @@ impl Marks {
         Marks {
             origin: origin.to_string(),
             at,
+            second_document,
         }
+    }
+
+    /// `origin:line:column` of the second document, if there is one.
+    pub fn second_document(&self) -> Option<String> {
+        self.second_document
+            .map(|(line, col)| format!("{}:{line}:{col}", self.origin))
     }
 
     /// `origin:line:column` of the node at `path`, or of its nearest

@@ -347,14 +347,15 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
 /// special; merge keys (`<<: *base`) are applied on a generic value first,
 /// and an error there is placed through the path of the value at fault.
 fn parse_spec(text: &str, origin: &str, marks: &Marks) -> Result<PatternSpec> {
-    let located = |e: serde_yaml::Error| match e.location() {
-        Some(loc) => anyhow!(
+    let located = |e: serde_yaml::Error| match (e.location(), marks.second_document()) {
+        (Some(loc), _) => anyhow!(
             "{origin}:{}:{}: {}",
             loc.line(),
             loc.column(),
             strip_location(&e.to_string())
         ),
-        None => anyhow!("{origin}: {e}"),
+        (None, Some(at)) => anyhow!("{at}: a pattern file holds one YAML document; a second starts here"),
+        (None, None) => anyhow!("{origin}: {e}"),
     };
     if !text.contains("<<") {
         return serde_yaml::from_str(text).map_err(located);

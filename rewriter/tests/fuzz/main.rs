@@ -291,18 +291,15 @@ fn regression_corpus_holds() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Open defects found here, in another part of issue 13 ("rule errors
-/// at the rule's own line and column"): the pattern files of
-/// `tests/fuzz_corpus/open/` fail to load with an error that names the
-/// file but no line and column: a BOM inside a comment (the marks' YAML
-/// parser rejects the text that serde_yaml reads, so no node has a
-/// mark), and a second document (serde_yaml's error has no position).
+/// Defects found here: the pattern files of `tests/fuzz_corpus/located/`
+/// failed to load with an error that named the file but no line and
+/// column: a BOM inside a comment (the marks' YAML parser stopped at it),
+/// and a second document (serde_yaml's error has no position).
 #[test]
-#[ignore = "open defect: some pattern errors are not located (issue 13)"]
-fn open_pattern_errors_are_located() {
-    let dir = corpus::regression_dir().join("open");
+fn pattern_errors_are_located() {
+    let dir = corpus::regression_dir().join("located");
     let mut failures = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("tests/fuzz_corpus/open exists") {
+    for entry in std::fs::read_dir(&dir).expect("tests/fuzz_corpus/located exists") {
         let path = entry.expect("readable").path();
         let text = std::fs::read_to_string(&path).expect("UTF-8");
         if let Err(e) = checks::load_error_located(&text) {
