@@ -329,8 +329,7 @@ pub fn unread_anchor_sites(
 /// looking each anchor up from the root costs the width of every node on
 /// the way, which in an ERROR node of thousands of children is quadratic
 /// over the file.
-type Ranges = Vec<std::ops::Range<usize>>;
-fn quiet_ranges(tree: &tree_sitter::Tree) -> (Ranges, Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>) {
+fn quiet_ranges(tree: &tree_sitter::Tree) -> (Vec<std::ops::Range<usize>>, Vec<MacroBody>) {
     let (mut quiet, mut macros) = (Vec::new(), Vec::new());
     let mut cursor = tree.walk();
     loop {
@@ -341,7 +340,7 @@ fn quiet_ranges(tree: &tree_sitter::Tree) -> (Ranges, Vec<(std::ops::Range<usize
             let name = n.child_by_field_name("name").map(|x| x.byte_range());
             let body = n.child_by_field_name("value").map(|x| x.byte_range());
             if let (Some(name), Some(body)) = (name, body) {
-                macros.push((name, body));
+                macros.push(MacroBody { name, body });
             }
         } else if cursor.goto_first_child() {
             continue;
@@ -354,17 +353,20 @@ fn quiet_ranges(tree: &tree_sitter::Tree) -> (Ranges, Vec<(std::ops::Range<usize
     }
 }
 
+/// A `#define` with a body: where its name and its body are.
+struct MacroBody {
+    name: std::ops::Range<usize>,
+    body: std::ops::Range<usize>,
+}
+
 /// The name of the macro whose body holds `off`: the parser reads a
 /// macro body as text, so no rule ever sees what it contains.
-fn macro_around(
-    macros: &[(std::ops::Range<usize>, std::ops::Range<usize>)],
-    off: usize,
-    bytes: &[u8],
-) -> Option<String> {
-    let i = macros.partition_point(|(_, body)| body.end <= off);
-    let (name, body) = macros.get(i)?;
-    body.contains(&off)
-        .then(|| String::from_utf8_lossy(&bytes[name.clone()]).into_owned())
+fn macro_around(macros: &[MacroBody], off: usize, bytes: &[u8]) -> Option<String> {
+    let i = macros.partition_point(|m| m.body.end <= off);
+    let m = macros.get(i)?;
+    m.body
+        .contains(&off)
+        .then(|| String::from_utf8_lossy(&bytes[m.name.clone()]).into_owned())
 }
 
 fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {

@@ -73,7 +73,9 @@ pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed)
             record(&run, rule, &caps, &m, def, &mut out);
             continue;
         }
-        let kids = children(node).into_iter().filter(|c| !decided.contains(&c.id()));
+        let kids = children(node)
+            .into_iter()
+            .filter(|c| !decided.contains(&c.id()));
         stack.extend(kids.rev().map(|c| (c, def)));
     }
     out
@@ -81,7 +83,9 @@ pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed)
 
 /// Whether node rule `rule` matches `node`, with its captures.
 fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Captures> {
-    let Shape::Node(matcher) = &rule.shape else { return None };
+    let Shape::Node(matcher) = &rule.shape else {
+        return None;
+    };
     let mut caps = Captures::new();
     if !matcher.matches(node, cx, &mut caps) {
         return None;
@@ -102,15 +106,26 @@ fn run_sequences(
     let stmts = statements(block);
     let mut decided = HashSet::new();
     for rule in &run.pattern.rules {
-        let Shape::Sequence(seq_rule) = &rule.shape else { continue };
+        let Shape::Sequence(seq_rule) = &rule.shape else {
+            continue;
+        };
         if !seq_rule.block.matches(block, cx, &mut Captures::new()) {
             continue;
         }
-        let judge = SeqJudge { run, cx, rule, seq_rule };
+        let judge = SeqJudge {
+            run,
+            cx,
+            rule,
+            seq_rule,
+        };
         let mut from = 0;
         while let Some((m, caps)) = seq_rule.seq.find(&stmts, from, cx.text, &judge) {
             let last = m.stmts.last().expect("a sequence has statements");
-            from = stmts.iter().position(|s| s == last).expect("matched in this block") + 1;
+            from = stmts
+                .iter()
+                .position(|s| s == last)
+                .expect("matched in this block")
+                + 1;
             if m.stmts.iter().any(|s| decided.contains(&s.id())) {
                 continue;
             }
@@ -143,7 +158,12 @@ impl<'t> Judge<'t> for SeqJudge<'_, '_, '_> {
             .when_not
             .as_ref()
             .is_none_or(|m| !any_node(m, &mut caps.clone()));
-        clear && self.seq_rule.when_has.as_ref().is_none_or(|m| any_node(m, caps))
+        clear
+            && self
+                .seq_rule
+                .when_has
+                .as_ref()
+                .is_none_or(|m| any_node(m, caps))
     }
 
     fn accept(&self, m: &SeqMatch<'t>, caps: &mut Captures) -> bool {
@@ -153,7 +173,13 @@ impl<'t> Judge<'t> for SeqJudge<'_, '_, '_> {
         }
         let (first, last) = (m.stmts[0], m.stmts[m.stmts.len() - 1]);
         trial.insert("MATCH".into(), first.start_byte()..last.end_byte());
-        let ok = check_where(self.rule, &Match::of(m), &mut trial, self.cx, &self.run.facts);
+        let ok = check_where(
+            self.rule,
+            &Match::of(m),
+            &mut trial,
+            self.cx,
+            &self.run.facts,
+        );
         if ok {
             *caps = trial;
         }

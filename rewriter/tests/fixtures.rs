@@ -16,9 +16,11 @@ fn main() {
     let mut trials: Vec<Trial> = results
         .into_iter()
         .map(|r| {
-            Trial::test(format!("{}/{}", r.pattern, r.case), move || match r.failures.is_empty() {
-                true => Ok(()),
-                false => Err(Failed::from(r.failures.join("\n"))),
+            Trial::test(format!("{}/{}", r.pattern, r.case), move || {
+                match r.failures.is_empty() {
+                    true => Ok(()),
+                    false => Err(Failed::from(r.failures.join("\n"))),
+                }
             })
         })
         .collect();
@@ -26,7 +28,10 @@ fn main() {
     trials.push(Trial::test("every campaign has fixture cases", move || {
         every_campaign_has_cases(count)
     }));
-    trials.push(Trial::test("a spoiled expectation is reported", spoiled_expectation));
+    trials.push(Trial::test(
+        "a spoiled expectation is reported",
+        spoiled_expectation,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 

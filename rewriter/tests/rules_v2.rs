@@ -37,7 +37,8 @@ fn error(yaml: &str) -> String {
 #[test]
 fn composites_share_captures() {
     let yaml = "rules:\n  - id: r\n    all:\n      - pattern: get($A, $B)\n      - not: { pattern: \"get($A, $A)\" }\n      - any: [ { pattern: \"get(dev, $B)\" }, { pattern: \"get(pdev, $B)\" } ]\n    verdict: manual\n    reason: \"$A $B\"\n";
-    let src = "void f(void)\n{\n\tget(dev, 1);\n\tget(dev, dev);\n\tget(other, 2);\n\tget(pdev, 3);\n}\n";
+    let src =
+        "void f(void)\n{\n\tget(dev, 1);\n\tget(dev, dev);\n\tget(other, 2);\n\tget(pdev, 3);\n}\n";
     let (sites, _) = run(yaml, src);
     assert_eq!(sites, ["3: manual: dev 1", "6: manual: pdev 3"]);
 }
@@ -47,12 +48,18 @@ fn relations_share_captures_and_stop() {
     // the `$P` put must be the pointer the pattern freed
     let yaml = "rules:\n  - id: r\n    pattern: kfree($P)\n    follows: { pattern: \"put($P);\", context: statement, stop-by: end }\n    verdict: manual\n    reason: \"put then free $P\"\n";
     let src = "void f(void)\n{\n\tput(a);\n\tkfree(b);\n\tkfree(a);\n}\n";
-    let yaml = yaml.replace("kfree($P)\n    follows", "kfree($P);\n    context: statement\n    follows");
+    let yaml = yaml.replace(
+        "kfree($P)\n    follows",
+        "kfree($P);\n    context: statement\n    follows",
+    );
     let (sites, _) = run(&yaml, src);
     assert_eq!(sites, ["5: manual: put then free a"]);
     // neighbor: only the statement right before
     let near = yaml.replace("stop-by: end", "stop-by: neighbor");
-    let (sites, _) = run(&near, "void f(void)\n{\n\tput(a);\n\tx();\n\tkfree(a);\n}\n");
+    let (sites, _) = run(
+        &near,
+        "void f(void)\n{\n\tput(a);\n\tx();\n\tkfree(a);\n}\n",
+    );
     assert!(sites.is_empty(), "{sites:?}");
     // inside with a stop rule: the loop is found only up to the function
     let inside = "rules:\n  - id: r\n    pattern: use($X)\n    inside: { kind: for_statement, stop-by: { kind: compound_statement } }\n    verdict: manual\n    reason: loop\n";
@@ -87,17 +94,23 @@ fn dataflow_escapes_and_declarations() {
     let (sites, out) = run(yaml, kept);
     assert_eq!(sites, ["5: auto"]);
     assert_eq!(
-        out,
-        "void f(void)\n{\n\tint *p, *q;\n\n\tp = alloc_auto();\n\tuse(p);\n}\n",
+        out, "void f(void)\n{\n\tint *p, *q;\n\n\tp = alloc_auto();\n\tuse(p);\n}\n",
         "p is still used: its declaration stays"
     );
-    let escaping = "void f(struct s *s)\n{\n\tint *p;\n\n\tp = alloc();\n\ts->p = p;\n\trelease(p);\n}\n";
+    let escaping =
+        "void f(struct s *s)\n{\n\tint *p;\n\n\tp = alloc();\n\ts->p = p;\n\trelease(p);\n}\n";
     let (sites, _) = run(yaml, escaping);
     assert!(sites.is_empty(), "{sites:?}");
     let unused = "void f(void)\n{\n\tint *q, *p;\n\n\tp = alloc();\n\trelease(p);\n}\n";
-    let yaml = yaml.replace("      - replace: $STMT1\n        with: \"$P = alloc_auto();\"\n", "      - delete: $STMT1\n");
+    let yaml = yaml.replace(
+        "      - replace: $STMT1\n        with: \"$P = alloc_auto();\"\n",
+        "      - delete: $STMT1\n",
+    );
     let (_, out) = run(&yaml, unused);
-    assert_eq!(out, "void f(void)\n{\n\tint *q;\n}\n", "no stray blank line");
+    assert_eq!(
+        out, "void f(void)\n{\n\tint *q;\n}\n",
+        "no stray blank line"
+    );
 }
 
 #[test]
@@ -106,9 +119,18 @@ fn templates_fold_literals_and_wrap_long_lines() {
     let src = "void f(void)\n{\n\tret = set_range(the_device_with_a_long_name, 0, 256);\n\t\t\tret = set_range(dev_a_b_c_d_e_f_g, 0, 256);\n}\n";
     let (_, out) = run(yaml, src);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[2], "\tret = set_range_inclusive_with_a_much_longer_name(the_device_with_a_long_name, 0, 255);");
-    assert_eq!(lines[3], "\t\t\tret = set_range_inclusive_with_a_much_longer_name(dev_a_b_c_d_e_f_g, 0,");
-    assert_eq!(lines[4], "\t\t\t\t\t\t\t\t\t  255);", "under the parenthesis");
+    assert_eq!(
+        lines[2],
+        "\tret = set_range_inclusive_with_a_much_longer_name(the_device_with_a_long_name, 0, 255);"
+    );
+    assert_eq!(
+        lines[3],
+        "\t\t\tret = set_range_inclusive_with_a_much_longer_name(dev_a_b_c_d_e_f_g, 0,"
+    );
+    assert_eq!(
+        lines[4], "\t\t\t\t\t\t\t\t\t  255);",
+        "under the parenthesis"
+    );
 }
 
 #[test]
@@ -117,7 +139,10 @@ fn no_edit_is_made_under_a_parse_error() {
     let src = "void f(void)\n{\n\told(1);\n\tfoo bar baz old(2) qux;\n}\n";
     let (sites, out) = run(yaml, src);
     assert_eq!(sites[0], "3: auto");
-    assert!(sites[1..].iter().all(|s| s.contains("unparsed")), "{sites:?}");
+    assert!(
+        sites[1..].iter().all(|s| s.contains("unparsed")),
+        "{sites:?}"
+    );
     assert!(out.contains("old(2)"), "{out}");
 }
 
@@ -125,17 +150,38 @@ fn no_edit_is_made_under_a_parse_error() {
 fn errors_name_the_place_and_the_version() {
     let v1 = "version: 1\nid: t\ntitle: T\nrationale: R\nanchors: [x]\nrules:\n  - id: r\n    all: [ { pattern: x() } ]\n    verdict: converted\n";
     let err = format!("{:#}", load_str(v1, "t.yaml").err().unwrap());
-    assert!(err.contains("t.yaml:8:10: `all` needs `version: 2`"), "{err}");
+    assert!(
+        err.contains("t.yaml:8:10: `all` needs `version: 2`"),
+        "{err}"
+    );
     let err = error("rules:\n  - id: r\n    matches: nope\n    verdict: converted\n");
-    assert!(err.contains("t.yaml:8:14: no `utils` entry named `nope`"), "{err}");
+    assert!(
+        err.contains("t.yaml:8:14: no `utils` entry named `nope`"),
+        "{err}"
+    );
     let err = error("utils:\n  a: { matches: b }\n  b: { matches: a }\nrules:\n  - id: r\n    matches: a\n    verdict: converted\n");
     assert!(err.contains("cycle"), "{err}");
-    let err = error("rules:\n  - id: r\n    pattern: f($A)\n    verdict: auto\n    fix:\n      - replace: $A\n");
+    let err = error(
+        "rules:\n  - id: r\n    pattern: f($A)\n    verdict: auto\n    fix:\n      - replace: $A\n",
+    );
     assert!(err.contains("t.yaml:11:9: `replace` needs `with`"), "{err}");
-    let err = error("rules:\n  - id: r\n    pattern: f($A)\n    verdict: auto\n    fix:\n      - delete: $B\n");
-    assert!(err.contains("t.yaml:11:17: $B is not captured by the rule"), "{err}");
-    let err = error("rules:\n  - id: r\n    pattern: \"a();\\n...\\nb();\"\n    verdict: auto\n    fix: c()\n");
-    assert!(err.contains("a statement sequence is fixed by a list of edits"), "{err}");
+    let err = error(
+        "rules:\n  - id: r\n    pattern: f($A)\n    verdict: auto\n    fix:\n      - delete: $B\n",
+    );
+    assert!(
+        err.contains("t.yaml:11:17: $B is not captured by the rule"),
+        "{err}"
+    );
+    let err = error(
+        "rules:\n  - id: r\n    pattern: \"a();\\n...\\nb();\"\n    verdict: auto\n    fix: c()\n",
+    );
+    assert!(
+        err.contains("a statement sequence is fixed by a list of edits"),
+        "{err}"
+    );
     let err = error("rules:\n  - id: r\n    pattern: f($A)\n    has: { pattern: g(), stop-by: sometimes }\n    verdict: converted\n");
-    assert!(err.contains("t.yaml:9:35: unknown `stop-by` `sometimes`"), "{err}");
+    assert!(
+        err.contains("t.yaml:9:35: unknown `stop-by` `sometimes`"),
+        "{err}"
+    );
 }

@@ -5,7 +5,9 @@ use super::marks::Marks;
 use super::matcher::{Matcher, RelKind, Relation, Stop};
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
-use super::spec::{EditSpec, FixSpec, MetaConstraint, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec};
+use super::spec::{
+    EditSpec, FixSpec, MetaConstraint, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
+};
 use super::utils::UtilNames;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
 use crate::model::Verdict;
@@ -122,7 +124,11 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         bail!("{}: an `auto` rule needs a `rewrite`", at.here());
     }
     if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual) && r.reason.is_none() {
-        bail!("{}: a `{}` rule needs a `reason`", at.here(), verdict.as_str());
+        bail!(
+            "{}: a `{}` rule needs a `reason`",
+            at.here(),
+            verdict.as_str()
+        );
     }
     if verdict != Verdict::Auto && fix.is_some() {
         bail!("{}: only `auto` rules rewrite", at.here());
@@ -156,14 +162,20 @@ fn compile_verdict(r: &RuleSpec, at: &At) -> Result<Verdict> {
 fn sequence_of(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Option<SeqRule>> {
     let Some(text) = r.pattern.as_deref().filter(|_| scope.version >= 2) else {
         if r.when.is_some() {
-            bail!("{}: `when` belongs to a pattern with `...` gaps", at.field("when"));
+            bail!(
+                "{}: `when` belongs to a pattern with `...` gaps",
+                at.field("when")
+            );
         }
         return Ok(None);
     };
     let Some(seq) = Sequence::compile(text).map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?
     else {
         if r.when.is_some() {
-            bail!("{}: `when` belongs to a pattern with `...` gaps", at.field("when"));
+            bail!(
+                "{}: `when` belongs to a pattern with `...` gaps",
+                at.field("when")
+            );
         }
         return Ok(None);
     };
@@ -189,17 +201,42 @@ fn sequence_of(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Option<SeqRul
     for i in 1..=seq.statements {
         let name = format!("STMT{i}");
         if seq.metavars.contains(&name) {
-            bail!("{}: ${name} names the pattern's statement {i}; choose another name", at.field("pattern"));
+            bail!(
+                "{}: ${name} names the pattern's statement {i}; choose another name",
+                at.field("pattern")
+            );
         }
         scope.captured.insert(name);
     }
     let mut block = Vec::new();
-    push_relation(&mut block, &r.inside, RelKind::Inside, false, at, "inside", scope)?;
-    push_relation(&mut block, &r.not_inside, RelKind::Inside, true, at, "not-inside", scope)?;
+    push_relation(
+        &mut block,
+        &r.inside,
+        RelKind::Inside,
+        false,
+        at,
+        "inside",
+        scope,
+    )?;
+    push_relation(
+        &mut block,
+        &r.not_inside,
+        RelKind::Inside,
+        true,
+        at,
+        "not-inside",
+        scope,
+    )?;
     let (when_not, when_has) = match &r.when {
         Some(w) => (
-            w.not_has.as_ref().map(|m| compile_hidden(m, &at.child("when.not-has"), scope)).transpose()?,
-            w.has.as_ref().map(|m| compile_matcher(m, &at.child("when.has"), scope)).transpose()?,
+            w.not_has
+                .as_ref()
+                .map(|m| compile_hidden(m, &at.child("when.not-has"), scope))
+                .transpose()?,
+            w.has
+                .as_ref()
+                .map(|m| compile_matcher(m, &at.child("when.has"), scope))
+                .transpose()?,
         ),
         None => (None, None),
     };
@@ -236,7 +273,9 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
             None => None,
         };
         let s = match context {
-            Some(snippet::Context::Statement) if scope.version >= 2 => Snippet::compile_statement(p),
+            Some(snippet::Context::Statement) if scope.version >= 2 => {
+                Snippet::compile_statement(p)
+            }
             _ => Snippet::compile_in(p, context),
         };
         let s = s.map_err(|e| anyhow!("{}: {e}", at.field("pattern")))?;
@@ -253,9 +292,10 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
         parts.push(Matcher::Regex(re));
     }
     if let Some(name) = &r.matches {
-        let i = *scope.utils.index.get(name).ok_or_else(|| {
-            anyhow!("{}: no `utils` entry named `{name}`", at.field("matches"))
-        })?;
+        let i =
+            *scope.utils.index.get(name).ok_or_else(|| {
+                anyhow!("{}: no `utils` entry named `{name}`", at.field("matches"))
+            })?;
         scope.captured.extend(scope.utils.vars[i].iter().cloned());
         parts.push(Matcher::Util(i));
     }
@@ -265,11 +305,18 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
         bail!(
             "{}: a rule needs `pattern` or `kind`{}",
             at.here(),
-            if scope.version >= 2 { " (or `all`, `any`, `not`, `matches`, a relation)" } else { "" }
+            if scope.version >= 2 {
+                " (or `all`, `any`, `not`, `matches`, a relation)"
+            } else {
+                ""
+            }
         );
     }
     if scope.version < 2 && r.pattern.is_some() && r.kind.is_some() {
-        bail!("{}: a rule needs exactly one of `pattern` and `kind`", at.here());
+        bail!(
+            "{}: a rule needs exactly one of `pattern` and `kind`",
+            at.here()
+        );
     }
     Ok(match parts.len() {
         1 => parts.pop().expect("one part"),
@@ -277,7 +324,12 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     })
 }
 
-fn compile_composites(r: &RuleSpec, at: &At, scope: &mut Scope, parts: &mut Vec<Matcher>) -> Result<()> {
+fn compile_composites(
+    r: &RuleSpec,
+    at: &At,
+    scope: &mut Scope,
+    parts: &mut Vec<Matcher>,
+) -> Result<()> {
     if let Some(list) = &r.all {
         let all = list
             .iter()
@@ -298,20 +350,64 @@ fn compile_composites(r: &RuleSpec, at: &At, scope: &mut Scope, parts: &mut Vec<
         parts.push(Matcher::Any(any));
     }
     if let Some(inner) = &r.not {
-        parts.push(Matcher::Not(Box::new(compile_hidden(inner, &at.child("not"), scope)?)));
+        parts.push(Matcher::Not(Box::new(compile_hidden(
+            inner,
+            &at.child("not"),
+            scope,
+        )?)));
     }
     Ok(())
 }
 
-fn compile_relations(r: &RuleSpec, at: &At, scope: &mut Scope, parts: &mut Vec<Matcher>) -> Result<()> {
-    push_relation(parts, &r.inside, RelKind::Inside, false, at, "inside", scope)?;
-    push_relation(parts, &r.not_inside, RelKind::Inside, true, at, "not-inside", scope)?;
+fn compile_relations(
+    r: &RuleSpec,
+    at: &At,
+    scope: &mut Scope,
+    parts: &mut Vec<Matcher>,
+) -> Result<()> {
+    push_relation(
+        parts,
+        &r.inside,
+        RelKind::Inside,
+        false,
+        at,
+        "inside",
+        scope,
+    )?;
+    push_relation(
+        parts,
+        &r.not_inside,
+        RelKind::Inside,
+        true,
+        at,
+        "not-inside",
+        scope,
+    )?;
     push_relation(parts, &r.has, RelKind::Has, false, at, "has", scope)?;
     push_relation(parts, &r.not_has, RelKind::Has, true, at, "not-has", scope)?;
-    push_relation(parts, &r.follows, RelKind::Follows, false, at, "follows", scope)?;
-    push_relation(parts, &r.precedes, RelKind::Precedes, false, at, "precedes", scope)?;
+    push_relation(
+        parts,
+        &r.follows,
+        RelKind::Follows,
+        false,
+        at,
+        "follows",
+        scope,
+    )?;
+    push_relation(
+        parts,
+        &r.precedes,
+        RelKind::Precedes,
+        false,
+        at,
+        "precedes",
+        scope,
+    )?;
     if r.stop_by.is_some() {
-        bail!("{}: `stop-by` belongs inside a relation (`inside`, `has`, `follows`, `precedes`)", at.field("stop-by"));
+        bail!(
+            "{}: `stop-by` belongs inside a relation (`inside`, `has`, `follows`, `precedes`)",
+            at.field("stop-by")
+        );
     }
     Ok(())
 }
@@ -331,26 +427,47 @@ fn push_relation(
     let at = at.child(key);
     let fresh = scope.version < 2;
     if fresh && spec.kind.is_none() && spec.pattern.is_none() {
-        bail!("{}: a structural constraint needs `kind` or `pattern`", at.here());
+        bail!(
+            "{}: a structural constraint needs `kind` or `pattern`",
+            at.here()
+        );
     }
     if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() {
-        bail!("{}: a relation's rule takes no `id`, `verdict` or `where`", at.here());
+        bail!(
+            "{}: a relation's rule takes no `id`, `verdict` or `where`",
+            at.here()
+        );
     }
     let stop = match &spec.stop_by {
         None => Stop::End,
         Some(StopBySpec::Word(w)) if w == "end" => Stop::End,
         Some(StopBySpec::Word(w)) if w == "neighbor" => Stop::Neighbor,
-        Some(StopBySpec::Word(w)) => bail!("{}: unknown `stop-by` `{w}` (expected neighbor, end or a rule)", at.field("stop-by")),
+        Some(StopBySpec::Word(w)) => bail!(
+            "{}: unknown `stop-by` `{w}` (expected neighbor, end or a rule)",
+            at.field("stop-by")
+        ),
         Some(StopBySpec::Rule(r)) => Stop::Rule(compile_hidden(r, &at.child("stop-by"), scope)?),
     };
-    let inner = RuleSpec { stop_by: None, ..clone_matching(spec) };
+    let inner = RuleSpec {
+        stop_by: None,
+        ..clone_matching(spec)
+    };
     let rule = if negated || fresh {
         compile_hidden(&inner, &at, scope)?
     } else {
         compile_matcher(&inner, &at, scope)?
     };
-    let rel = Matcher::Relation(Box::new(Relation { kind, rule, stop, fresh }));
-    parts.push(if negated { Matcher::Not(Box::new(rel)) } else { rel });
+    let rel = Matcher::Relation(Box::new(Relation {
+        kind,
+        rule,
+        stop,
+        fresh,
+    }));
+    parts.push(if negated {
+        Matcher::Not(Box::new(rel))
+    } else {
+        rel
+    });
     Ok(())
 }
 
@@ -364,8 +481,14 @@ fn clone_matching(r: &RuleSpec) -> RuleSpec {
         context: r.context.clone(),
         kind: r.kind.clone(),
         regex: r.regex.clone(),
-        all: r.all.as_ref().map(|v| v.iter().map(clone_matching).collect()),
-        any: r.any.as_ref().map(|v| v.iter().map(clone_matching).collect()),
+        all: r
+            .all
+            .as_ref()
+            .map(|v| v.iter().map(clone_matching).collect()),
+        any: r
+            .any
+            .as_ref()
+            .map(|v| v.iter().map(clone_matching).collect()),
         not: boxed(&r.not),
         matches: r.matches.clone(),
         inside: boxed(&r.inside),
@@ -438,15 +561,27 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
     Ok(MetaCheck {
         regex: re(&c.regex, "regex")?,
         not_regex: re(&c.not_regex, "not-regex")?,
-        kind: c.kind.as_deref().map(|k| compile_kind(k, at.field("kind"))).transpose()?,
-        rule: c.rule.as_ref().map(|r| compile_matcher(r, &at.child("rule"), scope)).transpose()?,
+        kind: c
+            .kind
+            .as_deref()
+            .map(|k| compile_kind(k, at.field("kind")))
+            .transpose()?,
+        rule: c
+            .rule
+            .as_ref()
+            .map(|r| compile_matcher(r, &at.child("rule"), scope))
+            .transpose()?,
         used_elsewhere: c.used_elsewhere,
         assigned_in_gap: c.assigned_in_gap,
         escapes: c.escapes,
         escape_calls: c.escape_calls.clone(),
         used_in: capture_ref(&c.used_in, &at.field("used-in"), scope)?,
         not_used_in: capture_ref(&c.not_used_in, &at.field("not-used-in"), scope)?,
-        symbol: c.symbol.as_ref().map(|s| compile_symbol(s, &at.child("symbol"), scope)).transpose()?,
+        symbol: c
+            .symbol
+            .as_ref()
+            .map(|s| compile_symbol(s, &at.child("symbol"), scope))
+            .transpose()?,
     })
 }
 
@@ -477,7 +612,10 @@ fn compile_symbol(s: &SymbolSpec, at: &At, scope: &mut Scope) -> Result<SymbolCh
 /// matched node, or a list of edits at captured nodes.
 fn compile_fix(r: &RuleSpec, at: &At, scope: &Scope, shape: &Shape) -> Result<Option<Fix>> {
     let fix = match (&r.rewrite, &r.fix) {
-        (Some(_), Some(_)) => bail!("{}: a rule has `rewrite` or `fix`, not both", at.field("fix")),
+        (Some(_), Some(_)) => bail!(
+            "{}: a rule has `rewrite` or `fix`, not both",
+            at.field("fix")
+        ),
         (Some(t), None) => Fix::Template(t.clone()),
         (None, Some(FixSpec::Template(t))) => Fix::Template(t.clone()),
         (None, Some(FixSpec::Edits(list))) => Fix::Edits(
@@ -488,7 +626,11 @@ fn compile_fix(r: &RuleSpec, at: &At, scope: &Scope, shape: &Shape) -> Result<Op
         ),
         (None, None) => return Ok(None),
     };
-    let key = if r.rewrite.is_some() { "rewrite" } else { "fix" };
+    let key = if r.rewrite.is_some() {
+        "rewrite"
+    } else {
+        "fix"
+    };
     match &fix {
         Fix::Template(t) => {
             if matches!(shape, Shape::Sequence(_)) {
@@ -508,7 +650,10 @@ fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
         (&e.delete, "delete"),
         (&e.insert_before, "insert-before"),
         (&e.insert_after, "insert-after"),
-        (&e.delete_declaration_if_unused, "delete-declaration-if-unused"),
+        (
+            &e.delete_declaration_if_unused,
+            "delete-declaration-if-unused",
+        ),
     ];
     let set: Vec<_> = ops.iter().filter(|(v, _)| v.is_some()).collect();
     let [(target, key)] = set.as_slice() else {
@@ -517,8 +662,17 @@ fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
     let target = target.as_deref().expect("filtered on is_some");
     let name = target
         .strip_prefix('$')
-        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
-        .ok_or_else(|| anyhow!("{}: `{key}` takes a metavariable such as $NAME, not `{target}`", at.field(key)))?;
+        .filter(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+        .ok_or_else(|| {
+            anyhow!(
+                "{}: `{key}` takes a metavariable such as $NAME, not `{target}`",
+                at.field(key)
+            )
+        })?;
     if !scope.captured.contains(name) {
         bail!("{}: ${name} is not captured by the rule", at.field(key));
     }
@@ -529,7 +683,10 @@ fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
         "insert-after" => FixOp::InsertAfter,
         _ => FixOp::DeleteDeclarationIfUnused,
     };
-    let wants_text = matches!(op, FixOp::Replace | FixOp::InsertBefore | FixOp::InsertAfter);
+    let wants_text = matches!(
+        op,
+        FixOp::Replace | FixOp::InsertBefore | FixOp::InsertAfter
+    );
     match (&e.with, wants_text) {
         (None, true) => bail!("{}: `{key}` needs `with`", at.here()),
         (Some(_), false) => bail!("{}: `{key}` takes no `with`", at.field("with")),
@@ -547,7 +704,10 @@ fn check_template(text: &str, at: &str, scope: &Scope) -> Result<()> {
     let re = Regex::new(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)").expect("static regex");
     for c in re.captures_iter(text) {
         if !scope.captured.contains(&c[1]) {
-            bail!("{at}: the template uses ${}, which the pattern does not capture", &c[1]);
+            bail!(
+                "{at}: the template uses ${}, which the pattern does not capture",
+                &c[1]
+            );
         }
     }
     Ok(())

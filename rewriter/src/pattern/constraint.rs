@@ -87,7 +87,13 @@ impl<'t> FileFacts<'t> {
 /// Whether every `where` constraint of `rule` holds; a constraint whose
 /// rule captures (`rule`, `symbol.definition`) binds names the others use,
 /// so they are tried until none is left or none makes progress.
-pub fn check_where(rule: &Rule, m: &Match, caps: &mut Captures, cx: &Cx, facts: &FileFacts) -> bool {
+pub fn check_where(
+    rule: &Rule,
+    m: &Match,
+    caps: &mut Captures,
+    cx: &Cx,
+    facts: &FileFacts,
+) -> bool {
     let mut trial = caps.clone();
     let mut left: Vec<&(String, MetaCheck)> = rule.constraints.iter().collect();
     while !left.is_empty() {
@@ -165,12 +171,18 @@ fn check_occurrence(check: &MetaCheck, name: &[u8], caps: &Captures, cx: &Cx) ->
 
 /// The dataflow constraints, within the function around the match.
 fn check_flow(check: &MetaCheck, name: &[u8], m: &Match, cx: &Cx) -> bool {
-    if check.used_elsewhere.is_none() && check.assigned_in_gap.is_none() && check.escapes.is_none() {
+    if check.used_elsewhere.is_none() && check.assigned_in_gap.is_none() && check.escapes.is_none()
+    {
         return true;
     }
-    let Some(func) = enclosing_function(m.anchor) else { return false };
+    let Some(func) = enclosing_function(m.anchor) else {
+        return false;
+    };
     let outside = uses_outside(func, name, cx.text, &m.ranges());
-    if check.used_elsewhere.is_some_and(|want| want != !outside.is_empty()) {
+    if check
+        .used_elsewhere
+        .is_some_and(|want_used| want_used == outside.is_empty())
+    {
         return false;
     }
     if let Some(want) = check.assigned_in_gap {
@@ -200,7 +212,9 @@ fn check_symbol(
     facts: &FileFacts,
 ) -> bool {
     let defs = facts.definitions(name);
-    if s.defined_here.is_some_and(|want| want != !defs.is_empty()) {
+    if s.defined_here
+        .is_some_and(|want_here| want_here == defs.is_empty())
+    {
         return false;
     }
     let is_static = defs.first().map(|d| has_static(*d, cx.text));
@@ -235,10 +249,18 @@ fn has_static(def: Node, text: &[u8]) -> bool {
 fn other_references(name: &str, defs: &[Node], m: &Match, cx: &Cx) -> usize {
     let root = cx.root;
     let mut skip: Vec<Range<usize>> = m.ranges();
-    skip.extend(defs.iter().filter_map(|d| d.child_by_field_name("declarator")).map(|d| d.byte_range()));
+    skip.extend(
+        defs.iter()
+            .filter_map(|d| d.child_by_field_name("declarator"))
+            .map(|d| d.byte_range()),
+    );
     super::dataflow::uses(root, name.as_bytes(), cx.text)
         .into_iter()
-        .filter(|u| !skip.iter().any(|r| r.start <= u.start_byte() && u.end_byte() <= r.end))
+        .filter(|u| {
+            !skip
+                .iter()
+                .any(|r| r.start <= u.start_byte() && u.end_byte() <= r.end)
+        })
         .filter(|u| !is_prototype_name(*u))
         .count()
 }

@@ -49,7 +49,11 @@ pub fn declared_name<'t>(mut decl: Node<'t>) -> Option<Node<'t>> {
 
 /// The declarator (and its declaration) that introduces `name` in `func`:
 /// a local declaration or a parameter.
-pub fn declaration_of<'t>(func: Node<'t>, name: &[u8], text: &[u8]) -> Option<(Node<'t>, Node<'t>)> {
+pub fn declaration_of<'t>(
+    func: Node<'t>,
+    name: &[u8],
+    text: &[u8],
+) -> Option<(Node<'t>, Node<'t>)> {
     uses(func, name, text).into_iter().find_map(|id| {
         let mut n = id;
         loop {
@@ -62,8 +66,11 @@ pub fn declaration_of<'t>(func: Node<'t>, name: &[u8], text: &[u8]) -> Option<(N
                     return is_declarator.then_some((n, p));
                 }
                 "init_declarator" if p.child_by_field_name("value") == Some(n) => return None,
-                "init_declarator" | "pointer_declarator" | "array_declarator"
-                | "parenthesized_declarator" | "attributed_declarator" => n = p,
+                "init_declarator"
+                | "pointer_declarator"
+                | "array_declarator"
+                | "parenthesized_declarator"
+                | "attributed_declarator" => n = p,
                 _ => return None,
             }
         }
@@ -87,7 +94,10 @@ pub fn uses_outside<'t>(
     uses(func, name, text)
         .into_iter()
         .filter(|u| !inside_any(*u, matched))
-        .filter(|u| decl.as_ref().is_none_or(|d| !inside_any(*u, std::slice::from_ref(d))))
+        .filter(|u| {
+            decl.as_ref()
+                .is_none_or(|d| !inside_any(*u, std::slice::from_ref(d)))
+        })
         .collect()
 }
 

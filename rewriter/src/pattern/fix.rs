@@ -42,10 +42,16 @@ pub fn changes(fix: &Fix, cx: &FixCx) -> Result<Vec<Change>, Refusal> {
         Fix::Edits(list) => {
             let mut out = Vec::new();
             let mut deleted: Vec<Range<usize>> = Vec::new();
-            for e in list.iter().filter(|e| e.op != FixOp::DeleteDeclarationIfUnused) {
+            for e in list
+                .iter()
+                .filter(|e| e.op != FixOp::DeleteDeclarationIfUnused)
+            {
                 out.push(one_edit(e, cx, &mut deleted)?);
             }
-            for e in list.iter().filter(|e| e.op == FixOp::DeleteDeclarationIfUnused) {
+            for e in list
+                .iter()
+                .filter(|e| e.op == FixOp::DeleteDeclarationIfUnused)
+            {
                 out.extend(drop_declaration(e, cx, &out)?);
             }
             Ok(merge_line_deletions(out, cx.original))
@@ -141,7 +147,11 @@ fn replace(node: Node, template: &str, cx: &FixCx) -> Result<Change, Refusal> {
     // The line is judged whole: with what stands before and after the node.
     let lines = &cx.parsed.lines;
     let lead = &cx.original[lines.line_start(range.start)..range.start];
-    let end = if range.end > range.start { range.end - 1 } else { range.end };
+    let end = if range.end > range.start {
+        range.end - 1
+    } else {
+        range.end
+    };
     let line_end = lines.line_end(end).max(range.end);
     new.extend_from_slice(&cx.original[range.end..line_end]);
     Ok((range.start..line_end, wrap_long_lines(&new, lead)))
@@ -192,7 +202,9 @@ fn list_element(node: Node) -> Option<Range<usize>> {
     let prev = node.prev_sibling().filter(|n| n.kind() == ",");
     match (next, prev) {
         (Some(comma), _) => {
-            let after = comma.next_sibling().map_or(comma.end_byte(), |n| n.start_byte());
+            let after = comma
+                .next_sibling()
+                .map_or(comma.end_byte(), |n| n.start_byte());
             let same_line = comma.end_position().row == node.start_position().row;
             Some(node.start_byte()..if same_line { after } else { comma.end_byte() })
         }
@@ -205,11 +217,17 @@ fn list_element(node: Node) -> Option<Range<usize>> {
 }
 
 fn line_start(s: &[u8], at: usize) -> usize {
-    s[..at].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)
+    s[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1)
 }
 
 fn line_end(s: &[u8], at: usize) -> usize {
-    s[at..].iter().position(|b| *b == b'\n').map_or(s.len(), |p| at + p)
+    s[at..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(s.len(), |p| at + p)
 }
 
 /// Deletions of whole lines that meet become one, tidied again: two
@@ -244,13 +262,21 @@ fn tidy_blank_lines(s: &[u8], lines: Range<usize>) -> Range<usize> {
     let prev = (lines.start > 0).then(|| line_start(s, lines.start - 1)..lines.start);
     let next = (lines.end < s.len()).then(|| lines.end..(line_end(s, lines.end) + 1).min(s.len()));
     let trimmed = |r: &Range<usize>| {
-        let t: Vec<u8> = s[r.clone()].iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+        let t: Vec<u8> = s[r.clone()]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
         t
     };
     let prev_blank = prev.clone().is_some_and(is_blank);
     let next_blank = next.clone().is_some_and(is_blank);
-    let next_closes = next.as_ref().is_some_and(|r| trimmed(r).first() == Some(&b'}'));
-    let prev_opens = prev.as_ref().is_some_and(|r| trimmed(r).last() == Some(&b'{'));
+    let next_closes = next
+        .as_ref()
+        .is_some_and(|r| trimmed(r).first() == Some(&b'}'));
+    let prev_opens = prev
+        .as_ref()
+        .is_some_and(|r| trimmed(r).last() == Some(&b'{'));
     match (prev, next) {
         (Some(p), _) if prev_blank && (next_blank || next_closes) => p.start..lines.end,
         (_, Some(n)) if next_blank && prev_opens => lines.start..n.end,
@@ -263,14 +289,23 @@ fn tidy_blank_lines(s: &[u8], lines: Range<usize>) -> Range<usize> {
 /// a declaration put before a statement gets the blank line kernel style
 /// wants after declarations.
 fn insert(e: &FixEdit, cx: &FixCx) -> Result<Change, Refusal> {
-    let range = cx.caps.get(&e.target).cloned().filter(|r| r.start <= r.end && r.end <= cx.original.len());
-    let range = range.ok_or_else(|| Refusal::Manual(format!("${} has nothing to insert next to", e.target)))?;
-    let first = cx.parsed.root().descendant_for_byte_range(range.start, range.start);
+    let range = cx
+        .caps
+        .get(&e.target)
+        .cloned()
+        .filter(|r| r.start <= r.end && r.end <= cx.original.len());
+    let range = range
+        .ok_or_else(|| Refusal::Manual(format!("${} has nothing to insert next to", e.target)))?;
+    let first = cx
+        .parsed
+        .root()
+        .descendant_for_byte_range(range.start, range.start);
     if let Some(why) = first.and_then(|n| cx.errors.refusal(n)) {
         return Err(Refusal::Unparsed(why));
     }
     let with = e.with.as_deref().unwrap_or_default();
-    let text = render_folded(with, cx.caps, cx.original).map_err(|e| Refusal::Manual(e.to_string()))?;
+    let text =
+        render_folded(with, cx.caps, cx.original).map_err(|e| Refusal::Manual(e.to_string()))?;
     let ls = line_start(cx.original, range.start);
     let indent: Vec<u8> = cx.original[ls..]
         .iter()
@@ -313,25 +348,30 @@ fn outermost_at(mut n: Node, at: usize) -> Node {
 fn is_declaration(text: &[u8]) -> bool {
     let src = [b"void f(void)\n{\n".as_slice(), text, b"\n}\n"].concat();
     let tree = crate::parse::parse_raw(&src);
-    let body = tree.root_node().named_child(0).and_then(|f| f.child_by_field_name("body"));
+    let body = tree
+        .root_node()
+        .named_child(0)
+        .and_then(|f| f.child_by_field_name("body"));
     body.and_then(|b| b.named_child(0))
         .is_some_and(|n| n.kind() == "declaration" && !tree.root_node().has_error())
 }
 
 fn node_is_declaration(node: Node) -> bool {
-    node.kind() == "declaration"
-        || node.parent().is_some_and(|p| p.kind() == "declaration")
+    node.kind() == "declaration" || node.parent().is_some_and(|p| p.kind() == "declaration")
 }
 
 /// Deletes the declaration of the local named by `e.target` when, after
 /// the other changes, nothing in its function uses it; no change otherwise
 /// (or when its initializer could have an effect).
 fn drop_declaration(e: &FixEdit, cx: &FixCx, done: &[Change]) -> Result<Vec<Change>, Refusal> {
-    let range = cx.caps.get(&e.target).ok_or_else(|| {
-        Refusal::Manual(format!("${} was not captured by this match", e.target))
-    })?;
+    let range = cx
+        .caps
+        .get(&e.target)
+        .ok_or_else(|| Refusal::Manual(format!("${} was not captured by this match", e.target)))?;
     let name = &cx.original[range.clone()];
-    let Some(func) = enclosing_function(cx.anchor) else { return Ok(vec![]) };
+    let Some(func) = enclosing_function(cx.anchor) else {
+        return Ok(vec![]);
+    };
     let text = cx.parsed.text();
     let Some((declarator, declaration)) = declaration_of(func, name, text) else {
         return Ok(vec![]);
@@ -339,26 +379,40 @@ fn drop_declaration(e: &FixEdit, cx: &FixCx, done: &[Change]) -> Result<Vec<Chan
     if declaration.kind() != "declaration" || has_effectful_init(declarator) {
         return Ok(vec![]);
     }
-    let removed = |n: Node| done.iter().any(|(r, _)| r.start <= n.start_byte() && n.end_byte() <= r.end);
+    let removed = |n: Node| {
+        done.iter()
+            .any(|(r, _)| r.start <= n.start_byte() && n.end_byte() <= r.end)
+    };
     let still_used = uses(func, name, text)
         .into_iter()
-        .filter(|u| !(declarator.start_byte() <= u.start_byte() && u.end_byte() <= declarator.end_byte()))
+        .filter(|u| {
+            !(declarator.start_byte() <= u.start_byte() && u.end_byte() <= declarator.end_byte())
+        })
         .any(|u| !removed(u))
         || done.iter().any(|(_, new)| contains_word(new, name));
     if still_used {
         return Ok(vec![]);
     }
     refuse_unparsed(declaration, cx)?;
-    let declarators = declaration.children_by_field_name("declarator", &mut declaration.walk()).count();
-    let node = if declarators == 1 { declaration } else { declarator };
+    let declarators = declaration
+        .children_by_field_name("declarator", &mut declaration.walk())
+        .count();
+    let node = if declarators == 1 {
+        declaration
+    } else {
+        declarator
+    };
     Ok(vec![(deletion(node, cx.original), Vec::new())])
 }
 
 fn has_effectful_init(declarator: Node) -> bool {
     declarator.kind() == "init_declarator"
-        && declarator
-            .child_by_field_name("value")
-            .is_some_and(|v| !matches!(v.kind(), "number_literal" | "identifier" | "null" | "true" | "false"))
+        && declarator.child_by_field_name("value").is_some_and(|v| {
+            !matches!(
+                v.kind(),
+                "number_literal" | "identifier" | "null" | "true" | "false"
+            )
+        })
 }
 
 fn contains_word(hay: &[u8], word: &[u8]) -> bool {

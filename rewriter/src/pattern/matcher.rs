@@ -81,11 +81,13 @@ impl Matcher {
     pub fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
         match self {
             Matcher::Snippet(s) => {
-                s.root_kind().is_none_or(|k| k == node.kind_id()) && s.match_into(node, cx.text, caps)
+                s.root_kind().is_none_or(|k| k == node.kind_id())
+                    && s.match_into(node, cx.text, caps)
             }
             Matcher::Kind(k) => *k == node.kind_id(),
-            Matcher::Regex(re) => std::str::from_utf8(&cx.text[node.byte_range()])
-                .is_ok_and(|t| re.is_match(t)),
+            Matcher::Regex(re) => {
+                std::str::from_utf8(&cx.text[node.byte_range()]).is_ok_and(|t| re.is_match(t))
+            }
             Matcher::All(parts) => {
                 let mut trial = caps.clone();
                 let ok = parts.iter().all(|p| p.matches(node, cx, &mut trial));
@@ -174,7 +176,10 @@ impl Relation {
 }
 
 fn significant(nodes: Vec<Node>) -> Vec<Node> {
-    nodes.into_iter().filter(|n| n.kind() != "comment").collect()
+    nodes
+        .into_iter()
+        .filter(|n| n.kind() != "comment")
+        .collect()
 }
 
 /// The outermost node that spans exactly `range` (a capture's node: a

@@ -354,7 +354,9 @@ fn parse_spec(text: &str, origin: &str, marks: &Marks) -> Result<PatternSpec> {
             loc.column(),
             strip_location(&e.to_string())
         ),
-        (None, Some(at)) => anyhow!("{at}: a pattern file holds one YAML document; a second starts here"),
+        (None, Some(at)) => {
+            anyhow!("{at}: a pattern file holds one YAML document; a second starts here")
+        }
         (None, None) => anyhow!("{origin}: {e}"),
     };
     if !text.contains("<<") {
@@ -364,7 +366,11 @@ fn parse_spec(text: &str, origin: &str, marks: &Marks) -> Result<PatternSpec> {
     value.apply_merge().map_err(located)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        anyhow!("{}: {}", marks.at(&path), strip_location(&e.into_inner().to_string()))
+        anyhow!(
+            "{}: {}",
+            marks.at(&path),
+            strip_location(&e.into_inner().to_string())
+        )
     })
 }
 

@@ -134,7 +134,9 @@ impl Sequence {
         match self.steps.get(step) {
             None => judge.accept(m, caps),
             Some(Step::Stmt(p)) => {
-                let Some(node) = stmts.get(at) else { return false };
+                let Some(node) = stmts.get(at) else {
+                    return false;
+                };
                 let mut trial = caps.clone();
                 if !match_pnode(p, *node, text, &mut trial) {
                     return false;

@@ -75,7 +75,10 @@ impl Snippet {
             ),
             (
                 Context::Parameter,
-                format!("void __unplug_snippet({});\n", body.trim_end_matches([',', ';'])),
+                format!(
+                    "void __unplug_snippet({});\n",
+                    body.trim_end_matches([',', ';'])
+                ),
             ),
             (
                 Context::Initializer,

@@ -28,7 +28,9 @@ fn fold(template: &str, caps: &Captures, original: &[u8]) -> String {
             .get(&m[1])
             .and_then(|r| std::str::from_utf8(&original[r.clone()]).ok())
             .and_then(int_literal);
-        let (Some(a), Ok(b)) = (value, m[3].parse::<i128>()) else { continue };
+        let (Some(a), Ok(b)) = (value, m[3].parse::<i128>()) else {
+            continue;
+        };
         if !loose_before(&template[..whole.start()]) || !loose_after(&template[whole.end()..]) {
             continue;
         }
@@ -194,15 +196,24 @@ mod tests {
     use super::*;
 
     fn caps(pairs: &[(&str, std::ops::Range<usize>)]) -> Captures {
-        pairs.iter().map(|(k, r)| (k.to_string(), r.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, r)| (k.to_string(), r.clone()))
+            .collect()
     }
 
     #[test]
     fn folds_only_where_nothing_binds_tighter() {
         let c = caps(&[("END", 0..3), ("N", 4..5)]);
         let src = b"256 n";
-        assert_eq!(render_folded("f(0, $END - 1);", &c, src).unwrap(), b"f(0, 255);");
-        assert_eq!(render_folded("x = 2 * $END - 1;", &c, src).unwrap(), b"x = 2 * 256 - 1;");
+        assert_eq!(
+            render_folded("f(0, $END - 1);", &c, src).unwrap(),
+            b"f(0, 255);"
+        );
+        assert_eq!(
+            render_folded("x = 2 * $END - 1;", &c, src).unwrap(),
+            b"x = 2 * 256 - 1;"
+        );
         assert_eq!(render_folded("a[$END + 1]", &c, src).unwrap(), b"a[257]");
         assert_eq!(render_folded("f($N - 1)", &c, src).unwrap(), b"f(n - 1)");
     }
@@ -221,7 +232,10 @@ mod tests {
         let open = columns(&lines[0].as_bytes()[..=lines[0].find('(').unwrap()]);
         let lead = lines[1].len() - lines[1].trim_start().len();
         assert_eq!(columns(&lines[1].as_bytes()[..lead]), open, "{out}");
-        assert!(lines[1].starts_with("\t\t\t\t\t\t  "), "tabs then spaces: {out:?}");
+        assert!(
+            lines[1].starts_with("\t\t\t\t\t\t  "),
+            "tabs then spaces: {out:?}"
+        );
         let short = b"\tfoo(a, b);";
         assert_eq!(wrap_line(short), short);
     }

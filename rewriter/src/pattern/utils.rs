@@ -36,7 +36,10 @@ pub(super) fn compile_utils(
     let mut out = Vec::new();
     for (name, spec) in specs {
         if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() {
-            bail!("{}: a `utils` entry is a rule object: no `id`, `verdict` or `where`", at.field(name));
+            bail!(
+                "{}: a `utils` entry is a rule object: no `id`, `verdict` or `where`",
+                at.field(name)
+            );
         }
         let mut scope = Scope::new(version, &names);
         out.push(compile_matcher(spec, &at.child(name), &mut scope)?);
@@ -56,7 +59,11 @@ fn positive_vars<'a>(
     let mut vars: BTreeSet<String> = spec
         .pattern
         .iter()
-        .flat_map(|p| re.captures_iter(p).map(|c| c[1].to_string()).collect::<Vec<_>>())
+        .flat_map(|p| {
+            re.captures_iter(p)
+                .map(|c| c[1].to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let nested = spec.all.iter().chain(spec.any.iter()).flatten();
     let relations = [&spec.inside, &spec.has, &spec.follows, &spec.precedes];
@@ -65,7 +72,11 @@ fn positive_vars<'a>(
     }
     if let Some(name) = &spec.matches {
         if stack.contains(&name.as_str()) {
-            bail!("{}: `utils` entries use each other in a cycle: {} -> {name}", at.field(name), stack.join(" -> "));
+            bail!(
+                "{}: `utils` entries use each other in a cycle: {} -> {name}",
+                at.field(name),
+                stack.join(" -> ")
+            );
         }
         if let Some((key, used)) = all.get_key_value(name) {
             stack.push(key);
