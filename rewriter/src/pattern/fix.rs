@@ -144,18 +144,24 @@ fn replace(node: Node, template: &str, cx: &FixCx) -> Result<Change, Refusal> {
     let new = render_folded(template, cx.caps, cx.original)
         .map_err(|e| Refusal::Manual(e.to_string()))?;
     let (range, mut new) = crate::rules::layout(cx.original, &cx.parsed.lines, node, new);
-    // The line is judged whole: with what stands before and after the node.
+    // A line that does not grow needs no wrapping; nor does a line no one
+    // wrote by hand (generated tables run to megabytes, and judging it per
+    // site would cost its length each time).
     let lines = &cx.parsed.lines;
-    let lead = &cx.original[lines.line_start(range.start)..range.start];
-    let end = if range.end > range.start {
-        range.end - 1
-    } else {
-        range.end
-    };
+    let start = lines.line_start(range.start);
+    let end = if range.end > range.start { range.end - 1 } else { range.end };
     let line_end = lines.line_end(end).max(range.end);
+    if new.len() <= range.len() || line_end - start > MAX_WRAPPED_LINE {
+        return Ok((range, new));
+    }
+    // The line is judged whole: with what stands before and after the node.
+    let lead = &cx.original[start..range.start];
     new.extend_from_slice(&cx.original[range.end..line_end]);
     Ok((range.start..line_end, wrap_long_lines(&new, lead)))
 }
+
+/// The longest line a fix re-wraps.
+const MAX_WRAPPED_LINE: usize = 1024;
 
 /// The bytes that deleting `node` removes: in a list, the node with one
 /// separator; a node alone on its lines, those lines, and a blank line
