@@ -98,14 +98,15 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
 }
 
 /// Reads the files that contain an anchor of some pattern (and all of its
-/// `all-anchors`), each with the bit mask of the patterns that want it.
-/// One automaton serves every pattern's anchors.
+/// `all-anchors`), each with the indices of the patterns that want it, in
+/// order (any number of patterns). One automaton serves every pattern's
+/// anchors.
 fn read_candidates(
     root: &Path,
     files: &[String],
     patterns: &[&Pattern],
     progress: bool,
-) -> (Vec<(SourceFile, u64)>, Vec<Finding>) {
+) -> (Vec<(SourceFile, Vec<usize>)>, Vec<Finding>) {
     let mut anchors = Vec::new();
     let mut owner = Vec::new();
     for (pi, p) in patterns.iter().enumerate() {
@@ -120,19 +121,17 @@ fn read_candidates(
         root,
         files,
         |bytes| {
-            let mut mask = 0u64;
-            anchor_set.each_occurrence(bytes, |i| mask |= 1 << owner[i]);
-            for (pi, p) in patterns.iter().enumerate() {
-                if mask & (1 << pi) != 0
-                    && !p
-                        .all_anchors
-                        .iter()
-                        .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
-                {
-                    mask &= !(1 << pi);
-                }
-            }
-            (mask != 0).then_some(mask)
+            let mut wanted = Vec::new();
+            anchor_set.each_occurrence(bytes, |i| wanted.push(owner[i]));
+            wanted.sort_unstable();
+            wanted.dedup();
+            wanted.retain(|pi| {
+                patterns[*pi]
+                    .all_anchors
+                    .iter()
+                    .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
+            });
+            (!wanted.is_empty()).then_some(wanted)
         },
         || bar.inc(1),
     );
@@ -157,10 +156,9 @@ fn interface_statuses(root: &Path, patterns: &[&Pattern]) -> Vec<InterfaceStatus
 
 /// Each pattern owns its candidate files; a file is only copied when two
 /// patterns want it, and each pattern's files are freed once it is done.
-fn split_per_pattern(candidates: Vec<(SourceFile, u64)>, n: usize) -> Vec<Vec<SourceFile>> {
+fn split_per_pattern(candidates: Vec<(SourceFile, Vec<usize>)>, n: usize) -> Vec<Vec<SourceFile>> {
     let mut per_pattern: Vec<Vec<SourceFile>> = (0..n).map(|_| Vec::new()).collect();
-    for (file, mask) in candidates {
-        let wanted: Vec<usize> = (0..n).filter(|pi| mask & (1 << pi) != 0).collect();
+    for (file, wanted) in candidates {
         if let Some((last, rest)) = wanted.split_last() {
             for pi in rest {
                 per_pattern[*pi].push(SourceFile {
