@@ -6,7 +6,7 @@ use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict}
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
 use crate::rules::run_rules;
-use crate::transforms::{TransformCtx, TransformOutput};
+use crate::transforms::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -61,9 +61,10 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
 
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
+    let services = Services::new(root, &files, opts);
     for (pi, pattern) in patterns.iter().enumerate() {
         let owned = std::mem::take(&mut per_pattern[pi]);
-        let mut out = run_pattern(root, pattern, &owned, &files, opts);
+        let mut out = run_pattern(pattern, &owned, &services);
         let status = &interfaces[pi];
         if !status.present && !opts.assume_api {
             block(
@@ -173,21 +174,15 @@ fn split_per_pattern(candidates: Vec<(SourceFile, Vec<usize>)>, n: usize) -> Vec
 }
 
 /// One pattern over its candidates: its transform, its rules, or both.
-fn run_pattern(
-    root: &Path,
-    pattern: &Pattern,
-    owned: &[SourceFile],
-    all_files: &[String],
-    opts: &RunOptions,
-) -> TransformOutput {
+fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> TransformOutput {
     let mine: Vec<&SourceFile> = owned.iter().collect();
     let mut out = if let Some(t) = pattern.transform {
         let ctx = TransformCtx {
-            root,
+            root: services.root,
             pattern_id: &pattern.id,
             candidates: owned,
-            all_files,
-            options: opts,
+            options: services.options,
+            services,
         };
         t.run(&ctx)
     } else {

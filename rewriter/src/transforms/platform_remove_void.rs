@@ -15,7 +15,7 @@ use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{excerpt, Finding, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse_focused, ErrorMap, Parsed};
-use crate::tree::{list_sources, read_filtered, SourceFile};
+use crate::tree::SourceFile;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
@@ -874,9 +874,11 @@ fn ancestor<'a>(n: Node<'a>, kind: &str) -> Option<Node<'a>> {
     std::iter::successors(n.parent(), |p| p.parent()).find(|p| p.kind() == kind)
 }
 
-/// Looks `names` up in the whole tree (not only the walked paths: a shared
-/// helper's prototype sits in `include/`, and its other users anywhere).
-/// Returns symbols, findings, and initializers found outside the walk.
+/// Looks `names` up in the whole tree through the engine's symbol index
+/// (not only the walked paths: a shared helper's prototype sits in
+/// `include/`, and its other users anywhere), then reads the files that
+/// mention them closer. Returns symbols, findings, and initializers found
+/// outside the walk.
 fn lookup_tree(
     ctx: &TransformCtx,
     names: &BTreeSet<String>,
@@ -884,47 +886,25 @@ fn lookup_tree(
     if names.is_empty() {
         return (BTreeMap::new(), vec![], vec![]);
     }
-    let everything = if ctx.options.paths.is_empty() {
-        (ctx.all_files.to_vec(), vec![])
-    } else {
-        list_sources(ctx.root, &[]).unwrap_or_default()
-    };
-    let (files, mut findings) = everything;
-    let list: Vec<&String> = names.iter().collect();
-    let mentions = crate::literals::LiteralSet::new(&list);
-    let (hits, read_findings) = read_filtered(
-        ctx.root,
-        &files,
-        |b| mentions.any_in(b).then_some(()),
-        || {},
-    );
-    findings.extend(read_findings);
-    let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = hits
+    let (index, findings) = ctx.symbols(names);
+    let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = index
+        .files()
         .par_iter()
-        .map(|(f, _)| {
-            let present: BTreeSet<String> = names
-                .iter()
-                .filter(|n| memchr::memmem::find(&f.bytes, n.as_bytes()).is_some())
-                .cloned()
-                .collect();
+        .map(|f| {
+            let present = index.names_in(f);
             let words: Vec<&[u8]> = present.iter().map(|n| n.as_bytes()).collect();
             let parsed = parse_focused(&f.bytes, &words);
             let errors = ErrorMap::of(&parsed.tree);
             let mut syms = symbols_in(f, &parsed, &errors, &present);
             // A file with its own static function of that name speaks of
             // another function: nothing in it concerns the global one.
-            let own_static: BTreeSet<String> = syms
-                .iter()
-                .filter(|(_, s)| s.definitions.iter().any(|d| d.is_static))
-                .map(|(n, _)| n.clone())
-                .collect();
-            syms.retain(|n, _| !own_static.contains(n));
+            syms.retain(|n, _| !index.static_in(n, &f.rel));
             let inits = initializers(f, &parsed, &errors)
                 .into_iter()
                 .filter(|i| {
                     i.callback
                         .as_ref()
-                        .is_some_and(|c| present.contains(c) && !own_static.contains(c))
+                        .is_some_and(|c| present.contains(c) && !index.static_in(c, &f.rel))
                 })
                 .collect();
             (syms, inits)
