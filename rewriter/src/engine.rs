@@ -1,7 +1,7 @@
 //! One run of patterns over a tree: walk → prefilter → parse → match →
 //! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
 
-use crate::edit::{adds_parse_errors, apply, Edit};
+use crate::edit::{apply, check_rewrite, Edit};
 use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
@@ -441,12 +441,9 @@ fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
         let (l2, _) = line_col(original, c.second.range.start);
         format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
     })?;
-    match adds_parse_errors(original, &after, edits) {
-        Some(line) => Err(format!(
-            "the rewrite would add a parse error near line {line}; file left unchanged"
-        )),
-        None => Ok(after),
-    }
+    check_rewrite(original, &after, edits)
+        .map_err(|why| format!("{why}; file left unchanged"))?;
+    Ok(after)
 }
 
 fn progress_bar(show: bool, len: u64, msg: &'static str) -> indicatif::ProgressBar {

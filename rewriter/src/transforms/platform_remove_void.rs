@@ -11,6 +11,7 @@
 //! callback shared by several drivers is one group: converted once, with
 //! its prototypes and every initializer pointing at it.
 
+use super::c_util::{remove_statement, text, whole_lines, with_blank_line_before};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{excerpt, Finding, Note, Site, Verdict};
@@ -30,12 +31,9 @@ enum Target {
 }
 
 fn target_member(ctx: &TransformCtx) -> Target {
-    let header =
-        crate::tree::read_text(ctx.root, "include/linux/platform_device.h").unwrap_or_default();
-    let void_remove =
-        regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*")
-            .expect("static regex");
-    if void_remove.is_match(&header) || !header.contains("remove_new") {
+    const HEADER: &str = "include/linux/platform_device.h";
+    let void_remove = r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*";
+    if ctx.probe(HEADER, void_remove) || !ctx.probe(HEADER, "remove_new") {
         // Without either the engine's `requires` probe blocks every site.
         Target::Remove
     } else {
@@ -110,23 +108,18 @@ impl Transform for PlatformRemoveVoid {
         let mut out = TransformOutput::default();
 
         // 1. Initializers in the candidate files, and what those files define.
-        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> = ctx
-            .candidates
-            .par_iter()
-            .map(|f| {
-                let parsed = parse_focused(&f.bytes, &focus_words(&f.bytes));
-                let errors = ErrorMap::of(&parsed.tree);
-                let inits = initializers(f, &parsed, &errors);
+        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
+            ctx.each_parsed(Some(&focus_words), |p| {
+                let inits = initializers(p.file, p.parsed, p.errors);
                 let names: BTreeSet<String> =
                     inits.iter().filter_map(|i| i.callback.clone()).collect();
                 let symbols = if names.is_empty() {
                     BTreeMap::new()
                 } else {
-                    symbols_in(f, &parsed, &errors, &names)
+                    symbols_in(p.file, p.parsed, p.errors, &names)
                 };
                 (inits, symbols)
-            })
-            .collect();
+            });
         let mut inits: Vec<Initializer> = Vec::new();
         let mut local: BTreeMap<String, BTreeMap<String, Symbol>> = BTreeMap::new();
         for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
@@ -354,17 +347,11 @@ fn decide_group(
     let first_site = out.sites.len();
     for m in &members {
         out.sites.push(Site {
-            pattern: ctx.pattern_id.to_string(),
-            rule: "remove-callback".into(),
-            file: m.file.clone(),
-            line: m.line,
-            column: m.column,
-            context: Some(m.object.clone()),
             verdict,
             reason: reason.clone(),
-            snippet: m.snippet.clone(),
             notes: notes.clone(),
             group: group.clone(),
+            ..converted_site(ctx, m)
         });
     }
     if verdict != Verdict::Auto {
@@ -475,18 +462,16 @@ fn decide_group(
 
 /// A driver already in the new form; the ledger counts these as applied.
 fn converted_site(ctx: &TransformCtx, init: &Initializer) -> Site {
+    let site = ctx.site(
+        "remove-callback",
+        &init.file,
+        (init.line, init.column),
+        init.snippet.clone(),
+    );
     Site {
-        pattern: ctx.pattern_id.to_string(),
-        rule: "remove-callback".into(),
-        file: init.file.clone(),
-        line: init.line,
-        column: init.column,
         context: Some(init.object.clone()),
         verdict: Verdict::Converted,
-        reason: None,
-        snippet: init.snippet.clone(),
-        notes: vec![],
-        group: init.file.clone(),
+        ..site
     }
 }
 
@@ -508,67 +493,6 @@ fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
         target,
     ));
     out
-}
-
-/// Removes the final `return 0;` with its line when it stands alone, and a
-/// blank line left before the closing brace. A comment on that line stays.
-fn remove_statement(
-    bytes: &[u8],
-    range: std::ops::Range<usize>,
-) -> (std::ops::Range<usize>, Vec<u8>) {
-    let line_start = bytes[..range.start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let line_end =
-        memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
-    let before = &bytes[line_start..range.start];
-    let after = &bytes[range.end..line_end];
-    let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
-    if !(blank(before) && blank(after)) {
-        // Something else shares the line (a comment): take the statement only.
-        let mut end = range.end;
-        while end < line_end
-            && (bytes[end] == b' ' || bytes[end] == b'\t')
-            && !blank(&bytes[end..line_end])
-        {
-            end += 1;
-        }
-        return (range.start..end, vec![]);
-    }
-    // The line before: if blank, it would stand before the closing brace.
-    let mut start = line_start;
-    if line_start > 0 {
-        let prev_start = bytes[..line_start - 1]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |p| p + 1);
-        if blank(&bytes[prev_start..line_start]) {
-            start = prev_start;
-        }
-    }
-    (start..line_end, vec![])
-}
-
-fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let start = bytes[..range.start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
-    start..end
-}
-
-fn with_blank_line_before(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let r = whole_lines(bytes, range);
-    if r.start >= 2 && bytes[r.start - 1] == b'\n' && bytes[r.start - 2] == b'\n' {
-        return r.start - 1..r.end;
-    }
-    r
-}
-
-fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
-    std::str::from_utf8(&parsed.text()[n.byte_range()]).unwrap_or("")
 }
 
 /// Every `.remove = …` of a `struct platform_driver` initializer in `f`.
