@@ -12,9 +12,12 @@
 use crate::lex::{tokenize, TokKind};
 use crate::model::Finding;
 use crate::parse::{children, parse_focused, Parsed};
-use crate::tree::{read_filtered, SourceFile};
+use crate::literals::LiteralSet;
+use crate::tree::{open_regular, parse_limit_exceeded, read_source, SourceFile, MAX_READ_BYTES};
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::Path;
 use tree_sitter::Node;
 
@@ -70,10 +73,9 @@ impl SymbolIndex {
             return (index, vec![]);
         }
         let words: Vec<&String> = names.iter().collect();
-        let mentions = crate::literals::LiteralSet::new(&words);
-        let (hits, findings) =
-            read_filtered(root, all_files, |b| mentions.any_in(b).then_some(()), || {});
-        let files: Vec<SourceFile> = hits.into_iter().map(|(f, ())| f).collect();
+        let longest = names.iter().map(String::len).max().unwrap_or(0);
+        let (files, findings) =
+            files_mentioning(root, all_files, &LiteralSet::new(&words), longest);
         let per_file: Vec<BTreeMap<String, SymbolFacts>> = files
             .par_iter()
             .map(|f| facts_in(f, &index.names_in(f)))
@@ -119,6 +121,79 @@ impl SymbolIndex {
                 .iter()
                 .any(|d| d.is_static && d.loc.file == file)
         })
+    }
+}
+
+/// The files of `all_files` whose text holds one of the words (the
+/// longest `longest` bytes), read as `read_source` reads them (its
+/// findings included, and a finding for a file too large to parse).
+/// Every file of the tree goes through here, so the others are only
+/// streamed through one small buffer per thread (copying a file into
+/// memory that is not in the cache cost more than searching it): a file
+/// that cannot mention a name cannot matter. One that cannot be read at
+/// all is a finding.
+fn files_mentioning(
+    root: &Path,
+    all_files: &[String],
+    words: &LiteralSet,
+    longest: usize,
+) -> (Vec<SourceFile>, Vec<Finding>) {
+    thread_local! {
+        static BUF: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    let results: Vec<Result<Option<SourceFile>, Finding>> = all_files
+        .par_iter()
+        .map(|rel| {
+            let mentions =
+                BUF.with(|b| mentions(&root.join(rel), words, longest, &mut b.borrow_mut()));
+            if mentions.is_ok_and(|m| !m) {
+                return Ok(None);
+            }
+            // A hit, or a read that failed: the ordinary read says which.
+            let file = read_source(root, rel)?;
+            match parse_limit_exceeded(&file.bytes) {
+                Some(why) => Err(Finding::error(rel, None, why)),
+                None => Ok(words.any_in(&file.bytes).then_some(file)),
+            }
+        })
+        .collect();
+    let mut files = Vec::new();
+    let mut findings = Vec::new();
+    for r in results {
+        match r {
+            Ok(f) => files.extend(f),
+            Err(f) => findings.push(f),
+        }
+    }
+    (files, findings)
+}
+
+/// Whether the regular file at `path` holds one of `words`, read in
+/// chunks through `buf`, each chunk searched with the end of the one
+/// before (a word may straddle them).
+fn mentions(path: &Path, words: &LiteralSet, longest: usize, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    const CHUNK: usize = 128 << 10;
+    let mut file = open_regular(path, true)?;
+    let carry = longest.saturating_sub(1);
+    buf.resize(carry + CHUNK, 0);
+    let (mut held, mut total) = (0, 0u64);
+    loop {
+        let n = match file.read(&mut buf[held..held + CHUNK]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        total += n as u64;
+        if n == 0 || total > MAX_READ_BYTES {
+            // Past the read limit, the ordinary read reports it.
+            return Ok(n != 0);
+        }
+        let end = held + n;
+        if words.any_in(&buf[..end]) {
+            return Ok(true);
+        }
+        held = carry.min(end);
+        buf.copy_within(end - held..end, 0);
     }
 }
 
@@ -321,11 +396,38 @@ mod tests {
     }
 
     #[test]
+    fn a_name_across_two_read_chunks_is_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let chunk = 128 << 10;
+        for (at, rel) in [(chunk - 5, "a.c"), (2 * chunk - 1, "b.c"), (3 * chunk, "c.c")] {
+            // Short lines: a line past the parse limit would be a finding.
+            let mut text: String = (0..at).map(|i| if i % 64 == 63 { '\n' } else { ' ' }).collect();
+            text.push_str("straddle_me();\n");
+            write(dir.path(), rel, &text);
+        }
+        write(dir.path(), "d.c", &"straddle_m\n".repeat(40_000));
+        let files: Vec<String> = ["a.c", "b.c", "c.c", "d.c"].map(String::from).to_vec();
+        let names = BTreeSet::from(["straddle_me".to_string()]);
+        let (index, findings) = SymbolIndex::build(dir.path(), &files, &names);
+        assert!(findings.is_empty());
+        let hit: Vec<&str> = index.files().iter().map(|f| f.rel.as_str()).collect();
+        assert_eq!(hit, vec!["a.c", "b.c", "c.c"]);
+        assert_eq!(index.facts("straddle_me").unwrap().references.len(), 3);
+    }
+
+    #[test]
     fn read_errors_are_findings() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "drivers/ok.c", "void f(void) { g(); }\n");
         write(dir.path(), "drivers/bin.c", "g\0binary\n");
-        let files = vec!["drivers/bin.c".into(), "drivers/gone.c".into(), "drivers/ok.c".into()];
+        // Binary, but without the name: it cannot matter.
+        write(dir.path(), "drivers/other.c", "h\0binary\n");
+        let files = vec![
+            "drivers/bin.c".into(),
+            "drivers/gone.c".into(),
+            "drivers/ok.c".into(),
+            "drivers/other.c".into(),
+        ];
         let names = BTreeSet::from(["g".to_string()]);
         let (index, findings) = SymbolIndex::build(dir.path(), &files, &names);
         let named: Vec<&str> = findings.iter().map(|f| f.file.as_str()).collect();
