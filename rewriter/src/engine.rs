@@ -189,8 +189,7 @@ fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> 
         run_rules_parallel(pattern, &mine)
     };
     if !pattern.rules.is_empty() && pattern.transform.is_some() {
-        let extra = run_rules_parallel(pattern, &mine);
-        merge(&mut out, extra);
+        out.append(run_rules_parallel(pattern, &mine));
     }
     out
 }
@@ -336,18 +335,6 @@ fn quiet_ranges(tree: &tree_sitter::Tree) -> Vec<std::ops::Range<usize>> {
 fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {
     let i = quiet.partition_point(|r| r.end <= off);
     quiet.get(i).is_some_and(|r| r.start <= off)
-}
-
-fn merge(into: &mut TransformOutput, from: TransformOutput) {
-    let base = into.sites.len();
-    into.sites.extend(from.sites);
-    into.findings.extend(from.findings);
-    for (file, (orig, edits)) in from.edits {
-        for mut e in edits {
-            e.site += base;
-            into.add_edit(&file, &orig, e);
-        }
-    }
 }
 
 /// The tree lacks the target interface: every site is `blocked`, with what
