@@ -56,8 +56,9 @@ pub struct SymbolIndex {
 }
 
 impl SymbolIndex {
-    /// Indexes `names` over `all_files` (paths relative to `root`). Files
-    /// that cannot be read, or are too large to parse, are findings.
+    /// Indexes `names` over `all_files` (paths relative to `root`). A file
+    /// that cannot be read, or mentions a name but cannot be examined
+    /// (binary, too large to parse), is a finding.
     pub fn build(
         root: &Path,
         all_files: &[String],
