@@ -237,7 +237,8 @@ mod tests {
         // Line 3 is a region tree-sitter cannot read (one ERROR of several
         // tokens); an edit inside it is refused even though the result
         // parses no worse, and one in the clean function next to it is not.
-        let before = b"int a;\nint g(void)\n{\n\treturn ) 1 (;\n}\nint f(void)\n{\n\treturn 1;\n}\n";
+        let before =
+            b"int a;\nint g(void)\n{\n\treturn ) 1 (;\n}\nint f(void)\n{\n\treturn 1;\n}\n";
         let text = std::str::from_utf8(before).unwrap();
         let inside = text.find(") 1 (").unwrap() + 2;
         let bad = e(inside..inside + 1, "2");

@@ -428,8 +428,7 @@ fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
         let (l2, _) = line_col(original, c.second.range.start);
         format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
     })?;
-    check_rewrite(original, &after, edits)
-        .map_err(|why| format!("{why}; file left unchanged"))?;
+    check_rewrite(original, &after, edits).map_err(|why| format!("{why}; file left unchanged"))?;
     Ok(after)
 }
 

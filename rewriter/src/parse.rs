@@ -197,7 +197,8 @@ impl ErrorMap {
             .find(|e| {
                 !e.missing
                     && e.range.end >= range.end
-                    && (!range.is_empty() || (e.range.start < range.start && range.end < e.range.end))
+                    && (!range.is_empty()
+                        || (e.range.start < range.start && range.end < e.range.end))
             });
         inside.or_else(|| self.overlapping(range))
     }

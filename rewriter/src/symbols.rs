@@ -10,12 +10,12 @@
 //! and nothing in a comment or a string does.
 
 use crate::lex::{tokenize, TokKind};
+use crate::literals::LiteralSet;
 use crate::model::Finding;
 use crate::parse::{children, parse_focused, Parsed};
-use crate::literals::LiteralSet;
 use crate::tree::{parse_limit_exceeded, read_source, SourceFile, MAX_READ_BYTES};
-use rustix::fs::{Mode, OFlags};
 use rayon::prelude::*;
+use rustix::fs::{Mode, OFlags};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
@@ -336,7 +336,12 @@ fn collect_uses(src: &[u8], base: usize, names: &BTreeSet<String>, out: &mut Vec
                 }
             }
             // Past the `#`, a directive's text is tokens again.
-            TokKind::Directive => collect_uses(&src[tok.start + 1..tok.end], base + tok.start + 1, names, out),
+            TokKind::Directive => collect_uses(
+                &src[tok.start + 1..tok.end],
+                base + tok.start + 1,
+                names,
+                out,
+            ),
             _ => {}
         }
     }
@@ -389,10 +394,16 @@ mod tests {
             "static int make_foo(void)\n{\n\treturn 1;\n}\n",
         );
         write(dir.path(), "drivers/d.c", "int unrelated;\n");
-        let files: Vec<String> = ["drivers/a.c", "drivers/b.c", "drivers/c.c", "drivers/d.c", "include/h.h"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let files: Vec<String> = [
+            "drivers/a.c",
+            "drivers/b.c",
+            "drivers/c.c",
+            "drivers/d.c",
+            "include/h.h",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         let names: BTreeSet<String> = ["shared_remove", "make_foo", "absent"]
             .iter()
             .map(|s| s.to_string())
@@ -422,16 +433,25 @@ mod tests {
         assert_eq!(index.facts("absent"), Some(&SymbolFacts::default()));
         assert_eq!(index.facts("never_asked"), None);
         let hit: Vec<&str> = index.files().iter().map(|f| f.rel.as_str()).collect();
-        assert_eq!(hit, vec!["drivers/a.c", "drivers/b.c", "drivers/c.c", "include/h.h"]);
+        assert_eq!(
+            hit,
+            vec!["drivers/a.c", "drivers/b.c", "drivers/c.c", "include/h.h"]
+        );
     }
 
     #[test]
     fn a_name_across_two_read_chunks_is_found() {
         let dir = tempfile::tempdir().unwrap();
         let chunk = 128 << 10;
-        for (at, rel) in [(chunk - 5, "a.c"), (2 * chunk - 1, "b.c"), (3 * chunk, "c.c")] {
+        for (at, rel) in [
+            (chunk - 5, "a.c"),
+            (2 * chunk - 1, "b.c"),
+            (3 * chunk, "c.c"),
+        ] {
             // Short lines: a line past the parse limit would be a finding.
-            let mut text: String = (0..at).map(|i| if i % 64 == 63 { '\n' } else { ' ' }).collect();
+            let mut text: String = (0..at)
+                .map(|i| if i % 64 == 63 { '\n' } else { ' ' })
+                .collect();
             text.push_str("straddle_me();\n");
             write(dir.path(), rel, &text);
         }
@@ -462,6 +482,9 @@ mod tests {
         let (index, findings) = SymbolIndex::build(dir.path(), &files, &names);
         let named: Vec<&str> = findings.iter().map(|f| f.file.as_str()).collect();
         assert_eq!(named, vec!["drivers/bin.c", "drivers/gone.c"]);
-        assert_eq!(index.facts("g").unwrap().references, vec![at("drivers/ok.c", 1, 16)]);
+        assert_eq!(
+            index.facts("g").unwrap().references,
+            vec![at("drivers/ok.c", 1, 16)]
+        );
     }
 }

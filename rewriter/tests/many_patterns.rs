@@ -34,5 +34,8 @@ fn the_seventieth_pattern_finds_its_sites() {
         vec![("many-69", 3, Verdict::Auto), ("many-3", 4, Verdict::Auto)]
     );
     let after = String::from_utf8(out.changes[0].after.clone()).unwrap();
-    assert!(after.contains("\tnew_call_69(a);\n\tnew_call_3(a);\n"), "{after}");
+    assert!(
+        after.contains("\tnew_call_69(a);\n\tnew_call_3(a);\n"),
+        "{after}"
+    );
 }

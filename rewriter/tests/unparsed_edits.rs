@@ -26,7 +26,8 @@ impl Transform for Blind {
         for f in ctx.candidates {
             let at = f.bytes.iter().position(|b| *b == b'1').unwrap();
             let line = f.bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            out.sites.push(ctx.site("one", &f.rel, (line, 1), String::new()));
+            out.sites
+                .push(ctx.site("one", &f.rel, (line, 1), String::new()));
             let edit = Edit {
                 range: at..at + 1,
                 replacement: b"2".to_vec(),
@@ -53,7 +54,11 @@ fn an_edit_inside_an_error_node_is_refused() {
     let changed: Vec<&str> = out.changes.iter().map(|c| c.file.as_str()).collect();
     assert_eq!(changed, vec!["drivers/good.c"]);
     assert_eq!(out.changes[0].after, b"int f(void)\n{\n\treturn 2;\n}\n");
-    let bad = out.sites.iter().find(|s| s.file == "drivers/bad.c").unwrap();
+    let bad = out
+        .sites
+        .iter()
+        .find(|s| s.file == "drivers/bad.c")
+        .unwrap();
     assert_eq!(bad.verdict, Verdict::Manual);
     assert_eq!(out.findings.len(), 1);
     assert_eq!(out.findings[0].file, "drivers/bad.c");

@@ -154,14 +154,16 @@ pub fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Ran
 
 /// `whole_lines`, with the blank line before them when there is one (a
 /// deleted top-level item takes its separating blank line along).
-pub fn with_blank_line_before(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+pub fn with_blank_line_before(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+) -> std::ops::Range<usize> {
     let r = whole_lines(bytes, range);
     if r.start >= 2 && bytes[r.start - 1] == b'\n' && bytes[r.start - 2] == b'\n' {
         return r.start - 1..r.end;
     }
     r
 }
-
 
 /// Whether the line starting at `at` is empty.
 pub fn blank_line_at(bytes: &[u8], at: usize) -> bool {

@@ -44,7 +44,9 @@ impl Transform for ClassStatic {
             let mut out = TransformOutput::default();
             for decl in children(p.parsed.root()) {
                 if let Some(name) = static_class_pointer(decl, p.parsed) {
-                    convert(ctx, p.file, p.parsed, p.errors, decl, &name, constant, &mut out);
+                    convert(
+                        ctx, p.file, p.parsed, p.errors, decl, &name, constant, &mut out,
+                    );
                 }
             }
             out

@@ -62,7 +62,10 @@ impl<'a> Services<'a> {
     pub fn symbols(&self, names: &BTreeSet<String>) -> (SymbolIndex, Vec<Finding>) {
         let (files, walk_findings) = self.tree_files();
         let (index, findings) = SymbolIndex::build(self.root, files, names);
-        (index, walk_findings.iter().cloned().chain(findings).collect())
+        (
+            index,
+            walk_findings.iter().cloned().chain(findings).collect(),
+        )
     }
 }
 
@@ -75,6 +78,9 @@ pub struct TransformCtx<'a> {
     pub options: &'a crate::engine::RunOptions,
     pub services: &'a Services<'a>,
 }
+
+/// The words of a file's bytes whose top-level items a focused parse keeps.
+pub type Focus<'f> = &'f (dyn Fn(&[u8]) -> Vec<&[u8]> + Sync);
 
 /// One parsed file, as `TransformCtx::each_parsed` hands it over.
 pub struct ParsedFile<'a> {
@@ -90,7 +96,7 @@ impl TransformCtx<'_> {
     /// candidate order.
     pub fn each_parsed<T: Send>(
         &self,
-        focus: Option<&(dyn Fn(&[u8]) -> Vec<&[u8]> + Sync)>,
+        focus: Option<Focus>,
         each: impl Fn(ParsedFile) -> T + Sync,
     ) -> Vec<T> {
         self.candidates
@@ -112,7 +118,10 @@ impl TransformCtx<'_> {
 
     /// `each_parsed` for transforms that decide file by file: each file's
     /// output is merged in candidate order.
-    pub fn each_file(&self, each: impl Fn(ParsedFile) -> TransformOutput + Sync) -> TransformOutput {
+    pub fn each_file(
+        &self,
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
         let mut out = TransformOutput::default();
         for one in self.each_parsed(None, each) {
             out.append(one);
@@ -135,7 +144,13 @@ impl TransformCtx<'_> {
 
     /// A site of this pattern at `file:line:column`, `auto`, grouped by
     /// its file, without context, reason or notes yet.
-    pub fn site(&self, rule: &str, file: &str, (line, column): (usize, usize), snippet: String) -> Site {
+    pub fn site(
+        &self,
+        rule: &str,
+        file: &str,
+        (line, column): (usize, usize),
+        snippet: String,
+    ) -> Site {
         Site {
             pattern: self.pattern_id.to_string(),
             rule: rule.to_string(),
