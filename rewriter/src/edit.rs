@@ -79,13 +79,42 @@ pub fn apply(original: &[u8], edits: Vec<Edit>) -> Result<Vec<u8>, Box<Conflict>
     Ok(out)
 }
 
-/// If the rewrite makes the code it touches parse with more ERROR or
-/// MISSING nodes than before, the line (in `after`) of the first new one.
+/// Why a rewrite must not be kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refused {
+    /// An edit (at `line` of the original) lies inside a region the parser
+    /// could not read (`from`-`to`), or overlaps one that spans several
+    /// tokens: whatever produced it, it was not reading code.
+    InsideError { line: usize, from: usize, to: usize },
+    /// The code it touches parses with more ERROR or MISSING nodes than
+    /// before; `line` (in `after`) of the first new one.
+    AddsError { line: usize },
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Refused::InsideError { line, from, to } => write!(
+                f,
+                "an edit at line {line} lies inside a region the parser could not read (lines {from}-{to})"
+            ),
+            Refused::AddsError { line } => {
+                write!(f, "the rewrite would add a parse error near line {line}")
+            }
+        }
+    }
+}
+
+/// Whether the rewrite of `before` into `after` by `edits` may be kept:
+/// every edit must lie in code the parser read, and the code it touches
+/// must parse no worse than before. This is where every edit of every
+/// rule and transform passes, so no edit inside an unparsed region can
+/// reach a file, whatever produced it.
 ///
 /// Only the top-level items that contain an edit are parsed again, before
 /// and after: a function or declaration parses the same on its own as in
 /// its file, and re-parsing whole files would double the cost of a run.
-pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<usize> {
+pub fn check_rewrite(before: &[u8], after: &[u8], edits: &[Edit]) -> Result<(), Refused> {
     // Counted once, as `apply` does, or each chunk after a duplicate would
     // be looked for too far on in `after`.
     let edits = &distinct(edits.to_vec());
@@ -108,6 +137,7 @@ pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<
             .map_or(0, |k| bounds[k]);
         let mut end = first_at_or_after(sorted[i].range.end.max(start + 1));
         let after_start = (start as isize + shift) as usize;
+        let first = i;
         while i < sorted.len() && sorted[i].range.start < end.max(start + 1) {
             end = end.max(first_at_or_after(sorted[i].range.end));
             shift += sorted[i].replacement.len() as isize - sorted[i].range.len() as isize;
@@ -115,13 +145,26 @@ pub fn adds_parse_errors(before: &[u8], after: &[u8], edits: &[Edit]) -> Option<
         }
         let after_end = (end as isize + shift) as usize;
         let old = ErrorMap::of(&parse(&before[start..end]).tree);
+        let lines_before = |at: usize| before[..at].iter().filter(|b| **b == b'\n').count();
+        for e in &sorted[first..i] {
+            if let Some(err) = old.inside_or_across(e.range.start - start..e.range.end - start) {
+                let skipped = lines_before(start);
+                return Err(Refused::InsideError {
+                    line: lines_before(e.range.start) + 1,
+                    from: skipped + err.line,
+                    to: skipped + err.end_line,
+                });
+            }
+        }
         let new = ErrorMap::of(&parse(&after[after_start..after_end]).tree);
         if new.count() > old.count() {
             let first_line = after[..after_start].iter().filter(|b| **b == b'\n').count();
-            return Some(first_line + new.errors.first().map_or(1, |e| e.line));
+            return Err(Refused::AddsError {
+                line: first_line + new.errors.first().map_or(1, |e| e.line),
+            });
         }
     }
-    None
+    Ok(())
 }
 
 #[cfg(test)]
@@ -172,10 +215,7 @@ mod tests {
         let before = b"int a;\nint f(void)\n{\n\treturn 1;\n}";
         let edit = e(29..30, "10");
         let after = apply(before, vec![edit.clone(), edit.clone()]).unwrap();
-        assert_eq!(
-            adds_parse_errors(before, &after, &[edit.clone(), edit]),
-            None
-        );
+        assert_eq!(check_rewrite(before, &after, &[edit.clone(), edit]), Ok(()));
     }
 
     #[test]
@@ -183,9 +223,37 @@ mod tests {
         let before = b"int a;\nint f(void)\n{\n\treturn 1;\n}\nint c;\n";
         let bad = e(22..31, "return (;");
         let after = apply(before, vec![bad.clone()]).unwrap();
-        assert_eq!(adds_parse_errors(before, &after, &[bad]), Some(4));
+        assert_eq!(
+            check_rewrite(before, &after, &[bad]),
+            Err(Refused::AddsError { line: 4 })
+        );
         let good = e(29..30, "0");
         let after = apply(before, vec![good.clone()]).unwrap();
-        assert_eq!(adds_parse_errors(before, &after, &[good]), None);
+        assert_eq!(check_rewrite(before, &after, &[good]), Ok(()));
+    }
+
+    #[test]
+    fn refuses_edits_inside_unparsed_regions() {
+        // Line 3 is a region tree-sitter cannot read (one ERROR of several
+        // tokens); an edit inside it is refused even though the result
+        // parses no worse, and one in the clean function next to it is not.
+        let before =
+            b"int a;\nint g(void)\n{\n\treturn ) 1 (;\n}\nint f(void)\n{\n\treturn 1;\n}\n";
+        let text = std::str::from_utf8(before).unwrap();
+        let inside = text.find(") 1 (").unwrap() + 2;
+        let bad = e(inside..inside + 1, "2");
+        let after = apply(before, vec![bad.clone()]).unwrap();
+        assert_eq!(
+            check_rewrite(before, &after, &[bad]),
+            Err(Refused::InsideError {
+                line: 4,
+                from: 4,
+                to: 4
+            })
+        );
+        let clean = text.rfind('1').unwrap();
+        let good = e(clean..clean + 1, "0");
+        let after = apply(before, vec![good.clone()]).unwrap();
+        assert_eq!(check_rewrite(before, &after, &[good]), Ok(()));
     }
 }

@@ -1,12 +1,12 @@
 //! One run of patterns over a tree: walk → prefilter → parse → match →
 //! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
 
-use crate::edit::{adds_parse_errors, apply, Edit};
+use crate::edit::{apply, check_rewrite, Edit};
 use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::Pattern;
 use crate::rules::run_rules;
-use crate::transforms::{TransformCtx, TransformOutput};
+use crate::transforms::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -61,9 +61,10 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
 
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
+    let services = Services::new(root, &files, opts);
     for (pi, pattern) in patterns.iter().enumerate() {
         let owned = std::mem::take(&mut per_pattern[pi]);
-        let mut out = run_pattern(root, pattern, &owned, &files, opts);
+        let mut out = run_pattern(pattern, &owned, &services);
         let status = &interfaces[pi];
         if !status.present && !opts.assume_api {
             block(
@@ -98,14 +99,15 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
 }
 
 /// Reads the files that contain an anchor of some pattern (and all of its
-/// `all-anchors`), each with the bit mask of the patterns that want it.
-/// One automaton serves every pattern's anchors.
+/// `all-anchors`), each with the indices of the patterns that want it, in
+/// order (any number of patterns). One automaton serves every pattern's
+/// anchors.
 fn read_candidates(
     root: &Path,
     files: &[String],
     patterns: &[&Pattern],
     progress: bool,
-) -> (Vec<(SourceFile, u64)>, Vec<Finding>) {
+) -> (Vec<(SourceFile, Vec<usize>)>, Vec<Finding>) {
     let mut anchors = Vec::new();
     let mut owner = Vec::new();
     for (pi, p) in patterns.iter().enumerate() {
@@ -120,19 +122,17 @@ fn read_candidates(
         root,
         files,
         |bytes| {
-            let mut mask = 0u64;
-            anchor_set.each_occurrence(bytes, |i| mask |= 1 << owner[i]);
-            for (pi, p) in patterns.iter().enumerate() {
-                if mask & (1 << pi) != 0
-                    && !p
-                        .all_anchors
-                        .iter()
-                        .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
-                {
-                    mask &= !(1 << pi);
-                }
-            }
-            (mask != 0).then_some(mask)
+            let mut wanted = Vec::new();
+            anchor_set.each_occurrence(bytes, |i| wanted.push(owner[i]));
+            wanted.sort_unstable();
+            wanted.dedup();
+            wanted.retain(|pi| {
+                patterns[*pi]
+                    .all_anchors
+                    .iter()
+                    .all(|a| memchr::memmem::find(bytes, a.as_bytes()).is_some())
+            });
+            (!wanted.is_empty()).then_some(wanted)
         },
         || bar.inc(1),
     );
@@ -157,10 +157,9 @@ fn interface_statuses(root: &Path, patterns: &[&Pattern]) -> Vec<InterfaceStatus
 
 /// Each pattern owns its candidate files; a file is only copied when two
 /// patterns want it, and each pattern's files are freed once it is done.
-fn split_per_pattern(candidates: Vec<(SourceFile, u64)>, n: usize) -> Vec<Vec<SourceFile>> {
+fn split_per_pattern(candidates: Vec<(SourceFile, Vec<usize>)>, n: usize) -> Vec<Vec<SourceFile>> {
     let mut per_pattern: Vec<Vec<SourceFile>> = (0..n).map(|_| Vec::new()).collect();
-    for (file, mask) in candidates {
-        let wanted: Vec<usize> = (0..n).filter(|pi| mask & (1 << pi) != 0).collect();
+    for (file, wanted) in candidates {
         if let Some((last, rest)) = wanted.split_last() {
             for pi in rest {
                 per_pattern[*pi].push(SourceFile {
@@ -175,29 +174,22 @@ fn split_per_pattern(candidates: Vec<(SourceFile, u64)>, n: usize) -> Vec<Vec<So
 }
 
 /// One pattern over its candidates: its transform, its rules, or both.
-fn run_pattern(
-    root: &Path,
-    pattern: &Pattern,
-    owned: &[SourceFile],
-    all_files: &[String],
-    opts: &RunOptions,
-) -> TransformOutput {
+fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> TransformOutput {
     let mine: Vec<&SourceFile> = owned.iter().collect();
     let mut out = if let Some(t) = pattern.transform {
         let ctx = TransformCtx {
-            root,
+            root: services.root,
             pattern_id: &pattern.id,
             candidates: owned,
-            all_files,
-            options: opts,
+            options: services.options,
+            services,
         };
         t.run(&ctx)
     } else {
         run_rules_parallel(pattern, &mine)
     };
     if !pattern.rules.is_empty() && pattern.transform.is_some() {
-        let extra = run_rules_parallel(pattern, &mine);
-        merge(&mut out, extra);
+        out.append(run_rules_parallel(pattern, &mine));
     }
     out
 }
@@ -374,18 +366,6 @@ fn in_quiet(quiet: &[std::ops::Range<usize>], off: usize) -> bool {
     quiet.get(i).is_some_and(|r| r.start <= off)
 }
 
-fn merge(into: &mut TransformOutput, from: TransformOutput) {
-    let base = into.sites.len();
-    into.sites.extend(from.sites);
-    into.findings.extend(from.findings);
-    for (file, (orig, edits)) in from.edits {
-        for mut e in edits {
-            e.site += base;
-            into.add_edit(&file, &orig, e);
-        }
-    }
-}
-
 /// The tree lacks the target interface: every site is `blocked`, with what
 /// it would otherwise be as a note, and nothing is rewritten.
 fn block(out: &mut TransformOutput, reason: &str) {
@@ -477,12 +457,8 @@ fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
         let (l2, _) = line_col(original, c.second.range.start);
         format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
     })?;
-    match adds_parse_errors(original, &after, edits) {
-        Some(line) => Err(format!(
-            "the rewrite would add a parse error near line {line}; file left unchanged"
-        )),
-        None => Ok(after),
-    }
+    check_rewrite(original, &after, edits).map_err(|why| format!("{why}; file left unchanged"))?;
+    Ok(after)
 }
 
 fn progress_bar(show: bool, len: u64, msg: &'static str) -> indicatif::ProgressBar {

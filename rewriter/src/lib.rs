@@ -15,5 +15,6 @@ pub mod parse;
 pub mod pattern;
 pub mod rules;
 pub mod stdout;
+pub mod symbols;
 pub mod transforms;
 pub mod tree;

@@ -187,6 +187,22 @@ impl ErrorMap {
         })
     }
 
+    /// The error `range` lies inside (an empty range: strictly inside), or
+    /// the first multi-token one it overlaps: where no edit may go.
+    pub fn inside_or_across(&self, range: Range<usize>) -> Option<&ParseError> {
+        let first = self.errors.partition_point(|e| e.range.end < range.end);
+        let inside = self.errors[first..]
+            .iter()
+            .take_while(|e| e.range.start <= range.start)
+            .find(|e| {
+                !e.missing
+                    && e.range.end >= range.end
+                    && (!range.is_empty()
+                        || (e.range.start < range.start && range.end < e.range.end))
+            });
+        inside.or_else(|| self.overlapping(range))
+    }
+
     /// The first multi-token error overlapping `range`. The errors are
     /// disjoint and in document order (an ERROR node's inside is not
     /// searched), so a binary search finds the first candidate: a lookup per

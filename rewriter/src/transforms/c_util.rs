@@ -1,6 +1,6 @@
-//! Small syntax-tree helpers shared by the timer, OF-iterator and sysfs
-//! transforms: node text, walking, call names, and whole-line deletions
-//! that leave kernel-style layout behind.
+//! Small syntax-tree helpers shared by the transforms: node text,
+//! walking, call names, and whole-line and statement deletions that leave
+//! kernel-style layout behind.
 
 use crate::parse::{children, Parsed};
 use std::ops::Range;
@@ -100,6 +100,69 @@ pub fn line_range(bytes: &[u8], n: Range<usize>) -> Range<usize> {
     } else {
         n
     }
+}
+
+/// Removes the final `return 0;` with its line when it stands alone, and a
+/// blank line left before the closing brace. A comment on that line stays.
+pub fn remove_statement(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+) -> (std::ops::Range<usize>, Vec<u8>) {
+    let line_start = bytes[..range.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let line_end =
+        memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
+    let before = &bytes[line_start..range.start];
+    let after = &bytes[range.end..line_end];
+    let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
+    if !(blank(before) && blank(after)) {
+        // Something else shares the line (a comment): take the statement only.
+        let mut end = range.end;
+        while end < line_end
+            && (bytes[end] == b' ' || bytes[end] == b'\t')
+            && !blank(&bytes[end..line_end])
+        {
+            end += 1;
+        }
+        return (range.start..end, vec![]);
+    }
+    // The line before: if blank, it would stand before the closing brace.
+    let mut start = line_start;
+    if line_start > 0 {
+        let prev_start = bytes[..line_start - 1]
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1);
+        if blank(&bytes[prev_start..line_start]) {
+            start = prev_start;
+        }
+    }
+    (start..line_end, vec![])
+}
+
+/// The whole lines `range` touches, the last one's newline included.
+pub fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let start = bytes[..range.start]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
+    start..end
+}
+
+/// `whole_lines`, with the blank line before them when there is one (a
+/// deleted top-level item takes its separating blank line along).
+pub fn with_blank_line_before(
+    bytes: &[u8],
+    range: std::ops::Range<usize>,
+) -> std::ops::Range<usize> {
+    let r = whole_lines(bytes, range);
+    if r.start >= 2 && bytes[r.start - 1] == b'\n' && bytes[r.start - 2] == b'\n' {
+        return r.start - 1..r.end;
+    }
+    r
 }
 
 /// Whether the line starting at `at` is empty.

@@ -14,10 +14,11 @@
 //!
 //! Anything outside these shapes is `manual`, with the reason.
 
+use super::c_util::{text, whole_lines};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{excerpt, Note, Site, Verdict};
-use crate::parse::{children, enclosing_function, line_col, parse, ErrorMap, Parsed};
+use crate::parse::{children, enclosing_function, line_col, ErrorMap, Parsed};
 use crate::tree::SourceFile;
 use tree_sitter::Node;
 
@@ -35,27 +36,22 @@ impl Transform for ClassStatic {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let header =
-            crate::tree::read_text(ctx.root, "include/linux/device/class.h").unwrap_or_default();
-        let constant = regex::Regex::new(r"class_register\(\s*const\s+struct\s+class\s*\*")
-            .expect("static regex")
-            .is_match(&header);
-        let mut out = TransformOutput::default();
-        for f in ctx.candidates {
-            let parsed = parse(&f.bytes);
-            let errors = ErrorMap::of(&parsed.tree);
-            for decl in children(parsed.root()) {
-                if let Some(name) = static_class_pointer(decl, &parsed) {
-                    convert(ctx, f, &parsed, &errors, decl, &name, constant, &mut out);
+        let constant = ctx.probe(
+            "include/linux/device/class.h",
+            r"class_register\(\s*const\s+struct\s+class\s*\*",
+        );
+        ctx.each_file(|p| {
+            let mut out = TransformOutput::default();
+            for decl in children(p.parsed.root()) {
+                if let Some(name) = static_class_pointer(decl, p.parsed) {
+                    convert(
+                        ctx, p.file, p.parsed, p.errors, decl, &name, constant, &mut out,
+                    );
                 }
             }
-        }
-        out
+            out
+        })
     }
-}
-
-fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
-    std::str::from_utf8(&parsed.text()[n.byte_range()]).unwrap_or("")
 }
 
 /// `static struct class *NAME;` at file scope: NAME.
@@ -94,17 +90,6 @@ fn static_class_pointer(decl: Node, parsed: &Parsed) -> Option<String> {
 
 fn line_of(f: &SourceFile, n: Node) -> usize {
     line_col(&f.bytes, n.start_byte()).0
-}
-
-/// The whole line(s) of a statement, for deletion.
-fn statement_lines(bytes: &[u8], n: Node) -> std::ops::Range<usize> {
-    let start = bytes[..n.start_byte()]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let end =
-        memchr::memchr(b'\n', &bytes[n.end_byte()..]).map_or(bytes.len(), |p| n.end_byte() + p + 1);
-    start..end
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -169,7 +154,7 @@ fn convert(
         context: Some(name.to_string()),
         verdict: Verdict::Auto,
         reason: None,
-        snippet: excerpt(&f.bytes[statement_lines(&f.bytes, decl)]),
+        snippet: excerpt(&f.bytes[whole_lines(&f.bytes, decl.byte_range())]),
         notes: vec![],
         group: f.rel.clone(),
     };
@@ -452,7 +437,7 @@ impl<'a> Plan<'a> {
                     // `{ err = PTR_ERR(x); goto out; }` keeps one statement:
                     // kernel style drops the braces.
                     let cond_end = if_stmt.child_by_field_name("condition").unwrap().end_byte();
-                    let line = statement_lines(&f.bytes, rest[0]);
+                    let line = whole_lines(&f.bytes, rest[0].byte_range());
                     let mut text = b"\n".to_vec();
                     text.extend_from_slice(
                         f.bytes[line.start..line.end]
@@ -461,7 +446,7 @@ impl<'a> Plan<'a> {
                     );
                     edits.push((cond_end..consequence.end_byte(), text));
                 } else {
-                    edits.push((statement_lines(&f.bytes, stmt), Vec::new()));
+                    edits.push((whole_lines(&f.bytes, stmt.byte_range()), Vec::new()));
                 }
                 var
             }
@@ -512,7 +497,7 @@ impl<'a> Plan<'a> {
                 "\t.{field} = {},\n",
                 String::from_utf8_lossy(&f.bytes[value.byte_range()])
             ));
-            edits.push((statement_lines(&f.bytes, *stmt), Vec::new()));
+            edits.push((whole_lines(&f.bytes, stmt.byte_range()), Vec::new()));
         }
         init.push_str("};");
         edits.push((decl.byte_range(), init.into_bytes()));

@@ -27,7 +27,7 @@ use super::c_util::{
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::parse::{children, function_name, ErrorMap, Parsed};
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -71,35 +71,30 @@ impl Transform for OfScoped {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let mut out = TransformOutput::default();
         // Which scoped macros the tree has (the pattern's probe checks of.h).
         let present: Vec<bool> = ITERATORS
             .iter()
-            .map(|(m, _, _, h)| {
-                crate::tree::read_text(ctx.root, h)
-                    .is_some_and(|t| t.contains(&format!("#define {m}_scoped(")))
-            })
+            .map(|(m, _, _, h)| ctx.probe(h, &regex::escape(&format!("#define {m}_scoped("))))
             .collect();
-        for f in ctx.candidates {
-            let parsed = parse(&f.bytes);
-            let errors = ErrorMap::of(&parsed.tree);
-            for def in descendants(parsed.root())
+        ctx.each_file(|p| {
+            let mut out = TransformOutput::default();
+            for def in descendants(p.parsed.root())
                 .into_iter()
                 .filter(|n| n.kind() == "function_definition")
             {
                 convert_function(
                     ctx,
-                    f.rel.as_str(),
-                    &f.bytes,
-                    &parsed,
-                    &errors,
+                    p.file.rel.as_str(),
+                    &p.file.bytes,
+                    p.parsed,
+                    p.errors,
                     def,
                     &present,
                     &mut out,
                 );
             }
-        }
-        out
+            out
+        })
     }
 }
 
@@ -809,6 +804,7 @@ fn join_and(items: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse;
 
     fn decl_edit(src: &str, gone: &[&str]) -> String {
         let parsed = parse(src.as_bytes());

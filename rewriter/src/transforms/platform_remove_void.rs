@@ -11,11 +11,12 @@
 //! callback shared by several drivers is one group: converted once, with
 //! its prototypes and every initializer pointing at it.
 
+use super::c_util::{remove_statement, text, whole_lines, with_blank_line_before};
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{excerpt, Finding, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse_focused, ErrorMap, Parsed};
-use crate::tree::{list_sources, read_filtered, SourceFile};
+use crate::tree::SourceFile;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
@@ -30,12 +31,9 @@ enum Target {
 }
 
 fn target_member(ctx: &TransformCtx) -> Target {
-    let header =
-        crate::tree::read_text(ctx.root, "include/linux/platform_device.h").unwrap_or_default();
-    let void_remove =
-        regex::Regex::new(r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*")
-            .expect("static regex");
-    if void_remove.is_match(&header) || !header.contains("remove_new") {
+    const HEADER: &str = "include/linux/platform_device.h";
+    let void_remove = r"void\s*\(\s*\*\s*remove\s*\)\s*\(\s*struct\s+platform_device\s*\*";
+    if ctx.probe(HEADER, void_remove) || !ctx.probe(HEADER, "remove_new") {
         // Without either the engine's `requires` probe blocks every site.
         Target::Remove
     } else {
@@ -110,23 +108,18 @@ impl Transform for PlatformRemoveVoid {
         let mut out = TransformOutput::default();
 
         // 1. Initializers in the candidate files, and what those files define.
-        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> = ctx
-            .candidates
-            .par_iter()
-            .map(|f| {
-                let parsed = parse_focused(&f.bytes, &focus_words(&f.bytes));
-                let errors = ErrorMap::of(&parsed.tree);
-                let inits = initializers(f, &parsed, &errors);
+        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
+            ctx.each_parsed(Some(&focus_words), |p| {
+                let inits = initializers(p.file, p.parsed, p.errors);
                 let names: BTreeSet<String> =
                     inits.iter().filter_map(|i| i.callback.clone()).collect();
                 let symbols = if names.is_empty() {
                     BTreeMap::new()
                 } else {
-                    symbols_in(f, &parsed, &errors, &names)
+                    symbols_in(p.file, p.parsed, p.errors, &names)
                 };
                 (inits, symbols)
-            })
-            .collect();
+            });
         let mut inits: Vec<Initializer> = Vec::new();
         let mut local: BTreeMap<String, BTreeMap<String, Symbol>> = BTreeMap::new();
         for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
@@ -354,17 +347,11 @@ fn decide_group(
     let first_site = out.sites.len();
     for m in &members {
         out.sites.push(Site {
-            pattern: ctx.pattern_id.to_string(),
-            rule: "remove-callback".into(),
-            file: m.file.clone(),
-            line: m.line,
-            column: m.column,
-            context: Some(m.object.clone()),
             verdict,
             reason: reason.clone(),
-            snippet: m.snippet.clone(),
             notes: notes.clone(),
             group: group.clone(),
+            ..converted_site(ctx, m)
         });
     }
     if verdict != Verdict::Auto {
@@ -475,18 +462,16 @@ fn decide_group(
 
 /// A driver already in the new form; the ledger counts these as applied.
 fn converted_site(ctx: &TransformCtx, init: &Initializer) -> Site {
+    let site = ctx.site(
+        "remove-callback",
+        &init.file,
+        (init.line, init.column),
+        init.snippet.clone(),
+    );
     Site {
-        pattern: ctx.pattern_id.to_string(),
-        rule: "remove-callback".into(),
-        file: init.file.clone(),
-        line: init.line,
-        column: init.column,
         context: Some(init.object.clone()),
         verdict: Verdict::Converted,
-        reason: None,
-        snippet: init.snippet.clone(),
-        notes: vec![],
-        group: init.file.clone(),
+        ..site
     }
 }
 
@@ -508,67 +493,6 @@ fn realign(bytes: &[u8], m: &Initializer, new_name: &str) -> Vec<u8> {
         target,
     ));
     out
-}
-
-/// Removes the final `return 0;` with its line when it stands alone, and a
-/// blank line left before the closing brace. A comment on that line stays.
-fn remove_statement(
-    bytes: &[u8],
-    range: std::ops::Range<usize>,
-) -> (std::ops::Range<usize>, Vec<u8>) {
-    let line_start = bytes[..range.start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let line_end =
-        memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
-    let before = &bytes[line_start..range.start];
-    let after = &bytes[range.end..line_end];
-    let blank = |s: &[u8]| s.iter().all(|b| b.is_ascii_whitespace());
-    if !(blank(before) && blank(after)) {
-        // Something else shares the line (a comment): take the statement only.
-        let mut end = range.end;
-        while end < line_end
-            && (bytes[end] == b' ' || bytes[end] == b'\t')
-            && !blank(&bytes[end..line_end])
-        {
-            end += 1;
-        }
-        return (range.start..end, vec![]);
-    }
-    // The line before: if blank, it would stand before the closing brace.
-    let mut start = line_start;
-    if line_start > 0 {
-        let prev_start = bytes[..line_start - 1]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |p| p + 1);
-        if blank(&bytes[prev_start..line_start]) {
-            start = prev_start;
-        }
-    }
-    (start..line_end, vec![])
-}
-
-fn whole_lines(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let start = bytes[..range.start]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &bytes[range.end..]).map_or(bytes.len(), |p| range.end + p + 1);
-    start..end
-}
-
-fn with_blank_line_before(bytes: &[u8], range: std::ops::Range<usize>) -> std::ops::Range<usize> {
-    let r = whole_lines(bytes, range);
-    if r.start >= 2 && bytes[r.start - 1] == b'\n' && bytes[r.start - 2] == b'\n' {
-        return r.start - 1..r.end;
-    }
-    r
-}
-
-fn text<'a>(n: Node, parsed: &'a Parsed) -> &'a str {
-    std::str::from_utf8(&parsed.text()[n.byte_range()]).unwrap_or("")
 }
 
 /// Every `.remove = …` of a `struct platform_driver` initializer in `f`.
@@ -874,9 +798,11 @@ fn ancestor<'a>(n: Node<'a>, kind: &str) -> Option<Node<'a>> {
     std::iter::successors(n.parent(), |p| p.parent()).find(|p| p.kind() == kind)
 }
 
-/// Looks `names` up in the whole tree (not only the walked paths: a shared
-/// helper's prototype sits in `include/`, and its other users anywhere).
-/// Returns symbols, findings, and initializers found outside the walk.
+/// Looks `names` up in the whole tree through the engine's symbol index
+/// (not only the walked paths: a shared helper's prototype sits in
+/// `include/`, and its other users anywhere), then reads the files that
+/// mention them closer. Returns symbols, findings, and initializers found
+/// outside the walk.
 fn lookup_tree(
     ctx: &TransformCtx,
     names: &BTreeSet<String>,
@@ -884,47 +810,25 @@ fn lookup_tree(
     if names.is_empty() {
         return (BTreeMap::new(), vec![], vec![]);
     }
-    let everything = if ctx.options.paths.is_empty() {
-        (ctx.all_files.to_vec(), vec![])
-    } else {
-        list_sources(ctx.root, &[]).unwrap_or_default()
-    };
-    let (files, mut findings) = everything;
-    let list: Vec<&String> = names.iter().collect();
-    let mentions = crate::literals::LiteralSet::new(&list);
-    let (hits, read_findings) = read_filtered(
-        ctx.root,
-        &files,
-        |b| mentions.any_in(b).then_some(()),
-        || {},
-    );
-    findings.extend(read_findings);
-    let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = hits
+    let (index, findings) = ctx.symbols(names);
+    let results: Vec<(BTreeMap<String, Symbol>, Vec<Initializer>)> = index
+        .files()
         .par_iter()
-        .map(|(f, _)| {
-            let present: BTreeSet<String> = names
-                .iter()
-                .filter(|n| memchr::memmem::find(&f.bytes, n.as_bytes()).is_some())
-                .cloned()
-                .collect();
+        .map(|f| {
+            let present = index.names_in(f);
             let words: Vec<&[u8]> = present.iter().map(|n| n.as_bytes()).collect();
             let parsed = parse_focused(&f.bytes, &words);
             let errors = ErrorMap::of(&parsed.tree);
             let mut syms = symbols_in(f, &parsed, &errors, &present);
             // A file with its own static function of that name speaks of
             // another function: nothing in it concerns the global one.
-            let own_static: BTreeSet<String> = syms
-                .iter()
-                .filter(|(_, s)| s.definitions.iter().any(|d| d.is_static))
-                .map(|(n, _)| n.clone())
-                .collect();
-            syms.retain(|n, _| !own_static.contains(n));
+            syms.retain(|n, _| !index.static_in(n, &f.rel));
             let inits = initializers(f, &parsed, &errors)
                 .into_iter()
                 .filter(|i| {
                     i.callback
                         .as_ref()
-                        .is_some_and(|c| present.contains(c) && !own_static.contains(c))
+                        .is_some_and(|c| present.contains(c) && !index.static_in(c, &f.rel))
                 })
                 .collect();
             (syms, inits)

@@ -21,7 +21,7 @@ use super::c_util::{call_args, callee, descendants, indent_of, line_range, squee
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::parse::{children, function_name, ErrorMap, Parsed};
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -54,14 +54,13 @@ impl Transform for SysfsSelfDelete {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let mut out = TransformOutput::default();
-        for f in ctx.candidates {
-            let parsed = parse(&f.bytes);
-            let errors = ErrorMap::of(&parsed.tree);
+        ctx.each_file(|p| {
+            let mut out = TransformOutput::default();
+            let (f, parsed, errors) = (p.file, p.parsed, p.errors);
             let file = File {
                 rel: &f.rel,
                 bytes: &f.bytes,
-                parsed: &parsed,
+                parsed,
                 all: descendants(parsed.root()),
             };
             for def in file
@@ -70,14 +69,14 @@ impl Transform for SysfsSelfDelete {
                 .copied()
                 .filter(|n| n.kind() == "function_definition")
             {
-                let Some(handler) = store_handler(def, &parsed) else {
+                let Some(handler) = store_handler(def, parsed) else {
                     continue;
                 };
                 for call in descendants(def)
                     .into_iter()
                     .filter(|n| n.kind() == "call_expression")
                 {
-                    let plan = match callee(call, &parsed) {
+                    let plan = match callee(call, parsed) {
                         Some("device_schedule_callback") if handler.kind == Kind::Device => {
                             file.schedule_callback(call, &handler, false)
                         }
@@ -98,11 +97,11 @@ impl Transform for SysfsSelfDelete {
                         }
                         _ => continue,
                     };
-                    file.record(ctx, &errors, def, call, plan, &mut out);
+                    file.record(ctx, errors, def, call, plan, &mut out);
                 }
             }
-        }
-        out
+            out
+        })
     }
 }
 
@@ -587,6 +586,7 @@ fn with_blank_after(bytes: &[u8], r: Range<usize>) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::parse::parse;
 
     fn handler(src: &str) -> Option<(bool, String, String)> {
         let parsed = parse(src.as_bytes());

@@ -26,7 +26,7 @@ use super::c_util::{call_args, callee, descendants, enclosing_definition, path_t
 use super::{Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{function_name, parse, ErrorMap};
+use crate::parse::function_name;
 use tree_sitter::Node;
 
 pub struct TimerShutdown;
@@ -127,12 +127,11 @@ impl Transform for TimerShutdown {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        let mut out = TransformOutput::default();
         let module_exit_re =
             regex::Regex::new(r"\bmodule_exit\(\s*(\w+)\s*\)").expect("static regex");
-        for f in ctx.candidates {
-            let parsed = parse(&f.bytes);
-            let errors = ErrorMap::of(&parsed.tree);
+        ctx.each_file(|p| {
+            let mut out = TransformOutput::default();
+            let (f, parsed, errors) = (p.file, p.parsed, p.errors);
             let nodes = descendants(parsed.root());
             let calls: Vec<Node> = nodes
                 .iter()
@@ -142,11 +141,11 @@ impl Transform for TimerShutdown {
             // Timers this file sets up, by the member or variable name.
             let setups: Vec<(String, usize)> = calls
                 .iter()
-                .filter(|c| callee(**c, &parsed).is_some_and(|n| SETUPS.contains(&n)))
+                .filter(|c| callee(**c, parsed).is_some_and(|n| SETUPS.contains(&n)))
                 .filter_map(|c| {
                     call_args(*c)
                         .first()
-                        .map(|a| (timer_key(&squeezed(*a, &parsed)), c.start_byte()))
+                        .map(|a| (timer_key(&squeezed(*a, parsed)), c.start_byte()))
                 })
                 .collect();
             let module_exits: Vec<String> = module_exit_re
@@ -154,7 +153,7 @@ impl Transform for TimerShutdown {
                 .map(|c| c[1].to_string())
                 .collect();
             for (at, call) in calls.iter().enumerate() {
-                let Some(name) = callee(*call, &parsed) else {
+                let Some(name) = callee(*call, parsed) else {
                     continue;
                 };
                 let Some((_, new)) = STOPS.iter().find(|(old, _)| *old == name) else {
@@ -168,7 +167,7 @@ impl Transform for TimerShutdown {
                 if args.len() != 1 {
                     continue;
                 }
-                let timer = squeezed(args[0], &parsed);
+                let timer = squeezed(args[0], parsed);
                 let owner = owner_of(&timer);
                 let fn_name = function_name(def, parsed.text()).unwrap_or_default();
                 let words: Vec<&str> = fn_name.split('_').collect();
@@ -192,15 +191,15 @@ impl Transform for TimerShutdown {
                     .collect();
                 let line_of = |n: Node| parsed.line_col(n.start_byte()).0;
                 let rearm = later.iter().find(|c| {
-                    callee(**c, &parsed).is_some_and(|n| ARMS.contains(&n))
+                    callee(**c, parsed).is_some_and(|n| ARMS.contains(&n))
                         && call_args(**c)
                             .first()
-                            .is_some_and(|a| squeezed(*a, &parsed) == timer)
+                            .is_some_and(|a| squeezed(*a, parsed) == timer)
                 });
                 let freed = owner.as_ref().and_then(|o| {
                     later.iter().find(|c| {
-                        callee(**c, &parsed).is_some_and(|n| FREES.contains(&n))
-                            && call_args(**c).iter().any(|a| squeezed(*a, &parsed) == *o)
+                        callee(**c, parsed).is_some_and(|n| FREES.contains(&n))
+                            && call_args(**c).iter().any(|a| squeezed(*a, parsed) == *o)
                             && unconditional_after(&path, &path_to(parsed.root(), **c))
                     })
                 });
@@ -216,7 +215,7 @@ impl Transform for TimerShutdown {
                 let (rule, verdict, reason): (&str, Verdict, Option<String>) = if let Some(r) =
                     rearm
                 {
-                    let what = callee(*r, &parsed).unwrap_or("");
+                    let what = callee(*r, parsed).unwrap_or("");
                     notes.push(Note {
                         file: f.rel.clone(),
                         line: line_of(*r),
@@ -229,7 +228,7 @@ impl Transform for TimerShutdown {
                         line: line_of(*fr),
                         message: format!(
                             "{}({})",
-                            callee(*fr, &parsed).unwrap_or(""),
+                            callee(*fr, parsed).unwrap_or(""),
                             owner.as_deref().unwrap_or("")
                         ),
                     });
@@ -284,8 +283,8 @@ impl Transform for TimerShutdown {
                     );
                 }
             }
-        }
-        out
+            out
+        })
     }
 }
 
