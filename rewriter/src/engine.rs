@@ -4,8 +4,9 @@
 use crate::edit::{apply, check_rewrite, Edit};
 use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
+use crate::pattern::constraint::TreeFacts;
 use crate::pattern::Pattern;
-use crate::rules::run_rules;
+use crate::rules::run_rules_in_tree;
 use crate::transforms::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
@@ -186,11 +187,35 @@ fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> 
         };
         t.run(&ctx)
     } else {
-        run_rules_parallel(pattern, &mine)
+        run_rules_with_tree(pattern, &mine, services)
     };
     if !pattern.rules.is_empty() && pattern.transform.is_some() {
-        out.append(run_rules_parallel(pattern, &mine));
+        out.append(run_rules_with_tree(pattern, &mine, services));
     }
+    out
+}
+
+/// The rules over their candidates. A pattern that asks the tree about
+/// functions of other files runs twice: once to learn which names its
+/// matches ask about, then with the run's symbol index of those names
+/// (the names are only known once the rules have matched).
+fn run_rules_with_tree(
+    pattern: &Pattern,
+    files: &[&SourceFile],
+    services: &Services,
+) -> TransformOutput {
+    if !pattern.asks_tree {
+        return run_rules_parallel(pattern, files, &TreeFacts::Absent);
+    }
+    let names = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = run_rules_parallel(pattern, files, &TreeFacts::Collect(&names));
+    let names = names.into_inner().expect("no panic while holding it");
+    if names.is_empty() {
+        return first;
+    }
+    let (index, findings) = services.symbols(&names);
+    let mut out = run_rules_parallel(pattern, files, &TreeFacts::Index(&index));
+    out.findings.extend(findings);
     out
 }
 
@@ -216,7 +241,11 @@ fn absorb(
     }
 }
 
-fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutput {
+fn run_rules_parallel(
+    pattern: &Pattern,
+    files: &[&SourceFile],
+    tree: &TreeFacts,
+) -> TransformOutput {
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
         .map(|f| {
@@ -226,7 +255,7 @@ fn run_rules_parallel(pattern: &Pattern, files: &[&SourceFile]) -> TransformOutp
                 .map(|a| a.as_bytes())
                 .collect();
             let parsed = parse_focused(&f.bytes, &words);
-            let matches = run_rules(pattern, &f.rel, &f.bytes, &parsed);
+            let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             // Only a file with edits needs its bytes again.
             let bytes = if matches.edits.is_empty() {

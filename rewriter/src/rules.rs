@@ -5,7 +5,7 @@
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Site, Verdict};
 use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
-use crate::pattern::constraint::{check_where, Match};
+use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
@@ -37,13 +37,24 @@ struct FileRun<'a> {
 /// the statement sequences go first: the statements they match are
 /// decided by them.
 pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed) -> FileMatches {
+    run_rules_in_tree(pattern, rel, original, parsed, &TreeFacts::Absent)
+}
+
+/// `run_rules`, with what the tree says about functions of other files.
+pub fn run_rules_in_tree(
+    pattern: &Pattern,
+    rel: &str,
+    original: &[u8],
+    parsed: &Parsed,
+    tree: &TreeFacts,
+) -> FileMatches {
     let run = FileRun {
         pattern,
         rel,
         original,
         parsed,
         errors: ErrorMap::of(&parsed.tree),
-        facts: crate::pattern::constraint::FileFacts::new(parsed),
+        facts: crate::pattern::constraint::FileFacts::new(parsed, rel, tree),
     };
     let cx = Cx {
         text: parsed.text(),

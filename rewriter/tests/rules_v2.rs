@@ -185,3 +185,36 @@ fn errors_name_the_place_and_the_version() {
         "{err}"
     );
 }
+
+#[test]
+fn tree_facts_count_references_in_other_files() {
+    let yaml = pattern(
+        "rules:\n  - id: private\n    pattern: hook($F)\n    where:\n      F: { symbol: { other-references: 0 } }\n    verdict: manual\n    reason: \"$F is used here only\"\n  - id: shared\n    pattern: hook($F)\n    verdict: manual\n    reason: \"$F is used elsewhere\"\n",
+    );
+    let tree = tempfile::tempdir().unwrap();
+    let dir = tree.path().join("drivers");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.c"), "int helper(void)\n{\n\treturn 0;\n}\n\nvoid x(void)\n{\n\thook(helper);\n\thook(lonely);\n}\n").unwrap();
+    std::fs::write(
+        dir.join("b.c"),
+        "int helper(void);\n\nvoid y(void)\n{\n\thelper();\n}\n",
+    )
+    .unwrap();
+    let mut patterns = vec![load_str(&yaml, "t.yaml").unwrap()];
+    patterns[0].anchors = vec!["hook".into()];
+    let refs: Vec<&rewriter::pattern::Pattern> = patterns.iter().collect();
+    let out = rewriter::engine::run(tree.path(), &refs, &Default::default()).unwrap();
+    let reasons: Vec<String> = out.sites.iter().filter_map(|s| s.reason.clone()).collect();
+    assert_eq!(
+        reasons,
+        ["helper is used elsewhere", "lonely is used here only"]
+    );
+    // without the caller in b.c, the only reference is the match itself
+    std::fs::write(dir.join("b.c"), "int helper(void);\n").unwrap();
+    let out = rewriter::engine::run(tree.path(), &refs, &Default::default()).unwrap();
+    let reasons: Vec<String> = out.sites.iter().filter_map(|s| s.reason.clone()).collect();
+    assert_eq!(
+        reasons,
+        ["helper is used here only", "lonely is used here only"]
+    );
+}

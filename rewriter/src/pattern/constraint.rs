@@ -9,9 +9,11 @@ use super::sequence::SeqMatch;
 use super::snippet::Captures;
 use super::{MetaCheck, Rule, SymbolCheck};
 use crate::parse::{function_name, Parsed};
+use crate::symbols::SymbolIndex;
 use std::cell::OnceCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::ops::Range;
+use std::sync::Mutex;
 use tree_sitter::Node;
 
 /// A match as the constraints see it: the node that names the site, the
@@ -49,16 +51,33 @@ impl<'t> Match<'t> {
     }
 }
 
-/// What a file says about its functions, found once when first asked.
+/// What the rest of the tree says, for a function that is not the
+/// file's own (`symbol.other-references` of a non-static function).
+pub enum TreeFacts<'a> {
+    /// Not asked for: such a constraint does not hold.
+    Absent,
+    /// The first pass: the names asked about are gathered, and the
+    /// constraint does not hold yet.
+    Collect(&'a Mutex<BTreeSet<String>>),
+    /// The second pass: the run's symbol index of those names.
+    Index(&'a SymbolIndex),
+}
+
+/// What a file says about its functions, found once when first asked,
+/// and what the tree says.
 pub struct FileFacts<'t> {
     parsed: &'t Parsed,
+    rel: &'t str,
+    tree: &'t TreeFacts<'t>,
     functions: OnceCell<HashMap<String, Vec<Node<'t>>>>,
 }
 
 impl<'t> FileFacts<'t> {
-    pub fn new(parsed: &'t Parsed) -> FileFacts<'t> {
+    pub fn new(parsed: &'t Parsed, rel: &'t str, tree: &'t TreeFacts<'t>) -> FileFacts<'t> {
         FileFacts {
             parsed,
+            rel,
+            tree,
             functions: OnceCell::new(),
         }
     }
@@ -224,15 +243,48 @@ fn check_symbol(
         }
     }
     if let Some(max) = s.other_references {
-        // Beyond a static function's file only the tree knows; without
-        // the tree's index the count is unknown, and the rule does not hold.
-        if is_static != Some(true) || other_references(name, defs, m, cx) != max {
+        // A static function's references are all in its file; any other's
+        // are the tree's to say.
+        let count = match is_static {
+            Some(true) => Some(other_references(name, defs, m, cx)),
+            _ => tree_references(name, m, facts),
+        };
+        if count != Some(max) {
             return false;
         }
     }
     match &s.definition {
         Some(rule) => defs.iter().any(|d| rule.matches(*d, cx, caps)),
         None => true,
+    }
+}
+
+/// References of `name` across the tree besides its definitions, its
+/// prototypes and the match; `None` while only gathering names.
+fn tree_references(name: &str, m: &Match, facts: &FileFacts) -> Option<usize> {
+    match facts.tree {
+        TreeFacts::Absent => None,
+        TreeFacts::Collect(names) => {
+            names
+                .lock()
+                .expect("no panic while holding it")
+                .insert(name.to_string());
+            None
+        }
+        TreeFacts::Index(index) => {
+            let refs = index.facts(name)?.references.iter();
+            let in_match = |line: usize, col: usize| {
+                m.stmts.iter().any(|n| {
+                    let (s, e) = (n.start_position(), n.end_position());
+                    let at = (line - 1, col - 1);
+                    (s.row, s.column) <= at && at < (e.row, e.column)
+                })
+            };
+            Some(
+                refs.filter(|r| !(r.file == facts.rel && in_match(r.line, r.column)))
+                    .count(),
+            )
+        }
     }
 }
 

@@ -149,7 +149,11 @@ fn replace(node: Node, template: &str, cx: &FixCx) -> Result<Change, Refusal> {
     // site would cost its length each time).
     let lines = &cx.parsed.lines;
     let start = lines.line_start(range.start);
-    let end = if range.end > range.start { range.end - 1 } else { range.end };
+    let end = if range.end > range.start {
+        range.end - 1
+    } else {
+        range.end
+    };
     let line_end = lines.line_end(end).max(range.end);
     if new.len() <= range.len() || line_end - start > MAX_WRAPPED_LINE {
         return Ok((range, new));

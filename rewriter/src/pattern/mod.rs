@@ -78,6 +78,8 @@ pub struct Pattern {
     pub rules: Vec<Rule>,
     /// The file's `utils`, compiled; `Matcher::Util` indexes them.
     pub utils: Vec<Matcher>,
+    /// Some rule asks the tree about a function (`other-references`).
+    pub asks_tree: bool,
     pub transform: Option<&'static dyn transforms::Transform>,
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
@@ -133,6 +135,7 @@ fn compile_phase(
             requires: None,
             rules,
             utils: Vec::new(),
+            asks_tree: false,
             transform: None,
             origin: origin.to_string(),
             introduce: None,
@@ -323,7 +326,15 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         &marks,
     )?;
     let retire = compile_phase(&spec.id, "retire", &spec.phases.retire, origin, &marks)?;
+    let asks_tree = rules.iter().any(|r| {
+        r.constraints.iter().any(|(_, c)| {
+            c.symbol
+                .as_ref()
+                .is_some_and(|s| s.other_references.is_some())
+        })
+    });
     Ok(Pattern {
+        asks_tree,
         subject: spec.subject.clone().unwrap_or_else(|| spec.title.clone()),
         id: spec.id,
         title: spec.title,
