@@ -36,6 +36,10 @@ pub struct Scenario {
     pub allow_splat: bool,
     #[serde(default)]
     pub timeout_s: Option<u64>,
+    /// A driver recipe (verifier-kmod/drivers): the in-tree driver the
+    /// steps load with `insmod: MODULE`, built from a kernel tree.
+    #[serde(default)]
+    pub driver: Option<crate::drivers::DriverSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]

@@ -1,0 +1,237 @@
+//! `unplug verify --tree TREE --driver PATH` and `--suite drivers`: real
+//! in-tree drivers with a recipe (verifier-kmod/drivers), built from the
+//! tree as it is and as the campaign rewrites it (or as mainline already
+//! has it), each run under the verifier in QEMU.
+
+use crate::exit;
+use anyhow::{bail, Context, Result};
+use rewriter::engine::{run, RunOptions};
+use rewriter::model::Verdict;
+use rewriter::pattern::{load_all, Pattern};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use verifier::drivers::{self, DriverOutcome, Variant};
+use verifier::packages::Series;
+use verifier::scenario::Scenario;
+
+pub struct DriverArgs<'a> {
+    pub tree: Option<&'a Path>,
+    pub driver: Option<&'a str>,
+    pub patterns: &'a [String],
+    pub kcidb: Option<&'a Path>,
+    pub extra_patterns: Option<&'a Path>,
+    pub args: &'a verifier::VerifyArgs,
+}
+
+/// The recipes a command runs: the one for `--driver` (by path or name), or all.
+fn select(all: Vec<Scenario>, driver: Option<&str>) -> Result<Vec<Scenario>> {
+    let Some(want) = driver else { return Ok(all) };
+    let want = want.trim_end_matches('/');
+    let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+    let hit: Vec<Scenario> = all
+        .into_iter()
+        .filter(|s| s.name == want || s.driver.as_ref().is_some_and(|d| d.path == want))
+        .collect();
+    if hit.is_empty() {
+        bail!(
+            "no driver recipe for {want} (recipes in verifier-kmod/drivers: {})",
+            names.join(", ")
+        );
+    }
+    Ok(hit)
+}
+
+/// The trees to build from, per series: `--tree` (its own series, which
+/// `--kernel` must agree with), else Debian's linux-source of each series.
+fn trees(a: &DriverArgs, recipes: &[Scenario]) -> Result<Vec<(String, PathBuf)>> {
+    if let Some(t) = a.tree {
+        let s = drivers::tree_series(t)?;
+        if let Some(k) = a.args.kernel.as_deref() {
+            if k != s {
+                bail!("{}: a {s} tree, but --kernel {k}", t.display());
+            }
+        }
+        return Ok(vec![(s, t.to_path_buf())]);
+    }
+    let mut series: Vec<String> = match a.args.kernel.as_deref() {
+        Some(k) => vec![k.to_string()],
+        None => recipes
+            .iter()
+            .flat_map(|r| r.kernels.iter().map(|k| k.kernel.clone()))
+            .collect(),
+    };
+    series.sort();
+    series.dedup();
+    series
+        .into_iter()
+        .map(|s| {
+            let tree = verifier::packages::source_tree(Series::parse(&s)?, &|m| {
+                eprintln!("unplug verify: {m}")
+            })?;
+            Ok((s, tree))
+        })
+        .collect()
+}
+
+/// The variants of a driver in `tree`: legacy and converted where the
+/// campaign has an `auto` site, mainline where the tree has only the new form.
+fn variants(tree: &Path, sc: &Scenario, pats: &[&Pattern], scratch: &Path) -> Result<Vec<Variant>> {
+    let d = sc.driver.as_ref().unwrap();
+    let opts = RunOptions {
+        paths: vec![d.path.clone()],
+        ..Default::default()
+    };
+    let outcome = run(tree, pats, &opts)?;
+    let count = |v: Verdict| outcome.sites.iter().filter(|s| s.verdict == v).count();
+    let base = scratch.join(&sc.name);
+    let variant = |name: &str| -> Result<Variant> {
+        let dir = base.join(format!("{}-{name}", d.module));
+        drivers::prepare(tree, d, &dir)?;
+        Ok(Variant {
+            name: name.into(),
+            dir,
+        })
+    };
+    if count(Verdict::Auto) > 0 {
+        let legacy = variant("legacy")?;
+        let converted = variant("converted")?;
+        for c in &outcome.changes {
+            let name = Path::new(&c.file).file_name().unwrap();
+            std::fs::write(converted.dir.join(name), &c.after)?;
+        }
+        return Ok(vec![legacy, converted]);
+    }
+    if count(Verdict::Converted) > 0 {
+        return Ok(vec![variant("mainline")?]);
+    }
+    let seen: Vec<String> = outcome
+        .sites
+        .iter()
+        .map(|s| format!("{}:{} {}", s.file, s.line, s.verdict.as_str()))
+        .collect();
+    bail!(
+        "{} in {}: no auto or converted site of {} ({})",
+        d.path,
+        tree.display(),
+        pats.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
+        if seen.is_empty() { "no site".into() } else { seen.join("; ") }
+    )
+}
+
+/// The patterns a recipe is rewritten with: `--pattern`, else the recipe's.
+fn patterns_of<'p>(all: &'p [Pattern], sc: &Scenario, ids: &[String]) -> Result<Vec<&'p Pattern>> {
+    let d = sc.driver.as_ref().unwrap();
+    let ids = if ids.is_empty() { &d.patterns } else { ids };
+    ids.iter()
+        .map(|id| {
+            all.iter()
+                .find(|p| &p.id == id)
+                .with_context(|| format!("recipe {}: unknown pattern {id:?}", sc.name))
+        })
+        .collect()
+}
+
+/// One recipe on one tree: every variant, or one `error` naming the step.
+fn one(a: &DriverArgs, all: &[Pattern], sc: &Scenario, series: &str, tree: &Path) -> Vec<DriverOutcome> {
+    let scratch = match tempfile::Builder::new().prefix("unplug-drivers-").tempdir() {
+        Ok(t) => t,
+        Err(e) => return vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())],
+    };
+    let vs = patterns_of(all, sc, a.patterns)
+        .and_then(|pats| variants(tree, sc, &pats, scratch.path()));
+    match vs {
+        Err(e) => vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
+        Ok(vs) => match verifier::verify_driver(sc, &vs, series, a.args) {
+            Ok(o) => o,
+            Err(e) => vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
+        },
+    }
+}
+
+pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
+    let kmod = verifier::kmod_dir(a.args)?;
+    let recipes = select(drivers::load_recipes(&kmod)?, a.driver)?;
+    let all = load_all(a.extra_patterns)?;
+    for sc in &recipes {
+        patterns_of(&all, sc, a.patterns)?;
+    }
+    let trees = trees(a, &recipes)?;
+    let mut outcomes = vec![];
+    let mut checkouts = vec![];
+    for (series, tree) in &trees {
+        checkouts.push(verifier::kcidb::Checkout {
+            series: series.clone(),
+            version: tree_version(tree)?,
+        });
+        for sc in recipes.iter().filter(|r| r.kernels.iter().any(|k| &k.kernel == series)) {
+            eprintln!("unplug verify: {} on {series}", sc.name);
+            outcomes.extend(one(a, &all, sc, series, tree));
+        }
+    }
+    if let Some(f) = a.kcidb {
+        let doc = verifier::kcidb::document(&checkouts, &outcomes);
+        std::fs::write(f, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("{}: cannot write", f.display()))?;
+    }
+    show(&outcomes, a.args.json)?;
+    Ok(if !outcomes.is_empty() && outcomes.iter().all(|o| o.ok()) {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+/// `6.1.192`: VERSION.PATCHLEVEL.SUBLEVEL of the tree.
+fn tree_version(tree: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(tree.join("Makefile"))?;
+    let sub = text
+        .lines()
+        .find_map(|l| l.strip_prefix("SUBLEVEL")?.trim().strip_prefix('=').map(|v| v.trim().to_string()))
+        .unwrap_or_else(|| "0".into());
+    Ok(format!("{}.{sub}", drivers::tree_series(tree)?))
+}
+
+fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
+    let mut out = crate::output::stdout();
+    if json_out {
+        let doc = json!({"schema": "unplug-verify-drivers/1", "results": outcomes});
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(out, "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6}  detail", "driver", "kernel", "variant", "verdict", "objects", "secs")?;
+    for o in outcomes {
+        let ops: Vec<String> = o
+            .operations
+            .iter()
+            .map(|r| format!("{} {}={}", r.operation, r.verdict, r.objects.unwrap_or(0)))
+            .collect();
+        let detail = match (&o.failed_step, o.ok()) {
+            (Some(step), false) => format!(
+                "failed at {step}: {}{}",
+                o.problems.first().map(|p| p.lines().next().unwrap_or("")).unwrap_or(""),
+                o.log.as_ref().map(|l| format!(" (log: {l})")).unwrap_or_default()
+            ),
+            _ => ops.join("; "),
+        };
+        writeln!(
+            out,
+            "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6.1}  {detail}",
+            o.driver, o.series, o.variant, o.verdict, o.objects, o.seconds
+        )?;
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.ok())
+        .map(|o| format!("{} {} {}", o.driver, o.series, o.variant))
+        .collect();
+    if !failed.is_empty() {
+        writeln!(out, "failed: {}", failed.join(", "))?;
+        for o in outcomes.iter().filter(|o| !o.ok()) {
+            for p in &o.problems {
+                writeln!(out, "  {} {} {}: {p}", o.driver, o.series, o.variant)?;
+            }
+        }
+    }
+    Ok(())
+}
