@@ -151,7 +151,7 @@ fn one(a: &DriverArgs, all: &[Pattern], sc: &Scenario, series: &str, tree: &Path
 
 pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     let kmod = verifier::kmod_dir(a.args)?;
-    let recipes = select(drivers::load_recipes(&kmod)?, a.driver)?;
+    let recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
     let all = load_all(a.extra_patterns)?;
     for sc in &recipes {
         patterns_of(&all, sc, a.patterns)?;
@@ -234,4 +234,111 @@ fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(path: &str, module: &str, pattern: &str) -> Scenario {
+        let text = format!(
+            "name: t\ndriver: {{path: {path}, module: {module}, patterns: [{pattern}]}}\n\
+             kernels: [{{kernel: \"6.1\"}}]\nsteps:\n  - insmod: {}\n",
+            module.replace('-', "_")
+        );
+        verifier::scenario::parse(&text, "t.yaml").unwrap()
+    }
+
+    fn sample() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-tree")
+    }
+
+    #[test]
+    fn legacy_and_converted_where_the_campaign_has_an_auto_site() {
+        let all = load_all(None).unwrap();
+        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let vs = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        let names: Vec<&str> = vs.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["legacy", "converted"]);
+        let read = |v: &Variant| std::fs::read_to_string(v.dir.join("gpio-fgpio.c")).unwrap();
+        let original = std::fs::read_to_string(sample().join("drivers/gpio/gpio-fgpio.c")).unwrap();
+        assert_eq!(read(&vs[0]), original);
+        assert_ne!(read(&vs[1]), original);
+        let kbuild = std::fs::read_to_string(vs[1].dir.join("Kbuild")).unwrap();
+        assert!(kbuild.contains("obj-m := gpio-fgpio.o"), "{kbuild}");
+    }
+
+    #[test]
+    fn mainline_where_the_tree_has_the_new_form_only() {
+        let all = load_all(None).unwrap();
+        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let legacy = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        // The converted file, put back into a copy of the tree, is mainline.
+        let tree = tempfile::tempdir().unwrap();
+        let copy = |rel: &str| {
+            let to = tree.path().join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(sample().join(rel), to).unwrap();
+        };
+        copy("Makefile");
+        copy("include/linux/platform_device.h");
+        std::fs::create_dir_all(tree.path().join("drivers/gpio")).unwrap();
+        std::fs::copy(
+            legacy[1].dir.join("gpio-fgpio.c"),
+            tree.path().join("drivers/gpio/gpio-fgpio.c"),
+        )
+        .unwrap();
+        let vs = variants(tree.path(), &sc, &pats, scratch.path()).unwrap();
+        assert_eq!(vs.len(), 1);
+        assert_eq!(vs[0].name, "mainline");
+    }
+
+    #[test]
+    fn no_site_is_a_rewrite_error_naming_the_driver() {
+        let all = load_all(None).unwrap();
+        let sc = recipe("drivers/char/widget.c", "widget", "timer-shutdown-on-teardown");
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let e = variants(&sample(), &sc, &pats, scratch.path()).unwrap_err().to_string();
+        assert!(e.contains("drivers/char/widget.c") && e.contains("no auto or converted site"), "{e}");
+        let bad = match patterns_of(&all, &sc, &["no-such".into()]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an unknown pattern was accepted"),
+        };
+        assert!(bad.contains("unknown pattern \"no-such\""), "{bad}");
+        let out = one(
+            &DriverArgs {
+                tree: None,
+                driver: None,
+                patterns: &[],
+                kcidb: None,
+                extra_patterns: None,
+                args: &verifier::VerifyArgs::default(),
+            },
+            &all,
+            &sc,
+            "6.1",
+            &sample(),
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].verdict, "error");
+        assert_eq!(out[0].failed_step.as_deref(), Some("rewrite"));
+    }
+
+    #[test]
+    fn select_by_path_or_name() {
+        let all = vec![recipe("drivers/a/x.c", "x", "p"), {
+            let mut r = recipe("drivers/b", "y", "p");
+            r.name = "y".into();
+            r
+        }];
+        assert_eq!(select(all.clone(), Some("drivers/b/")).unwrap()[0].name, "y");
+        assert_eq!(select(all.clone(), Some("t")).unwrap().len(), 1);
+        let e = select(all, Some("drivers/c")).unwrap_err().to_string();
+        assert!(e.contains("no driver recipe for drivers/c"), "{e}");
+    }
 }

@@ -112,10 +112,19 @@ impl DriverOutcome {
     }
 }
 
-/// Every recipe under `kmod_dir/drivers`, sorted by file name.
-pub fn load_recipes(kmod_dir: &Path) -> Result<Vec<Scenario>> {
-    let dir = kmod_dir.join("drivers");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+/// The recipes of the suite (`kmod_dir/drivers/*.yaml`), then with
+/// `open` those of drivers that do not pass yet (`drivers/open`, run by
+/// `--driver` only), each sorted by file name.
+pub fn load_recipes(kmod_dir: &Path, open: bool) -> Result<Vec<Scenario>> {
+    let mut all = recipes_in(&kmod_dir.join("drivers"))?;
+    if open {
+        all.extend(recipes_in(&kmod_dir.join("drivers/open"))?);
+    }
+    Ok(all)
+}
+
+fn recipes_in(dir: &Path) -> Result<Vec<Scenario>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .with_context(|| format!("reading {}", dir.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
@@ -286,6 +295,36 @@ mod tests {
         };
         let e = prepare(t.path(), &missing, &out).unwrap_err().to_string();
         assert!(e.contains("no such driver"), "{e}");
+    }
+
+    #[test]
+    fn shipped_recipes_load() {
+        let kmod = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let suite = load_recipes(&kmod, false).unwrap();
+        let all = load_recipes(&kmod, true).unwrap();
+        assert!(suite.len() >= 8, "{}", suite.len());
+        assert!(all.len() > suite.len());
+        for r in &all {
+            let d = r.driver.as_ref().unwrap();
+            assert!(!d.patterns.is_empty(), "{}", r.name);
+            assert!(r.kernels.iter().any(|k| k.kernel == "6.1"), "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn a_recipe_must_load_its_driver() {
+        let t = tempfile::tempdir().unwrap();
+        let f = t.path().join("r.yaml");
+        std::fs::write(
+            &f,
+            "name: r\ndriver: {path: drivers/x.c, module: x-y, patterns: [p]}\n\
+             kernels: [{kernel: \"6.1\"}]\nsteps:\n  - insmod: x\n",
+        )
+        .unwrap();
+        let e = load_recipe(&f).unwrap_err().to_string();
+        assert!(e.contains("no step `insmod: x_y`"), "{e}");
+        std::fs::write(&f, "name: r\nkernels: [{kernel: \"6.1\"}]\nsteps: []\n").unwrap();
+        assert!(load_recipe(&f).unwrap_err().to_string().contains("`driver:` block"));
     }
 
     #[test]
