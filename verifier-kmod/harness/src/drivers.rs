@@ -305,8 +305,10 @@ mod tests {
         assert!(suite.len() >= 8, "{}", suite.len());
         assert!(all.len() > suite.len());
         for r in &all {
-            let d = r.driver.as_ref().unwrap();
-            assert!(!d.patterns.is_empty(), "{}", r.name);
+            assert!(!r.driver.as_ref().unwrap().patterns.is_empty(), "{}", r.name);
+        }
+        // The suite's drivers are verified before and after on 6.1.
+        for r in &suite {
             assert!(r.kernels.iter().any(|k| k.kernel == "6.1"), "{}", r.name);
         }
     }

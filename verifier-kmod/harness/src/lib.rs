@@ -618,6 +618,7 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
             disk: disk.as_deref(),
             devices: &sc.qemu.devices,
             single_thread_tcg: sc.qemu.single_thread_tcg,
+            machine: &sc.qemu.machine,
             timeout: Duration::from_secs(timeout),
             log,
         },
