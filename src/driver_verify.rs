@@ -20,6 +20,8 @@ pub struct DriverArgs<'a> {
     pub driver: Option<&'a str>,
     pub patterns: &'a [String],
     pub kcidb: Option<&'a Path>,
+    /// Record the verdicts in this campaign's ledger.
+    pub campaign: Option<&'a Path>,
     pub extra_patterns: Option<&'a Path>,
     pub args: &'a verifier::VerifyArgs,
 }
@@ -75,15 +77,31 @@ fn trees(a: &DriverArgs, recipes: &[Scenario]) -> Result<Vec<(String, PathBuf)>>
 }
 
 /// The variants of a driver in `tree`: legacy and converted where the
-/// campaign has an `auto` site, mainline where the tree has only the new form.
-fn variants(tree: &Path, sc: &Scenario, pats: &[&Pattern], scratch: &Path) -> Result<Vec<Variant>> {
+/// campaign has an `auto` site, mainline where the tree has only the new
+/// form; with the files holding those sites (what a ledger records).
+fn variants(
+    tree: &Path,
+    sc: &Scenario,
+    pats: &[&Pattern],
+    scratch: &Path,
+) -> Result<(Vec<Variant>, Vec<String>)> {
     let d = sc.driver.as_ref().unwrap();
     let opts = RunOptions {
         paths: vec![d.path.clone()],
         ..Default::default()
     };
     let outcome = run(tree, pats, &opts)?;
-    let count = |v: Verdict| outcome.sites.iter().filter(|s| s.verdict == v).count();
+    let files = |v: Verdict| -> Vec<String> {
+        let mut f: Vec<String> = outcome
+            .sites
+            .iter()
+            .filter(|s| s.verdict == v)
+            .map(|s| s.file.clone())
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
     let base = scratch.join(&sc.name);
     let variant = |name: &str| -> Result<Variant> {
         let dir = base.join(format!("{}-{name}", d.module));
@@ -93,17 +111,19 @@ fn variants(tree: &Path, sc: &Scenario, pats: &[&Pattern], scratch: &Path) -> Re
             dir,
         })
     };
-    if count(Verdict::Auto) > 0 {
+    let auto = files(Verdict::Auto);
+    if !auto.is_empty() {
         let legacy = variant("legacy")?;
         let converted = variant("converted")?;
         for c in &outcome.changes {
             let name = Path::new(&c.file).file_name().unwrap();
             std::fs::write(converted.dir.join(name), &c.after)?;
         }
-        return Ok(vec![legacy, converted]);
+        return Ok((vec![legacy, converted], auto));
     }
-    if count(Verdict::Converted) > 0 {
-        return Ok(vec![variant("mainline")?]);
+    let converted = files(Verdict::Converted);
+    if !converted.is_empty() {
+        return Ok((vec![variant("mainline")?], converted));
     }
     let seen: Vec<String> = outcome
         .sites
@@ -132,21 +152,58 @@ fn patterns_of<'p>(all: &'p [Pattern], sc: &Scenario, ids: &[String]) -> Result<
         .collect()
 }
 
-/// One recipe on one tree: every variant, or one `error` naming the step.
-fn one(a: &DriverArgs, all: &[Pattern], sc: &Scenario, series: &str, tree: &Path) -> Vec<DriverOutcome> {
+/// One recipe on one tree: every variant (or one `error` naming the
+/// step), and the files of the driver's sites.
+fn one(
+    a: &DriverArgs,
+    all: &[Pattern],
+    sc: &Scenario,
+    series: &str,
+    tree: &Path,
+) -> (Vec<DriverOutcome>, Vec<String>) {
     let scratch = match tempfile::Builder::new().prefix("unplug-drivers-").tempdir() {
         Ok(t) => t,
-        Err(e) => return vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())],
+        Err(e) => return (vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())], vec![]),
     };
     let vs = patterns_of(all, sc, a.patterns)
         .and_then(|pats| variants(tree, sc, &pats, scratch.path()));
     match vs {
-        Err(e) => vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
-        Ok(vs) => match verifier::verify_driver(sc, &vs, series, a.args) {
-            Ok(o) => o,
-            Err(e) => vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
+        Err(e) => (vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)], vec![]),
+        Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, a.args) {
+            Ok(o) => (o, files),
+            Err(e) => (vec![DriverOutcome::error(sc, series, "-", "kernel", &e)], files),
         },
     }
+}
+
+/// The verdicts as an `unplug-verify-results/1` document for the ledger:
+/// one result per site file and variant, its kernel field naming both
+/// (`6.1 legacy`, `6.1 converted`, `6.12 mainline`).
+fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
+    let mut results = vec![];
+    for (outcomes, files) in runs {
+        for o in outcomes {
+            let ops: Vec<String> = o
+                .operations
+                .iter()
+                .filter_map(|r| Some(format!("{} {}", r.operation, r.objects?)))
+                .collect();
+            let detail = match &o.failed_step {
+                Some(step) if !o.ok() => format!("{} at {step}", o.verdict),
+                _ => format!("{}: {} objects released ({})", o.verdict, o.objects, ops.join("; ")),
+            };
+            for f in files {
+                results.push(json!({
+                    "file": f,
+                    "kernel": format!("{} {}", o.series, o.variant),
+                    "ok": o.ok(),
+                    "detail": detail,
+                    "source": format!("driver recipe {} ({})", o.driver, o.kernel),
+                }));
+            }
+        }
+    }
+    json!({"schema": "unplug-verify-results/1", "results": results})
 }
 
 pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
@@ -157,7 +214,7 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
         patterns_of(&all, sc, a.patterns)?;
     }
     let trees = trees(a, &recipes)?;
-    let mut outcomes = vec![];
+    let mut runs = vec![];
     let mut checkouts = vec![];
     for (series, tree) in &trees {
         checkouts.push(verifier::kcidb::Checkout {
@@ -166,9 +223,14 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
         });
         for sc in recipes.iter().filter(|r| r.kernels.iter().any(|k| &k.kernel == series)) {
             eprintln!("unplug verify: {} on {series}", sc.name);
-            outcomes.extend(one(a, &all, sc, series, tree));
+            runs.push(one(a, &all, sc, series, tree));
         }
     }
+    if let Some(dir) = a.campaign {
+        let n = reports::cli::record_verify(dir, &ledger_doc(&runs))?;
+        eprintln!("unplug verify: campaign {}: {n} site(s) updated", dir.display());
+    }
+    let outcomes: Vec<DriverOutcome> = runs.into_iter().flat_map(|(o, _)| o).collect();
     if let Some(f) = a.kcidb {
         let doc = verifier::kcidb::document(&checkouts, &outcomes);
         std::fs::write(f, serde_json::to_string_pretty(&doc)?)
@@ -259,7 +321,8 @@ mod tests {
         let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
         let pats = patterns_of(&all, &sc, &[]).unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let vs = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        let (vs, files) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        assert_eq!(files, ["drivers/gpio/gpio-fgpio.c"]);
         let names: Vec<&str> = vs.iter().map(|v| v.name.as_str()).collect();
         assert_eq!(names, ["legacy", "converted"]);
         let read = |v: &Variant| std::fs::read_to_string(v.dir.join("gpio-fgpio.c")).unwrap();
@@ -276,7 +339,7 @@ mod tests {
         let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
         let pats = patterns_of(&all, &sc, &[]).unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let legacy = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        let (legacy, _) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
         // The converted file, put back into a copy of the tree, is mainline.
         let tree = tempfile::tempdir().unwrap();
         let copy = |rel: &str| {
@@ -292,7 +355,8 @@ mod tests {
             tree.path().join("drivers/gpio/gpio-fgpio.c"),
         )
         .unwrap();
-        let vs = variants(tree.path(), &sc, &pats, scratch.path()).unwrap();
+        let (vs, files) = variants(tree.path(), &sc, &pats, scratch.path()).unwrap();
+        assert_eq!(files, ["drivers/gpio/gpio-fgpio.c"]);
         assert_eq!(vs.len(), 1);
         assert_eq!(vs[0].name, "mainline");
     }
@@ -316,6 +380,7 @@ mod tests {
                 driver: None,
                 patterns: &[],
                 kcidb: None,
+                campaign: None,
                 extra_patterns: None,
                 args: &verifier::VerifyArgs::default(),
             },
@@ -324,9 +389,30 @@ mod tests {
             "6.1",
             &sample(),
         );
+        let (out, files) = out;
+        assert!(files.is_empty());
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].verdict, "error");
         assert_eq!(out[0].failed_step.as_deref(), Some("rewrite"));
+    }
+
+    #[test]
+    fn ledger_results_name_series_and_variant() {
+        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let mut ok = DriverOutcome::error(&sc, "6.1", "legacy", "build", &anyhow::anyhow!("x"));
+        ok.verdict = "ok".into();
+        ok.failed_step = None;
+        ok.objects = 2;
+        let bad = DriverOutcome::error(&sc, "6.1", "converted", "build", &anyhow::anyhow!("x"));
+        let doc = ledger_doc(&[(vec![ok, bad], vec!["drivers/gpio/gpio-fgpio.c".into()])]);
+        let r = doc["results"].as_array().unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0]["kernel"], "6.1 legacy");
+        assert_eq!(r[0]["ok"], true);
+        assert_eq!(r[0]["file"], "drivers/gpio/gpio-fgpio.c");
+        assert!(r[0]["detail"].as_str().unwrap().starts_with("ok: 2 objects released"));
+        assert_eq!(r[1]["kernel"], "6.1 converted");
+        assert_eq!(r[1]["detail"], "error at build");
     }
 
     #[test]

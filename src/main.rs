@@ -182,6 +182,7 @@ fn main() -> ExitCode {
                 driver: v.driver.as_deref(),
                 patterns: &v.pattern_ids,
                 kcidb: v.kcidb.as_deref(),
+                campaign: v.campaign.as_deref(),
                 extra_patterns: cli.patterns.as_deref(),
                 args: &v.args,
             })

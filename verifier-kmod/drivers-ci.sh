@@ -4,7 +4,8 @@
 #
 # 1. The fastest recipe, pcspkr, from Debian's linux-source of both
 #    kernels (fetched by unplug itself): legacy and converted on 6.1,
-#    mainline on 6.12, written as KCIDB I/O JSON too.
+#    mainline on 6.12, written as KCIDB I/O JSON too; the 6.12 verdict
+#    recorded in a campaign's ledger and shown by its report.
 # 2. That KCIDB file must validate against the schema of the PyPI
 #    kcidb-io package (installed into a venv under target/).
 # 3. A deliberately broken driver source: its build fails with an error
@@ -17,14 +18,19 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# 1. pcspkr on both kernels.
-for k in 6.1 6.12; do
-	"$unplug" verify --driver drivers/input/misc/pcspkr.c --kernel "$k" \
-		--kcidb "$work/kcidb-$k.json" | tee "$work/out-$k.txt"
-done
+# 1. pcspkr on both kernels, recorded in a campaign of the 6.1 tree.
+"$unplug" verify --driver drivers/input/misc/pcspkr.c --kernel 6.1 \
+	--kcidb "$work/kcidb-6.1.json" | tee "$work/out-6.1.txt"
+tree61=$(find "${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}/src" -maxdepth 2 -name linux-source-6.1 | head -1)
+"$unplug" scan "$tree61" --path drivers/input/misc/pcspkr.c --pattern platform-remove-void \
+	--campaign "$work/campaign" > /dev/null
+"$unplug" verify --driver drivers/input/misc/pcspkr.c --kernel 6.12 \
+	--kcidb "$work/kcidb-6.12.json" --campaign "$work/campaign" | tee "$work/out-6.12.txt"
 grep -Eq '^pcspkr +6\.1 +legacy +ok' "$work/out-6.1.txt"
 grep -Eq '^pcspkr +6\.1 +converted +ok' "$work/out-6.1.txt"
 grep -Eq '^pcspkr +6\.12 +mainline +ok' "$work/out-6.12.txt"
+"$unplug" report --campaign "$work/campaign" --format md | tee "$work/report.md" | grep -F 'pcspkr'
+grep -q '6.12 mainline ok' "$work/report.md"
 
 # 2. KCIDB I/O schema of kcidb-io.
 venv=$repo/target/kcidb-venv
@@ -48,7 +54,6 @@ done
 
 # 3. A broken driver first, a good one after it, in a tree of just these
 #    two drivers (and the header the pattern's interface check reads).
-tree61=$(find "${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}/src" -maxdepth 2 -name linux-source-6.1 | head -1)
 t=$work/tree
 mkdir -p "$t/drivers/input/misc" "$t/drivers/watchdog" "$t/include/linux"
 cp "$tree61/Makefile" "$t/"
