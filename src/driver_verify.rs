@@ -208,7 +208,17 @@ fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
 
 pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     let kmod = verifier::kmod_dir(a.args)?;
-    let recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
+    let mut recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
+    // `--campaign DIR --tree TREE`: the suite's drivers of the campaign's patterns.
+    if let (Some(dir), None) = (a.campaign, a.driver) {
+        let ids = reports::cli::campaign_patterns(dir)?.with_context(|| {
+            format!("{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)", dir.display())
+        })?;
+        recipes.retain(|r| r.driver.as_ref().is_some_and(|d| d.patterns.iter().any(|p| ids.contains(p))));
+        if recipes.is_empty() {
+            bail!("no driver recipe uses the campaign's patterns ({})", ids.join(", "));
+        }
+    }
     let all = load_all(a.extra_patterns)?;
     for sc in &recipes {
         patterns_of(&all, sc, a.patterns)?;

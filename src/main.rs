@@ -106,6 +106,8 @@ struct VerifyCmd {
     /// Convert → verify for a campaign: each of its patterns' verifier
     /// fixtures is rewritten by the pattern, the legacy and the converted
     /// variant run in their scenario, and the verdicts go into the ledger.
+    /// With --tree (or --driver, --suite drivers): the real drivers with a
+    /// recipe for the campaign's patterns, verdicts into the ledger.
     #[arg(long, value_name = "DIR")]
     campaign: Option<PathBuf>,
     /// Kernel source tree to build --driver (or --suite drivers) from
@@ -176,7 +178,11 @@ fn main() -> ExitCode {
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
             PatternsAction::Test { dir } => commands::patterns_test(cli.patterns.as_deref(), dir),
         },
-        Command::Verify(v) if v.driver.is_some() || v.args.suite.as_deref() == Some("drivers") => {
+        Command::Verify(v)
+            if v.driver.is_some()
+                || v.args.suite.as_deref() == Some("drivers")
+                || (v.campaign.is_some() && v.tree.is_some()) =>
+        {
             driver_verify::run_drivers(&driver_verify::DriverArgs {
                 tree: v.tree.as_deref(),
                 driver: v.driver.as_deref(),
