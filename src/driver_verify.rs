@@ -134,8 +134,15 @@ fn variants(
         "{} in {}: no auto or converted site of {} ({})",
         d.path,
         tree.display(),
-        pats.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", "),
-        if seen.is_empty() { "no site".into() } else { seen.join("; ") }
+        pats.iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if seen.is_empty() {
+            "no site".into()
+        } else {
+            seen.join("; ")
+        }
     )
 }
 
@@ -163,15 +170,26 @@ fn one(
 ) -> (Vec<DriverOutcome>, Vec<String>) {
     let scratch = match tempfile::Builder::new().prefix("unplug-drivers-").tempdir() {
         Ok(t) => t,
-        Err(e) => return (vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())], vec![]),
+        Err(e) => {
+            return (
+                vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())],
+                vec![],
+            )
+        }
     };
-    let vs = patterns_of(all, sc, a.patterns)
-        .and_then(|pats| variants(tree, sc, &pats, scratch.path()));
+    let vs =
+        patterns_of(all, sc, a.patterns).and_then(|pats| variants(tree, sc, &pats, scratch.path()));
     match vs {
-        Err(e) => (vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)], vec![]),
+        Err(e) => (
+            vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
+            vec![],
+        ),
         Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, a.args) {
             Ok(o) => (o, files),
-            Err(e) => (vec![DriverOutcome::error(sc, series, "-", "kernel", &e)], files),
+            Err(e) => (
+                vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
+                files,
+            ),
         },
     }
 }
@@ -190,7 +208,12 @@ fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
                 .collect();
             let detail = match &o.failed_step {
                 Some(step) if !o.ok() => format!("{} at {step}", o.verdict),
-                _ => format!("{}: {} objects released ({})", o.verdict, o.objects, ops.join("; ")),
+                _ => format!(
+                    "{}: {} objects released ({})",
+                    o.verdict,
+                    o.objects,
+                    ops.join("; ")
+                ),
             };
             for f in files {
                 results.push(json!({
@@ -212,11 +235,21 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     // `--campaign DIR --tree TREE`: the suite's drivers of the campaign's patterns.
     if let (Some(dir), None) = (a.campaign, a.driver) {
         let ids = reports::cli::campaign_patterns(dir)?.with_context(|| {
-            format!("{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)", dir.display())
+            format!(
+                "{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)",
+                dir.display()
+            )
         })?;
-        recipes.retain(|r| r.driver.as_ref().is_some_and(|d| d.patterns.iter().any(|p| ids.contains(p))));
+        recipes.retain(|r| {
+            r.driver
+                .as_ref()
+                .is_some_and(|d| d.patterns.iter().any(|p| ids.contains(p)))
+        });
         if recipes.is_empty() {
-            bail!("no driver recipe uses the campaign's patterns ({})", ids.join(", "));
+            bail!(
+                "no driver recipe uses the campaign's patterns ({})",
+                ids.join(", ")
+            );
         }
     }
     let all = load_all(a.extra_patterns)?;
@@ -231,14 +264,20 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
             series: series.clone(),
             version: tree_version(tree)?,
         });
-        for sc in recipes.iter().filter(|r| r.kernels.iter().any(|k| &k.kernel == series)) {
+        for sc in recipes
+            .iter()
+            .filter(|r| r.kernels.iter().any(|k| &k.kernel == series))
+        {
             eprintln!("unplug verify: {} on {series}", sc.name);
             runs.push(one(a, &all, sc, series, tree));
         }
     }
     if let Some(dir) = a.campaign {
         let n = reports::cli::record_verify(dir, &ledger_doc(&runs))?;
-        eprintln!("unplug verify: campaign {}: {n} site(s) updated", dir.display());
+        eprintln!(
+            "unplug verify: campaign {}: {n} site(s) updated",
+            dir.display()
+        );
     }
     let outcomes: Vec<DriverOutcome> = runs.into_iter().flat_map(|(o, _)| o).collect();
     if let Some(f) = a.kcidb {
@@ -259,7 +298,12 @@ fn tree_version(tree: &Path) -> Result<String> {
     let text = std::fs::read_to_string(tree.join("Makefile"))?;
     let sub = text
         .lines()
-        .find_map(|l| l.strip_prefix("SUBLEVEL")?.trim().strip_prefix('=').map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix("SUBLEVEL")?
+                .trim()
+                .strip_prefix('=')
+                .map(|v| v.trim().to_string())
+        })
         .unwrap_or_else(|| "0".into());
     Ok(format!("{}.{sub}", drivers::tree_series(tree)?))
 }
@@ -271,7 +315,11 @@ fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
         return Ok(());
     }
-    writeln!(out, "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6}  detail", "driver", "kernel", "variant", "verdict", "objects", "secs")?;
+    writeln!(
+        out,
+        "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6}  detail",
+        "driver", "kernel", "variant", "verdict", "objects", "secs"
+    )?;
     for o in outcomes {
         let ops: Vec<String> = o
             .operations
@@ -281,8 +329,14 @@ fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
         let detail = match (&o.failed_step, o.ok()) {
             (Some(step), false) => format!(
                 "failed at {step}: {}{}",
-                o.problems.first().map(|p| p.lines().next().unwrap_or("")).unwrap_or(""),
-                o.log.as_ref().map(|l| format!(" (log: {l})")).unwrap_or_default()
+                o.problems
+                    .first()
+                    .map(|p| p.lines().next().unwrap_or(""))
+                    .unwrap_or(""),
+                o.log
+                    .as_ref()
+                    .map(|l| format!(" (log: {l})"))
+                    .unwrap_or_default()
             ),
             _ => ops.join("; "),
         };
@@ -328,7 +382,11 @@ mod tests {
     #[test]
     fn legacy_and_converted_where_the_campaign_has_an_auto_site() {
         let all = load_all(None).unwrap();
-        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
         let pats = patterns_of(&all, &sc, &[]).unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let (vs, files) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
@@ -346,7 +404,11 @@ mod tests {
     #[test]
     fn mainline_where_the_tree_has_the_new_form_only() {
         let all = load_all(None).unwrap();
-        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
         let pats = patterns_of(&all, &sc, &[]).unwrap();
         let scratch = tempfile::tempdir().unwrap();
         let (legacy, _) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
@@ -374,11 +436,20 @@ mod tests {
     #[test]
     fn no_site_is_a_rewrite_error_naming_the_driver() {
         let all = load_all(None).unwrap();
-        let sc = recipe("drivers/char/widget.c", "widget", "timer-shutdown-on-teardown");
+        let sc = recipe(
+            "drivers/char/widget.c",
+            "widget",
+            "timer-shutdown-on-teardown",
+        );
         let pats = patterns_of(&all, &sc, &[]).unwrap();
         let scratch = tempfile::tempdir().unwrap();
-        let e = variants(&sample(), &sc, &pats, scratch.path()).unwrap_err().to_string();
-        assert!(e.contains("drivers/char/widget.c") && e.contains("no auto or converted site"), "{e}");
+        let e = variants(&sample(), &sc, &pats, scratch.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("drivers/char/widget.c") && e.contains("no auto or converted site"),
+            "{e}"
+        );
         let bad = match patterns_of(&all, &sc, &["no-such".into()]) {
             Err(e) => e.to_string(),
             Ok(_) => panic!("an unknown pattern was accepted"),
@@ -408,7 +479,11 @@ mod tests {
 
     #[test]
     fn ledger_results_name_series_and_variant() {
-        let sc = recipe("drivers/gpio/gpio-fgpio.c", "gpio-fgpio", "platform-remove-void");
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
         let mut ok = DriverOutcome::error(&sc, "6.1", "legacy", "build", &anyhow::anyhow!("x"));
         ok.verdict = "ok".into();
         ok.failed_step = None;
@@ -420,7 +495,10 @@ mod tests {
         assert_eq!(r[0]["kernel"], "6.1 legacy");
         assert_eq!(r[0]["ok"], true);
         assert_eq!(r[0]["file"], "drivers/gpio/gpio-fgpio.c");
-        assert!(r[0]["detail"].as_str().unwrap().starts_with("ok: 2 objects released"));
+        assert!(r[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("ok: 2 objects released"));
         assert_eq!(r[1]["kernel"], "6.1 converted");
         assert_eq!(r[1]["detail"], "error at build");
     }
@@ -432,7 +510,10 @@ mod tests {
             r.name = "y".into();
             r
         }];
-        assert_eq!(select(all.clone(), Some("drivers/b/")).unwrap()[0].name, "y");
+        assert_eq!(
+            select(all.clone(), Some("drivers/b/")).unwrap()[0].name,
+            "y"
+        );
         assert_eq!(select(all.clone(), Some("t")).unwrap().len(), 1);
         let e = select(all, Some("drivers/c")).unwrap_err().to_string();
         assert!(e.contains("no driver recipe for drivers/c"), "{e}");

@@ -193,7 +193,9 @@ fn main() -> ExitCode {
                 args: &v.args,
             })
         }
-        Command::Verify(v) if v.tree.is_some() || v.kcidb.is_some() || !v.pattern_ids.is_empty() => {
+        Command::Verify(v)
+            if v.tree.is_some() || v.kcidb.is_some() || !v.pattern_ids.is_empty() =>
+        {
             Err(anyhow::anyhow!(
                 "--tree, --pattern and --kcidb go with --driver PATH or --suite drivers"
             ))

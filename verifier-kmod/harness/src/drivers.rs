@@ -69,7 +69,13 @@ impl DriverOutcome {
     }
 
     /// A variant that never booted: `step` says where it stopped.
-    pub fn error(sc: &Scenario, series: &str, variant: &str, step: &str, e: &anyhow::Error) -> Self {
+    pub fn error(
+        sc: &Scenario,
+        series: &str,
+        variant: &str,
+        step: &str,
+        e: &anyhow::Error,
+    ) -> Self {
         DriverOutcome {
             driver: sc.name.clone(),
             kernel: series.to_string(),
@@ -137,7 +143,10 @@ fn recipes_in(dir: &Path) -> Result<Vec<Scenario>> {
 pub fn load_recipe(path: &Path) -> Result<Scenario> {
     let sc = scenario::load(path)?;
     let Some(d) = &sc.driver else {
-        bail!("{}: a driver recipe needs a `driver:` block", path.display());
+        bail!(
+            "{}: a driver recipe needs a `driver:` block",
+            path.display()
+        );
     };
     let m = d.module_name();
     let loads = sc.steps.iter().any(|s| {
@@ -159,8 +168,12 @@ pub fn tree_series(tree: &Path) -> Result<String> {
     let text = std::fs::read_to_string(&mk)
         .with_context(|| format!("{}: not a kernel tree (no top Makefile)", tree.display()))?;
     let field = |k: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(k)?.trim().strip_prefix('=').map(|v| v.trim()))
+        text.lines().find_map(|l| {
+            l.strip_prefix(k)?
+                .trim()
+                .strip_prefix('=')
+                .map(|v| v.trim())
+        })
     };
     match (field("VERSION"), field("PATCHLEVEL")) {
         (Some(v), Some(p)) => Ok(format!("{v}.{p}")),
@@ -234,7 +247,11 @@ pub fn prepare(tree: &Path, spec: &DriverSpec, dest: &Path) -> Result<()> {
 /// The recipe's scenario for one variant: the stock module is unloaded
 /// first if something loaded it.
 pub fn scenario_for(sc: &Scenario, variant: &str) -> Scenario {
-    let m = sc.driver.as_ref().map(|d| d.module_name()).unwrap_or_default();
+    let m = sc
+        .driver
+        .as_ref()
+        .map(|d| d.module_name())
+        .unwrap_or_default();
     let mut out = sc.clone();
     out.name = format!("{}-{variant}", sc.name);
     let unload = scenario::Step {
@@ -305,7 +322,11 @@ mod tests {
         assert!(suite.len() >= 8, "{}", suite.len());
         assert!(all.len() > suite.len());
         for r in &all {
-            assert!(!r.driver.as_ref().unwrap().patterns.is_empty(), "{}", r.name);
+            assert!(
+                !r.driver.as_ref().unwrap().patterns.is_empty(),
+                "{}",
+                r.name
+            );
         }
         // The suite's drivers are verified before and after on 6.1.
         for r in &suite {
@@ -326,7 +347,10 @@ mod tests {
         let e = load_recipe(&f).unwrap_err().to_string();
         assert!(e.contains("no step `insmod: x_y`"), "{e}");
         std::fs::write(&f, "name: r\nkernels: [{kernel: \"6.1\"}]\nsteps: []\n").unwrap();
-        assert!(load_recipe(&f).unwrap_err().to_string().contains("`driver:` block"));
+        assert!(load_recipe(&f)
+            .unwrap_err()
+            .to_string()
+            .contains("`driver:` block"));
     }
 
     #[test]

@@ -26,7 +26,13 @@ fn id(parts: &[&str]) -> String {
 /// A test path element: letters, digits, `_` and `-` only.
 fn path_part(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 

@@ -4,9 +4,9 @@
 
 pub mod drivers;
 pub mod guest;
-pub mod kcidb;
 pub mod initramfs;
 pub mod kbuild;
+pub mod kcidb;
 pub mod ktap;
 pub mod packages;
 pub mod qemu;
@@ -195,11 +195,16 @@ pub fn verify_driver(
     let index = initramfs::module_index(&kernel)?;
     let mut out = vec![];
     for v in variants {
-        progress(&format!("building {} ({}) for {}", sc.name, v.name, kernel.krel));
+        progress(&format!(
+            "building {} ({}) for {}",
+            sc.name, v.name, kernel.krel
+        ));
         let kos = match kbuild::build(&kernel, &v.dir, &cache) {
             Ok(k) => k,
             Err(e) => {
-                out.push(drivers::DriverOutcome::error(sc, series, &v.name, "build", &e));
+                out.push(drivers::DriverOutcome::error(
+                    sc, series, &v.name, "build", &e,
+                ));
                 continue;
             }
         };

@@ -328,7 +328,11 @@ fn validate(sc: &Scenario) -> Result<()> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "_-.,=".contains(c))
     {
-        bail!("scenario {}: bad qemu machine {:?}", sc.name, sc.qemu.machine);
+        bail!(
+            "scenario {}: bad qemu machine {:?}",
+            sc.name,
+            sc.qemu.machine
+        );
     }
     for m in sc.modules.iter().chain(&sc.fixtures).chain(&sc.watch) {
         if m.is_empty()
