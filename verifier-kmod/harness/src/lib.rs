@@ -42,7 +42,8 @@ pub struct VerifyArgs {
     /// device, unload.
     #[arg(long = "module", value_name = "NAME|KO|DIR")]
     pub modules: Vec<String>,
-    /// Run a named suite of the shipped scenarios: `ci` runs them all.
+    /// Run a named suite: `ci` runs every shipped scenario, `drivers` every
+    /// driver recipe (verifier-kmod/drivers) against --tree.
     #[arg(long)]
     pub suite: Option<String>,
     /// Print results as JSON on stdout.
@@ -83,7 +84,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     match args.suite.as_deref() {
         None => {}
         Some("ci") => scenarios.extend(shipped_scenarios(&kmod_dir)?),
-        Some(s) => bail!("unknown suite {s:?} (known: ci)"),
+        Some(s) => bail!("unknown suite {s:?} (known: ci, drivers)"),
     }
     // The default driver check is generated per kernel, once the user's
     // modules are built; this placeholder only carries its kernel.
