@@ -332,6 +332,7 @@ fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
                 o.problems
                     .first()
                     .map(|p| p.lines().next().unwrap_or(""))
+                    .map(|p| p.strip_prefix(&format!("{step}: ")).unwrap_or(p))
                     .unwrap_or(""),
                 o.log
                     .as_ref()

@@ -26,7 +26,10 @@ fn refused(args: &[&str], says: &str) {
 fn driver_options_need_a_driver_or_the_suite() {
     let tree = sample();
     let tree = tree.to_str().unwrap();
-    refused(&["verify", "--tree", tree], "go with --driver PATH or --suite drivers");
+    refused(
+        &["verify", "--tree", tree],
+        "go with --driver PATH or --suite drivers",
+    );
     refused(
         &["verify", "--kcidb", "/tmp/x.json", "--suite", "ci"],
         "go with --driver PATH or --suite drivers",
@@ -42,16 +45,32 @@ fn unknown_driver_pattern_or_kernel_is_refused() {
         "no driver recipe for drivers/nope",
     );
     refused(
-        &["verify", "--tree", tree, "--driver", "pcspkr", "--pattern", "no-such"],
+        &[
+            "verify",
+            "--tree",
+            tree,
+            "--driver",
+            "pcspkr",
+            "--pattern",
+            "no-such",
+        ],
         "unknown pattern \"no-such\"",
     );
     // The sample tree says 6.1 in its Makefile.
     refused(
-        &["verify", "--tree", tree, "--driver", "pcspkr", "--kernel", "6.12"],
+        &[
+            "verify", "--tree", tree, "--driver", "pcspkr", "--kernel", "6.12",
+        ],
         "a 6.1 tree, but --kernel 6.12",
     );
     refused(
-        &["verify", "--tree", "/nonexistent/tree", "--driver", "pcspkr"],
+        &[
+            "verify",
+            "--tree",
+            "/nonexistent/tree",
+            "--driver",
+            "pcspkr",
+        ],
         "not a kernel tree",
     );
 }
