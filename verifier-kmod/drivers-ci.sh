@@ -34,7 +34,7 @@ grep -q '6.12 mainline ok' "$work/report.md"
 
 # 2. KCIDB I/O schema of kcidb-io.
 venv=$repo/target/kcidb-venv
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv" || {
+[ -x "$venv/bin/pip" ] || python3 -m venv "$venv" || {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
 	python3 -m venv "$venv"
 }
