@@ -5,7 +5,8 @@
 # 1. The fastest recipe, pcspkr, from Debian's linux-source of both
 #    kernels (fetched by unplug itself): legacy and converted on 6.1,
 #    mainline on 6.12, written as KCIDB I/O JSON too; the 6.12 verdict
-#    recorded in a campaign's ledger and shown by its report.
+#    recorded in a campaign's ledger and shown by its report; qemu_fw_cfg
+#    on 6.12 (a regression test of the verifier's tail-call probes).
 # 2. That KCIDB file must validate against the schema of the PyPI
 #    kcidb-io package (installed into a venv under target/).
 # 3. A deliberately broken driver source: its build fails with an error
@@ -26,6 +27,10 @@ tree61=$(find "${UNPLUG_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unplug}/src" -max
 	--campaign "$work/campaign" > /dev/null
 "$unplug" verify --driver drivers/input/misc/pcspkr.c --kernel 6.12 \
 	--kcidb "$work/kcidb-6.12.json" --campaign "$work/campaign" | tee "$work/out-6.12.txt"
+# qemu_fw_cfg on 6.12: unplug_verify once oopsed placing a tail-call probe
+# in its last function (kallsyms gave it an end past the module text).
+"$unplug" verify --driver qemu_fw_cfg --kernel 6.12 | tee "$work/fw-6.12.txt"
+grep -Eq '^qemu_fw_cfg +6\.12 +mainline +ok' "$work/fw-6.12.txt"
 grep -Eq '^pcspkr +6\.1 +legacy +ok' "$work/out-6.1.txt"
 grep -Eq '^pcspkr +6\.1 +converted +ok' "$work/out-6.1.txt"
 grep -Eq '^pcspkr +6\.12 +mainline +ok' "$work/out-6.12.txt"
