@@ -3,6 +3,7 @@
 
 mod campaign_verify;
 mod commands;
+mod driver_verify;
 mod output;
 mod parse_stats;
 mod series_cmd;
@@ -105,8 +106,25 @@ struct VerifyCmd {
     /// Convert → verify for a campaign: each of its patterns' verifier
     /// fixtures is rewritten by the pattern, the legacy and the converted
     /// variant run in their scenario, and the verdicts go into the ledger.
+    /// With --tree (or --driver, --suite drivers): the real drivers with a
+    /// recipe for the campaign's patterns, verdicts into the ledger.
     #[arg(long, value_name = "DIR")]
     campaign: Option<PathBuf>,
+    /// Kernel source tree to build --driver (or --suite drivers) from
+    /// (default: Debian's linux-source of each kernel, fetched).
+    #[arg(long, value_name = "TREE")]
+    tree: Option<PathBuf>,
+    /// In-tree driver with a recipe in verifier-kmod/drivers (its path,
+    /// e.g. drivers/net/ethernet/intel/e1000e, or the recipe's name).
+    #[arg(long, value_name = "PATH")]
+    driver: Option<String>,
+    /// Campaign pattern to rewrite the driver with (repeatable; default:
+    /// the recipe's).
+    #[arg(long = "pattern", value_name = "ID")]
+    pattern_ids: Vec<String>,
+    /// Also write the driver verdicts as KCIDB I/O JSON (schema 5.3) to FILE.
+    #[arg(long, value_name = "FILE")]
+    kcidb: Option<PathBuf>,
     #[command(flatten)]
     args: verifier::VerifyArgs,
 }
@@ -160,9 +178,32 @@ fn main() -> ExitCode {
             PatternsAction::Show { id } => commands::patterns_show(cli.patterns.as_deref(), &id),
             PatternsAction::Test { dir } => commands::patterns_test(cli.patterns.as_deref(), dir),
         },
+        Command::Verify(v)
+            if v.driver.is_some()
+                || v.args.suite.as_deref() == Some("drivers")
+                || (v.campaign.is_some() && v.tree.is_some()) =>
+        {
+            driver_verify::run_drivers(&driver_verify::DriverArgs {
+                tree: v.tree.as_deref(),
+                driver: v.driver.as_deref(),
+                patterns: &v.pattern_ids,
+                kcidb: v.kcidb.as_deref(),
+                campaign: v.campaign.as_deref(),
+                extra_patterns: cli.patterns.as_deref(),
+                args: &v.args,
+            })
+        }
+        Command::Verify(v)
+            if v.tree.is_some() || v.kcidb.is_some() || !v.pattern_ids.is_empty() =>
+        {
+            Err(anyhow::anyhow!(
+                "--tree, --pattern and --kcidb go with --driver PATH or --suite drivers"
+            ))
+        }
         Command::Verify(VerifyCmd {
             campaign: Some(dir),
             args,
+            ..
         }) => campaign_verify::run_campaign(
             cli.patterns.as_deref(),
             &dir,
@@ -173,6 +214,7 @@ fn main() -> ExitCode {
         Command::Verify(VerifyCmd {
             campaign: None,
             args,
+            ..
         }) => verifier::run(&args).map(|code| code.clamp(0, 255) as u8),
         Command::Debug { action } => match action {
             DebugAction::ParseStats { tree, paths, json } => parse_stats::run(&tree, &paths, json),

@@ -2571,27 +2571,57 @@ static void uv_module_text(struct module *mod, bool init, unsigned long *base,
 #endif
 }
 
-/* Caller holds uv_site_lock. */
-static void uv_add_site(struct module *mod, unsigned long addr)
+#define UV_MAX_INSN	15	/* longest x86 instruction */
+
+/*
+ * register_kprobe() decodes the whole function around the probe (x86's
+ * can_optimize(), which runs even with optimization off) up to the end
+ * kallsyms gives it, reading up to UV_MAX_INSN bytes at each instruction.
+ * A module's last function can get an end past its text: on 6.12 the
+ * decoder faulted on the unmapped page after qemu_fw_cfg's exit function
+ * and killed the insmod.  A site whose function does not end inside the
+ * text it lies in is not probed.
+ */
+static bool uv_site_decodable(unsigned long addr, unsigned long text_end)
+{
+	char buf[KSYM_SYMBOL_LEN], *plus;
+	unsigned long off, size, end;
+
+	sprint_symbol(buf, addr);
+	plus = strrchr(buf, '+');
+	if (!plus || sscanf(plus, "+%lx/%lx", &off, &size) != 2 || off > addr)
+		return false;
+	end = addr - off + size;
+	return end <= text_end && end - 1 + UV_MAX_INSN <= PAGE_ALIGN(text_end);
+}
+
+/* Caller holds uv_site_lock.  False: the site cannot be probed safely. */
+static bool uv_add_site(struct module *mod, unsigned long addr,
+			unsigned long text_end)
 {
 	int i;
+
+	if (!uv_site_decodable(addr, text_end))
+		return false;
 
 	for (i = 0; i < UV_MAX_SITES && uv_sites[i].mod; i++)
 		;
 	if (i == UV_MAX_SITES) {
 		uv_site_overflow++;
-		return;
+		return true;
 	}
 	memset(&uv_sites[i], 0, sizeof(uv_sites[i]));
 	uv_sites[i].kp.addr = (kprobe_opcode_t *)addr;
 	uv_sites[i].kp.pre_handler = uv_site_pre;
 	if (!register_kprobe(&uv_sites[i].kp))
 		uv_sites[i].mod = mod;
+	return true;
 }
 
 static void uv_add_sites(struct module *mod)
 {
 	unsigned long base, size, a;
+	int skipped = 0;
 	bool init;
 
 	mutex_lock(&uv_site_lock);
@@ -2603,13 +2633,20 @@ static void uv_add_sites(struct module *mod)
 			if (*(u8 *)a != 0xe9)
 				continue;
 			memcpy(&rel, (void *)(a + 1), sizeof(rel));
-			if (uv_refcount_entry(a + 5 + rel))
-				uv_add_site(mod, a);
+			if (uv_refcount_entry(a + 5 + rel) &&
+			    !uv_add_site(mod, a, base + size))
+				skipped++;
 		}
 		if (init)
 			break;
 	}
 	mutex_unlock(&uv_site_lock);
+	if (skipped) {
+		mutex_lock(&uv_report_lock);
+		uv_out("# unplug_verify: %d tail-call site(s) of %s not probed: the function ends past the module text",
+		       skipped, mod->name);
+		mutex_unlock(&uv_report_lock);
+	}
 }
 
 /* @mod NULL: every site (we are unloading). */

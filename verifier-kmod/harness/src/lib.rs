@@ -2,9 +2,11 @@
 //! loaded, run scenarios (or the default driver check of a module) and
 //! judge the KTAP verdicts against what each scenario expects.
 
+pub mod drivers;
 pub mod guest;
 pub mod initramfs;
 pub mod kbuild;
+pub mod kcidb;
 pub mod ktap;
 pub mod packages;
 pub mod qemu;
@@ -40,7 +42,8 @@ pub struct VerifyArgs {
     /// device, unload.
     #[arg(long = "module", value_name = "NAME|KO|DIR")]
     pub modules: Vec<String>,
-    /// Run a named suite of the shipped scenarios: `ci` runs them all.
+    /// Run a named suite: `ci` runs every shipped scenario, `drivers` every
+    /// driver recipe (verifier-kmod/drivers) against --tree.
     #[arg(long)]
     pub suite: Option<String>,
     /// Print results as JSON on stdout.
@@ -81,7 +84,7 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     match args.suite.as_deref() {
         None => {}
         Some("ci") => scenarios.extend(shipped_scenarios(&kmod_dir)?),
-        Some(s) => bail!("unknown suite {s:?} (known: ci)"),
+        Some(s) => bail!("unknown suite {s:?} (known: ci, drivers)"),
     }
     // The default driver check is generated per kernel, once the user's
     // modules are built; this placeholder only carries its kernel.
@@ -165,6 +168,65 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
     })
 }
 
+/// Build each variant of a driver recipe against the kernel of `series`
+/// (the flavour the recipe names for it), and run the recipe once per
+/// variant: one boot each, since both variants carry the module's name.
+/// A variant whose build fails is an `error` naming the step and its log;
+/// the other variants still run.
+pub fn verify_driver(
+    sc: &Scenario,
+    variants: &[drivers::Variant],
+    series: &str,
+    args: &VerifyArgs,
+) -> Result<Vec<drivers::DriverOutcome>> {
+    let need = sc
+        .kernels
+        .iter()
+        .find(|k| k.kernel == series)
+        .ok_or_else(|| anyhow!("recipe {} does not run on {series}", sc.name))?;
+    let target = Target::from_need(need)?;
+    let kernel = target.fetch()?;
+    let cache = packages::cache_root();
+    let kmod_dir = kmod_dir(args)?;
+    progress(&format!("building unplug_verify for {}", kernel.krel));
+    let verifier_ko = kbuild::build(&kernel, &kmod_dir, &cache)?
+        .into_iter()
+        .find(|k| kbuild::module_name(k) == "unplug_verify")
+        .ok_or_else(|| anyhow!("the verifier build produced no unplug_verify.ko"))?;
+    let index = initramfs::module_index(&kernel)?;
+    let mut out = vec![];
+    for v in variants {
+        progress(&format!(
+            "building {} ({}) for {}",
+            sc.name, v.name, kernel.krel
+        ));
+        let kos = match kbuild::build(&kernel, &v.dir, &cache) {
+            Ok(k) => k,
+            Err(e) => {
+                out.push(drivers::DriverOutcome::error(
+                    sc, series, &v.name, "build", &e,
+                ));
+                continue;
+            }
+        };
+        let run_sc = drivers::scenario_for(sc, &v.name);
+        progress(&format!("running {} on {}", run_sc.name, kernel.label));
+        let ctx = RunCtx {
+            kernel: &kernel,
+            series: Some(series.to_string()),
+            index: &index,
+            verifier: &verifier_ko,
+            fixtures: &[],
+            user_kos: &kos,
+            user_names: &[],
+            args,
+        };
+        let o = run_one(&run_sc, &ctx);
+        out.push(drivers::DriverOutcome::from_run(sc, series, &v.name, o));
+    }
+    Ok(out)
+}
+
 /// Prints the outcomes as JSON or as the table. A reader gone (`| head`)
 /// changes nothing about the verdict: the exit code stays the run's.
 fn show(outcomes: &[report::Outcome], json: bool, out: &mut dyn std::io::Write) -> Result<()> {
@@ -185,7 +247,8 @@ fn progress(msg: &str) {
     }
 }
 
-fn kmod_dir(args: &VerifyArgs) -> Result<PathBuf> {
+/// The verifier-kmod directory: --kmod-dir, `UNPLUG_VERIFIER_DIR`, `./verifier-kmod`, this checkout's.
+pub fn kmod_dir(args: &VerifyArgs) -> Result<PathBuf> {
     let candidates = [
         args.kmod_dir.clone(),
         std::env::var_os("UNPLUG_VERIFIER_DIR").map(PathBuf::from),
@@ -418,10 +481,11 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
         expect: vec![],
         allow_splat: false,
         timeout_s: None,
+        driver: None,
     }
 }
 
-fn step() -> Step {
+pub(crate) fn step() -> Step {
     Step {
         run: None,
         modprobe: None,
@@ -560,6 +624,7 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
             disk: disk.as_deref(),
             devices: &sc.qemu.devices,
             single_thread_tcg: sc.qemu.single_thread_tcg,
+            machine: &sc.qemu.machine,
             timeout: Duration::from_secs(timeout),
             log,
         },

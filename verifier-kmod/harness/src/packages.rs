@@ -169,6 +169,40 @@ pub fn fetch(series: Series, flavour: Flavour, progress: &dyn Fn(&str)) -> Resul
     })
 }
 
+/// Debian's `linux-source-<series>` (the source of the test kernel),
+/// fetched and unpacked into the cache like the kernel packages:
+/// `unplug/src/<package>_<version>/linux-source-<series>`.
+pub fn source_tree(series: Series, progress: &dyn Fn(&str)) -> Result<PathBuf> {
+    let cache = cache_root();
+    let debs = cache.join("debs");
+    std::fs::create_dir_all(&debs)?;
+    let pkg = format!("linux-source-{}", series.as_str());
+    let deb = download(&debs, &pkg)?;
+    let stem = deb.file_stem().unwrap().to_string_lossy().to_string();
+    let dir = cache.join("src").join(&stem);
+    let tree = dir.join(&pkg);
+    if dir.join(".done").exists() {
+        return Ok(tree);
+    }
+    progress(&format!("unpacking {stem}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    unpack(&deb, &dir)?;
+    let tarball = dir.join(format!("usr/src/{pkg}.tar.xz"));
+    let st = Command::new("tar")
+        .arg("-xJf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(&dir)
+        .status()
+        .context("running tar")?;
+    if !st.success() || !tree.join("Makefile").exists() {
+        bail!("{}: unpacking {} failed", deb.display(), tarball.display());
+    }
+    std::fs::remove_dir_all(dir.join("usr"))?;
+    std::fs::write(dir.join(".done"), "")?;
+    Ok(tree)
+}
+
 /// A kernel given as a directory: `boot/vmlinuz-<krel>`, `lib/modules/<krel>`
 /// and optionally `usr/src/linux-headers-<krel>` (same or `../root`).
 pub fn from_path(path: &Path) -> Result<Kernel> {

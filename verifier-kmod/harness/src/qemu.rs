@@ -16,6 +16,8 @@ pub struct Boot<'a> {
     pub disk: Option<&'a Path>,
     pub devices: &'a [String],
     pub single_thread_tcg: bool,
+    /// `-M` machine: `q35` unless a scenario names another (`microvm`).
+    pub machine: &'a str,
     pub timeout: Duration,
     /// The console log is written here as it arrives.
     pub log: &'a Path,
@@ -29,7 +31,7 @@ pub struct Console {
 pub fn args(b: &Boot) -> Vec<String> {
     let mut a: Vec<String> = [
         "-M",
-        "q35",
+        b.machine,
         "-accel",
         if b.single_thread_tcg {
             "tcg,thread=single"
@@ -213,6 +215,7 @@ mod tests {
             disk: Some(Path::new("/d.img")),
             devices: &devs,
             single_thread_tcg: false,
+            machine: "q35",
             timeout: Duration::from_secs(1),
             log: Path::new("/l"),
         };
@@ -228,5 +231,12 @@ mod tests {
         assert!(a.contains("-smp 2 -m 512"));
         assert!(a.contains("ide-hd,drive=d0,bus=ide.0"));
         assert!(a.ends_with("-device e1000"));
+        assert!(a.starts_with("-M q35 "));
+        let micro = args(&Boot {
+            machine: "microvm",
+            ..b
+        })
+        .join(" ");
+        assert!(micro.starts_with("-M microvm "), "{micro}");
     }
 }

@@ -36,6 +36,10 @@ pub struct Scenario {
     pub allow_splat: bool,
     #[serde(default)]
     pub timeout_s: Option<u64>,
+    /// A driver recipe (verifier-kmod/drivers): the in-tree driver the
+    /// steps load with `insmod: MODULE`, built from a kernel tree.
+    #[serde(default)]
+    pub driver: Option<crate::drivers::DriverSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -69,6 +73,10 @@ pub struct QemuSpec {
     /// 6.1 and oopses 6.12 (scenarios/stress/qemu-int3-flip-mttcg.yaml).
     #[serde(default = "default_single_thread_tcg")]
     pub single_thread_tcg: bool,
+    /// QEMU machine (`-M`): q35 by default; `microvm` has virtio-mmio
+    /// transports (and no PCI, AHCI disk or ICH9).
+    #[serde(default = "default_machine")]
+    pub machine: String,
 }
 
 fn default_smp() -> u32 {
@@ -76,6 +84,9 @@ fn default_smp() -> u32 {
 }
 fn default_mem() -> u32 {
     512
+}
+fn default_machine() -> String {
+    "q35".into()
 }
 fn default_single_thread_tcg() -> bool {
     true
@@ -89,6 +100,7 @@ impl Default for QemuSpec {
             ahci_disk_mb: None,
             devices: vec![],
             single_thread_tcg: default_single_thread_tcg(),
+            machine: default_machine(),
         }
     }
 }
@@ -308,6 +320,20 @@ fn validate(sc: &Scenario) -> Result<()> {
             );
         }
     }
+    // It becomes a QEMU argument: a machine name and its options only.
+    if sc.qemu.machine.is_empty()
+        || !sc
+            .qemu
+            .machine
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.,=".contains(c))
+    {
+        bail!(
+            "scenario {}: bad qemu machine {:?}",
+            sc.name,
+            sc.qemu.machine
+        );
+    }
     for m in sc.modules.iter().chain(&sc.fixtures).chain(&sc.watch) {
         if m.is_empty()
             || !m
@@ -422,6 +448,10 @@ expect:
         )
         .unwrap();
         assert!(!mttcg.qemu.single_thread_tcg && mttcg.qemu.smp == 2);
+        assert_eq!(mttcg.qemu.machine, "q35");
+        let bad = GOOD.replace("modules:", "qemu: {machine: \"q35 -x\"}\nmodules:");
+        let e = parse(&bad, "m.yaml").unwrap_err().to_string();
+        assert!(e.contains("bad qemu machine"), "{e}");
         assert_eq!(sc.steps[1].verify.as_deref(), Some("add-host"));
         assert!(matches!(
             sc.steps[0].action().unwrap(),

@@ -1,0 +1,522 @@
+//! `unplug verify --tree TREE --driver PATH` and `--suite drivers`: real
+//! in-tree drivers with a recipe (verifier-kmod/drivers), built from the
+//! tree as it is and as the campaign rewrites it (or as mainline already
+//! has it), each run under the verifier in QEMU.
+
+use crate::exit;
+use anyhow::{bail, Context, Result};
+use rewriter::engine::{run, RunOptions};
+use rewriter::model::Verdict;
+use rewriter::pattern::{load_all, Pattern};
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use verifier::drivers::{self, DriverOutcome, Variant};
+use verifier::packages::Series;
+use verifier::scenario::Scenario;
+
+pub struct DriverArgs<'a> {
+    pub tree: Option<&'a Path>,
+    pub driver: Option<&'a str>,
+    pub patterns: &'a [String],
+    pub kcidb: Option<&'a Path>,
+    /// Record the verdicts in this campaign's ledger.
+    pub campaign: Option<&'a Path>,
+    pub extra_patterns: Option<&'a Path>,
+    pub args: &'a verifier::VerifyArgs,
+}
+
+/// The recipes a command runs: the one for `--driver` (by path or name), or all.
+fn select(all: Vec<Scenario>, driver: Option<&str>) -> Result<Vec<Scenario>> {
+    let Some(want) = driver else { return Ok(all) };
+    let want = want.trim_end_matches('/');
+    let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
+    let hit: Vec<Scenario> = all
+        .into_iter()
+        .filter(|s| s.name == want || s.driver.as_ref().is_some_and(|d| d.path == want))
+        .collect();
+    if hit.is_empty() {
+        bail!(
+            "no driver recipe for {want} (recipes in verifier-kmod/drivers: {})",
+            names.join(", ")
+        );
+    }
+    Ok(hit)
+}
+
+/// The trees to build from, per series: `--tree` (its own series, which
+/// `--kernel` must agree with), else Debian's linux-source of each series.
+fn trees(a: &DriverArgs, recipes: &[Scenario]) -> Result<Vec<(String, PathBuf)>> {
+    if let Some(t) = a.tree {
+        let s = drivers::tree_series(t)?;
+        if let Some(k) = a.args.kernel.as_deref() {
+            if k != s {
+                bail!("{}: a {s} tree, but --kernel {k}", t.display());
+            }
+        }
+        return Ok(vec![(s, t.to_path_buf())]);
+    }
+    let mut series: Vec<String> = match a.args.kernel.as_deref() {
+        Some(k) => vec![k.to_string()],
+        None => recipes
+            .iter()
+            .flat_map(|r| r.kernels.iter().map(|k| k.kernel.clone()))
+            .collect(),
+    };
+    series.sort();
+    series.dedup();
+    series
+        .into_iter()
+        .map(|s| {
+            let tree = verifier::packages::source_tree(Series::parse(&s)?, &|m| {
+                eprintln!("unplug verify: {m}")
+            })?;
+            Ok((s, tree))
+        })
+        .collect()
+}
+
+/// The variants of a driver in `tree`: legacy and converted where the
+/// campaign has an `auto` site, mainline where the tree has only the new
+/// form; with the files holding those sites (what a ledger records).
+fn variants(
+    tree: &Path,
+    sc: &Scenario,
+    pats: &[&Pattern],
+    scratch: &Path,
+) -> Result<(Vec<Variant>, Vec<String>)> {
+    let d = sc.driver.as_ref().unwrap();
+    let opts = RunOptions {
+        paths: vec![d.path.clone()],
+        ..Default::default()
+    };
+    let outcome = run(tree, pats, &opts)?;
+    let files = |v: Verdict| -> Vec<String> {
+        let mut f: Vec<String> = outcome
+            .sites
+            .iter()
+            .filter(|s| s.verdict == v)
+            .map(|s| s.file.clone())
+            .collect();
+        f.sort();
+        f.dedup();
+        f
+    };
+    let base = scratch.join(&sc.name);
+    let variant = |name: &str| -> Result<Variant> {
+        let dir = base.join(format!("{}-{name}", d.module));
+        drivers::prepare(tree, d, &dir)?;
+        Ok(Variant {
+            name: name.into(),
+            dir,
+        })
+    };
+    let auto = files(Verdict::Auto);
+    if !auto.is_empty() {
+        let legacy = variant("legacy")?;
+        let converted = variant("converted")?;
+        for c in &outcome.changes {
+            let name = Path::new(&c.file).file_name().unwrap();
+            std::fs::write(converted.dir.join(name), &c.after)?;
+        }
+        return Ok((vec![legacy, converted], auto));
+    }
+    let converted = files(Verdict::Converted);
+    if !converted.is_empty() {
+        return Ok((vec![variant("mainline")?], converted));
+    }
+    let seen: Vec<String> = outcome
+        .sites
+        .iter()
+        .map(|s| format!("{}:{} {}", s.file, s.line, s.verdict.as_str()))
+        .collect();
+    bail!(
+        "{} in {}: no auto or converted site of {} ({})",
+        d.path,
+        tree.display(),
+        pats.iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        if seen.is_empty() {
+            "no site".into()
+        } else {
+            seen.join("; ")
+        }
+    )
+}
+
+/// The patterns a recipe is rewritten with: `--pattern`, else the recipe's.
+fn patterns_of<'p>(all: &'p [Pattern], sc: &Scenario, ids: &[String]) -> Result<Vec<&'p Pattern>> {
+    let d = sc.driver.as_ref().unwrap();
+    let ids = if ids.is_empty() { &d.patterns } else { ids };
+    ids.iter()
+        .map(|id| {
+            all.iter()
+                .find(|p| &p.id == id)
+                .with_context(|| format!("recipe {}: unknown pattern {id:?}", sc.name))
+        })
+        .collect()
+}
+
+/// One recipe on one tree: every variant (or one `error` naming the
+/// step), and the files of the driver's sites.
+fn one(
+    a: &DriverArgs,
+    all: &[Pattern],
+    sc: &Scenario,
+    series: &str,
+    tree: &Path,
+) -> (Vec<DriverOutcome>, Vec<String>) {
+    let scratch = match tempfile::Builder::new().prefix("unplug-drivers-").tempdir() {
+        Ok(t) => t,
+        Err(e) => {
+            return (
+                vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())],
+                vec![],
+            )
+        }
+    };
+    let vs =
+        patterns_of(all, sc, a.patterns).and_then(|pats| variants(tree, sc, &pats, scratch.path()));
+    match vs {
+        Err(e) => (
+            vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
+            vec![],
+        ),
+        Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, a.args) {
+            Ok(o) => (o, files),
+            Err(e) => (
+                vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
+                files,
+            ),
+        },
+    }
+}
+
+/// The verdicts as an `unplug-verify-results/1` document for the ledger:
+/// one result per site file and variant, its kernel field naming both
+/// (`6.1 legacy`, `6.1 converted`, `6.12 mainline`).
+fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
+    let mut results = vec![];
+    for (outcomes, files) in runs {
+        for o in outcomes {
+            let ops: Vec<String> = o
+                .operations
+                .iter()
+                .filter_map(|r| Some(format!("{} {}", r.operation, r.objects?)))
+                .collect();
+            let detail = match &o.failed_step {
+                Some(step) if !o.ok() => format!("{} at {step}", o.verdict),
+                _ => format!(
+                    "{}: {} objects released ({})",
+                    o.verdict,
+                    o.objects,
+                    ops.join("; ")
+                ),
+            };
+            for f in files {
+                results.push(json!({
+                    "file": f,
+                    "kernel": format!("{} {}", o.series, o.variant),
+                    "ok": o.ok(),
+                    "detail": detail,
+                    "source": format!("driver recipe {} ({})", o.driver, o.kernel),
+                }));
+            }
+        }
+    }
+    json!({"schema": "unplug-verify-results/1", "results": results})
+}
+
+pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
+    let kmod = verifier::kmod_dir(a.args)?;
+    let mut recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
+    // `--campaign DIR --tree TREE`: the suite's drivers of the campaign's patterns.
+    if let (Some(dir), None) = (a.campaign, a.driver) {
+        let ids = reports::cli::campaign_patterns(dir)?.with_context(|| {
+            format!(
+                "{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)",
+                dir.display()
+            )
+        })?;
+        recipes.retain(|r| {
+            r.driver
+                .as_ref()
+                .is_some_and(|d| d.patterns.iter().any(|p| ids.contains(p)))
+        });
+        if recipes.is_empty() {
+            bail!(
+                "no driver recipe uses the campaign's patterns ({})",
+                ids.join(", ")
+            );
+        }
+    }
+    let all = load_all(a.extra_patterns)?;
+    for sc in &recipes {
+        patterns_of(&all, sc, a.patterns)?;
+    }
+    let trees = trees(a, &recipes)?;
+    let mut runs = vec![];
+    let mut checkouts = vec![];
+    for (series, tree) in &trees {
+        checkouts.push(verifier::kcidb::Checkout {
+            series: series.clone(),
+            version: tree_version(tree)?,
+        });
+        for sc in recipes
+            .iter()
+            .filter(|r| r.kernels.iter().any(|k| &k.kernel == series))
+        {
+            eprintln!("unplug verify: {} on {series}", sc.name);
+            runs.push(one(a, &all, sc, series, tree));
+        }
+    }
+    if let Some(dir) = a.campaign {
+        let n = reports::cli::record_verify(dir, &ledger_doc(&runs))?;
+        eprintln!(
+            "unplug verify: campaign {}: {n} site(s) updated",
+            dir.display()
+        );
+    }
+    let outcomes: Vec<DriverOutcome> = runs.into_iter().flat_map(|(o, _)| o).collect();
+    if let Some(f) = a.kcidb {
+        let doc = verifier::kcidb::document(&checkouts, &outcomes);
+        std::fs::write(f, serde_json::to_string_pretty(&doc)?)
+            .with_context(|| format!("{}: cannot write", f.display()))?;
+    }
+    show(&outcomes, a.args.json)?;
+    Ok(if !outcomes.is_empty() && outcomes.iter().all(|o| o.ok()) {
+        exit::OK
+    } else {
+        exit::FINDINGS
+    })
+}
+
+/// `6.1.192`: VERSION.PATCHLEVEL.SUBLEVEL of the tree.
+fn tree_version(tree: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(tree.join("Makefile"))?;
+    let sub = text
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("SUBLEVEL")?
+                .trim()
+                .strip_prefix('=')
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "0".into());
+    Ok(format!("{}.{sub}", drivers::tree_series(tree)?))
+}
+
+fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
+    let mut out = crate::output::stdout();
+    if json_out {
+        let doc = json!({"schema": "unplug-verify-drivers/1", "results": outcomes});
+        writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6}  detail",
+        "driver", "kernel", "variant", "verdict", "objects", "secs"
+    )?;
+    for o in outcomes {
+        let ops: Vec<String> = o
+            .operations
+            .iter()
+            .map(|r| format!("{} {}={}", r.operation, r.verdict, r.objects.unwrap_or(0)))
+            .collect();
+        let detail = match (&o.failed_step, o.ok()) {
+            (Some(step), false) => format!(
+                "failed at {step}: {}{}",
+                o.problems
+                    .first()
+                    .map(|p| p.lines().next().unwrap_or(""))
+                    .map(|p| p.strip_prefix(&format!("{step}: ")).unwrap_or(p))
+                    .unwrap_or(""),
+                o.log
+                    .as_ref()
+                    .map(|l| format!(" (log: {l})"))
+                    .unwrap_or_default()
+            ),
+            _ => ops.join("; "),
+        };
+        writeln!(
+            out,
+            "{:<14} {:<6} {:<10} {:<7} {:>7} {:>6.1}  {detail}",
+            o.driver, o.series, o.variant, o.verdict, o.objects, o.seconds
+        )?;
+    }
+    let failed: Vec<String> = outcomes
+        .iter()
+        .filter(|o| !o.ok())
+        .map(|o| format!("{} {} {}", o.driver, o.series, o.variant))
+        .collect();
+    if !failed.is_empty() {
+        writeln!(out, "failed: {}", failed.join(", "))?;
+        for o in outcomes.iter().filter(|o| !o.ok()) {
+            for p in &o.problems {
+                writeln!(out, "  {} {} {}: {p}", o.driver, o.series, o.variant)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recipe(path: &str, module: &str, pattern: &str) -> Scenario {
+        let text = format!(
+            "name: t\ndriver: {{path: {path}, module: {module}, patterns: [{pattern}]}}\n\
+             kernels: [{{kernel: \"6.1\"}}]\nsteps:\n  - insmod: {}\n",
+            module.replace('-', "_")
+        );
+        verifier::scenario::parse(&text, "t.yaml").unwrap()
+    }
+
+    fn sample() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-tree")
+    }
+
+    #[test]
+    fn legacy_and_converted_where_the_campaign_has_an_auto_site() {
+        let all = load_all(None).unwrap();
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let (vs, files) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        assert_eq!(files, ["drivers/gpio/gpio-fgpio.c"]);
+        let names: Vec<&str> = vs.iter().map(|v| v.name.as_str()).collect();
+        assert_eq!(names, ["legacy", "converted"]);
+        let read = |v: &Variant| std::fs::read_to_string(v.dir.join("gpio-fgpio.c")).unwrap();
+        let original = std::fs::read_to_string(sample().join("drivers/gpio/gpio-fgpio.c")).unwrap();
+        assert_eq!(read(&vs[0]), original);
+        assert_ne!(read(&vs[1]), original);
+        let kbuild = std::fs::read_to_string(vs[1].dir.join("Kbuild")).unwrap();
+        assert!(kbuild.contains("obj-m := gpio-fgpio.o"), "{kbuild}");
+    }
+
+    #[test]
+    fn mainline_where_the_tree_has_the_new_form_only() {
+        let all = load_all(None).unwrap();
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let (legacy, _) = variants(&sample(), &sc, &pats, scratch.path()).unwrap();
+        // The converted file, put back into a copy of the tree, is mainline.
+        let tree = tempfile::tempdir().unwrap();
+        let copy = |rel: &str| {
+            let to = tree.path().join(rel);
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(sample().join(rel), to).unwrap();
+        };
+        copy("Makefile");
+        copy("include/linux/platform_device.h");
+        std::fs::create_dir_all(tree.path().join("drivers/gpio")).unwrap();
+        std::fs::copy(
+            legacy[1].dir.join("gpio-fgpio.c"),
+            tree.path().join("drivers/gpio/gpio-fgpio.c"),
+        )
+        .unwrap();
+        let (vs, files) = variants(tree.path(), &sc, &pats, scratch.path()).unwrap();
+        assert_eq!(files, ["drivers/gpio/gpio-fgpio.c"]);
+        assert_eq!(vs.len(), 1);
+        assert_eq!(vs[0].name, "mainline");
+    }
+
+    #[test]
+    fn no_site_is_a_rewrite_error_naming_the_driver() {
+        let all = load_all(None).unwrap();
+        let sc = recipe(
+            "drivers/char/widget.c",
+            "widget",
+            "timer-shutdown-on-teardown",
+        );
+        let pats = patterns_of(&all, &sc, &[]).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let e = variants(&sample(), &sc, &pats, scratch.path())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("drivers/char/widget.c") && e.contains("no auto or converted site"),
+            "{e}"
+        );
+        let bad = match patterns_of(&all, &sc, &["no-such".into()]) {
+            Err(e) => e.to_string(),
+            Ok(_) => panic!("an unknown pattern was accepted"),
+        };
+        assert!(bad.contains("unknown pattern \"no-such\""), "{bad}");
+        let out = one(
+            &DriverArgs {
+                tree: None,
+                driver: None,
+                patterns: &[],
+                kcidb: None,
+                campaign: None,
+                extra_patterns: None,
+                args: &verifier::VerifyArgs::default(),
+            },
+            &all,
+            &sc,
+            "6.1",
+            &sample(),
+        );
+        let (out, files) = out;
+        assert!(files.is_empty());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].verdict, "error");
+        assert_eq!(out[0].failed_step.as_deref(), Some("rewrite"));
+    }
+
+    #[test]
+    fn ledger_results_name_series_and_variant() {
+        let sc = recipe(
+            "drivers/gpio/gpio-fgpio.c",
+            "gpio-fgpio",
+            "platform-remove-void",
+        );
+        let mut ok = DriverOutcome::error(&sc, "6.1", "legacy", "build", &anyhow::anyhow!("x"));
+        ok.verdict = "ok".into();
+        ok.failed_step = None;
+        ok.objects = 2;
+        let bad = DriverOutcome::error(&sc, "6.1", "converted", "build", &anyhow::anyhow!("x"));
+        let doc = ledger_doc(&[(vec![ok, bad], vec!["drivers/gpio/gpio-fgpio.c".into()])]);
+        let r = doc["results"].as_array().unwrap();
+        assert_eq!(r.len(), 2);
+        assert_eq!(r[0]["kernel"], "6.1 legacy");
+        assert_eq!(r[0]["ok"], true);
+        assert_eq!(r[0]["file"], "drivers/gpio/gpio-fgpio.c");
+        assert!(r[0]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("ok: 2 objects released"));
+        assert_eq!(r[1]["kernel"], "6.1 converted");
+        assert_eq!(r[1]["detail"], "error at build");
+    }
+
+    #[test]
+    fn select_by_path_or_name() {
+        let all = vec![recipe("drivers/a/x.c", "x", "p"), {
+            let mut r = recipe("drivers/b", "y", "p");
+            r.name = "y".into();
+            r
+        }];
+        assert_eq!(
+            select(all.clone(), Some("drivers/b/")).unwrap()[0].name,
+            "y"
+        );
+        assert_eq!(select(all.clone(), Some("t")).unwrap().len(), 1);
+        let e = select(all, Some("drivers/c")).unwrap_err().to_string();
+        assert!(e.contains("no driver recipe for drivers/c"), "{e}");
+    }
+}
