@@ -209,24 +209,7 @@ fn sequence_of(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Option<SeqRul
         scope.captured.insert(name);
     }
     let mut block = Vec::new();
-    push_relation(
-        &mut block,
-        &r.inside,
-        RelKind::Inside,
-        false,
-        at,
-        "inside",
-        scope,
-    )?;
-    push_relation(
-        &mut block,
-        &r.not_inside,
-        RelKind::Inside,
-        true,
-        at,
-        "not-inside",
-        scope,
-    )?;
+    push_inside(&mut block, r, at, scope)?;
     let (when_not, when_has) = match &r.when {
         Some(w) => (
             w.not_has
@@ -365,24 +348,7 @@ fn compile_relations(
     scope: &mut Scope,
     parts: &mut Vec<Matcher>,
 ) -> Result<()> {
-    push_relation(
-        parts,
-        &r.inside,
-        RelKind::Inside,
-        false,
-        at,
-        "inside",
-        scope,
-    )?;
-    push_relation(
-        parts,
-        &r.not_inside,
-        RelKind::Inside,
-        true,
-        at,
-        "not-inside",
-        scope,
-    )?;
+    push_inside(parts, r, at, scope)?;
     push_relation(parts, &r.has, RelKind::Has, false, at, "has", scope)?;
     push_relation(parts, &r.not_has, RelKind::Has, true, at, "not-has", scope)?;
     push_relation(
@@ -410,6 +376,29 @@ fn compile_relations(
         );
     }
     Ok(())
+}
+
+/// `inside` and `not-inside`: of the node, or of the block a statement
+/// sequence stands in.
+fn push_inside(parts: &mut Vec<Matcher>, r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<()> {
+    push_relation(
+        parts,
+        &r.inside,
+        RelKind::Inside,
+        false,
+        at,
+        "inside",
+        scope,
+    )?;
+    push_relation(
+        parts,
+        &r.not_inside,
+        RelKind::Inside,
+        true,
+        at,
+        "not-inside",
+        scope,
+    )
 }
 
 /// A relation's rule object: its `stop-by` is the relation's, the rest is
