@@ -37,9 +37,14 @@ pub struct SeriesArgs {
     /// Series version (v1, v2, ...).
     #[arg(long, default_value_t = 1)]
     pub version: u32,
-    /// The base-commit: trailer of the cover letters.
+    /// The base-commit: trailer of the cover letters (default: HEAD when
+    /// the tree is the top of a git work tree).
     #[arg(long, value_name = "SHA")]
     pub base_commit: Option<String>,
+    /// Date of the mails: `now`, or seconds since the epoch (default: from
+    /// the tree, so that the same tree and campaign give the same files).
+    #[arg(long, value_name = "now|EPOCH", value_parser = parse_date)]
+    pub date: Option<i64>,
     /// Apply the series to a scratch copy with git am and run checkpatch.pl.
     #[arg(long)]
     pub check: bool,
@@ -54,6 +59,43 @@ pub struct SeriesArgs {
     /// the old interface; refused while any legacy user remains).
     #[arg(long, value_enum, default_value = "convert")]
     pub phase: PhaseArg,
+}
+
+fn parse_date(s: &str) -> Result<i64, String> {
+    if s == "now" {
+        return std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .map_err(|e| e.to_string());
+    }
+    s.parse()
+        .map_err(|_| format!("`{s}`: expected `now` or seconds since the epoch"))
+}
+
+/// `prerequisite-change-id:` of a convert series: the campaign's introduce
+/// patch, unless the tree already has the new interface (its version from
+/// the ledger when the campaign recorded it, else v1).
+fn prerequisites(
+    pattern: &rewriter::pattern::Pattern,
+    tree: &std::path::Path,
+    campaign: Option<&std::path::Path>,
+) -> Result<Vec<String>> {
+    let Some(intro) = &pattern.introduce else {
+        return Ok(Vec::new());
+    };
+    if pattern.requires.as_ref().is_some_and(|r| r.check(tree).is_ok()) {
+        return Ok(Vec::new());
+    }
+    let id = &intro.pattern.id;
+    let version = match campaign {
+        Some(dir) => reports::Ledger::open(dir)?
+            .state
+            .phases
+            .get(id)
+            .map_or(1, |p| p.version.max(1)),
+        None => 1,
+    };
+    Ok(vec![format!("{}:v{version}", series::change_id(id, "", 1))])
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -289,6 +331,12 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         signoff: args.signoff,
         version: args.version,
         base_commit: args.base_commit.clone(),
+        date: args.date,
+        prerequisites: if args.phase == PhaseArg::Convert {
+            prerequisites(pattern, &args.sel.tree, args.campaign.as_deref())?
+        } else {
+            Vec::new()
+        },
         check: args.check,
         tree: args.sel.tree.clone(),
         group_by: match args.group_by {
