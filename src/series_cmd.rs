@@ -59,6 +59,12 @@ pub struct SeriesArgs {
     /// the old interface; refused while any legacy user remains).
     #[arg(long, value_enum, default_value = "convert")]
     pub phase: PhaseArg,
+    /// With --campaign, on a newer tree: rescan it into the campaign, then
+    /// write the next version of every series sent before with only its
+    /// drivers still to convert (the same change-id; a changelog names the
+    /// patches dropped because they were applied or are gone).
+    #[arg(long, requires = "campaign")]
+    pub resend: bool,
 }
 
 fn parse_date(s: &str) -> Result<i64, String> {
@@ -244,7 +250,79 @@ fn refuse_retire(
     Ok(Some(exit::FINDINGS))
 }
 
+/// `--resend`: records the scan of the newer tree in the campaign, then
+/// reads back where each driver was sent and which of those patches are
+/// no longer needed. Returns the plan and the version to write.
+fn resend_plan(
+    dir: &std::path::Path,
+    sel: &crate::Selection,
+    outcome: &rewriter::engine::Outcome,
+    pattern: &str,
+) -> Result<(series::Resend, u32)> {
+    let doc = crate::output::scan_document(&sel.tree, outcome);
+    let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
+    eprintln!("unplug: campaign {}: {summary}", dir.display());
+    let ledger = reports::Ledger::open(dir)?;
+    let sites: Vec<&reports::SiteRecord> = ledger
+        .state
+        .sites
+        .values()
+        .filter(|r| r.pattern == pattern)
+        .collect();
+    // A section's part numbers tell whether its directories were numbered.
+    let mut parts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in sites.iter().filter_map(|r| r.patch.as_ref()) {
+        let n = parts.entry(&p.series).or_insert(1);
+        *n = (*n).max(p.part);
+    }
+    let mut plan = series::Resend {
+        tree_label: rewriter::tree::kernel_version(&sel.tree)
+            .unwrap_or_else(|| sel.tree.display().to_string()),
+        ..Default::default()
+    };
+    let mut version = 0;
+    for r in &sites {
+        let Some(p) = &r.patch else { continue };
+        let sent_in = series::SentIn {
+            section: p.series.clone(),
+            part: p.part.max(1),
+            parts: parts[p.series.as_str()],
+            version: p.version.max(1),
+        };
+        version = version.max(sent_in.version);
+        let why = match r.state {
+            reports::SiteState::Applied => format!("applied in {}", r.applied_in.as_deref().unwrap_or("?")),
+            reports::SiteState::Gone => format!("whose driver is gone in {}", r.gone_in.as_deref().unwrap_or("?")),
+            _ => {
+                plan.previous.insert(r.file.clone(), sent_in);
+                continue;
+            }
+        };
+        if !plan.dropped.iter().any(|d| d.driver == r.file) {
+            plan.dropped.push(series::Dropped {
+                sent_in,
+                driver: r.file.clone(),
+                why,
+            });
+        }
+    }
+    if version == 0 {
+        bail!(
+            "{}: no series of {pattern} was recorded in this campaign: nothing to resend (write v1 with `unplug series --campaign`)",
+            dir.display()
+        );
+    }
+    // A driver with a legacy site left is resent, not dropped; one dropped
+    // from an earlier version was said so in that version's changelog.
+    plan.dropped
+        .retain(|d| !plan.previous.contains_key(&d.driver) && d.sent_in.version == version);
+    Ok((plan, version + 1))
+}
+
 pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
+    if args.resend && args.phase != PhaseArg::Convert {
+        bail!("--resend resends convert series only");
+    }
     if args.sel.pattern_ids.len() != 1 {
         bail!("series needs exactly one --pattern: a series is one campaign");
     }
@@ -346,6 +424,11 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         ..Default::default()
     };
     let mut opts = opts;
+    if let (true, Some(dir)) = (args.resend, &args.campaign) {
+        let (plan, version) = resend_plan(dir, &args.sel, &outcome, &pattern.id)?;
+        opts.version = version;
+        opts.resend = Some(plan);
+    }
     if let Some(prefix) = &prefix {
         for c in &outcome.changes {
             opts.prefix_overrides.insert(c.file.clone(), prefix.clone());

@@ -203,3 +203,88 @@ fn b4_am_finds_every_patch_and_the_base() {
         git(&tree, &["checkout", "-q", "-"]);
     }
 }
+
+/// A newer tree where one GPIO driver was converted (the v1 patch applied)
+/// and the I2C driver removed: `--resend` writes a v2 of the GPIO series
+/// with the driver left, the same change-id and a changelog; nothing for
+/// I2C; the ledger links the v2 patch.
+#[test]
+fn resend_writes_the_next_version_with_what_is_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = sample_tree(tmp.path());
+    let campaign = tmp.path().join("campaign");
+    let c = campaign.to_str().unwrap();
+    unplug(&old, &["scan", ".", "--pattern", "platform-remove-void", "--campaign", c]);
+    let v1 = tmp.path().join("v1");
+    series(&old, &v1, &["--campaign", c]);
+    let new = tmp.path().join("new");
+    copy(&old, &new);
+    let fgpio = walk(&v1.join("gpio-subsystem"))
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("gpio-fgpio"))
+        .unwrap();
+    git(&new, &["apply", fgpio.to_str().unwrap()]);
+    std::fs::remove_file(new.join("drivers/i2c/busses/i2c-fbus.c")).unwrap();
+
+    let v2 = tmp.path().join("v2");
+    let out = series(&new, &v2, &["--campaign", c, "--resend"]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("gpio-fgpio.c applied in 6.1.0"), "{table}");
+    assert!(table.contains("i2c-fbus.c whose driver is gone in 6.1.0"), "{table}");
+    let files: Vec<String> = walk(&v2)
+        .iter()
+        .map(|p| p.strip_prefix(&v2).unwrap().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "gpio-subsystem/v2-0000-cover-letter.patch",
+            "gpio-subsystem/v2-0001-gpio-hgpio-Convert-to-platform-remove-callback-re.patch",
+            "series.json"
+        ]
+    );
+    let cover1 = std::fs::read_to_string(v1.join("gpio-subsystem/v1-0000-cover-letter.patch")).unwrap();
+    let cover2 = std::fs::read_to_string(v2.join("gpio-subsystem/v2-0000-cover-letter.patch")).unwrap();
+    let cid = |t: &str| t.lines().find(|l| l.starts_with("change-id: ")).unwrap().to_string();
+    assert_eq!(cid(&cover1), cid(&cover2));
+    assert!(cover2.contains("Subject: [PATCH v2 0/1]"), "{cover2}");
+    assert!(
+        cover2.contains("Changes in v2:\n- resent on 6.1.0\n- dropped 1 patch applied in 6.1.0: drivers/gpio/gpio-fgpio.c\n"),
+        "{cover2}"
+    );
+    let patch = std::fs::read_to_string(v2.join(&files[1])).unwrap();
+    let (msg, rest) = patch.split_once("\n---\n").unwrap();
+    assert!(!msg.contains("Changes in v2"), "the changelog stays out of the commit");
+    assert!(rest.starts_with("Changes in v2:\n"), "{rest}");
+    // the ledger links the v2 patch of the driver left
+    let ledger: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(campaign.join("ledger.json")).unwrap()).unwrap();
+    let linked: Vec<(String, String)> = ledger["sites"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|s| {
+            Some((
+                s["file"].as_str()?.to_string(),
+                s["patch"]["patch"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert!(linked.contains(&(
+        "drivers/gpio/gpio-hgpio.c".into(),
+        "v2-0001-gpio-hgpio-Convert-to-platform-remove-callback-re.patch".into()
+    )), "{linked:?}");
+    // nothing left to send: no v3, and it says so
+    let v3 = tmp.path().join("v3");
+    let hgpio = walk(&v2).into_iter().find(|p| p.to_string_lossy().contains("v2-0001")).unwrap();
+    git(&new, &["apply", hgpio.to_str().unwrap()]);
+    let out = Command::new(env!("CARGO_BIN_EXE_unplug"))
+        .args(["series", ".", "--pattern", "platform-remove-void", "--resend", "--campaign", c])
+        .arg("--out")
+        .arg(&v3)
+        .current_dir(&new)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!v3.exists() || walk(&v3).iter().all(|p| !p.to_string_lossy().ends_with(".patch")));
+}

@@ -150,7 +150,7 @@ pub struct Dropped {
 /// series) and named in the warnings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resend {
-    /// Driver key -> the series it was sent in last.
+    /// Driver key or file -> the series it was sent in last.
     pub previous: BTreeMap<String, SentIn>,
     pub dropped: Vec<Dropped>,
     /// The tree the series is resent on, for the changelog.
@@ -256,6 +256,8 @@ pub struct SeriesReport {
     pub series: Vec<SeriesEntry>,
     /// Changes dropped by the subsystem filter.
     pub filtered_out: Vec<String>,
+    /// `--resend`: patches of the previous version left out, and why.
+    pub dropped: Vec<Dropped>,
     pub warnings: Vec<String>,
 }
 
@@ -449,6 +451,7 @@ pub fn build_series(
         checked: opts.check,
         series,
         filtered_out,
+        dropped: opts.resend.as_ref().map(|r| r.dropped.clone()).unwrap_or_default(),
         warnings,
     };
     if opts.check {
@@ -543,7 +546,10 @@ fn plan_resend<'a>(grouped: Grouped<'a>, resend: &Resend, warnings: &mut Vec<Str
         BTreeMap::new();
     for (_, list) in grouped {
         for (c, m) in list {
-            match resend.previous.get(&c.key) {
+            let sent = std::iter::once(&c.key)
+                .chain(c.files.iter().map(|f| &f.rel_path))
+                .find_map(|k| resend.previous.get(k));
+            match sent {
                 Some(s) => by_series
                     .entry((s.section.clone(), s.part))
                     .or_insert_with(|| (s.parts, Vec::new()))
@@ -1209,6 +1215,13 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
                 )?;
             }
         }
+    }
+    for d in &report.dropped {
+        writeln!(
+            w,
+            "dropped from v{} of {} (part {}): {} {}",
+            d.sent_in.version, d.sent_in.section, d.sent_in.part, d.driver, d.why
+        )?;
     }
     if !report.filtered_out.is_empty() {
         writeln!(
