@@ -446,6 +446,16 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         changes.push(merged);
     }
     if changes.is_empty() {
+        if let Some(plan) = &opts.resend {
+            let applied = plan.dropped.iter().filter(|d| d.why.starts_with("applied")).count();
+            eprintln!(
+                "unplug: resend on {}: {} patch(es) of v{} dropped ({applied} applied, {} gone)",
+                plan.tree_label,
+                plan.dropped.len(),
+                opts.version - 1,
+                plan.dropped.len() - applied
+            );
+        }
         eprintln!("unplug: no change to send for {}", campaign.id);
         return Ok(code);
     }
