@@ -48,6 +48,23 @@ pub struct SeriesArgs {
     /// Apply the series to a scratch copy with git am and run checkpatch.pl.
     #[arg(long)]
     pub check: bool,
+    /// With --check: compile every object a patch touches before and after
+    /// it (W=1), with the first allmodconfig (x86_64, then cross
+    /// compilers) that builds it.
+    #[arg(long, requires = "check")]
+    pub build: bool,
+    /// Where --build keeps its source copy and prepared O= directories
+    /// (default: $XDG_CACHE_HOME/unplug/build or ~/.cache/unplug/build).
+    #[arg(long, value_name = "DIR")]
+    pub build_cache: Option<PathBuf>,
+    /// --build: only these architectures, in this order (default: x86_64,
+    /// arm64, arm, riscv, powerpc, powerpc32, mips, m68k, sh; those without
+    /// an installed cross compiler are skipped).
+    #[arg(long = "arch", value_name = "NAME")]
+    pub arches: Vec<String>,
+    /// --build: parallel compiles (make -j).
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
@@ -319,6 +336,64 @@ fn resend_plan(
     Ok((plan, version + 1))
 }
 
+/// `--build`: the architectures asked for (or all known) that have a
+/// compiler, then every change compiled, with a progress bar on stderr.
+fn run_builds(
+    args: &SeriesArgs,
+    changes: &[series::DriverChange],
+) -> Result<BTreeMap<String, series::build::PatchBuild>> {
+    use series::build::{available_arches, build_changes, default_arches, BuildOptions, Progress};
+    let mut known = default_arches();
+    if !args.arches.is_empty() {
+        for a in &args.arches {
+            if !known.iter().any(|k| &k.name == a) {
+                bail!(
+                    "--arch {a}: unknown (known: {})",
+                    known.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ")
+                );
+            }
+        }
+        known = args
+            .arches
+            .iter()
+            .filter_map(|a| known.iter().find(|k| &k.name == a).cloned())
+            .collect();
+    }
+    let (arches, missing) = available_arches(known);
+    if !missing.is_empty() {
+        eprintln!("unplug: --build: no compiler for {} (skipped)", missing.join(", "));
+    }
+    if arches.is_empty() {
+        bail!("--build: no compiler for any architecture asked for");
+    }
+    let cache = match &args.build_cache {
+        Some(d) => d.clone(),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from(".cache"))
+            .join("unplug/build"),
+    };
+    let opts = BuildOptions { cache, arches, jobs: args.jobs.max(1) };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let refs: Vec<&series::DriverChange> = changes.iter().collect();
+    let out = build_changes(&args.sel.tree, &refs, &opts, &mut |p| match p {
+        Progress::Step(s) => bar.set_message(s.to_string()),
+        Progress::Compiles(n) => bar.inc_length(n as u64),
+        Progress::Compiled(o) => {
+            bar.inc(1);
+            bar.set_message(o.to_string());
+        }
+    });
+    bar.finish_and_clear();
+    out
+}
+
 pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     if args.resend && args.phase != PhaseArg::Convert {
         bail!("--resend resends convert series only");
@@ -459,6 +534,9 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         eprintln!("unplug: no change to send for {}", campaign.id);
         return Ok(code);
     }
+    if args.build {
+        opts.builds = run_builds(args, &changes)?;
+    }
     let report = series::build_series(&args.sel.tree, &campaign, &changes, &opts)?;
     if let Some(dir) = &args.campaign {
         let n = reports::cli::record_series(dir, &report)?;
@@ -480,6 +558,10 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         .iter()
         .flat_map(|s| &s.patches)
         .filter_map(|p| p.check.as_ref())
-        .any(|c| !c.applies || c.checkpatch_errors.unwrap_or(0) > 0);
+        .any(|c| !c.applies || c.checkpatch_errors.unwrap_or(0) > 0)
+        || opts
+            .builds
+            .values()
+            .any(|b| b.status == series::build::BuildStatus::Regression);
     Ok(if check_failed { exit::FINDINGS } else { code })
 }

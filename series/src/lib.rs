@@ -11,6 +11,7 @@
 //! * `check` applies each series with `git am -3` to a scratch repository
 //!   holding the original files and runs the tree's `checkpatch.pl`.
 
+pub mod build;
 pub mod check;
 pub mod gitdiff;
 pub mod maintainers;
@@ -124,6 +125,9 @@ pub struct SeriesOptions {
     pub prerequisites: Vec<String>,
     /// Write the next version of series sent before (see [`Resend`]).
     pub resend: Option<Resend>,
+    /// `--check --build` results by driver key ([`build::build_changes`]):
+    /// each patch's `build` and the cover letter's summary line.
+    pub builds: BTreeMap<String, build::PatchBuild>,
 }
 
 /// Where a driver's patch went in an earlier version.
@@ -177,6 +181,7 @@ impl Default for SeriesOptions {
             signature: None,
             prerequisites: Vec::new(),
             resend: None,
+            builds: BTreeMap::new(),
         }
     }
 }
@@ -219,6 +224,8 @@ pub struct PatchEntry {
     /// Without the angle brackets; the patch replies to its cover letter.
     pub message_id: String,
     pub check: Option<PatchCheck>,
+    /// `--check --build`: compiled before and after, on which arch.
+    pub build: Option<build::PatchBuild>,
 }
 
 /// One series (one directory of mails).
@@ -436,6 +443,7 @@ pub fn build_series(
             signoff: opts.signoff,
             base_commit: base_commit.as_deref(),
             prerequisites: &opts.prerequisites,
+            builds: &opts.builds,
             change_id: change_id(&campaign.id, &p.section, p.part),
             changelog: p.changelog,
         };
@@ -688,6 +696,7 @@ struct SeriesCtx<'a> {
     signoff: bool,
     base_commit: Option<&'a str>,
     prerequisites: &'a [String],
+    builds: &'a BTreeMap<String, build::PatchBuild>,
     change_id: String,
     changelog: Vec<String>,
 }
@@ -906,8 +915,56 @@ fn render_unit(
         deletions: del,
         message_id,
         check: None,
+        build: {
+            let parts: Vec<&build::PatchBuild> =
+                unit.changes.iter().filter_map(|c| ctx.builds.get(&c.key)).collect();
+            build::PatchBuild::merge(&parts)
+        },
     };
     Ok((Rendered { entry, stats }, bytes))
+}
+
+/// The cover letter's line on `--check --build`: how many patches built
+/// where, with W=1, and what was not built or regressed.
+fn build_summary(rendered: &[Rendered]) -> Option<String> {
+    let builds: Vec<(usize, &build::PatchBuild)> = rendered
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.entry.build.as_ref().map(|b| (i + 1, b)))
+        .collect();
+    if builds.is_empty() {
+        return None;
+    }
+    let mut on: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, b) in &builds {
+        if b.status == build::BuildStatus::Built {
+            *on.entry(format!("{} {}", b.arch.clone().unwrap_or_default(), b.config.clone().unwrap_or_default()))
+                .or_default() += 1;
+        }
+    }
+    let built: usize = on.values().sum();
+    let mut s = format!(
+        "Build-tested with W=1 before and after each patch: {built} of {} patch{} built without new warnings",
+        rendered.len(),
+        if rendered.len() == 1 { "" } else { "es" }
+    );
+    if !on.is_empty() {
+        let list: Vec<String> = on.iter().map(|(k, n)| format!("{n} on {k}")).collect();
+        s += &format!(" ({})", list.join(", "));
+    }
+    s.push('.');
+    for (i, b) in &builds {
+        match b.status {
+            build::BuildStatus::Built => {}
+            build::BuildStatus::NotBuilt => {
+                s += &format!(" Patch {i} not built: {}.", b.reason.clone().unwrap_or_default())
+            }
+            build::BuildStatus::Regression => {
+                s += &format!(" Patch {i} REGRESSES: {}.", b.reason.clone().unwrap_or_default())
+            }
+        }
+    }
+    Some(s)
 }
 
 /// A patch's changelog below its `---` (git am drops it).
@@ -1009,6 +1066,9 @@ fn write_series(
         "The patches are independent of each other and can be applied in any order, e.g. through the subsystem tree."
             .to_string(),
     );
+    if let Some(line) = build_summary(&rendered) {
+        paras.push(line);
+    }
     if orphan || rendered.iter().any(|r| r.entry.orphan) {
         let which: Vec<&str> = rendered
             .iter()
@@ -1189,6 +1249,13 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
             }
             if !p.mixed_sections.is_empty() {
                 flags += " [mixed]";
+            }
+            if let Some(b) = &p.build {
+                flags += &match b.status {
+                    build::BuildStatus::Built => format!(" [built: {}]", b.arch.clone().unwrap_or_default()),
+                    build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
+                    build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
+                };
             }
             if report.checked {
                 let c = p.check.clone().unwrap_or_default();
