@@ -274,6 +274,18 @@ fn resend_writes_the_next_version_with_what_is_left() {
         "drivers/gpio/gpio-hgpio.c".into(),
         "v2-0001-gpio-hgpio-Convert-to-platform-remove-callback-re.patch".into()
     )), "{linked:?}");
+    let hg = ledger["sites"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find(|s| s["file"] == "drivers/gpio/gpio-hgpio.c")
+        .unwrap();
+    let earlier = hg["patch"]["earlier"].as_array().unwrap();
+    assert_eq!(earlier.len(), 1);
+    assert!(
+        earlier[0].as_str().unwrap().ends_with("v1/gpio-subsystem/v1-0002-gpio-hgpio-Convert-to-platform-remove-callback-re.patch"),
+        "{earlier:?}"
+    );
     // nothing left to send: no v3, and it says so
     let v3 = tmp.path().join("v3");
     let hgpio = walk(&v2).into_iter().find(|p| p.to_string_lossy().contains("v2-0001")).unwrap();

@@ -490,10 +490,12 @@ fn series_dirname(section: &str, part: usize, parts: usize) -> String {
     }
 }
 
-type Grouped<'a> = BTreeMap<String, Vec<(&'a DriverChange, Vec<String>)>>;
+/// Changes with the sections of their files when they are several.
+type Members<'a> = Vec<(&'a DriverChange, Vec<String>)>;
+type Grouped<'a> = BTreeMap<String, Members<'a>>;
 
 /// The units of one section: a patch per driver, or one for all.
-fn section_units<'a>(section: &str, mut list: Vec<(&'a DriverChange, Vec<String>)>, per: Per) -> Vec<Unit<'a>> {
+fn section_units<'a>(section: &str, mut list: Members<'a>, per: Per) -> Vec<Unit<'a>> {
     list.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     match per {
         Per::Driver => list
@@ -550,8 +552,7 @@ fn plan_series<'a>(grouped: Grouped<'a>, opts: &SeriesOptions) -> Vec<Planned<'a
 /// `--resend`: the earlier series again, each with its drivers that are
 /// still to convert, and a changelog saying what was dropped and why.
 fn plan_resend<'a>(grouped: Grouped<'a>, resend: &Resend, warnings: &mut Vec<String>) -> Vec<Planned<'a>> {
-    let mut by_series: BTreeMap<(String, usize), (usize, Vec<(&'a DriverChange, Vec<String>)>)> =
-        BTreeMap::new();
+    let mut by_series: BTreeMap<(String, usize), (usize, Members<'a>)> = BTreeMap::new();
     for (_, list) in grouped {
         for (c, m) in list {
             let sent = std::iter::once(&c.key)
