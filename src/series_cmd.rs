@@ -382,15 +382,29 @@ fn run_builds(
             .progress_chars("=> "),
     );
     let refs: Vec<&series::DriverChange> = changes.iter().collect();
+    // seconds spent setting up (configure, prepare) and compiling
+    let mut spent = [0.0f64; 2];
+    let mut step = (0usize, std::time::Instant::now());
     let out = build_changes(&args.sel.tree, &refs, &opts, &mut |p| match p {
-        Progress::Step(s) => bar.set_message(s.to_string()),
+        Progress::Step(s) => {
+            spent[step.0] += step.1.elapsed().as_secs_f64();
+            step = (usize::from(s.contains(": build")), std::time::Instant::now());
+            bar.set_message(s.to_string());
+        }
         Progress::Compiles(n) => bar.inc_length(n as u64),
         Progress::Compiled(o) => {
             bar.inc(1);
             bar.set_message(o.to_string());
         }
     });
+    spent[step.0] += step.1.elapsed().as_secs_f64();
     bar.finish_and_clear();
+    eprintln!(
+        "unplug: --build: {} change(s): set-up (configure, prepare) {:.0} s, compiles {:.0} s",
+        changes.len(),
+        spent[0],
+        spent[1]
+    );
     out
 }
 

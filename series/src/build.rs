@@ -34,7 +34,11 @@ pub struct Arch {
     pub karch: String,
     /// `CROSS_COMPILE=` (empty for the host compiler).
     pub cross: String,
-    /// Lines for `KCONFIG_ALLCONFIG` besides `CONFIG_WERROR=n`.
+    /// `allmodconfig` or `allyesconfig` (what builds a driver that
+    /// depends on its bus being built in).
+    pub target: String,
+    /// Lines for `KCONFIG_ALLCONFIG` besides `CONFIG_WERROR=n`: a platform
+    /// of a `choice` that the plain config leaves out.
     pub allconfig: Vec<String>,
 }
 
@@ -44,6 +48,7 @@ impl Arch {
             name: name.into(),
             karch: karch.into(),
             cross: cross.into(),
+            target: "allmodconfig".into(),
             allconfig: allconfig.iter().map(|s| s.to_string()).collect(),
         }
     }
@@ -51,9 +56,9 @@ impl Arch {
     /// What the results call the configuration.
     pub fn config_name(&self) -> String {
         if self.allconfig.is_empty() {
-            "allmodconfig".into()
+            self.target.clone()
         } else {
-            format!("allmodconfig {}", self.allconfig.join(" "))
+            format!("{} {}", self.target, self.allconfig.join(" "))
         }
     }
 
@@ -69,8 +74,13 @@ impl Arch {
 
 /// The architectures tried, in order (Debian's cross compilers:
 /// `gcc-aarch64-linux-gnu`, `gcc-arm-linux-gnueabihf`, ...); those whose
-/// compiler is not installed are left out by [`available_arches`].
+/// compiler is not installed are left out by [`available_arches`]. After
+/// the plain `allmodconfig`s come variants for drivers of a platform a
+/// `choice` leaves out (Alchemy, Octeon, 44x, ARMv5, ...), of 32-bit x86,
+/// and `allyesconfig` for drivers that need their bus built in.
 pub fn default_arches() -> Vec<Arch> {
+    let mut yes = Arch::new("x86_64-allyes", "x86_64", "", &[]);
+    yes.target = "allyesconfig".into();
     vec![
         Arch::new("x86_64", "x86_64", "", &[]),
         Arch::new("arm64", "arm64", "aarch64-linux-gnu-", &[]),
@@ -81,6 +91,19 @@ pub fn default_arches() -> Vec<Arch> {
         Arch::new("mips", "mips", "mips-linux-gnu-", &[]),
         Arch::new("m68k", "m68k", "m68k-linux-gnu-", &[]),
         Arch::new("sh", "sh", "sh4-linux-gnu-", &[]),
+        yes,
+        Arch::new("i386", "i386", "", &[]),
+        Arch::new("arm-v5", "arm", "arm-linux-gnueabihf-", &[
+            "CONFIG_ARCH_MULTI_V7=n",
+            "CONFIG_ARCH_MULTI_V6=n",
+            "CONFIG_ARCH_MULTI_V5=y",
+        ]),
+        Arch::new("powerpc44x", "powerpc", "powerpc-linux-gnu-", &["CONFIG_PPC64=n", "CONFIG_44x=y"]),
+        Arch::new("mips-alchemy", "mips", "mips-linux-gnu-", &["CONFIG_MIPS_ALCHEMY=y"]),
+        Arch::new("mips-ath79", "mips", "mips-linux-gnu-", &["CONFIG_ATH79=y"]),
+        Arch::new("mips-lantiq", "mips", "mips-linux-gnu-", &["CONFIG_LANTIQ=y", "CONFIG_SOC_XWAY=y"]),
+        Arch::new("mips-octeon", "mips", "mips-linux-gnu-", &["CONFIG_CAVIUM_OCTEON_SOC=y", "CONFIG_64BIT=y"]),
+        Arch::new("sh-sh7760", "sh", "sh4-linux-gnu-", &["CONFIG_CPU_SUBTYPE_SH7760=y"]),
     ]
 }
 
@@ -232,7 +255,7 @@ fn no_config_reason(tree: &Path, cache: &Cache, objs: &[String], tried: &[String
             if let Some(sym) = blocked.first() {
                 let deps = kconfig_depends(tree, o, sym);
                 return format!(
-                    "no config builds {o}: CONFIG_{sym} is not set by allmodconfig on {}{}",
+                    "no config builds {o}: CONFIG_{sym} is not set by the configs of {}{}",
                     tried.join(", "),
                     deps.map(|d| format!(" (depends on {d})")).unwrap_or_default()
                 );
@@ -306,8 +329,8 @@ impl Cache {
         lines.extend(arch.allconfig.iter().cloned());
         std::fs::write(&all, lines.join("\n") + "\n")?;
         let mut c = self.make(arch, &dir, jobs);
-        c.arg("allmodconfig").env("KCONFIG_ALLCONFIG", &all);
-        run(&mut c, &format!("make allmodconfig for {}", arch.name))?;
+        c.arg(&arch.target).env("KCONFIG_ALLCONFIG", &all);
+        run(&mut c, &format!("make {} for {}", arch.target, arch.name))?;
         std::fs::write(dir.join(".unplug-configured"), b"")?;
         Ok(dir)
     }
