@@ -255,8 +255,8 @@ fn no_config_reason(tree: &Path, cache: &Cache, objs: &[String], tried: &[String
             if let Some(sym) = blocked.first() {
                 let deps = kconfig_depends(tree, o, sym);
                 return format!(
-                    "no config builds {o}: CONFIG_{sym} is not set by the configs of {}{}",
-                    tried.join(", "),
+                    "no config builds {o}: CONFIG_{sym} is set by none of the {} configs tried{}",
+                    tried.len(),
                     deps.map(|d| format!(" (depends on {d})")).unwrap_or_default()
                 );
             }
