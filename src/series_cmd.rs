@@ -396,6 +396,9 @@ fn run_builds(
             bar.inc(1);
             bar.set_message(o.to_string());
         }
+        Progress::ArchFailed(a, e) => {
+            bar.suspend(|| eprintln!("unplug: --build: {a} skipped: {e}"));
+        }
     });
     spent[step.0] += step.1.elapsed().as_secs_f64();
     bar.finish_and_clear();

@@ -186,6 +186,9 @@ pub enum Progress<'a> {
     Compiles(usize),
     /// make printed `CC` for this object.
     Compiled(&'a str),
+    /// An architecture could not be configured or prepared (its objects
+    /// go on to the next one): name, error.
+    ArchFailed(&'a str, String),
 }
 
 /// Builds every change's objects before and after it. Key: driver key.
@@ -216,8 +219,16 @@ pub fn build_changes(
             break;
         }
         progress(Progress::Step(&format!("{}: configure", arch.name)));
-        let dir = cache.configure(arch, opts.jobs)?;
-        let config = read_config(&dir.join(".config"))?;
+        let configured = cache
+            .configure(arch, opts.jobs)
+            .and_then(|dir| read_config(&dir.join(".config")).map(|c| (dir, c)));
+        let (dir, config) = match configured {
+            Ok(x) => x,
+            Err(e) => {
+                progress(Progress::ArchFailed(&arch.name, format!("{e:#}")));
+                continue;
+            }
+        };
         let (here, rest): (Vec<_>, Vec<_>) = pending.into_iter().partition(|(_, objs)| {
             objs.iter()
                 .all(|o| blocking_symbol(tree, o, &config).is_none())
@@ -228,7 +239,12 @@ pub fn build_changes(
             continue;
         }
         progress(Progress::Step(&format!("{}: prepare", arch.name)));
-        cache.prepare(arch, &dir, opts.jobs)?;
+        if let Err(e) = cache.prepare(arch, &dir, opts.jobs) {
+            progress(Progress::ArchFailed(&arch.name, format!("{e:#}")));
+            tried.pop();
+            pending.extend(here);
+            continue;
+        }
         for (key, b) in build_on(&cache, arch, &dir, &here, opts.jobs, progress)? {
             out.insert(key, b);
         }

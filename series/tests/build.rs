@@ -52,8 +52,9 @@ fn to_void(s: &str) -> String {
 }
 
 fn arches() -> Vec<Arch> {
-    // both use the host gcc: the fake Makefile only reads ARCH
-    ["x86_64", "arm"]
+    // all use the host gcc: the fake Makefile only reads ARCH; `nope` has
+    // no config, so its allmodconfig fails
+    ["nope", "x86_64", "arm"]
         .iter()
         .map(|a| Arch {
             name: a.to_string(),
@@ -65,7 +66,7 @@ fn arches() -> Vec<Arch> {
         .collect()
 }
 
-fn run(tree: &Path, cache: &Path, changes: &[DriverChange]) -> (BTreeMap<String, PatchBuild>, usize) {
+fn run(tree: &Path, cache: &Path, changes: &[DriverChange]) -> (BTreeMap<String, PatchBuild>, usize, Vec<String>) {
     let opts = BuildOptions {
         cache: cache.to_path_buf(),
         arches: arches(),
@@ -73,13 +74,14 @@ fn run(tree: &Path, cache: &Path, changes: &[DriverChange]) -> (BTreeMap<String,
     };
     let refs: Vec<&DriverChange> = changes.iter().collect();
     let mut compiled = 0;
-    let r = build_changes(tree, &refs, &opts, &mut |p| {
-        if let Progress::Compiled(_) = p {
-            compiled += 1;
-        }
+    let mut failed = Vec::new();
+    let r = build_changes(tree, &refs, &opts, &mut |p| match p {
+        Progress::Compiled(_) => compiled += 1,
+        Progress::ArchFailed(a, e) => failed.push(format!("{a}: {e}")),
+        _ => {}
     })
     .unwrap();
-    (r, compiled)
+    (r, compiled, failed)
 }
 
 #[test]
@@ -98,7 +100,9 @@ fn every_patch_gets_a_build_verdict() {
         change(&tree, "drivers/foo/foo-f-plat.c", to_void),
     ];
     let originals: Vec<Vec<u8>> = changes.iter().map(|c| c.files[0].before.clone()).collect();
-    let (r, compiled) = run(&tree, &cache, &changes);
+    let (r, compiled, failed) = run(&tree, &cache, &changes);
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(failed[0].starts_with("nope: make allmodconfig for nope failed"), "{failed:?}");
 
     let a = &r["drivers/foo/foo-a.c"];
     assert_eq!((a.status, a.arch.as_deref()), (BuildStatus::Built, Some("x86_64")), "{a:?}");
@@ -128,7 +132,7 @@ fn every_patch_gets_a_build_verdict() {
         assert_eq!(&std::fs::read(tree.join(&c.files[0].rel_path)).unwrap(), orig);
     }
     // a second run configures nothing again and gives the same verdicts
-    let (again, _) = run(&tree, &cache, &changes);
+    let (again, _, _) = run(&tree, &cache, &changes);
     assert_eq!(again, r);
     let logs: Vec<String> = ["x86_64", "arm"]
         .iter()
