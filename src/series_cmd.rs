@@ -106,7 +106,11 @@ fn prerequisites(
     let Some(intro) = &pattern.introduce else {
         return Ok(Vec::new());
     };
-    if pattern.requires.as_ref().is_some_and(|r| r.check(tree).is_ok()) {
+    if pattern
+        .requires
+        .as_ref()
+        .is_some_and(|r| r.check(tree).is_ok())
+    {
         return Ok(Vec::new());
     }
     let id = &intro.pattern.id;
@@ -308,8 +312,13 @@ fn resend_plan(
         };
         version = version.max(sent_in.version);
         let why = match r.state {
-            reports::SiteState::Applied => format!("applied in {}", r.applied_in.as_deref().unwrap_or("?")),
-            reports::SiteState::Gone => format!("whose driver is gone in {}", r.gone_in.as_deref().unwrap_or("?")),
+            reports::SiteState::Applied => {
+                format!("applied in {}", r.applied_in.as_deref().unwrap_or("?"))
+            }
+            reports::SiteState::Gone => format!(
+                "whose driver is gone in {}",
+                r.gone_in.as_deref().unwrap_or("?")
+            ),
             _ => {
                 plan.previous.insert(r.file.clone(), sent_in);
                 continue;
@@ -349,7 +358,11 @@ fn run_builds(
             if !known.iter().any(|k| &k.name == a) {
                 bail!(
                     "--arch {a}: unknown (known: {})",
-                    known.iter().map(|k| k.name.as_str()).collect::<Vec<_>>().join(", ")
+                    known
+                        .iter()
+                        .map(|k| k.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
         }
@@ -361,7 +374,10 @@ fn run_builds(
     }
     let (arches, missing) = available_arches(known);
     if !missing.is_empty() {
-        eprintln!("unplug: --build: no compiler for {} (skipped)", missing.join(", "));
+        eprintln!(
+            "unplug: --build: no compiler for {} (skipped)",
+            missing.join(", ")
+        );
     }
     if arches.is_empty() {
         bail!("--build: no compiler for any architecture asked for");
@@ -374,7 +390,11 @@ fn run_builds(
             .unwrap_or_else(|| PathBuf::from(".cache"))
             .join("unplug/build"),
     };
-    let opts = BuildOptions { cache, arches, jobs: args.jobs.max(1) };
+    let opts = BuildOptions {
+        cache,
+        arches,
+        jobs: args.jobs.max(1),
+    };
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
@@ -388,7 +408,10 @@ fn run_builds(
     let out = build_changes(&args.sel.tree, &refs, &opts, &mut |p| match p {
         Progress::Step(s) => {
             spent[step.0] += step.1.elapsed().as_secs_f64();
-            step = (usize::from(s.contains(": build")), std::time::Instant::now());
+            step = (
+                usize::from(s.contains(": build")),
+                std::time::Instant::now(),
+            );
             bar.set_message(s.to_string());
         }
         Progress::Compiles(n) => bar.inc_length(n as u64),
@@ -539,7 +562,11 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     }
     if changes.is_empty() {
         if let Some(plan) = &opts.resend {
-            let applied = plan.dropped.iter().filter(|d| d.why.starts_with("applied")).count();
+            let applied = plan
+                .dropped
+                .iter()
+                .filter(|d| d.why.starts_with("applied"))
+                .count();
             eprintln!(
                 "unplug: resend on {}: {} patch(es) of v{} dropped ({applied} applied, {} gone)",
                 plan.tree_label,

@@ -98,7 +98,10 @@ fn the_same_tree_and_campaign_give_the_same_files() {
     let explicit = tmp.path().join("explicit");
     series(&tree, &explicit, &["--date", "0"]);
     let c0 = std::fs::read_to_string(&contents(&explicit)[0].0).unwrap();
-    assert!(c0.contains("\nDate: Thu, 1 Jan 1970 00:00:00 +0000\n"), "{c0}");
+    assert!(
+        c0.contains("\nDate: Thu, 1 Jan 1970 00:00:00 +0000\n"),
+        "{c0}"
+    );
     assert!(!date.contains("1970"), "{date}");
 }
 
@@ -114,7 +117,10 @@ fn a_convert_series_names_its_introduce_patch_as_prerequisite() {
     series(&tree, &intro, &["--phase", "introduce"]);
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(intro.join("series.json")).unwrap()).unwrap();
-    let cid = report["series"][0]["change_id"].as_str().unwrap().to_string();
+    let cid = report["series"][0]["change_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let convert = tmp.path().join("convert");
     series(&tree, &convert, &["--assume-api"]);
     let covers: Vec<PathBuf> = walk(&convert)
@@ -165,7 +171,9 @@ fn b4_am_finds_every_patch_and_the_base() {
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("series.json")).unwrap()).unwrap();
     let all = report["series"].as_array().unwrap();
-    assert!(all.iter().any(|s| s["patches"].as_array().unwrap().len() == 2));
+    assert!(all
+        .iter()
+        .any(|s| s["patches"].as_array().unwrap().len() == 2));
     for s in all {
         let dir = PathBuf::from(s["dir"].as_str().unwrap());
         let mut mbox = Vec::new();
@@ -184,7 +192,8 @@ fn b4_am_finds_every_patch_and_the_base() {
             .current_dir(&tree)
             .output()
             .unwrap();
-        let text = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+        let text =
+            String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
         assert!(o.status.success(), "{text}");
         let n = s["patches"].as_array().unwrap().len();
         assert!(text.contains(&format!("Total patches: {n}\n")), "{text}");
@@ -214,7 +223,17 @@ fn resend_writes_the_next_version_with_what_is_left() {
     let old = sample_tree(tmp.path());
     let campaign = tmp.path().join("campaign");
     let c = campaign.to_str().unwrap();
-    unplug(&old, &["scan", ".", "--pattern", "platform-remove-void", "--campaign", c]);
+    unplug(
+        &old,
+        &[
+            "scan",
+            ".",
+            "--pattern",
+            "platform-remove-void",
+            "--campaign",
+            c,
+        ],
+    );
     let v1 = tmp.path().join("v1");
     series(&old, &v1, &["--campaign", c]);
     let new = tmp.path().join("new");
@@ -230,7 +249,10 @@ fn resend_writes_the_next_version_with_what_is_left() {
     let out = series(&new, &v2, &["--campaign", c, "--resend"]);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("gpio-fgpio.c applied in 6.1.0"), "{table}");
-    assert!(table.contains("i2c-fbus.c whose driver is gone in 6.1.0"), "{table}");
+    assert!(
+        table.contains("i2c-fbus.c whose driver is gone in 6.1.0"),
+        "{table}"
+    );
     let files: Vec<String> = walk(&v2)
         .iter()
         .map(|p| p.strip_prefix(&v2).unwrap().to_string_lossy().to_string())
@@ -243,9 +265,16 @@ fn resend_writes_the_next_version_with_what_is_left() {
             "series.json"
         ]
     );
-    let cover1 = std::fs::read_to_string(v1.join("gpio-subsystem/v1-0000-cover-letter.patch")).unwrap();
-    let cover2 = std::fs::read_to_string(v2.join("gpio-subsystem/v2-0000-cover-letter.patch")).unwrap();
-    let cid = |t: &str| t.lines().find(|l| l.starts_with("change-id: ")).unwrap().to_string();
+    let cover1 =
+        std::fs::read_to_string(v1.join("gpio-subsystem/v1-0000-cover-letter.patch")).unwrap();
+    let cover2 =
+        std::fs::read_to_string(v2.join("gpio-subsystem/v2-0000-cover-letter.patch")).unwrap();
+    let cid = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("change-id: "))
+            .unwrap()
+            .to_string()
+    };
     assert_eq!(cid(&cover1), cid(&cover2));
     assert!(cover2.contains("Subject: [PATCH v2 0/1]"), "{cover2}");
     assert!(
@@ -254,7 +283,10 @@ fn resend_writes_the_next_version_with_what_is_left() {
     );
     let patch = std::fs::read_to_string(v2.join(&files[1])).unwrap();
     let (msg, rest) = patch.split_once("\n---\n").unwrap();
-    assert!(!msg.contains("Changes in v2"), "the changelog stays out of the commit");
+    assert!(
+        !msg.contains("Changes in v2"),
+        "the changelog stays out of the commit"
+    );
     assert!(rest.starts_with("Changes in v2:\n"), "{rest}");
     // the ledger links the v2 patch of the driver left
     let ledger: serde_json::Value =
@@ -270,10 +302,13 @@ fn resend_writes_the_next_version_with_what_is_left() {
             ))
         })
         .collect();
-    assert!(linked.contains(&(
-        "drivers/gpio/gpio-hgpio.c".into(),
-        "v2-0001-gpio-hgpio-Convert-to-platform-remove-callback-re.patch".into()
-    )), "{linked:?}");
+    assert!(
+        linked.contains(&(
+            "drivers/gpio/gpio-hgpio.c".into(),
+            "v2-0001-gpio-hgpio-Convert-to-platform-remove-callback-re.patch".into()
+        )),
+        "{linked:?}"
+    );
     let hg = ledger["sites"]
         .as_object()
         .unwrap()
@@ -283,20 +318,38 @@ fn resend_writes_the_next_version_with_what_is_left() {
     let earlier = hg["patch"]["earlier"].as_array().unwrap();
     assert_eq!(earlier.len(), 1);
     assert!(
-        earlier[0].as_str().unwrap().ends_with("v1/gpio-subsystem/v1-0002-gpio-hgpio-Convert-to-platform-remove-callback-re.patch"),
+        earlier[0].as_str().unwrap().ends_with(
+            "v1/gpio-subsystem/v1-0002-gpio-hgpio-Convert-to-platform-remove-callback-re.patch"
+        ),
         "{earlier:?}"
     );
     // nothing left to send: no v3, and it says so
     let v3 = tmp.path().join("v3");
-    let hgpio = walk(&v2).into_iter().find(|p| p.to_string_lossy().contains("v2-0001")).unwrap();
+    let hgpio = walk(&v2)
+        .into_iter()
+        .find(|p| p.to_string_lossy().contains("v2-0001"))
+        .unwrap();
     git(&new, &["apply", hgpio.to_str().unwrap()]);
     let out = Command::new(env!("CARGO_BIN_EXE_unplug"))
-        .args(["series", ".", "--pattern", "platform-remove-void", "--resend", "--campaign", c])
+        .args([
+            "series",
+            ".",
+            "--pattern",
+            "platform-remove-void",
+            "--resend",
+            "--campaign",
+            c,
+        ])
         .arg("--out")
         .arg(&v3)
         .current_dir(&new)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(!v3.exists() || walk(&v3).iter().all(|p| !p.to_string_lossy().ends_with(".patch")));
+    assert!(
+        !v3.exists()
+            || walk(&v3)
+                .iter()
+                .all(|p| !p.to_string_lossy().ends_with(".patch"))
+    );
 }

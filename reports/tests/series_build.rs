@@ -49,7 +49,10 @@ fn build_verdicts_and_earlier_versions_are_recorded() {
         Some("regression: 1 new warning(s) with W=1")
     );
     let md = reports::render(&l, Format::Md).unwrap();
-    assert!(md.contains("v1-0001-watchdog-gamma.patch (regression)"), "{md}");
+    assert!(
+        md.contains("v1-0001-watchdog-gamma.patch (regression)"),
+        "{md}"
+    );
 
     let built = json!({"status": "built", "arch": "arm64", "config": "allmodconfig",
         "objects": [], "new_warnings": [], "reason": null});

@@ -87,23 +87,58 @@ pub fn default_arches() -> Vec<Arch> {
         Arch::new("arm", "arm", "arm-linux-gnueabihf-", &[]),
         Arch::new("riscv", "riscv", "riscv64-linux-gnu-", &[]),
         Arch::new("powerpc", "powerpc", "powerpc64-linux-gnu-", &[]),
-        Arch::new("powerpc32", "powerpc", "powerpc-linux-gnu-", &["CONFIG_PPC64=n"]),
+        Arch::new(
+            "powerpc32",
+            "powerpc",
+            "powerpc-linux-gnu-",
+            &["CONFIG_PPC64=n"],
+        ),
         Arch::new("mips", "mips", "mips-linux-gnu-", &[]),
         Arch::new("m68k", "m68k", "m68k-linux-gnu-", &[]),
         Arch::new("sh", "sh", "sh4-linux-gnu-", &[]),
         yes,
         Arch::new("i386", "i386", "", &[]),
-        Arch::new("arm-v5", "arm", "arm-linux-gnueabihf-", &[
-            "CONFIG_ARCH_MULTI_V7=n",
-            "CONFIG_ARCH_MULTI_V6=n",
-            "CONFIG_ARCH_MULTI_V5=y",
-        ]),
-        Arch::new("powerpc44x", "powerpc", "powerpc-linux-gnu-", &["CONFIG_PPC64=n", "CONFIG_44x=y"]),
-        Arch::new("mips-alchemy", "mips", "mips-linux-gnu-", &["CONFIG_MIPS_ALCHEMY=y"]),
+        Arch::new(
+            "arm-v5",
+            "arm",
+            "arm-linux-gnueabihf-",
+            &[
+                "CONFIG_ARCH_MULTI_V7=n",
+                "CONFIG_ARCH_MULTI_V6=n",
+                "CONFIG_ARCH_MULTI_V5=y",
+            ],
+        ),
+        Arch::new(
+            "powerpc44x",
+            "powerpc",
+            "powerpc-linux-gnu-",
+            &["CONFIG_PPC64=n", "CONFIG_44x=y"],
+        ),
+        Arch::new(
+            "mips-alchemy",
+            "mips",
+            "mips-linux-gnu-",
+            &["CONFIG_MIPS_ALCHEMY=y"],
+        ),
         Arch::new("mips-ath79", "mips", "mips-linux-gnu-", &["CONFIG_ATH79=y"]),
-        Arch::new("mips-lantiq", "mips", "mips-linux-gnu-", &["CONFIG_LANTIQ=y", "CONFIG_SOC_XWAY=y"]),
-        Arch::new("mips-octeon", "mips", "mips-linux-gnu-", &["CONFIG_CAVIUM_OCTEON_SOC=y", "CONFIG_64BIT=y"]),
-        Arch::new("sh-sh7760", "sh", "sh4-linux-gnu-", &["CONFIG_CPU_SUBTYPE_SH7760=y"]),
+        Arch::new(
+            "mips-lantiq",
+            "mips",
+            "mips-linux-gnu-",
+            &["CONFIG_LANTIQ=y", "CONFIG_SOC_XWAY=y"],
+        ),
+        Arch::new(
+            "mips-octeon",
+            "mips",
+            "mips-linux-gnu-",
+            &["CONFIG_CAVIUM_OCTEON_SOC=y", "CONFIG_64BIT=y"],
+        ),
+        Arch::new(
+            "sh-sh7760",
+            "sh",
+            "sh4-linux-gnu-",
+            &["CONFIG_CPU_SUBTYPE_SH7760=y"],
+        ),
     ]
 }
 
@@ -208,7 +243,10 @@ pub fn build_changes(
             .filter_map(|f| f.rel_path.strip_suffix(".c").map(|s| format!("{s}.o")))
             .collect();
         if objs.is_empty() {
-            out.insert(c.key.clone(), PatchBuild::not_built(objs, "touches no .c file".into()));
+            out.insert(
+                c.key.clone(),
+                PatchBuild::not_built(objs, "touches no .c file".into()),
+            );
         } else {
             pending.push((c, objs));
         }
@@ -250,7 +288,10 @@ pub fn build_changes(
         }
     }
     for (c, objs) in pending {
-        out.insert(c.key.clone(), PatchBuild::not_built(objs.clone(), no_config_reason(tree, &cache, &objs, &tried)));
+        out.insert(
+            c.key.clone(),
+            PatchBuild::not_built(objs.clone(), no_config_reason(tree, &cache, &objs, &tried)),
+        );
     }
     Ok(out)
 }
@@ -273,12 +314,17 @@ fn no_config_reason(tree: &Path, cache: &Cache, objs: &[String], tried: &[String
                 return format!(
                     "no config builds {o}: CONFIG_{sym} is set by none of the {} configs tried{}",
                     tried.len(),
-                    deps.map(|d| format!(" (depends on {d})")).unwrap_or_default()
+                    deps.map(|d| format!(" (depends on {d})"))
+                        .unwrap_or_default()
                 );
             }
         }
     }
-    format!("no config builds {} on {}", objs.join(", "), tried.join(", "))
+    format!(
+        "no config builds {} on {}",
+        objs.join(", "),
+        tried.join(", ")
+    )
 }
 
 /// The source copy and build directories of one tree.
@@ -300,7 +346,10 @@ impl Cache {
                 tree.display()
             );
         }
-        let name = tree.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = tree
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         let mut h = sha1_smol::Sha1::new();
         h.update(tree.to_string_lossy().as_bytes());
         std::fs::create_dir_all(cache)
@@ -313,7 +362,10 @@ impl Cache {
             let _ = std::fs::remove_dir_all(&src);
             std::fs::create_dir_all(&root)
                 .with_context(|| format!("creating the build cache {}", root.display()))?;
-            run(Command::new("cp").arg("-al").arg(&tree).arg(&src), "cp -al of the tree into the build cache")?;
+            run(
+                Command::new("cp").arg("-al").arg(&tree).arg(&src),
+                "cp -al of the tree into the build cache",
+            )?;
             std::fs::write(src.join(".unplug-linked"), b"")?;
         }
         Ok(Cache { tree, root, src })
@@ -398,7 +450,8 @@ fn run(c: &mut Command, what: &str) -> Result<()> {
 
 /// `CONFIG_X` -> value, for the set ones.
 fn read_config(path: &Path) -> Result<BTreeMap<String, String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
     Ok(text
         .lines()
         .filter_map(|l| l.strip_prefix("CONFIG_")?.split_once('='))
@@ -415,7 +468,10 @@ fn build_on(
     jobs: usize,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<(String, PatchBuild)>> {
-    let objs: Vec<&str> = here.iter().flat_map(|(_, o)| o.iter().map(String::as_str)).collect();
+    let objs: Vec<&str> = here
+        .iter()
+        .flat_map(|(_, o)| o.iter().map(String::as_str))
+        .collect();
     let files: Vec<&crate::FileEdit> = here.iter().flat_map(|(c, _)| c.files.iter()).collect();
     progress(Progress::Compiles(2 * objs.len()));
     for f in &files {
@@ -460,7 +516,9 @@ fn compile(
     let mut c = cache.make(arch, dir, jobs);
     c.args(["-k", "W=1"]).args(objs);
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().with_context(|| format!("make for {}: cannot run", arch.name))?;
+    let mut child = c
+        .spawn()
+        .with_context(|| format!("make for {}: cannot run", arch.name))?;
     let stderr = child.stderr.take().expect("piped");
     let err_reader = std::thread::spawn(move || {
         let mut s = String::new();
@@ -475,8 +533,15 @@ fn compile(
     }
     child.wait()?;
     let err = err_reader.join().unwrap_or_default();
-    let built = objs.iter().filter(|o| dir.join(o).is_file()).map(|o| o.to_string()).collect();
-    Ok(Compiled { built, diags: diagnostics(&err, &cache.src) })
+    let built = objs
+        .iter()
+        .filter(|o| dir.join(o).is_file())
+        .map(|o| o.to_string())
+        .collect();
+    Ok(Compiled {
+        built,
+        diags: diagnostics(&err, &cache.src),
+    })
 }
 
 /// gcc's `path:line:col: warning: text` lines, keyed by the path relative
@@ -493,15 +558,25 @@ fn diagnostics(stderr: &str, src: &Path) -> BTreeMap<String, Vec<String>> {
             continue;
         };
         let rest = rest.trim();
-        if line.parse::<u32>().is_err() || !(rest.starts_with("warning:") || rest.starts_with("error:")) {
+        if line.parse::<u32>().is_err()
+            || !(rest.starts_with("warning:") || rest.starts_with("error:"))
+        {
             continue;
         }
-        out.entry(file.to_string()).or_default().push(rest.to_string());
+        out.entry(file.to_string())
+            .or_default()
+            .push(rest.to_string());
     }
     out
 }
 
-fn compare(arch: &Arch, c: &DriverChange, objs: &[String], before: &Compiled, after: &Compiled) -> PatchBuild {
+fn compare(
+    arch: &Arch,
+    c: &DriverChange,
+    objs: &[String],
+    before: &Compiled,
+    after: &Compiled,
+) -> PatchBuild {
     let mut b = PatchBuild {
         status: BuildStatus::Built,
         arch: Some(arch.name.clone()),
@@ -521,7 +596,12 @@ fn compare(arch: &Arch, c: &DriverChange, objs: &[String], before: &Compiled, af
         return b;
     }
     for f in &c.files {
-        let mut old: Vec<&String> = before.diags.get(&f.rel_path).into_iter().flatten().collect();
+        let mut old: Vec<&String> = before
+            .diags
+            .get(&f.rel_path)
+            .into_iter()
+            .flatten()
+            .collect();
         for d in after.diags.get(&f.rel_path).into_iter().flatten() {
             match old.iter().position(|x| *x == d) {
                 Some(i) => {
@@ -536,7 +616,11 @@ fn compare(arch: &Arch, c: &DriverChange, objs: &[String], before: &Compiled, af
         b.status = BuildStatus::Regression;
         b.reason = Some(format!(
             "{} fails after the change: {}",
-            failed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+            failed
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             first_errors(c, after)
         ));
     } else if !b.new_warnings.is_empty() {
@@ -550,7 +634,13 @@ fn first_errors(c: &DriverChange, r: &Compiled) -> String {
     let errs: Vec<String> = c
         .files
         .iter()
-        .flat_map(|f| r.diags.get(&f.rel_path).into_iter().flatten().map(move |d| format!("{}: {d}", f.rel_path)))
+        .flat_map(|f| {
+            r.diags
+                .get(&f.rel_path)
+                .into_iter()
+                .flatten()
+                .map(move |d| format!("{}: {d}", f.rel_path))
+        })
         .filter(|d| d.contains("error:"))
         .take(3)
         .collect();
@@ -571,7 +661,10 @@ fn makefile_assignments(path: &Path) -> Vec<(String, Vec<String>)> {
         .lines()
         .filter_map(|l| {
             let l = l.split('#').next().unwrap_or("");
-            let (lhs, rhs) = l.split_once("+=").or_else(|| l.split_once(":=")).or_else(|| l.split_once('='))?;
+            let (lhs, rhs) = l
+                .split_once("+=")
+                .or_else(|| l.split_once(":="))
+                .or_else(|| l.split_once('='))?;
             Some((
                 lhs.trim().to_string(),
                 rhs.split_whitespace().map(String::from).collect(),
@@ -584,7 +677,11 @@ fn makefile_assignments(path: &Path) -> Vec<(String, Vec<String>)> {
 /// to the tree) out of this configuration, or None when it is built.
 /// Reads `obj-$(CONFIG_X) += name.o`, composite objects (`foo-y`,
 /// `foo-objs`, `foo-$(CONFIG_Y)`) and the directories above.
-pub fn blocking_symbol(tree: &Path, obj: &str, config: &BTreeMap<String, String>) -> Option<String> {
+pub fn blocking_symbol(
+    tree: &Path,
+    obj: &str,
+    config: &BTreeMap<String, String>,
+) -> Option<String> {
     let (dir, name) = obj.rsplit_once('/')?;
     let mut seen = BTreeSet::new();
     symbols_of(tree, dir, name, &mut seen)
@@ -634,12 +731,19 @@ fn kconfig_depends(tree: &Path, obj: &str, sym: &str) -> Option<String> {
         let Ok(text) = std::fs::read_to_string(tree.join(d).join("Kconfig")) else {
             continue;
         };
-        let mut lines = text.lines().skip_while(|l| l.trim() != format!("config {sym}"));
+        let mut lines = text
+            .lines()
+            .skip_while(|l| l.trim() != format!("config {sym}"));
         if lines.next().is_none() {
             continue;
         }
         let deps: Vec<&str> = lines
-            .take_while(|l| !l.starts_with("config ") && !l.starts_with("menuconfig ") && !l.starts_with("endmenu") && !l.starts_with("if "))
+            .take_while(|l| {
+                !l.starts_with("config ")
+                    && !l.starts_with("menuconfig ")
+                    && !l.starts_with("endmenu")
+                    && !l.starts_with("if ")
+            })
             .filter_map(|l| l.trim().strip_prefix("depends on "))
             .collect();
         return (!deps.is_empty()).then(|| deps.join(" && "));

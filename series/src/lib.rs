@@ -447,7 +447,15 @@ pub fn build_series(
             change_id: change_id(&campaign.id, &p.section, p.part),
             changelog: p.changelog,
         };
-        let entry = write_series(&ctx, &mut resolver, &p.section, p.part, p.parts, &p.units, &dir)?;
+        let entry = write_series(
+            &ctx,
+            &mut resolver,
+            &p.section,
+            p.part,
+            p.parts,
+            &p.units,
+            &dir,
+        )?;
         series.push(entry);
     }
 
@@ -459,7 +467,11 @@ pub fn build_series(
         checked: opts.check,
         series,
         filtered_out,
-        dropped: opts.resend.as_ref().map(|r| r.dropped.clone()).unwrap_or_default(),
+        dropped: opts
+            .resend
+            .as_ref()
+            .map(|r| r.dropped.clone())
+            .unwrap_or_default(),
         warnings,
     };
     if opts.check {
@@ -551,7 +563,11 @@ fn plan_series<'a>(grouped: Grouped<'a>, opts: &SeriesOptions) -> Vec<Planned<'a
 
 /// `--resend`: the earlier series again, each with its drivers that are
 /// still to convert, and a changelog saying what was dropped and why.
-fn plan_resend<'a>(grouped: Grouped<'a>, resend: &Resend, warnings: &mut Vec<String>) -> Vec<Planned<'a>> {
+fn plan_resend<'a>(
+    grouped: Grouped<'a>,
+    resend: &Resend,
+    warnings: &mut Vec<String>,
+) -> Vec<Planned<'a>> {
     let mut by_series: BTreeMap<(String, usize), (usize, Members<'a>)> = BTreeMap::new();
     for (_, list) in grouped {
         for (c, m) in list {
@@ -626,15 +642,22 @@ pub fn change_id(campaign: &str, section: &str, part: usize) -> String {
 /// release keeps the release's times).
 pub fn tree_date(tree: &Path, changes: &[DriverChange]) -> i64 {
     if prefix::is_git_tree(tree) {
-        if let Some(t) = git_out(tree, &["log", "-1", "--format=%ct"]).and_then(|s| s.parse().ok()) {
+        if let Some(t) = git_out(tree, &["log", "-1", "--format=%ct"]).and_then(|s| s.parse().ok())
+        {
             return t;
         }
     }
-    let files = changes.iter().flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str()));
+    let files = changes
+        .iter()
+        .flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str()));
     ["Makefile", "MAINTAINERS"]
         .into_iter()
         .chain(files)
-        .filter_map(|f| std::fs::metadata(tree.join(f)).and_then(|m| m.modified()).ok())
+        .filter_map(|f| {
+            std::fs::metadata(tree.join(f))
+                .and_then(|m| m.modified())
+                .ok()
+        })
         .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_secs() as i64)
         .max()
@@ -649,7 +672,12 @@ pub fn head_commit(tree: &Path) -> Option<String> {
 }
 
 fn git_out(tree: &Path, args: &[&str]) -> Option<String> {
-    let o = Command::new("git").arg("-C").arg(tree).args(args).output().ok()?;
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(args)
+        .output()
+        .ok()?;
     let s = String::from_utf8(o.stdout).ok()?.trim().to_string();
     (o.status.success() && !s.is_empty()).then_some(s)
 }
@@ -917,8 +945,11 @@ fn render_unit(
         message_id,
         check: None,
         build: {
-            let parts: Vec<&build::PatchBuild> =
-                unit.changes.iter().filter_map(|c| ctx.builds.get(&c.key)).collect();
+            let parts: Vec<&build::PatchBuild> = unit
+                .changes
+                .iter()
+                .filter_map(|c| ctx.builds.get(&c.key))
+                .collect();
             build::PatchBuild::merge(&parts)
         },
     };
@@ -939,8 +970,12 @@ fn build_summary(rendered: &[Rendered]) -> Option<String> {
     let mut on: BTreeMap<String, usize> = BTreeMap::new();
     for (_, b) in &builds {
         if b.status == build::BuildStatus::Built {
-            *on.entry(format!("{} {}", b.arch.clone().unwrap_or_default(), b.config.clone().unwrap_or_default()))
-                .or_default() += 1;
+            *on.entry(format!(
+                "{} {}",
+                b.arch.clone().unwrap_or_default(),
+                b.config.clone().unwrap_or_default()
+            ))
+            .or_default() += 1;
         }
     }
     let built: usize = on.values().sum();
@@ -958,10 +993,16 @@ fn build_summary(rendered: &[Rendered]) -> Option<String> {
         match b.status {
             build::BuildStatus::Built => {}
             build::BuildStatus::NotBuilt => {
-                s += &format!(" Patch {i} not built: {}.", b.reason.clone().unwrap_or_default())
+                s += &format!(
+                    " Patch {i} not built: {}.",
+                    b.reason.clone().unwrap_or_default()
+                )
             }
             build::BuildStatus::Regression => {
-                s += &format!(" Patch {i} REGRESSES: {}.", b.reason.clone().unwrap_or_default())
+                s += &format!(
+                    " Patch {i} REGRESSES: {}.",
+                    b.reason.clone().unwrap_or_default()
+                )
             }
         }
     }
@@ -1253,7 +1294,9 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
             }
             if let Some(b) = &p.build {
                 flags += &match b.status {
-                    build::BuildStatus::Built => format!(" [built: {}]", b.arch.clone().unwrap_or_default()),
+                    build::BuildStatus::Built => {
+                        format!(" [built: {}]", b.arch.clone().unwrap_or_default())
+                    }
                     build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
                     build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
                 };

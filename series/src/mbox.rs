@@ -162,7 +162,10 @@ pub struct Mail<'a> {
 
 fn headers(m: &Mail) -> String {
     // git format-patch --thread: the ids right after the From line.
-    let mut s = format!("From {} {MAGIC_DATE}\nMessage-ID: <{}>\n", m.sha, m.message_id);
+    let mut s = format!(
+        "From {} {MAGIC_DATE}\nMessage-ID: <{}>\n",
+        m.sha, m.message_id
+    );
     if let Some(cover) = m.in_reply_to {
         s += &format!("In-Reply-To: <{cover}>\nReferences: <{cover}>\n");
     }

@@ -66,7 +66,11 @@ fn arches() -> Vec<Arch> {
         .collect()
 }
 
-fn run(tree: &Path, cache: &Path, changes: &[DriverChange]) -> (BTreeMap<String, PatchBuild>, usize, Vec<String>) {
+fn run(
+    tree: &Path,
+    cache: &Path,
+    changes: &[DriverChange],
+) -> (BTreeMap<String, PatchBuild>, usize, Vec<String>) {
     let opts = BuildOptions {
         cache: cache.to_path_buf(),
         arches: arches(),
@@ -95,27 +99,46 @@ fn every_patch_gets_a_build_verdict() {
         change(&tree, "drivers/foo/foo-c.c", |s| {
             to_void(s).replace("{\n}", "{\n\tint unused;\n}")
         }),
-        change(&tree, "drivers/foo/foo-d.c", |s| to_void(s).replace("{\n}", "{\n\tnot C\n}")),
+        change(&tree, "drivers/foo/foo-d.c", |s| {
+            to_void(s).replace("{\n}", "{\n\tnot C\n}")
+        }),
         change(&tree, "drivers/foo/foo-e.c", to_void),
         change(&tree, "drivers/foo/foo-f-plat.c", to_void),
     ];
     let originals: Vec<Vec<u8>> = changes.iter().map(|c| c.files[0].before.clone()).collect();
     let (r, compiled, failed) = run(&tree, &cache, &changes);
     assert_eq!(failed.len(), 1, "{failed:?}");
-    assert!(failed[0].starts_with("nope: make allmodconfig for nope failed"), "{failed:?}");
+    assert!(
+        failed[0].starts_with("nope: make allmodconfig for nope failed"),
+        "{failed:?}"
+    );
 
     let a = &r["drivers/foo/foo-a.c"];
-    assert_eq!((a.status, a.arch.as_deref()), (BuildStatus::Built, Some("x86_64")), "{a:?}");
+    assert_eq!(
+        (a.status, a.arch.as_deref()),
+        (BuildStatus::Built, Some("x86_64")),
+        "{a:?}"
+    );
     assert_eq!(a.config.as_deref(), Some("allmodconfig"));
     let b = &r["drivers/foo/foo-b.c"];
-    assert_eq!((b.status, b.arch.as_deref()), (BuildStatus::Built, Some("arm")), "{b:?}");
+    assert_eq!(
+        (b.status, b.arch.as_deref()),
+        (BuildStatus::Built, Some("arm")),
+        "{b:?}"
+    );
     let c = &r["drivers/foo/foo-c.c"];
     assert_eq!(c.status, BuildStatus::Regression, "{c:?}");
     assert_eq!(c.new_warnings.len(), 1, "{c:?}");
     assert!(c.new_warnings[0].contains("unused variable"), "{c:?}");
     let d = &r["drivers/foo/foo-d.c"];
     assert_eq!(d.status, BuildStatus::Regression, "{d:?}");
-    assert!(d.reason.as_deref().unwrap().contains("foo-d.o fails after the change"), "{d:?}");
+    assert!(
+        d.reason
+            .as_deref()
+            .unwrap()
+            .contains("foo-d.o fails after the change"),
+        "{d:?}"
+    );
     let e = &r["drivers/foo/foo-e.c"];
     assert_eq!(e.status, BuildStatus::NotBuilt, "{e:?}");
     assert_eq!(
@@ -123,13 +146,20 @@ fn every_patch_gets_a_build_verdict() {
         Some("no config builds drivers/foo/foo-e.o: CONFIG_FOO_E is set by none of the 2 configs tried (depends on ARCH_NOPE)")
     );
     let f = &r["drivers/foo/foo-f-plat.c"];
-    assert_eq!((f.status, f.arch.as_deref()), (BuildStatus::Built, Some("x86_64")), "{f:?}");
+    assert_eq!(
+        (f.status, f.arch.as_deref()),
+        (BuildStatus::Built, Some("x86_64")),
+        "{f:?}"
+    );
     // a, c, d, f on x86_64 and b on arm, each before and after
     assert_eq!(compiled, 10);
 
     // the user's files are untouched
     for (c, orig) in changes.iter().zip(&originals) {
-        assert_eq!(&std::fs::read(tree.join(&c.files[0].rel_path)).unwrap(), orig);
+        assert_eq!(
+            &std::fs::read(tree.join(&c.files[0].rel_path)).unwrap(),
+            orig
+        );
     }
     // a second run configures nothing again and gives the same verdicts
     let (again, _, _) = run(&tree, &cache, &changes);
@@ -137,7 +167,12 @@ fn every_patch_gets_a_build_verdict() {
     let logs: Vec<String> = ["x86_64", "arm"]
         .iter()
         .map(|a| {
-            let dir = std::fs::read_dir(&cache).unwrap().next().unwrap().unwrap().path();
+            let dir = std::fs::read_dir(&cache)
+                .unwrap()
+                .next()
+                .unwrap()
+                .unwrap()
+                .path();
             std::fs::read_to_string(dir.join(a).join("configured.log")).unwrap()
         })
         .collect();
@@ -154,5 +189,8 @@ fn a_tree_without_kbuild_is_refused() {
         jobs: 1,
     };
     let err = build_changes(tmp.path(), &[], &opts, &mut |_| {}).unwrap_err();
-    assert!(err.to_string().contains("no scripts/Makefile.build"), "{err}");
+    assert!(
+        err.to_string().contains("no scripts/Makefile.build"),
+        "{err}"
+    );
 }
