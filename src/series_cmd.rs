@@ -280,6 +280,17 @@ fn resend_plan(
     outcome: &rewriter::engine::Outcome,
     pattern: &str,
 ) -> Result<(series::Resend, u32)> {
+    let sent = reports::Ledger::open(dir)?
+        .state
+        .sites
+        .values()
+        .any(|r| r.pattern == pattern && r.patch.is_some());
+    if !sent {
+        bail!(
+            "{}: no series of {pattern} was recorded in this campaign: nothing to resend (write v1 with `unplug series --campaign`)",
+            dir.display()
+        );
+    }
     let doc = crate::output::scan_document(&sel.tree, outcome);
     let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
     eprintln!("unplug: campaign {}: {summary}", dir.display());
@@ -331,12 +342,6 @@ fn resend_plan(
                 why,
             });
         }
-    }
-    if version == 0 {
-        bail!(
-            "{}: no series of {pattern} was recorded in this campaign: nothing to resend (write v1 with `unplug series --campaign`)",
-            dir.display()
-        );
     }
     // A driver with a legacy site left is resent, not dropped; one dropped
     // from an earlier version was said so in that version's changelog.

@@ -353,3 +353,55 @@ fn resend_writes_the_next_version_with_what_is_left() {
                 .all(|p| !p.to_string_lossy().ends_with(".patch"))
     );
 }
+
+/// Bad invocations exit 2, name what is wrong and write nothing.
+#[test]
+fn bad_build_and_resend_invocations_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tree = sample_tree(tmp.path());
+    let c = tmp.path().join("campaign");
+    let c = c.to_str().unwrap();
+    unplug(
+        &tree,
+        &[
+            "scan",
+            ".",
+            "--pattern",
+            "platform-remove-void",
+            "--campaign",
+            c,
+        ],
+    );
+    let cases: [(&[&str], &str); 5] = [
+        (&["--resend"], "--campaign"),
+        (&["--resend", "--campaign", c], "nothing to resend"),
+        (&["--build"], "--check"),
+        (
+            &["--check", "--build", "--arch", "vax"],
+            "--arch vax: unknown",
+        ),
+        (
+            &["--check", "--build", "--build-cache", "bc"],
+            "no scripts/Makefile.build",
+        ),
+    ];
+    for (extra, why) in cases {
+        let out_dir = tmp.path().join("out");
+        let o = Command::new(env!("CARGO_BIN_EXE_unplug"))
+            .args(["series", ".", "--pattern", "platform-remove-void", "--out"])
+            .arg(&out_dir)
+            .args(extra)
+            .current_dir(&tree)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(why), "{extra:?}: {err}");
+        assert!(!out_dir.exists(), "{extra:?} wrote {}", out_dir.display());
+    }
+    // the refused resend recorded no scan
+    let ledger: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("campaign/ledger.json")).unwrap())
+            .unwrap();
+    assert_eq!(ledger["scans"].as_array().unwrap().len(), 1);
+}
