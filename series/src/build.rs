@@ -310,12 +310,16 @@ fn no_config_reason(tree: &Path, cache: &Cache, objs: &[String], tried: &[String
             .collect();
         if blocked.len() == configs.len() {
             if let Some(sym) = blocked.first() {
-                let deps = kconfig_depends(tree, o, sym);
+                let why = kconfig_depends(tree, o, sym)
+                    .map(|d| format!(" (depends on {d})"))
+                    .or_else(|| {
+                        let by = kconfig_selected_by(&tree.join("arch"), sym);
+                        (!by.is_empty()).then(|| format!(" (selected by {})", by.join(", ")))
+                    })
+                    .unwrap_or_default();
                 return format!(
-                    "no config builds {o}: CONFIG_{sym} is set by none of the {} configs tried{}",
-                    tried.len(),
-                    deps.map(|d| format!(" (depends on {d})"))
-                        .unwrap_or_default()
+                    "no config builds {o}: CONFIG_{sym} is set by none of the {} configs tried{why}",
+                    tried.len()
                 );
             }
         }
@@ -749,4 +753,45 @@ fn kconfig_depends(tree: &Path, obj: &str, sym: &str) -> Option<String> {
         return (!deps.is_empty()).then(|| deps.join(" && "));
     }
     None
+}
+
+/// The platform symbols under `dir` (the tree's `arch/`) whose `config`
+/// entry selects `sym`: what sets a symbol that has no prompt.
+fn kconfig_selected_by(dir: &Path, sym: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            out.extend(kconfig_selected_by(&p, sym));
+            continue;
+        }
+        if !e.file_name().to_string_lossy().starts_with("Kconfig") {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&p) else {
+            continue;
+        };
+        let mut current: Option<&str> = None;
+        for l in text.lines() {
+            let t = l.trim();
+            if let Some(c) = t
+                .strip_prefix("config ")
+                .or_else(|| t.strip_prefix("menuconfig "))
+            {
+                current = Some(c.trim());
+            } else if t
+                .strip_prefix("select ")
+                .and_then(|r| r.split_whitespace().next())
+                == Some(sym)
+            {
+                out.extend(current.map(String::from));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }

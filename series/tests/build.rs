@@ -104,6 +104,7 @@ fn every_patch_gets_a_build_verdict() {
         }),
         change(&tree, "drivers/foo/foo-e.c", to_void),
         change(&tree, "drivers/foo/foo-f-plat.c", to_void),
+        change(&tree, "drivers/foo/foo-g.c", to_void),
     ];
     let originals: Vec<Vec<u8>> = changes.iter().map(|c| c.files[0].before.clone()).collect();
     let (r, compiled, failed) = run(&tree, &cache, &changes);
@@ -144,6 +145,11 @@ fn every_patch_gets_a_build_verdict() {
     assert_eq!(
         e.reason.as_deref(),
         Some("no config builds drivers/foo/foo-e.o: CONFIG_FOO_E is set by none of the 2 configs tried (depends on ARCH_NOPE)")
+    );
+    let g = &r["drivers/foo/foo-g.c"];
+    assert_eq!(
+        g.reason.as_deref(),
+        Some("no config builds drivers/foo/foo-g.o: CONFIG_FOO_G is set by none of the 2 configs tried (selected by PLAT_NOWHERE)")
     );
     let f = &r["drivers/foo/foo-f-plat.c"];
     assert_eq!(
