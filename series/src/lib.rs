@@ -144,7 +144,7 @@ pub struct SentIn {
 pub struct Dropped {
     pub sent_in: SentIn,
     pub driver: String,
-    /// e.g. "applied in 6.12.118" or "gone in 6.12.118".
+    /// e.g. "applied in 6.12.118" or "whose driver is gone in 6.12.118".
     pub why: String,
 }
 
