@@ -37,12 +37,34 @@ pub struct SeriesArgs {
     /// Series version (v1, v2, ...).
     #[arg(long, default_value_t = 1)]
     pub version: u32,
-    /// The base-commit: trailer of the cover letters.
+    /// The base-commit: trailer of the cover letters (default: HEAD when
+    /// the tree is the top of a git work tree).
     #[arg(long, value_name = "SHA")]
     pub base_commit: Option<String>,
+    /// Date of the mails: `now`, or seconds since the epoch (default: from
+    /// the tree, so that the same tree and campaign give the same files).
+    #[arg(long, value_name = "now|EPOCH", value_parser = parse_date)]
+    pub date: Option<i64>,
     /// Apply the series to a scratch copy with git am and run checkpatch.pl.
     #[arg(long)]
     pub check: bool,
+    /// With --check: compile every object a patch touches before and after
+    /// it (W=1), with the first allmodconfig (x86_64, then cross
+    /// compilers) that builds it.
+    #[arg(long, requires = "check")]
+    pub build: bool,
+    /// Where --build keeps its source copy and prepared O= directories
+    /// (default: $XDG_CACHE_HOME/unplug/build or ~/.cache/unplug/build).
+    #[arg(long, value_name = "DIR")]
+    pub build_cache: Option<PathBuf>,
+    /// --build: only these architectures, in this order (default: x86_64,
+    /// arm64, arm, riscv, powerpc, powerpc32, mips, m68k, sh; those without
+    /// an installed cross compiler are skipped).
+    #[arg(long = "arch", value_name = "NAME")]
+    pub arches: Vec<String>,
+    /// --build: parallel compiles (make -j).
+    #[arg(long, default_value_t = 2)]
+    pub jobs: usize,
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
@@ -54,6 +76,53 @@ pub struct SeriesArgs {
     /// the old interface; refused while any legacy user remains).
     #[arg(long, value_enum, default_value = "convert")]
     pub phase: PhaseArg,
+    /// With --campaign, on a newer tree: rescan it into the campaign, then
+    /// write the next version of every series sent before with only its
+    /// drivers still to convert (the same change-id; a changelog names the
+    /// patches dropped because they were applied or are gone).
+    #[arg(long, requires = "campaign")]
+    pub resend: bool,
+}
+
+fn parse_date(s: &str) -> Result<i64, String> {
+    if s == "now" {
+        return std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .map_err(|e| e.to_string());
+    }
+    s.parse()
+        .map_err(|_| format!("`{s}`: expected `now` or seconds since the epoch"))
+}
+
+/// `prerequisite-change-id:` of a convert series: the campaign's introduce
+/// patch, unless the tree already has the new interface (its version from
+/// the ledger when the campaign recorded it, else v1).
+fn prerequisites(
+    pattern: &rewriter::pattern::Pattern,
+    tree: &std::path::Path,
+    campaign: Option<&std::path::Path>,
+) -> Result<Vec<String>> {
+    let Some(intro) = &pattern.introduce else {
+        return Ok(Vec::new());
+    };
+    if pattern
+        .requires
+        .as_ref()
+        .is_some_and(|r| r.check(tree).is_ok())
+    {
+        return Ok(Vec::new());
+    }
+    let id = &intro.pattern.id;
+    let version = match campaign {
+        Some(dir) => reports::Ledger::open(dir)?
+            .state
+            .phases
+            .get(id)
+            .map_or(1, |p| p.version.max(1)),
+        None => 1,
+    };
+    Ok(vec![format!("{}:v{version}", series::change_id(id, "", 1))])
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -202,7 +271,178 @@ fn refuse_retire(
     Ok(Some(exit::FINDINGS))
 }
 
+/// `--resend`: records the scan of the newer tree in the campaign, then
+/// reads back where each driver was sent and which of those patches are
+/// no longer needed. Returns the plan and the version to write.
+fn resend_plan(
+    dir: &std::path::Path,
+    sel: &crate::Selection,
+    outcome: &rewriter::engine::Outcome,
+    pattern: &str,
+) -> Result<(series::Resend, u32)> {
+    let sent = reports::Ledger::open(dir)?
+        .state
+        .sites
+        .values()
+        .any(|r| r.pattern == pattern && r.patch.is_some());
+    if !sent {
+        bail!(
+            "{}: no series of {pattern} was recorded in this campaign: nothing to resend (write v1 with `unplug series --campaign`)",
+            dir.display()
+        );
+    }
+    let doc = crate::output::scan_document(&sel.tree, outcome);
+    let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
+    eprintln!("unplug: campaign {}: {summary}", dir.display());
+    let ledger = reports::Ledger::open(dir)?;
+    let sites: Vec<&reports::SiteRecord> = ledger
+        .state
+        .sites
+        .values()
+        .filter(|r| r.pattern == pattern)
+        .collect();
+    // A section's part numbers tell whether its directories were numbered.
+    let mut parts: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in sites.iter().filter_map(|r| r.patch.as_ref()) {
+        let n = parts.entry(&p.series).or_insert(1);
+        *n = (*n).max(p.part);
+    }
+    let mut plan = series::Resend {
+        tree_label: rewriter::tree::kernel_version(&sel.tree)
+            .unwrap_or_else(|| sel.tree.display().to_string()),
+        ..Default::default()
+    };
+    let mut version = 0;
+    for r in &sites {
+        let Some(p) = &r.patch else { continue };
+        let sent_in = series::SentIn {
+            section: p.series.clone(),
+            part: p.part.max(1),
+            parts: parts[p.series.as_str()],
+            version: p.version.max(1),
+        };
+        version = version.max(sent_in.version);
+        let why = match r.state {
+            reports::SiteState::Applied => {
+                format!("applied in {}", r.applied_in.as_deref().unwrap_or("?"))
+            }
+            reports::SiteState::Gone => format!(
+                "whose driver is gone in {}",
+                r.gone_in.as_deref().unwrap_or("?")
+            ),
+            _ => {
+                plan.previous.insert(r.file.clone(), sent_in);
+                continue;
+            }
+        };
+        if !plan.dropped.iter().any(|d| d.driver == r.file) {
+            plan.dropped.push(series::Dropped {
+                sent_in,
+                driver: r.file.clone(),
+                why,
+            });
+        }
+    }
+    // A driver with a legacy site left is resent, not dropped; one dropped
+    // from an earlier version was said so in that version's changelog.
+    plan.dropped
+        .retain(|d| !plan.previous.contains_key(&d.driver) && d.sent_in.version == version);
+    Ok((plan, version + 1))
+}
+
+/// `--build`: the architectures asked for (or all known) that have a
+/// compiler, then every change compiled, with a progress bar on stderr.
+fn run_builds(
+    args: &SeriesArgs,
+    changes: &[series::DriverChange],
+) -> Result<BTreeMap<String, series::build::PatchBuild>> {
+    use series::build::{available_arches, build_changes, default_arches, BuildOptions, Progress};
+    let mut known = default_arches();
+    if !args.arches.is_empty() {
+        for a in &args.arches {
+            if !known.iter().any(|k| &k.name == a) {
+                bail!(
+                    "--arch {a}: unknown (known: {})",
+                    known
+                        .iter()
+                        .map(|k| k.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+        }
+        known = args
+            .arches
+            .iter()
+            .filter_map(|a| known.iter().find(|k| &k.name == a).cloned())
+            .collect();
+    }
+    let (arches, missing) = available_arches(known);
+    if !missing.is_empty() {
+        eprintln!(
+            "unplug: --build: no compiler for {} (skipped)",
+            missing.join(", ")
+        );
+    }
+    if arches.is_empty() {
+        bail!("--build: no compiler for any architecture asked for");
+    }
+    let cache = match &args.build_cache {
+        Some(d) => d.clone(),
+        None => std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+            .unwrap_or_else(|| PathBuf::from(".cache"))
+            .join("unplug/build"),
+    };
+    let opts = BuildOptions {
+        cache,
+        arches,
+        jobs: args.jobs.max(1),
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    let refs: Vec<&series::DriverChange> = changes.iter().collect();
+    // seconds spent setting up (configure, prepare) and compiling
+    let mut spent = [0.0f64; 2];
+    let mut step = (0usize, std::time::Instant::now());
+    let out = build_changes(&args.sel.tree, &refs, &opts, &mut |p| match p {
+        Progress::Step(s) => {
+            spent[step.0] += step.1.elapsed().as_secs_f64();
+            step = (
+                usize::from(s.contains(": build")),
+                std::time::Instant::now(),
+            );
+            bar.set_message(s.to_string());
+        }
+        Progress::Compiles(n) => bar.inc_length(n as u64),
+        Progress::Compiled(o) => {
+            bar.inc(1);
+            bar.set_message(o.to_string());
+        }
+        Progress::ArchFailed(a, e) => {
+            bar.suspend(|| eprintln!("unplug: --build: {a} skipped: {e}"));
+        }
+    });
+    spent[step.0] += step.1.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    eprintln!(
+        "unplug: --build: {} change(s): set-up (configure, prepare) {:.0} s, compiles {:.0} s",
+        changes.len(),
+        spent[0],
+        spent[1]
+    );
+    out
+}
+
 pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
+    if args.resend && args.phase != PhaseArg::Convert {
+        bail!("--resend resends convert series only");
+    }
     if args.sel.pattern_ids.len() != 1 {
         bail!("series needs exactly one --pattern: a series is one campaign");
     }
@@ -289,6 +529,12 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         signoff: args.signoff,
         version: args.version,
         base_commit: args.base_commit.clone(),
+        date: args.date,
+        prerequisites: if args.phase == PhaseArg::Convert {
+            prerequisites(pattern, &args.sel.tree, args.campaign.as_deref())?
+        } else {
+            Vec::new()
+        },
         check: args.check,
         tree: args.sel.tree.clone(),
         group_by: match args.group_by {
@@ -298,6 +544,11 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         ..Default::default()
     };
     let mut opts = opts;
+    if let (true, Some(dir)) = (args.resend, &args.campaign) {
+        let (plan, version) = resend_plan(dir, &args.sel, &outcome, &pattern.id)?;
+        opts.version = version;
+        opts.resend = Some(plan);
+    }
     if let Some(prefix) = &prefix {
         for c in &outcome.changes {
             opts.prefix_overrides.insert(c.file.clone(), prefix.clone());
@@ -315,8 +566,25 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         changes.push(merged);
     }
     if changes.is_empty() {
+        if let Some(plan) = &opts.resend {
+            let applied = plan
+                .dropped
+                .iter()
+                .filter(|d| d.why.starts_with("applied"))
+                .count();
+            eprintln!(
+                "unplug: resend on {}: {} patch(es) of v{} dropped ({applied} applied, {} gone)",
+                plan.tree_label,
+                plan.dropped.len(),
+                opts.version - 1,
+                plan.dropped.len() - applied
+            );
+        }
         eprintln!("unplug: no change to send for {}", campaign.id);
         return Ok(code);
+    }
+    if args.build {
+        opts.builds = run_builds(args, &changes)?;
     }
     let report = series::build_series(&args.sel.tree, &campaign, &changes, &opts)?;
     if let Some(dir) = &args.campaign {
@@ -339,6 +607,10 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         .iter()
         .flat_map(|s| &s.patches)
         .filter_map(|p| p.check.as_ref())
-        .any(|c| !c.applies || c.checkpatch_errors.unwrap_or(0) > 0);
+        .any(|c| !c.applies || c.checkpatch_errors.unwrap_or(0) > 0)
+        || opts
+            .builds
+            .values()
+            .any(|b| b.status == series::build::BuildStatus::Regression);
     Ok(if check_failed { exit::FINDINGS } else { code })
 }

@@ -188,6 +188,13 @@ pub struct PatchRef {
     pub applies: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub checkpatch_errors: Option<u32>,
+    /// `series --check --build`: `built on ARCH`, `not-built: why`,
+    /// `regression: why`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    /// Earlier versions of this patch (`--resend`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier: Vec<String>,
     pub recorded: String,
 }
 
@@ -1048,6 +1055,8 @@ impl Ledger {
                         .and_then(|c| c.get("checkpatch_errors"))
                         .and_then(Value::as_u64)
                         .map(|n| n as u32),
+                    build: p.get("build").and_then(build_label),
+                    earlier: Vec::new(),
                     recorded: now.clone(),
                 };
                 let mut files = str_list(p.get("files"));
@@ -1100,6 +1109,8 @@ impl Ledger {
                     .and_then(|c| c.get("checkpatch_errors"))
                     .and_then(Value::as_u64)
                     .map(|n| n as u32),
+                build: p.get("build").and_then(build_label),
+                earlier: Vec::new(),
                 recorded: now.clone(),
             };
             self.state.phases.insert(campaign.to_string(), r);
@@ -1121,6 +1132,11 @@ impl Ledger {
                     continue;
                 }
                 n += 1;
+                let mut p = p.clone();
+                if let Some(old) = rec.patch.take().filter(|o| o.version < p.version) {
+                    p.earlier = old.earlier;
+                    p.earlier.push(old.path.unwrap_or(old.patch));
+                }
                 rec.patch = Some(p.clone());
                 if rec.state == SiteState::Open {
                     rec.set_state(0, SiteState::InSeries, Some(format!("patch {}", p.patch)));
@@ -1387,4 +1403,14 @@ fn sanitize(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// A patch's `build` object of series.json in a word or a sentence.
+fn build_label(b: &Value) -> Option<String> {
+    let status = b.get("status")?.as_str()?;
+    let s = |k: &str| b.get(k).and_then(Value::as_str);
+    Some(match status {
+        "built" => format!("built on {}", s("arch").unwrap_or("?")),
+        _ => format!("{status}: {}", s("reason").unwrap_or("")),
+    })
 }

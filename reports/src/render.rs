@@ -389,6 +389,9 @@ fn patch_label(r: &SiteRow) -> String {
             if p.applies == Some(false) {
                 s.push_str(" (does not apply)");
             }
+            if let Some(b) = p.build.as_deref().filter(|b| !b.starts_with("built")) {
+                s.push_str(&format!(" ({})", b.split(':').next().unwrap_or(b)));
+            }
             s
         })
         .unwrap_or_default()

@@ -11,6 +11,7 @@
 //! * `check` applies each series with `git am -3` to a scratch repository
 //!   holding the original files and runs the tree's `checkpatch.pl`.
 
+pub mod build;
 pub mod check;
 pub mod gitdiff;
 pub mod maintainers;
@@ -111,13 +112,53 @@ pub struct SeriesOptions {
     /// MAINTAINERS section name.
     pub prefix_overrides: BTreeMap<String, String>,
     pub group_by: GroupBy,
-    /// `Date:` as seconds since the epoch (default: now).
+    /// `Date:` as seconds since the epoch (default: [`tree_date`], so that
+    /// the same tree and campaign give the same bytes).
     pub date: Option<i64>,
     /// Length of the blob ids in `index` lines (git's default for a
     /// kernel-sized repository is 12; 40 = `--full-index`).
     pub abbrev: usize,
     /// Text of the mail signature (default: the installed git's version).
     pub signature: Option<String>,
+    /// `prerequisite-change-id:` values (`<change-id>:v<N>`) of every
+    /// series' cover letter: series that must be applied first.
+    pub prerequisites: Vec<String>,
+    /// Write the next version of series sent before (see [`Resend`]).
+    pub resend: Option<Resend>,
+    /// `--check --build` results by driver key ([`build::build_changes`]):
+    /// each patch's `build` and the cover letter's summary line.
+    pub builds: BTreeMap<String, build::PatchBuild>,
+}
+
+/// Where a driver's patch went in an earlier version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SentIn {
+    pub section: String,
+    pub part: usize,
+    pub parts: usize,
+    pub version: u32,
+}
+
+/// A driver of an earlier version that the next one leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub sent_in: SentIn,
+    pub driver: String,
+    /// e.g. "applied in 6.12.118" or "whose driver is gone in 6.12.118".
+    pub why: String,
+}
+
+/// `--resend`: each earlier series is written again (version
+/// [`SeriesOptions::version`]) with the drivers still to convert, grouped
+/// as before; a change not sent before is left out (it belongs in a new
+/// series) and named in the warnings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resend {
+    /// Driver key or file -> the series it was sent in last.
+    pub previous: BTreeMap<String, SentIn>,
+    pub dropped: Vec<Dropped>,
+    /// The tree the series is resent on, for the changelog.
+    pub tree_label: String,
 }
 
 impl Default for SeriesOptions {
@@ -138,6 +179,9 @@ impl Default for SeriesOptions {
             date: None,
             abbrev: 12,
             signature: None,
+            prerequisites: Vec::new(),
+            resend: None,
+            builds: BTreeMap::new(),
         }
     }
 }
@@ -177,7 +221,11 @@ pub struct PatchEntry {
     pub shared_helpers: Vec<String>,
     pub insertions: usize,
     pub deletions: usize,
+    /// Without the angle brackets; the patch replies to its cover letter.
+    pub message_id: String,
     pub check: Option<PatchCheck>,
+    /// `--check --build`: compiled before and after, on which arch.
+    pub build: Option<build::PatchBuild>,
 }
 
 /// One series (one directory of mails).
@@ -195,6 +243,12 @@ pub struct SeriesEntry {
     pub orphan: bool,
     pub to: Vec<String>,
     pub cc: Vec<String>,
+    /// b4's `change-id:`, the same for every version of this series.
+    pub change_id: String,
+    /// The cover letter's Message-ID (without the angle brackets).
+    pub message_id: String,
+    /// The changelog of this version (empty for v1).
+    pub changelog: Vec<String>,
     pub patches: Vec<PatchEntry>,
 }
 
@@ -209,6 +263,8 @@ pub struct SeriesReport {
     pub series: Vec<SeriesEntry>,
     /// Changes dropped by the subsystem filter.
     pub filtered_out: Vec<String>,
+    /// `--resend`: patches of the previous version left out, and why.
+    pub dropped: Vec<Dropped>,
     pub warnings: Vec<String>,
 }
 
@@ -304,12 +360,8 @@ pub fn build_series(
     if !from.contains('@') {
         bail!("--from must look like \"Name <address>\", got {from:?}");
     }
-    let date = mbox::rfc2822(opts.date.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    }));
+    let date = mbox::rfc2822(opts.date.unwrap_or_else(|| tree_date(tree, changes)));
+    let base_commit = opts.base_commit.clone().or_else(|| head_commit(tree));
     let signature = opts.signature.clone().unwrap_or_else(git_version);
     let version = opts.version.max(1);
     let abbrev = opts.abbrev.clamp(4, 40);
@@ -370,65 +422,41 @@ pub fn build_series(
     }
 
     // 2. units (patches) per section, split into series
+    let planned = match &opts.resend {
+        None => plan_series(grouped, opts),
+        Some(r) => plan_resend(grouped, r, &mut warnings),
+    };
     let mut series = Vec::new();
     let mut resolver = PrefixResolver::new(tree, &opts.prefix_overrides);
-    for (section, mut list) in grouped {
-        list.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-        let units: Vec<Unit> = match opts.per {
-            Per::Driver => list
-                .iter()
-                .map(|(c, m)| Unit {
-                    section: section.clone(),
-                    changes: vec![*c],
-                    mixed: m.clone(),
-                })
-                .collect(),
-            Per::Subsystem => {
-                let mut mixed: Vec<String> = Vec::new();
-                for (_, m) in &list {
-                    for s in m {
-                        if !mixed.contains(s) {
-                            mixed.push(s.clone());
-                        }
-                    }
-                }
-                vec![Unit {
-                    section: section.clone(),
-                    changes: list.iter().map(|(c, _)| *c).collect(),
-                    mixed,
-                }]
-            }
+    for p in planned {
+        let dir = opts.out_dir.join(&p.dirname);
+        let ctx = SeriesCtx {
+            tree,
+            maint: &maint,
+            attrs: &attrs,
+            campaign,
+            from: &from,
+            date: &date,
+            signature: &signature,
+            version,
+            abbrev,
+            signoff: opts.signoff,
+            base_commit: base_commit.as_deref(),
+            prerequisites: &opts.prerequisites,
+            builds: &opts.builds,
+            change_id: change_id(&campaign.id, &p.section, p.part),
+            changelog: p.changelog,
         };
-        let chunk = if opts.max_per_series == 0 {
-            units.len().max(1)
-        } else {
-            opts.max_per_series
-        };
-        let chunks: Vec<&[Unit]> = units.chunks(chunk).collect();
-        let parts = chunks.len();
-        for (pi, units) in chunks.into_iter().enumerate() {
-            let dirname = if parts > 1 {
-                format!("{}-{}", section_slug(&section), pi + 1)
-            } else {
-                section_slug(&section)
-            };
-            let dir = opts.out_dir.join(&dirname);
-            let ctx = SeriesCtx {
-                tree,
-                maint: &maint,
-                attrs: &attrs,
-                campaign,
-                from: &from,
-                date: &date,
-                signature: &signature,
-                version,
-                abbrev,
-                signoff: opts.signoff,
-                base_commit: opts.base_commit.as_deref(),
-            };
-            let entry = write_series(&ctx, &mut resolver, &section, pi + 1, parts, units, &dir)?;
-            series.push(entry);
-        }
+        let entry = write_series(
+            &ctx,
+            &mut resolver,
+            &p.section,
+            p.part,
+            p.parts,
+            &p.units,
+            &dir,
+        )?;
+        series.push(entry);
     }
 
     let mut report = SeriesReport {
@@ -439,6 +467,11 @@ pub fn build_series(
         checked: opts.check,
         series,
         filtered_out,
+        dropped: opts
+            .resend
+            .as_ref()
+            .map(|r| r.dropped.clone())
+            .unwrap_or_default(),
         warnings,
     };
     if opts.check {
@@ -449,6 +482,204 @@ pub fn build_series(
         serde_json::to_vec_pretty(&report)?,
     )?;
     Ok(report)
+}
+
+/// One series to write.
+struct Planned<'a> {
+    section: String,
+    part: usize,
+    parts: usize,
+    dirname: String,
+    units: Vec<Unit<'a>>,
+    changelog: Vec<String>,
+}
+
+fn series_dirname(section: &str, part: usize, parts: usize) -> String {
+    if parts > 1 {
+        format!("{}-{part}", section_slug(section))
+    } else {
+        section_slug(section)
+    }
+}
+
+/// Changes with the sections of their files when they are several.
+type Members<'a> = Vec<(&'a DriverChange, Vec<String>)>;
+type Grouped<'a> = BTreeMap<String, Members<'a>>;
+
+/// The units of one section: a patch per driver, or one for all.
+fn section_units<'a>(section: &str, mut list: Members<'a>, per: Per) -> Vec<Unit<'a>> {
+    list.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    match per {
+        Per::Driver => list
+            .into_iter()
+            .map(|(c, m)| Unit {
+                section: section.to_string(),
+                changes: vec![c],
+                mixed: m,
+            })
+            .collect(),
+        Per::Subsystem => {
+            let mut mixed: Vec<String> = Vec::new();
+            for (_, m) in &list {
+                for s in m {
+                    dedup_push(&mut mixed, s);
+                }
+            }
+            vec![Unit {
+                section: section.to_string(),
+                changes: list.into_iter().map(|(c, _)| c).collect(),
+                mixed,
+            }]
+        }
+    }
+}
+
+/// Sections split into series of at most `max_per_series` patches.
+fn plan_series<'a>(grouped: Grouped<'a>, opts: &SeriesOptions) -> Vec<Planned<'a>> {
+    let mut out = Vec::new();
+    for (section, list) in grouped {
+        let mut units = section_units(&section, list, opts.per);
+        let chunk = if opts.max_per_series == 0 {
+            units.len().max(1)
+        } else {
+            opts.max_per_series
+        };
+        let parts = units.len().div_ceil(chunk);
+        for part in 1..=parts {
+            let rest = units.split_off(chunk.min(units.len()));
+            let these = std::mem::replace(&mut units, rest);
+            out.push(Planned {
+                dirname: series_dirname(&section, part, parts),
+                section: section.clone(),
+                part,
+                parts,
+                units: these,
+                changelog: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// `--resend`: the earlier series again, each with its drivers that are
+/// still to convert, and a changelog saying what was dropped and why.
+fn plan_resend<'a>(
+    grouped: Grouped<'a>,
+    resend: &Resend,
+    warnings: &mut Vec<String>,
+) -> Vec<Planned<'a>> {
+    let mut by_series: BTreeMap<(String, usize), (usize, Members<'a>)> = BTreeMap::new();
+    for (_, list) in grouped {
+        for (c, m) in list {
+            let sent = std::iter::once(&c.key)
+                .chain(c.files.iter().map(|f| &f.rel_path))
+                .find_map(|k| resend.previous.get(k));
+            match sent {
+                Some(s) => by_series
+                    .entry((s.section.clone(), s.part))
+                    .or_insert_with(|| (s.parts, Vec::new()))
+                    .1
+                    .push((c, m)),
+                None => warnings.push(format!(
+                    "{}: not in an earlier version of any series; left out of the resend (send it in a new series)",
+                    c.key
+                )),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((section, part), (parts, list)) in by_series {
+        let units = section_units(&section, list, Per::Driver);
+        let mut why: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut prev_version = 1;
+        for d in &resend.dropped {
+            if d.sent_in.section == section && d.sent_in.part == part {
+                why.entry(&d.why).or_default().push(&d.driver);
+                prev_version = prev_version.max(d.sent_in.version);
+            }
+        }
+        let mut changelog = vec![format!("resent on {}", resend.tree_label)];
+        for (reason, drivers) in why {
+            changelog.push(format!(
+                "dropped {} patch{} {reason}: {}",
+                drivers.len(),
+                if drivers.len() == 1 { "" } else { "es" },
+                drivers.join(", ")
+            ));
+        }
+        out.push(Planned {
+            dirname: series_dirname(&section, part, parts),
+            section,
+            part,
+            parts,
+            units,
+            changelog,
+        });
+    }
+    out
+}
+
+/// b4's `change-id:` of a series: the same for every version, from the
+/// campaign and the series' identity (section and part).  A campaign
+/// phase (`ID/introduce`, `ID/retire`) is one series: its id alone.
+pub fn change_id(campaign: &str, section: &str, part: usize) -> String {
+    let slug = section_slug(campaign);
+    if campaign.contains('/') {
+        return format!("unplug-{slug}-{}", &sha_of(campaign.as_bytes())[..12]);
+    }
+    let key = format!("{campaign}\0{section}\0{part}");
+    format!(
+        "unplug-{slug}-{}-{part}-{}",
+        section_slug(section),
+        &sha_of(key.as_bytes())[..12]
+    )
+}
+
+/// The date a run writes when none is given, so that the same tree and
+/// campaign give the same bytes: the commit time of HEAD when the tree is
+/// the top of a git work tree, else the newest modification time of the
+/// tree's Makefile, MAINTAINERS and the touched files (an extracted
+/// release keeps the release's times).
+pub fn tree_date(tree: &Path, changes: &[DriverChange]) -> i64 {
+    if prefix::is_git_tree(tree) {
+        if let Some(t) = git_out(tree, &["log", "-1", "--format=%ct"]).and_then(|s| s.parse().ok())
+        {
+            return t;
+        }
+    }
+    let files = changes
+        .iter()
+        .flat_map(|c| c.files.iter().map(|f| f.rel_path.as_str()));
+    ["Makefile", "MAINTAINERS"]
+        .into_iter()
+        .chain(files)
+        .filter_map(|f| {
+            std::fs::metadata(tree.join(f))
+                .and_then(|m| m.modified())
+                .ok()
+        })
+        .filter_map(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64)
+        .max()
+        .unwrap_or(0)
+}
+
+/// HEAD of the tree when it is the top of a git work tree (`base-commit:`).
+pub fn head_commit(tree: &Path) -> Option<String> {
+    prefix::is_git_tree(tree)
+        .then(|| git_out(tree, &["rev-parse", "HEAD"]))
+        .flatten()
+}
+
+fn git_out(tree: &Path, args: &[&str]) -> Option<String> {
+    let o = Command::new("git")
+        .arg("-C")
+        .arg(tree)
+        .args(args)
+        .output()
+        .ok()?;
+    let s = String::from_utf8(o.stdout).ok()?.trim().to_string();
+    (o.status.success() && !s.is_empty()).then_some(s)
 }
 
 fn main_file(ch: &DriverChange) -> &str {
@@ -493,6 +724,23 @@ struct SeriesCtx<'a> {
     abbrev: usize,
     signoff: bool,
     base_commit: Option<&'a str>,
+    prerequisites: &'a [String],
+    builds: &'a BTreeMap<String, build::PatchBuild>,
+    change_id: String,
+    changelog: Vec<String>,
+}
+
+impl SeriesCtx<'_> {
+    /// `<id>@<the sender's domain>`, unique per series, version and mail.
+    fn message_id(&self, what: &str) -> String {
+        let domain = self
+            .from
+            .rsplit_once('@')
+            .map(|(_, d)| d.trim_end_matches('>').trim())
+            .filter(|d| !d.is_empty())
+            .unwrap_or("localhost.invalid");
+        format!("{what}.v{}.{}@{domain}", self.version, self.change_id)
+    }
 }
 
 fn sha_of(data: &[u8]) -> String {
@@ -630,6 +878,8 @@ fn render_unit(
         sha_of(&d)
     };
     let tag = mbox::subject_tag(ctx.version, nr, total);
+    let message_id = ctx.message_id(&sha[..12]);
+    let cover_id = ctx.message_id("cover");
     // Route on the mail as get_maintainer.pl would see it; iterate because
     // K: patterns may match the To:/Cc: lines we add.
     let mut routing: Routing = Routing::default();
@@ -638,6 +888,9 @@ fn render_unit(
     let render = |to: &[String], cc: &[String]| {
         let mail = Mail {
             sha: sha.clone(),
+            message_id: message_id.clone(),
+            in_reply_to: Some(&cover_id),
+            notes: changelog_notes(ctx),
             from: ctx.from,
             date: ctx.date,
             tag: tag.clone(),
@@ -689,9 +942,83 @@ fn render_unit(
         shared_helpers: helpers,
         insertions: ins,
         deletions: del,
+        message_id,
         check: None,
+        build: {
+            let parts: Vec<&build::PatchBuild> = unit
+                .changes
+                .iter()
+                .filter_map(|c| ctx.builds.get(&c.key))
+                .collect();
+            build::PatchBuild::merge(&parts)
+        },
     };
     Ok((Rendered { entry, stats }, bytes))
+}
+
+/// The cover letter's line on `--check --build`: how many patches built
+/// where, with W=1, and what was not built or regressed.
+fn build_summary(rendered: &[Rendered]) -> Option<String> {
+    let builds: Vec<(usize, &build::PatchBuild)> = rendered
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.entry.build.as_ref().map(|b| (i + 1, b)))
+        .collect();
+    if builds.is_empty() {
+        return None;
+    }
+    let mut on: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, b) in &builds {
+        if b.status == build::BuildStatus::Built {
+            *on.entry(format!(
+                "{} {}",
+                b.arch.clone().unwrap_or_default(),
+                b.config.clone().unwrap_or_default()
+            ))
+            .or_default() += 1;
+        }
+    }
+    let built: usize = on.values().sum();
+    let mut s = format!(
+        "Build-tested with W=1 before and after each patch: {built} of {} patch{} built without new warnings",
+        rendered.len(),
+        if rendered.len() == 1 { "" } else { "es" }
+    );
+    if !on.is_empty() {
+        let list: Vec<String> = on.iter().map(|(k, n)| format!("{n} on {k}")).collect();
+        s += &format!(" ({})", list.join(", "));
+    }
+    s.push('.');
+    for (i, b) in &builds {
+        match b.status {
+            build::BuildStatus::Built => {}
+            build::BuildStatus::NotBuilt => {
+                s += &format!(
+                    " Patch {i} not built: {}.",
+                    b.reason.clone().unwrap_or_default()
+                )
+            }
+            build::BuildStatus::Regression => {
+                s += &format!(
+                    " Patch {i} REGRESSES: {}.",
+                    b.reason.clone().unwrap_or_default()
+                )
+            }
+        }
+    }
+    Some(s)
+}
+
+/// A patch's changelog below its `---` (git am drops it).
+fn changelog_notes(ctx: &SeriesCtx) -> String {
+    if ctx.changelog.is_empty() {
+        return String::new();
+    }
+    let mut s = format!("Changes in v{}:\n", ctx.version);
+    for c in &ctx.changelog {
+        s += &format!("- {c}\n");
+    }
+    s + "\n"
 }
 
 fn write_series(
@@ -773,11 +1100,17 @@ fn write_series(
         intro += &format!(" It is part {part} of {parts} for this section.");
     }
     paras.push(gitdiff::wrap_body(&intro, 75));
+    if !ctx.changelog.is_empty() {
+        paras.push(changelog_notes(ctx).trim_end().to_string());
+    }
     paras.push(gitdiff::wrap_body(&ctx.campaign.rationale, 75));
     paras.push(
         "The patches are independent of each other and can be applied in any order, e.g. through the subsystem tree."
             .to_string(),
     );
+    if let Some(line) = build_summary(&rendered) {
+        paras.push(line);
+    }
     if orphan || rendered.iter().any(|r| r.entry.orphan) {
         let which: Vec<&str> = rendered
             .iter()
@@ -839,8 +1172,12 @@ fn write_series(
         sha_of(&d)
     };
     let tag = mbox::subject_tag(ctx.version, 0, total);
+    let message_id = ctx.message_id("cover");
     let mail = Mail {
         sha: last_sha,
+        message_id: message_id.clone(),
+        in_reply_to: None,
+        notes: String::new(),
         from: ctx.from,
         date: ctx.date,
         tag: tag.clone(),
@@ -850,7 +1187,16 @@ fn write_series(
         body: blurb,
         signature: ctx.signature,
     };
-    let cover = mbox::render_cover(&mail, ctx.from, &titles, &stat, ctx.base_commit);
+    let mut trailers: Vec<String> = ctx
+        .base_commit
+        .map(|b| format!("base-commit: {b}"))
+        .into_iter()
+        .collect();
+    trailers.push(format!("change-id: {}", ctx.change_id));
+    for p in ctx.prerequisites {
+        trailers.push(format!("prerequisite-change-id: {p}"));
+    }
+    let cover = mbox::render_cover(&mail, ctx.from, &titles, &stat, &trailers);
     let cover_name = format!("v{}-0000-cover-letter.patch", ctx.version);
     std::fs::write(dir.join(&cover_name), cover)?;
     Ok(SeriesEntry {
@@ -863,6 +1209,9 @@ fn write_series(
         orphan,
         to,
         cc,
+        change_id: ctx.change_id.clone(),
+        message_id,
+        changelog: ctx.changelog.clone(),
         patches: rendered.into_iter().map(|r| r.entry).collect(),
     })
 }
@@ -943,6 +1292,15 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
             if !p.mixed_sections.is_empty() {
                 flags += " [mixed]";
             }
+            if let Some(b) = &p.build {
+                flags += &match b.status {
+                    build::BuildStatus::Built => {
+                        format!(" [built: {}]", b.arch.clone().unwrap_or_default())
+                    }
+                    build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
+                    build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
+                };
+            }
             if report.checked {
                 let c = p.check.clone().unwrap_or_default();
                 let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
@@ -968,6 +1326,13 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
                 )?;
             }
         }
+    }
+    for d in &report.dropped {
+        writeln!(
+            w,
+            "dropped from v{} of {} (part {}): {} {}",
+            d.sent_in.version, d.sent_in.section, d.sent_in.part, d.driver, d.why
+        )?;
     }
     if !report.filtered_out.is_empty() {
         writeln!(

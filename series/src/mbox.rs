@@ -144,6 +144,12 @@ pub struct PatchFile<'a> {
 /// Everything that goes into one mail.
 pub struct Mail<'a> {
     pub sha: String,
+    /// Without the angle brackets.
+    pub message_id: String,
+    /// The cover letter's Message-ID, for a patch (`--thread` shallow).
+    pub in_reply_to: Option<&'a str>,
+    /// Text between `---` and the diffstat (a changelog), may be empty.
+    pub notes: String,
     pub from: &'a str,
     pub date: &'a str,
     pub tag: String,
@@ -155,12 +161,15 @@ pub struct Mail<'a> {
 }
 
 fn headers(m: &Mail) -> String {
+    // git format-patch --thread: the ids right after the From line.
     let mut s = format!(
-        "From {} {MAGIC_DATE}\nFrom: {}\nDate: {}\n",
-        m.sha,
-        from_header(m.from),
-        m.date
+        "From {} {MAGIC_DATE}\nMessage-ID: <{}>\n",
+        m.sha, m.message_id
     );
+    if let Some(cover) = m.in_reply_to {
+        s += &format!("In-Reply-To: <{cover}>\nReferences: <{cover}>\n");
+    }
+    s += &format!("From: {}\nDate: {}\n", from_header(m.from), m.date);
     let subj_prefix = format!("Subject: {} ", m.tag);
     if rfc2047_needed(&m.title) {
         s += &subj_prefix;
@@ -231,6 +240,7 @@ pub fn render_patch(m: &Mail, stat: &str, diffs: &[u8]) -> Vec<u8> {
         }
     }
     s += "---\n";
+    s += &m.notes;
     s += stat;
     s.push('\n');
     let mut out = s.into_bytes();
@@ -246,7 +256,7 @@ pub fn render_cover(
     author: &str,
     titles: &[String],
     stat: &str,
-    base_commit: Option<&str>,
+    trailers: &[String],
 ) -> Vec<u8> {
     let mut s = headers(m);
     s.push('\n');
@@ -267,8 +277,14 @@ pub fn render_cover(
     s.push('\n');
     s += stat;
     s.push('\n');
-    if let Some(b) = base_commit {
-        s += &format!("\nbase-commit: {b}\n");
+    // `base-commit:` where git --base writes it; b4's change-id and
+    // prerequisites follow it.
+    if !trailers.is_empty() {
+        s.push('\n');
+        for t in trailers {
+            s += t;
+            s.push('\n');
+        }
     }
     s += &format!("-- \n{}\n\n", m.signature);
     s.into_bytes()
