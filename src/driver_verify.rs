@@ -293,6 +293,60 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     })
 }
 
+/// `series --check --verify`: every driver of `changes` that has a recipe
+/// for the tree's kernel, run as the tree has it and as the campaign
+/// rewrites it; the verdicts by change key. A driver without a recipe
+/// gets none (most drivers have no device QEMU can give them).
+pub fn verify_changes(
+    tree: &Path,
+    changes: &[series::DriverChange],
+    extra: Option<&Path>,
+) -> Result<std::collections::BTreeMap<String, Vec<series::PatchVerify>>> {
+    let args = verifier::VerifyArgs::default();
+    let recipes = drivers::load_recipes(&verifier::kmod_dir(&args)?, false)?;
+    let series = drivers::tree_series(tree)?;
+    let all = load_all(extra)?;
+    let a = DriverArgs {
+        tree: Some(tree),
+        driver: None,
+        patterns: &[],
+        kcidb: None,
+        campaign: None,
+        extra_patterns: extra,
+        args: &args,
+    };
+    let mut out = std::collections::BTreeMap::new();
+    for c in changes {
+        let runs: Vec<series::PatchVerify> = recipes
+            .iter()
+            .filter(|sc| sc.kernels.iter().any(|k| k.kernel == series))
+            .filter(|sc| {
+                let Some(d) = &sc.driver else { return false };
+                let dir = format!("{}/", d.path.trim_end_matches('/'));
+                // A recipe names one .c file or the driver's directory.
+                c.files
+                    .iter()
+                    .any(|f| f.rel_path == d.path || f.rel_path.starts_with(&dir))
+            })
+            .flat_map(|sc| {
+                eprintln!("unplug series --verify: {} on {series}", sc.name);
+                one(&a, &all, sc, &series, tree).0
+            })
+            .map(|o| series::PatchVerify {
+                kernel: o.series,
+                variant: o.variant,
+                verdict: o.verdict,
+                objects: o.objects,
+                failed_step: o.failed_step,
+            })
+            .collect();
+        if !runs.is_empty() {
+            out.insert(c.key.clone(), runs);
+        }
+    }
+    Ok(out)
+}
+
 /// `6.1.192`: VERSION.PATCHLEVEL.SUBLEVEL of the tree.
 fn tree_version(tree: &Path) -> Result<String> {
     let text = std::fs::read_to_string(tree.join("Makefile"))?;

@@ -65,6 +65,11 @@ pub struct SeriesArgs {
     /// --build: parallel compiles (make -j).
     #[arg(long, default_value_t = 2)]
     pub jobs: usize,
+    /// With --check: run each patched driver that has a recipe
+    /// (verifier-kmod/drivers) under the verifier in QEMU, as the tree has
+    /// it and as the patch makes it (`unplug verify --driver`).
+    #[arg(long, requires = "check")]
+    pub verify: bool,
     /// Machine-readable report.
     #[arg(long)]
     pub json: bool,
@@ -586,6 +591,9 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     if args.build {
         opts.builds = run_builds(args, &changes)?;
     }
+    if args.verify {
+        opts.verifies = crate::driver_verify::verify_changes(&args.sel.tree, &changes, extra)?;
+    }
     let report = series::build_series(&args.sel.tree, &campaign, &changes, &opts)?;
     if let Some(dir) = &args.campaign {
         let n = reports::cli::record_series(dir, &report)?;
@@ -611,6 +619,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         || opts
             .builds
             .values()
-            .any(|b| b.status == series::build::BuildStatus::Regression);
+            .any(|b| b.status == series::build::BuildStatus::Regression)
+        || opts.verifies.values().flatten().any(|v| v.verdict != "ok");
     Ok(if check_failed { exit::FINDINGS } else { code })
 }

@@ -36,6 +36,20 @@ grep -Eq '^pcspkr +6\.1 +converted +ok' "$work/out-6.1.txt"
 grep -Eq '^pcspkr +6\.12 +mainline +ok' "$work/out-6.12.txt"
 "$unplug" report --campaign "$work/campaign" --format md | tee "$work/report.md" | grep -F 'pcspkr'
 grep -q '6.12 mainline ok' "$work/report.md"
+# The same recipe from a series: --check --verify runs the patched driver
+# as the tree has it and as the patch makes it, into series.json.
+"$unplug" series "$tree61" --pattern platform-remove-void --path drivers/input/misc/pcspkr.c \
+	--out "$work/series" --check --verify --signoff --from "CI <ci@example.org>" | tee "$work/series.txt"
+grep -q '\[6.1 converted: ok\]' "$work/series.txt"
+python3 - "$work/series/series.json" <<'PY'
+import json, sys
+patches = [p for s in json.load(open(sys.argv[1]))["series"] for p in s["patches"]]
+runs = {(v["kernel"], v["variant"]): v for p in patches for v in p.get("verify", [])}
+assert runs[("6.1", "legacy")]["verdict"] == "ok", runs
+assert runs[("6.1", "converted")]["verdict"] == "ok", runs
+assert runs[("6.1", "converted")]["objects"] > 0, runs
+print("series --check --verify: ok")
+PY
 
 # 2. KCIDB I/O schema of kcidb-io.
 venv=$repo/target/kcidb-venv

@@ -128,6 +128,8 @@ pub struct SeriesOptions {
     /// `--check --build` results by driver key ([`build::build_changes`]):
     /// each patch's `build` and the cover letter's summary line.
     pub builds: BTreeMap<String, build::PatchBuild>,
+    /// `--check --verify`: verifier verdicts per driver change key.
+    pub verifies: BTreeMap<String, Vec<PatchVerify>>,
 }
 
 /// Where a driver's patch went in an earlier version.
@@ -182,6 +184,7 @@ impl Default for SeriesOptions {
             prerequisites: Vec::new(),
             resend: None,
             builds: BTreeMap::new(),
+            verifies: BTreeMap::new(),
         }
     }
 }
@@ -226,6 +229,25 @@ pub struct PatchEntry {
     pub check: Option<PatchCheck>,
     /// `--check --build`: compiled before and after, on which arch.
     pub build: Option<build::PatchBuild>,
+    /// `--check --verify`: the driver's recipe run under the verifier, per
+    /// kernel and variant.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub verify: Vec<PatchVerify>,
+}
+
+/// One verifier run of a patch's driver (`unplug verify --driver`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatchVerify {
+    /// The kernel series (`6.1`).
+    pub kernel: String,
+    /// `legacy` (the tree as it is), `converted` (as the patch makes it)
+    /// or `mainline`.
+    pub variant: String,
+    /// `ok`, `not ok` or `error`.
+    pub verdict: String,
+    /// Objects the driver's operations released.
+    pub objects: u32,
+    pub failed_step: Option<String>,
 }
 
 /// One series (one directory of mails).
@@ -444,6 +466,7 @@ pub fn build_series(
             base_commit: base_commit.as_deref(),
             prerequisites: &opts.prerequisites,
             builds: &opts.builds,
+            verifies: &opts.verifies,
             change_id: change_id(&campaign.id, &p.section, p.part),
             changelog: p.changelog,
         };
@@ -726,6 +749,7 @@ struct SeriesCtx<'a> {
     base_commit: Option<&'a str>,
     prerequisites: &'a [String],
     builds: &'a BTreeMap<String, build::PatchBuild>,
+    verifies: &'a BTreeMap<String, Vec<PatchVerify>>,
     change_id: String,
     changelog: Vec<String>,
 }
@@ -952,6 +976,13 @@ fn render_unit(
                 .collect();
             build::PatchBuild::merge(&parts)
         },
+        verify: unit
+            .changes
+            .iter()
+            .filter_map(|c| ctx.verifies.get(&c.key))
+            .flatten()
+            .cloned()
+            .collect(),
     };
     Ok((Rendered { entry, stats }, bytes))
 }
@@ -1300,6 +1331,9 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
                     build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
                     build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
                 };
+            }
+            for v in &p.verify {
+                flags += &format!(" [{} {}: {}]", v.kernel, v.variant, v.verdict);
             }
             if report.checked {
                 let c = p.check.clone().unwrap_or_default();
