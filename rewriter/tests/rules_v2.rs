@@ -200,7 +200,7 @@ fn tree_facts_count_references_in_other_files() {
         "int helper(void);\n\nvoid y(void)\n{\n\thelper();\n}\n",
     )
     .unwrap();
-    let mut patterns = vec![load_str(&yaml, "t.yaml").unwrap()];
+    let mut patterns = [load_str(&yaml, "t.yaml").unwrap()];
     patterns[0].anchors = vec!["hook".into()];
     let refs: Vec<&rewriter::pattern::Pattern> = patterns.iter().collect();
     let out = rewriter::engine::run(tree.path(), &refs, &Default::default()).unwrap();

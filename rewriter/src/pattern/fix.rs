@@ -81,7 +81,7 @@ fn one_edit(e: &FixEdit, cx: &FixCx, deleted: &mut Vec<Range<usize>>) -> Result<
             replace(node, with, cx)
         }
         FixOp::Delete => {
-            refuse_comment_inside(node, cx)?;
+            refuse_comment_inside(node)?;
             let range = deletion(node, cx.original);
             deleted.push(range.clone());
             Ok((range, Vec::new()))
@@ -115,8 +115,7 @@ fn refuse_lost_comment(node: Node, cx: &FixCx) -> Result<(), Refusal> {
     }
 }
 
-fn refuse_comment_inside(node: Node, cx: &FixCx) -> Result<(), Refusal> {
-    let _ = cx;
+fn refuse_comment_inside(node: Node) -> Result<(), Refusal> {
     match comments(node).first() {
         Some(c) => Err(Refusal::Manual(format!(
             "the deletion would drop the comment on line {}",
@@ -126,17 +125,11 @@ fn refuse_comment_inside(node: Node, cx: &FixCx) -> Result<(), Refusal> {
     }
 }
 
+/// The comments inside `node`, in document order.
 fn comments(node: Node) -> Vec<Node> {
-    let mut out = Vec::new();
-    let mut stack = vec![node];
-    while let Some(n) = stack.pop() {
-        if n.kind() == "comment" {
-            out.push(n);
-        }
-        let mut cursor = n.walk();
-        stack.extend(n.children(&mut cursor));
-    }
-    out
+    let mut all = crate::transforms::c_util::descendants(node);
+    all.retain(|n| n.kind() == "comment");
+    all
 }
 
 /// `node` replaced by the rendered template, laid out in its lines.

@@ -107,42 +107,55 @@ impl Sequence {
         text: &[u8],
         judge: &dyn Judge<'t>,
     ) -> Option<(SeqMatch<'t>, Captures)> {
+        let search = Search {
+            seq: self,
+            stmts,
+            text,
+            judge,
+        };
         (from..stmts.len()).find_map(|start| {
             let mut m = SeqMatch {
                 stmts: Vec::new(),
                 gaps: Vec::new(),
             };
             let mut caps = Captures::new();
-            self.steps_from(0, stmts, start, text, judge, &mut m, &mut caps)
+            search
+                .steps_from(0, start, &mut m, &mut caps)
                 .then_some((m, caps))
         })
     }
+}
 
+/// One search of a sequence over the statements of a block.
+struct Search<'a, 't> {
+    seq: &'a Sequence,
+    stmts: &'a [Node<'t>],
+    text: &'a [u8],
+    judge: &'a dyn Judge<'t>,
+}
+
+impl<'t> Search<'_, 't> {
     /// Matches `steps[step..]` against `stmts[at..]`, backtracking over gap
     /// lengths; on success `m` and `caps` hold the accepted match.
-    #[allow(clippy::too_many_arguments)] // the recursion's state, passed down as is
-    fn steps_from<'t>(
+    fn steps_from(
         &self,
         step: usize,
-        stmts: &[Node<'t>],
         at: usize,
-        text: &[u8],
-        judge: &dyn Judge<'t>,
         m: &mut SeqMatch<'t>,
         caps: &mut Captures,
     ) -> bool {
-        match self.steps.get(step) {
-            None => judge.accept(m, caps),
+        match self.seq.steps.get(step) {
+            None => self.judge.accept(m, caps),
             Some(Step::Stmt(p)) => {
-                let Some(node) = stmts.get(at) else {
+                let Some(node) = self.stmts.get(at) else {
                     return false;
                 };
                 let mut trial = caps.clone();
-                if !match_pnode(p, *node, text, &mut trial) {
+                if !match_pnode(p, *node, self.text, &mut trial) {
                     return false;
                 }
                 m.stmts.push(*node);
-                if self.steps_from(step + 1, stmts, at + 1, text, judge, m, &mut trial) {
+                if self.steps_from(step + 1, at + 1, m, &mut trial) {
                     *caps = trial;
                     return true;
                 }
@@ -150,13 +163,14 @@ impl Sequence {
                 false
             }
             Some(Step::Gap) => {
-                for end in at..stmts.len() {
+                for end in at..self.stmts.len() {
                     let mut trial = caps.clone();
-                    if !judge.gap(&stmts[at..end], &mut trial) {
+                    let gap = &self.stmts[at..end];
+                    if !self.judge.gap(gap, &mut trial) {
                         continue;
                     }
-                    m.gaps.push(stmts[at..end].to_vec());
-                    if self.steps_from(step + 1, stmts, end, text, judge, m, &mut trial) {
+                    m.gaps.push(gap.to_vec());
+                    if self.steps_from(step + 1, end, m, &mut trial) {
                         *caps = trial;
                         return true;
                     }

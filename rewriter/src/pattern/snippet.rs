@@ -132,6 +132,7 @@ impl Snippet {
     }
 
     /// Matches the snippet against `node`, whose source is `text`.
+    #[cfg(test)]
     pub fn matches(&self, node: Node, text: &[u8]) -> Option<Captures> {
         let mut caps = Captures::new();
         match_node(&self.root, node, text, &mut caps).then_some(caps)
