@@ -2,16 +2,16 @@
 //! pattern of the campaign that names verifier fixtures, the legacy fixture
 //! is rewritten by the pattern itself (never the hand-written converted
 //! file), both variants run in their scenario on the test kernels, and the
-//! verdicts go into the ledger next to the sites' patch states.
+//! verdicts go into the ledger next to the sites' patch states. The
+//! verifier runs in this process (the `verifier` crate), not as a child.
 
 use crate::exit;
 use anyhow::{bail, Context, Result};
 use rewriter::engine::{run, RunOptions};
 use rewriter::pattern::{load_all, Pattern};
-use serde_json::{json, Value};
+use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The verifier sources shipped in this checkout.
 fn kmod_dir() -> PathBuf {
@@ -77,20 +77,62 @@ fn converted_source(pattern: &Pattern, legacy_src: &Path) -> Result<Vec<u8>> {
     }
 }
 
-pub fn run_campaign(
-    extra: Option<&Path>,
-    campaign: &Path,
-    kernel: Option<&str>,
-    flavour: Option<&str>,
-    json_out: bool,
-) -> Result<u8> {
-    let Some(ids) = reports::cli::campaign_patterns(campaign)? else {
+/// Rewrites the legacy fixture of `v` with `pattern` in a copy of the
+/// verifier sources, runs the fixture's scenario on the test kernels, and
+/// returns one result per kernel: both variants' `rmmod` verdicts.
+fn verify_fixture(
+    pattern: &Pattern,
+    v: &rewriter::pattern::spec::VerifySpec,
+    base: &verifier::VerifyOptions,
+) -> Result<Vec<VerifyResult>> {
+    let work = tempfile::tempdir()?;
+    let kmod = work.path().join("verifier-kmod");
+    copy_dir(&kmod_dir(), &kmod)?;
+    let legacy = kmod.join("fixtures").join(format!("{}.c", v.legacy));
+    let converted = converted_source(pattern, &legacy)?;
+    std::fs::write(
+        kmod.join("fixtures").join(format!("{}.c", v.converted)),
+        &converted,
+    )?;
+    eprintln!(
+        "unplug: {}: {} rewritten into {}, running scenario {}",
+        pattern.id, v.legacy, v.converted, v.scenario
+    );
+    let opts = verifier::VerifyOptions {
+        kmod_dir: Some(kmod.clone()),
+        scenarios: vec![kmod.join("scenarios").join(format!("{}.yaml", v.scenario))],
+        ..base.clone()
+    };
+    let outcomes = verifier::run(&opts)?;
+    Ok(outcomes
+        .iter()
+        .map(|o| {
+            let verdict_of =
+                |module: &str| o.rmmod_verdict(module).unwrap_or_else(|| "not run".into());
+            VerifyResult {
+                module: Some(v.legacy.clone()),
+                file: None,
+                kernel: o.kernel.clone(),
+                ok: o.passed,
+                detail: Some(format!(
+                    "legacy: {}; converted by unplug rewrite: {}",
+                    verdict_of(&v.legacy),
+                    verdict_of(&v.converted)
+                )),
+                source: Some(format!("{} / {}", pattern.id, v.scenario)),
+            }
+        })
+        .collect())
+}
+
+/// The campaign's patterns that name verifier fixtures.
+fn fixture_patterns<'a>(all: &'a [Pattern], campaign: &Path) -> Result<Vec<&'a Pattern>> {
+    let Some(ids) = reports::campaign::campaign_patterns(campaign)? else {
         bail!(
             "{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)",
             campaign.display()
         );
     };
-    let all = load_all(extra)?;
     let patterns: Vec<&Pattern> = all
         .iter()
         .filter(|p| ids.contains(&p.id) && !p.verify.is_empty())
@@ -101,96 +143,51 @@ pub fn run_campaign(
             ids.join(", ")
         );
     }
+    Ok(patterns)
+}
+
+/// `unplug verify --campaign DIR`: the verifier runs in this process; its
+/// outcomes become `unplug-verify-results/1` results, recorded in the
+/// ledger and printed.
+pub fn run_campaign(
+    extra: Option<&Path>,
+    campaign: &Path,
+    args: &crate::flags::verify::VerifyArgs,
+) -> Result<u8> {
+    let all = load_all(extra)?;
+    let base = verifier::VerifyOptions {
+        kernel: args.kernel.clone(),
+        flavour: args.flavour.clone(),
+        ..args.options()
+    };
     let mut results = Vec::new();
-    let mut all_passed = true;
-    for pattern in patterns {
+    for pattern in fixture_patterns(&all, campaign)? {
         for v in &pattern.verify {
-            let work = tempfile::tempdir()?;
-            let kmod = work.path().join("verifier-kmod");
-            copy_dir(&kmod_dir(), &kmod)?;
-            let legacy = kmod.join("fixtures").join(format!("{}.c", v.legacy));
-            let converted = converted_source(pattern, &legacy)?;
-            std::fs::write(
-                kmod.join("fixtures").join(format!("{}.c", v.converted)),
-                &converted,
-            )?;
-            eprintln!(
-                "unplug: {}: {} rewritten into {}, running scenario {}",
-                pattern.id, v.legacy, v.converted, v.scenario
-            );
-            let mut cmd = Command::new(std::env::current_exe()?);
-            cmd.arg("verify").arg("--json").arg("--kmod-dir").arg(&kmod);
-            cmd.arg("--scenario")
-                .arg(kmod.join("scenarios").join(format!("{}.yaml", v.scenario)));
-            if let Some(k) = kernel {
-                cmd.arg("--kernel").arg(k);
-            }
-            if let Some(f) = flavour {
-                cmd.arg("--flavour").arg(f);
-            }
-            let out = cmd.output().context("running unplug verify")?;
-            let outcomes: Value = serde_json::from_slice(&out.stdout).with_context(|| {
-                format!(
-                    "unplug verify gave no JSON (exit {:?}): {}",
-                    out.status.code(),
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
-            for o in outcomes.as_array().into_iter().flatten() {
-                let kernel = o["kernel"].as_str().unwrap_or("?").to_string();
-                let passed = o["passed"].as_bool().unwrap_or(false);
-                all_passed &= passed;
-                let verdict_of = |module: &str| {
-                    o["operations"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .find(|op| op["operation"].as_str() == Some(&format!("rmmod {module}")))
-                        .map(|op| {
-                            let verdict = op["verdict"].as_str().unwrap_or("?").to_string();
-                            match op["reason"].as_str() {
-                                Some(r) => format!("{verdict} ({r})"),
-                                None => verdict,
-                            }
-                        })
-                };
-                let legacy_v = verdict_of(&v.legacy).unwrap_or_else(|| "not run".into());
-                let converted_v = verdict_of(&v.converted).unwrap_or_else(|| "not run".into());
-                results.push(json!({
-                    "module": v.legacy,
-                    "kernel": kernel,
-                    "ok": passed,
-                    "detail": format!("legacy: {legacy_v}; converted by unplug rewrite: {converted_v}"),
-                    "source": format!("{} / {}", pattern.id, v.scenario),
-                }));
-            }
+            results.extend(verify_fixture(pattern, v, &base)?);
         }
     }
-    let doc = json!({ "schema": "unplug-verify-results/1", "results": results });
-    let linked = reports::cli::record_verify(campaign, &doc)?;
+    let all_passed = results.iter().all(|r| r.ok);
+    let doc = VerifyResults::new(results);
+    let linked = reports::campaign::record_verify(campaign, &VerifyImport::Results(doc.clone()))?;
     let mut out = crate::output::stdout();
-    if json_out {
+    if args.json {
         writeln!(out, "{}", serde_json::to_string_pretty(&doc)?)?;
     } else {
-        for r in &results {
+        for r in &doc.results {
             writeln!(
                 out,
                 "{:<28} {:<34} {:<6} {}",
-                r["module"].as_str().unwrap_or(""),
-                r["kernel"].as_str().unwrap_or(""),
-                if r["ok"].as_bool() == Some(true) {
-                    "ok"
-                } else {
-                    "FAIL"
-                },
-                r["detail"].as_str().unwrap_or("")
+                r.module.as_deref().unwrap_or(""),
+                r.kernel,
+                if r.ok { "ok" } else { "FAIL" },
+                r.detail.as_deref().unwrap_or("")
             )?;
         }
     }
     eprintln!(
         "unplug: campaign {}: {} result(s), {linked} site(s) updated",
         campaign.display(),
-        results.len()
+        doc.results.len()
     );
     Ok(if all_passed { exit::OK } else { exit::FINDINGS })
 }

@@ -2,7 +2,7 @@
 
 use crate::exit;
 use crate::output;
-use crate::Selection;
+use crate::flags::Selection;
 use anyhow::{bail, Context, Result};
 use rewriter::engine::{run, Outcome, RunOptions};
 use rewriter::model::Severity;
@@ -71,7 +71,7 @@ pub fn scan(
     // the scan runs, not after.
     let mut sel = sel.clone();
     if let Some(dir) = campaign {
-        if let Some(ids) = reports::cli::campaign_for_scan(dir, &sel.pattern_ids)? {
+        if let Some(ids) = reports::campaign::campaign_for_scan(dir, &sel.pattern_ids)? {
             sel.pattern_ids = ids;
         }
     }
@@ -85,7 +85,7 @@ pub fn scan(
     }
     if let Some(dir) = campaign {
         let doc = output::scan_document(&sel.tree, &outcome);
-        let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
+        let summary = reports::campaign::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
         eprintln!("unplug: campaign {}: {summary}", dir.display());
     }
     Ok(if has_errors(&outcome) {

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use rewriter::engine::{run, RunOptions};
 use rewriter::model::Verdict;
 use rewriter::pattern::{load_all, Pattern};
+use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ pub struct DriverArgs<'a> {
     /// Record the verdicts in this campaign's ledger.
     pub campaign: Option<&'a Path>,
     pub extra_patterns: Option<&'a Path>,
-    pub args: &'a verifier::VerifyArgs,
+    pub args: &'a crate::flags::verify::VerifyArgs,
 }
 
 /// The recipes a command runs: the one for `--driver` (by path or name), or all.
@@ -184,7 +185,7 @@ fn one(
             vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
             vec![],
         ),
-        Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, a.args) {
+        Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, &a.args.options()) {
             Ok(o) => (o, files),
             Err(e) => (
                 vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
@@ -197,7 +198,7 @@ fn one(
 /// The verdicts as an `unplug-verify-results/1` document for the ledger:
 /// one result per site file and variant, its kernel field naming both
 /// (`6.1 legacy`, `6.1 converted`, `6.12 mainline`).
-fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
+fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> VerifyResults {
     let mut results = vec![];
     for (outcomes, files) in runs {
         for o in outcomes {
@@ -216,25 +217,26 @@ fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> serde_json::Value {
                 ),
             };
             for f in files {
-                results.push(json!({
-                    "file": f,
-                    "kernel": format!("{} {}", o.series, o.variant),
-                    "ok": o.ok(),
-                    "detail": detail,
-                    "source": format!("driver recipe {} ({})", o.driver, o.kernel),
-                }));
+                results.push(VerifyResult {
+                    module: None,
+                    file: Some(f.clone()),
+                    kernel: format!("{} {}", o.series, o.variant),
+                    ok: o.ok(),
+                    detail: Some(detail.clone()),
+                    source: Some(format!("driver recipe {} ({})", o.driver, o.kernel)),
+                });
             }
         }
     }
-    json!({"schema": "unplug-verify-results/1", "results": results})
+    VerifyResults::new(results)
 }
 
 pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
-    let kmod = verifier::kmod_dir(a.args)?;
+    let kmod = verifier::kmod_dir(&a.args.options())?;
     let mut recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
     // `--campaign DIR --tree TREE`: the suite's drivers of the campaign's patterns.
     if let (Some(dir), None) = (a.campaign, a.driver) {
-        let ids = reports::cli::campaign_patterns(dir)?.with_context(|| {
+        let ids = reports::campaign::campaign_patterns(dir)?.with_context(|| {
             format!(
                 "{}: no campaign here (create one with `unplug scan TREE --campaign DIR`)",
                 dir.display()
@@ -273,7 +275,7 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
         }
     }
     if let Some(dir) = a.campaign {
-        let n = reports::cli::record_verify(dir, &ledger_doc(&runs))?;
+        let n = reports::campaign::record_verify(dir, &VerifyImport::Results(ledger_doc(&runs)))?;
         eprintln!(
             "unplug verify: campaign {}: {n} site(s) updated",
             dir.display()
@@ -302,8 +304,8 @@ pub fn verify_changes(
     changes: &[series::DriverChange],
     extra: Option<&Path>,
 ) -> Result<std::collections::BTreeMap<String, Vec<series::PatchVerify>>> {
-    let args = verifier::VerifyArgs::default();
-    let recipes = drivers::load_recipes(&verifier::kmod_dir(&args)?, false)?;
+    let args = crate::flags::verify::VerifyArgs::default();
+    let recipes = drivers::load_recipes(&verifier::kmod_dir(&args.options())?, false)?;
     let series = drivers::tree_series(tree)?;
     let all = load_all(extra)?;
     let a = DriverArgs {
@@ -518,7 +520,7 @@ mod tests {
                 kcidb: None,
                 campaign: None,
                 extra_patterns: None,
-                args: &verifier::VerifyArgs::default(),
+                args: &crate::flags::verify::VerifyArgs::default(),
             },
             &all,
             &sc,
@@ -545,6 +547,7 @@ mod tests {
         ok.objects = 2;
         let bad = DriverOutcome::error(&sc, "6.1", "converted", "build", &anyhow::anyhow!("x"));
         let doc = ledger_doc(&[(vec![ok, bad], vec!["drivers/gpio/gpio-fgpio.c".into()])]);
+        let doc = serde_json::to_value(&doc).unwrap();
         let r = doc["results"].as_array().unwrap();
         assert_eq!(r.len(), 2);
         assert_eq!(r[0]["kernel"], "6.1 legacy");

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use rewriter::engine::Outcome;
 use rewriter::model::Verdict;
-use serde_json::json;
+use model::scan::ScanDoc;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -85,24 +85,15 @@ fn summary(outcome: &Outcome) -> BTreeMap<String, BTreeMap<Verdict, usize>> {
 
 /// The `unplug-scan/1` document described in README.md.
 pub fn write_json(tree: &Path, outcome: &Outcome, w: &mut impl Write) -> Result<()> {
-    serde_json::to_writer_pretty(&mut *w, &scan_document(tree, outcome))?;
+    // Through a `Value`, as before the document was typed: the printed
+    // bytes stay those of `unplug-scan/1`.
+    let doc = serde_json::to_value(scan_document(tree, outcome))?;
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
     writeln!(w)?;
     Ok(())
 }
 
 /// The `unplug-scan/1` document: what `scan --json` prints and the ledger records.
-pub fn scan_document(tree: &Path, outcome: &Outcome) -> serde_json::Value {
-    let summary: BTreeMap<String, BTreeMap<&str, usize>> = summary(outcome)
-        .into_iter()
-        .map(|(p, c)| (p, c.into_iter().map(|(v, n)| (v.as_str(), n)).collect()))
-        .collect();
-    json!({
-        "schema": "unplug-scan/1",
-        "tree": { "path": tree.display().to_string(), "version": rewriter::tree::kernel_version(tree) },
-        "interfaces": outcome.interfaces,
-        "stats": outcome.stats,
-        "summary": summary,
-        "sites": outcome.sites,
-        "findings": outcome.findings,
-    })
+pub fn scan_document(tree: &Path, outcome: &Outcome) -> ScanDoc {
+    reports::scan::scan_document(tree, outcome, None)
 }

@@ -4,14 +4,15 @@
 
 use crate::exit;
 use anyhow::{bail, Result};
-use rewriter::model::{FileChange, Site, Verdict};
-use std::collections::{BTreeMap, BTreeSet};
+use rewriter::model::{FileChange, Site};
+use series::campaign::{ChangeGroup, GroupedEdit, Phase};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct SeriesArgs {
     #[command(flatten)]
-    pub sel: crate::Selection,
+    pub sel: crate::flags::Selection,
     /// Directory the series are written to (one subdirectory per series).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -149,100 +150,28 @@ pub enum PerArg {
     Subsystem,
 }
 
-/// Groups linked through a shared file form one change: a helper's file
-/// and every driver file pointing at it travel together.
-pub fn driver_changes(changes: &[FileChange], sites: &[Site]) -> Vec<series::DriverChange> {
-    let mut parent: BTreeMap<String, String> = BTreeMap::new();
-    fn find(parent: &mut BTreeMap<String, String>, k: &str) -> String {
-        let p = parent.get(k).cloned().unwrap_or_else(|| k.to_string());
-        if p == k {
-            return p;
-        }
-        let root = find(parent, &p);
-        parent.insert(k.to_string(), root.clone());
-        root
-    }
-    for c in changes {
-        let keys: Vec<String> = if c.groups.is_empty() {
-            vec![c.file.clone()]
-        } else {
-            c.groups.clone()
-        };
-        let first = find(&mut parent, &keys[0]);
-        for k in &keys[1..] {
-            let r = find(&mut parent, k);
-            if r != first {
-                parent.insert(r, first.clone());
-            }
-        }
-    }
-    let mut by_root: BTreeMap<String, Vec<&FileChange>> = BTreeMap::new();
-    for c in changes {
-        let key = c.groups.first().cloned().unwrap_or_else(|| c.file.clone());
-        by_root.entry(find(&mut parent, &key)).or_default().push(c);
-    }
-    by_root
-        .into_iter()
-        .map(|(root, files)| {
-            let helper = files
-                .iter()
-                .flat_map(|f| &f.groups)
-                .find_map(|g| g.strip_prefix("helper:"))
-                .map(str::to_string);
-            // A driver is named by its own file; a helper group by the first
-            // user that is not the helper's file.
-            let key = if root.starts_with("helper:") {
-                files.iter().map(|f| f.file.clone()).min().unwrap_or(root)
-            } else {
-                root
-            };
-            series::DriverChange {
-                key,
-                files: files
-                    .iter()
-                    .map(|f| series::FileEdit {
-                        rel_path: f.file.clone(),
-                        before: f.before.clone(),
-                        after: f.after.clone(),
-                        mode: 0o100644,
-                    })
-                    .collect(),
-                shared_helper: helper,
-                remarks: remarks(&files, sites),
-            }
+/// The rewriter's file changes with their groups typed.
+fn grouped_edits(changes: &[FileChange]) -> Vec<GroupedEdit> {
+    changes
+        .iter()
+        .map(|c| GroupedEdit {
+            file: c.file.clone(),
+            before: c.before.clone(),
+            after: c.after.clone(),
+            groups: c.groups.iter().map(|g| ChangeGroup::parse(g)).collect(),
         })
         .collect()
 }
 
-/// What the commit message of these files' patch should say beyond the
-/// rationale: an `auto` site's reason is such a remark (a leak the
-/// conversion also fixes), given with the function it is about.
-fn remarks(files: &[&FileChange], sites: &[Site]) -> Vec<String> {
-    let groups: BTreeSet<&str> = files
-        .iter()
-        .flat_map(|f| f.groups.iter().map(String::as_str).chain([f.file.as_str()]))
-        .collect();
-    let mut out: Vec<String> = Vec::new();
-    for s in sites {
-        if s.verdict != Verdict::Auto || !groups.contains(s.group.as_str()) {
-            continue;
-        }
-        let Some(reason) = &s.reason else { continue };
-        let text = match &s.context {
-            Some(f) => format!("In {f}(), {reason}."),
-            None => format!("In {}, {reason}.", s.file),
-        };
-        if !out.contains(&text) {
-            out.push(text);
-        }
-    }
-    out
+/// One change per driver (a shared helper with all its users).
+pub fn driver_changes(changes: &[FileChange], sites: &[Site]) -> Vec<series::DriverChange> {
+    series::campaign::driver_changes(&grouped_edits(changes), sites)
 }
 
 /// Retiring the old interface while a user is left would break the build:
 /// scan the tree (the selection's paths) and refuse, listing the users.
 fn refuse_retire(
-    sel: &crate::Selection,
+    sel: &crate::flags::Selection,
     pattern: &rewriter::pattern::Pattern,
 ) -> Result<Option<u8>> {
     let opts = rewriter::engine::RunOptions {
@@ -251,11 +180,7 @@ fn refuse_retire(
         ..Default::default()
     };
     let outcome = rewriter::engine::run(&sel.tree, &[pattern], &opts)?;
-    let legacy: Vec<&rewriter::model::Site> = outcome
-        .sites
-        .iter()
-        .filter(|s| s.verdict != rewriter::model::Verdict::Converted)
-        .collect();
+    let legacy = series::campaign::retire_blockers(&outcome.sites);
     if legacy.is_empty() {
         return Ok(None);
     }
@@ -281,78 +206,17 @@ fn refuse_retire(
 /// no longer needed. Returns the plan and the version to write.
 fn resend_plan(
     dir: &std::path::Path,
-    sel: &crate::Selection,
+    sel: &crate::flags::Selection,
     outcome: &rewriter::engine::Outcome,
     pattern: &str,
 ) -> Result<(series::Resend, u32)> {
-    let sent = reports::Ledger::open(dir)?
-        .state
-        .sites
-        .values()
-        .any(|r| r.pattern == pattern && r.patch.is_some());
-    if !sent {
-        bail!(
-            "{}: no series of {pattern} was recorded in this campaign: nothing to resend (write v1 with `unplug series --campaign`)",
-            dir.display()
-        );
-    }
+    reports::campaign::check_resend(dir, pattern)?;
     let doc = crate::output::scan_document(&sel.tree, outcome);
-    let summary = reports::cli::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
+    let summary = reports::campaign::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
     eprintln!("unplug: campaign {}: {summary}", dir.display());
-    let ledger = reports::Ledger::open(dir)?;
-    let sites: Vec<&reports::SiteRecord> = ledger
-        .state
-        .sites
-        .values()
-        .filter(|r| r.pattern == pattern)
-        .collect();
-    // A section's part numbers tell whether its directories were numbered.
-    let mut parts: BTreeMap<&str, usize> = BTreeMap::new();
-    for p in sites.iter().filter_map(|r| r.patch.as_ref()) {
-        let n = parts.entry(&p.series).or_insert(1);
-        *n = (*n).max(p.part);
-    }
-    let mut plan = series::Resend {
-        tree_label: rewriter::tree::kernel_version(&sel.tree)
-            .unwrap_or_else(|| sel.tree.display().to_string()),
-        ..Default::default()
-    };
-    let mut version = 0;
-    for r in &sites {
-        let Some(p) = &r.patch else { continue };
-        let sent_in = series::SentIn {
-            section: p.series.clone(),
-            part: p.part.max(1),
-            parts: parts[p.series.as_str()],
-            version: p.version.max(1),
-        };
-        version = version.max(sent_in.version);
-        let why = match r.state {
-            reports::SiteState::Applied => {
-                format!("applied in {}", r.applied_in.as_deref().unwrap_or("?"))
-            }
-            reports::SiteState::Gone => format!(
-                "whose driver is gone in {}",
-                r.gone_in.as_deref().unwrap_or("?")
-            ),
-            _ => {
-                plan.previous.insert(r.file.clone(), sent_in);
-                continue;
-            }
-        };
-        if !plan.dropped.iter().any(|d| d.driver == r.file) {
-            plan.dropped.push(series::Dropped {
-                sent_in,
-                driver: r.file.clone(),
-                why,
-            });
-        }
-    }
-    // A driver with a legacy site left is resent, not dropped; one dropped
-    // from an earlier version was said so in that version's changelog.
-    plan.dropped
-        .retain(|d| !plan.previous.contains_key(&d.driver) && d.sent_in.version == version);
-    Ok((plan, version + 1))
+    let tree_label = rewriter::tree::kernel_version(&sel.tree)
+        .unwrap_or_else(|| sel.tree.display().to_string());
+    reports::campaign::resend_plan(dir, pattern, tree_label)
 }
 
 /// `--build`: the architectures asked for (or all known) that have a
@@ -444,6 +308,25 @@ fn run_builds(
     out
 }
 
+impl PhaseArg {
+    fn phase(self) -> Phase {
+        match self {
+            PhaseArg::Introduce => Phase::Introduce,
+            PhaseArg::Convert => Phase::Convert,
+            PhaseArg::Retire => Phase::Retire,
+        }
+    }
+}
+
+/// What a phase rewrites: its outcome, the exit code so far, the campaign
+/// the series is of, and the subject prefix a core phase forces.
+struct PhaseRun {
+    outcome: rewriter::engine::Outcome,
+    code: u8,
+    campaign: series::Campaign,
+    prefix: Option<String>,
+}
+
 pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     if args.resend && args.phase != PhaseArg::Convert {
         bail!("--resend resends convert series only");
@@ -457,72 +340,136 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     };
     // The campaign is checked before any patch is written.
     if let Some(dir) = &args.campaign {
-        reports::cli::check_series_campaign(dir, &pattern.id, &args.out)?;
+        reports::campaign::check_series_campaign(dir, &pattern.id, &args.out)?;
     }
-    let mut prefix: Option<String> = None;
-    let (outcome, code, campaign, one_patch) = match args.phase {
-        PhaseArg::Convert => {
+    let phase = args.phase.phase();
+    let run = match phase {
+        Phase::Convert => {
             let (outcome, code) = crate::commands::execute_and_report(extra, &args.sel)?;
             let campaign = series::Campaign {
                 id: pattern.id.clone(),
                 subject: pattern.subject.clone(),
                 rationale: pattern.rationale.clone(),
             };
-            (outcome, code, campaign, false)
-        }
-        PhaseArg::Introduce | PhaseArg::Retire => {
-            let introduce = args.phase == PhaseArg::Introduce;
-            let name = if introduce { "introduce" } else { "retire" };
-            let Some(phase) = (if introduce {
-                &pattern.introduce
-            } else {
-                &pattern.retire
-            }) else {
-                bail!(
-                    "{} declares no `{name}` phase (it has: {})",
-                    pattern.id,
-                    pattern.phase_names().join(", ")
-                );
-            };
-            if introduce {
-                if pattern
-                    .requires
-                    .as_ref()
-                    .is_some_and(|r| r.check(&args.sel.tree).is_ok())
-                {
-                    eprintln!(
-                        "unplug: {}: the tree already has the new interface; nothing to introduce",
-                        pattern.id
-                    );
-                    return Ok(exit::OK);
-                }
-            } else if let Some(code) = refuse_retire(&args.sel, pattern)? {
-                return Ok(code);
+            PhaseRun {
+                outcome,
+                code,
+                campaign,
+                prefix: None,
             }
-            // introduce touches the core files only; retire the core files
-            // and every user below the selected paths.
-            let mut paths = phase.paths.clone();
-            if !introduce && !args.sel.paths.is_empty() {
-                paths.extend(args.sel.paths.iter().cloned());
-            } else if !introduce {
-                paths.clear();
-            }
-            prefix = phase.prefix.clone();
-            let opts = rewriter::engine::RunOptions {
-                paths,
-                ..Default::default()
-            };
-            let outcome = rewriter::engine::run(&args.sel.tree, &[&phase.pattern], &opts)?;
-            crate::output::write_findings(&outcome, &mut std::io::stderr())?;
-            let campaign = series::Campaign {
-                id: phase.pattern.id.clone(),
-                subject: phase.pattern.subject.clone(),
-                rationale: phase.pattern.rationale.clone(),
-            };
-            (outcome, exit::OK, campaign, true)
         }
+        Phase::Introduce | Phase::Retire => match core_phase(args, pattern, phase)? {
+            Ok(run) => run,
+            Err(code) => return Ok(code),
+        },
     };
-    let opts = series::SeriesOptions {
+    let mut opts = series_options(args, pattern)?;
+    if let (true, Some(dir)) = (args.resend, &args.campaign) {
+        let (plan, version) = resend_plan(dir, &args.sel, &run.outcome, &pattern.id)?;
+        opts.version = version;
+        opts.resend = Some(plan);
+    }
+    if let Some(prefix) = &run.prefix {
+        for c in &run.outcome.changes {
+            opts.prefix_overrides.insert(c.file.clone(), prefix.clone());
+        }
+    }
+    let mut changes = driver_changes(&run.outcome.changes, &run.outcome.sites);
+    if phase != Phase::Convert {
+        changes = series::campaign::one_change(changes, &run.campaign.id);
+    }
+    if changes.is_empty() {
+        nothing_to_send(&opts, &run.campaign);
+        return Ok(run.code);
+    }
+    if args.build {
+        opts.builds = run_builds(args, &changes)?;
+    }
+    if args.verify {
+        opts.verifies = crate::driver_verify::verify_changes(&args.sel.tree, &changes, extra)?;
+    }
+    let report = series::build_series(&args.sel.tree, &run.campaign, &changes, &opts)?;
+    if let Some(dir) = &args.campaign {
+        let n = reports::campaign::record_series(dir, &series::campaign::record_of(&report))?;
+        eprintln!(
+            "unplug: campaign {}: {n} site(s) linked to their patches",
+            dir.display()
+        );
+    }
+    let mut stdout = crate::output::stdout();
+    if args.json {
+        serde_json::to_writer_pretty(&mut stdout, &report)?;
+        use std::io::Write;
+        writeln!(stdout)?;
+    } else {
+        series::print_table(&report, &mut stdout)?;
+    }
+    Ok(if series::campaign::checks_failed(&report, &opts) {
+        exit::FINDINGS
+    } else {
+        run.code
+    })
+}
+
+/// `--phase introduce|retire`: the phase's own pattern over the core
+/// files (and, for retire, every user). `Err(code)`: nothing to write
+/// (the tree has the interface already, or retiring is refused).
+fn core_phase(
+    args: &SeriesArgs,
+    pattern: &rewriter::pattern::Pattern,
+    phase: Phase,
+) -> Result<std::result::Result<PhaseRun, u8>> {
+    let declared = match phase {
+        Phase::Introduce => &pattern.introduce,
+        _ => &pattern.retire,
+    };
+    let Some(core) = declared else {
+        bail!(
+            "{} declares no `{}` phase (it has: {})",
+            pattern.id,
+            phase.name(),
+            pattern.phase_names().join(", ")
+        );
+    };
+    if phase == Phase::Introduce {
+        if pattern
+            .requires
+            .as_ref()
+            .is_some_and(|r| r.check(&args.sel.tree).is_ok())
+        {
+            eprintln!(
+                "unplug: {}: the tree already has the new interface; nothing to introduce",
+                pattern.id
+            );
+            return Ok(Err(exit::OK));
+        }
+    } else if let Some(code) = refuse_retire(&args.sel, pattern)? {
+        return Ok(Err(code));
+    }
+    let opts = rewriter::engine::RunOptions {
+        paths: phase.paths(&core.paths, &args.sel.paths),
+        ..Default::default()
+    };
+    let outcome = rewriter::engine::run(&args.sel.tree, &[&core.pattern], &opts)?;
+    crate::output::write_findings(&outcome, &mut std::io::stderr())?;
+    Ok(Ok(PhaseRun {
+        outcome,
+        code: exit::OK,
+        campaign: series::Campaign {
+            id: core.pattern.id.clone(),
+            subject: core.pattern.subject.clone(),
+            rationale: core.pattern.rationale.clone(),
+        },
+        prefix: core.prefix.clone(),
+    }))
+}
+
+/// The series crate's options for these flags.
+fn series_options(
+    args: &SeriesArgs,
+    pattern: &rewriter::pattern::Pattern,
+) -> Result<series::SeriesOptions> {
+    Ok(series::SeriesOptions {
         out_dir: args.out.clone(),
         per: match args.per {
             PerArg::Driver => series::Per::Driver,
@@ -547,79 +494,24 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
             GroupByArg::Tree => series::GroupBy::Tree,
         },
         ..Default::default()
-    };
-    let mut opts = opts;
-    if let (true, Some(dir)) = (args.resend, &args.campaign) {
-        let (plan, version) = resend_plan(dir, &args.sel, &outcome, &pattern.id)?;
-        opts.version = version;
-        opts.resend = Some(plan);
-    }
-    if let Some(prefix) = &prefix {
-        for c in &outcome.changes {
-            opts.prefix_overrides.insert(c.file.clone(), prefix.clone());
-        }
-    }
-    let mut changes = driver_changes(&outcome.changes, &outcome.sites);
-    if one_patch && changes.len() > 1 {
-        // A phase is one change to the interface and all its users at once.
-        let mut merged = changes.remove(0);
-        for c in changes.drain(..) {
-            merged.files.extend(c.files);
-        }
-        merged.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
-        merged.shared_helper = Some(campaign.id.clone());
-        changes.push(merged);
-    }
-    if changes.is_empty() {
-        if let Some(plan) = &opts.resend {
-            let applied = plan
-                .dropped
-                .iter()
-                .filter(|d| d.why.starts_with("applied"))
-                .count();
-            eprintln!(
-                "unplug: resend on {}: {} patch(es) of v{} dropped ({applied} applied, {} gone)",
-                plan.tree_label,
-                plan.dropped.len(),
-                opts.version - 1,
-                plan.dropped.len() - applied
-            );
-        }
-        eprintln!("unplug: no change to send for {}", campaign.id);
-        return Ok(code);
-    }
-    if args.build {
-        opts.builds = run_builds(args, &changes)?;
-    }
-    if args.verify {
-        opts.verifies = crate::driver_verify::verify_changes(&args.sel.tree, &changes, extra)?;
-    }
-    let report = series::build_series(&args.sel.tree, &campaign, &changes, &opts)?;
-    if let Some(dir) = &args.campaign {
-        let n = reports::cli::record_series(dir, &report)?;
+    })
+}
+
+/// No change left to send: what a resend dropped, and that nothing is written.
+fn nothing_to_send(opts: &series::SeriesOptions, campaign: &series::Campaign) {
+    if let Some(plan) = &opts.resend {
+        let applied = plan
+            .dropped
+            .iter()
+            .filter(|d| d.why.starts_with("applied"))
+            .count();
         eprintln!(
-            "unplug: campaign {}: {n} site(s) linked to their patches",
-            dir.display()
+            "unplug: resend on {}: {} patch(es) of v{} dropped ({applied} applied, {} gone)",
+            plan.tree_label,
+            plan.dropped.len(),
+            opts.version - 1,
+            plan.dropped.len() - applied
         );
     }
-    let mut stdout = crate::output::stdout();
-    if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        use std::io::Write;
-        writeln!(stdout)?;
-    } else {
-        series::print_table(&report, &mut stdout)?;
-    }
-    let check_failed = report
-        .series
-        .iter()
-        .flat_map(|s| &s.patches)
-        .filter_map(|p| p.check.as_ref())
-        .any(|c| !c.applies || c.checkpatch_errors.unwrap_or(0) > 0)
-        || opts
-            .builds
-            .values()
-            .any(|b| b.status == series::build::BuildStatus::Regression)
-        || opts.verifies.values().flatten().any(|v| v.verdict != "ok");
-    Ok(if check_failed { exit::FINDINGS } else { code })
+    eprintln!("unplug: no change to send for {}", campaign.id);
 }

@@ -1,7 +1,8 @@
 //! `unplug check`: does a tree, or a patch on top of a tree, add users of
 //! an interface the campaign is retiring?
 
-use crate::ledger::{keyed_sites, Ledger, ScanSite, SiteState};
+use crate::ledger::{keyed_sites, Ledger, SiteState};
+use model::scan::{Site, Verdict};
 use crate::scan::{run_patterns, scan_document};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
@@ -20,6 +21,20 @@ pub struct NewUser {
     pub snippet: String,
     /// Why it counts as new (unknown, or converted/gone in the ledger).
     pub why: String,
+}
+
+impl NewUser {
+    fn of(s: &Site, why: String) -> NewUser {
+        NewUser {
+            pattern: s.pattern.clone(),
+            file: s.file.clone(),
+            line: s.line,
+            column: s.column,
+            context: s.context.clone(),
+            snippet: s.snippet.clone(),
+            why,
+        }
+    }
 }
 
 impl std::fmt::Display for NewUser {
@@ -79,13 +94,13 @@ pub fn check_tree(
         bail!("the campaign has no recorded scan to compare with: record one with `unplug scan TREE --campaign DIR`");
     }
     let outcome = run_patterns(tree, ledger.patterns(), paths, extra_patterns)?;
-    let doc = scan_document(tree, &outcome, paths);
+    let doc = scan_document(tree, &outcome, Some(paths));
     let mut res = CheckResult {
         files: outcome.stats.files,
         ..Default::default()
     };
     for (key, s) in keyed_sites(&doc)? {
-        if s.is_converted() {
+        if s.verdict == Verdict::Converted {
             continue;
         }
         let why = match ledger.state.sites.get(&key) {
@@ -105,15 +120,7 @@ pub fn check_tree(
                 "not in the campaign ledger".to_string()
             }
         };
-        res.new_users.push(NewUser {
-            pattern: s.pattern,
-            file: s.file,
-            line: s.line,
-            column: s.column,
-            context: s.context,
-            snippet: s.snippet,
-            why,
-        });
+        res.new_users.push(NewUser::of(s, why));
     }
     Ok(res)
 }
@@ -226,11 +233,12 @@ pub fn check_patch(
     }
     let before = LegacyBefore::scan(ledger, &pre_root, &pre_c, extra_patterns)?;
     let o = run_patterns(&post_root, ledger.patterns(), &post_c, extra_patterns)?;
-    for (key, s) in keyed_sites(&scan_document(&post_root, &o, &post_c))? {
-        if s.is_converted() {
+    let doc = scan_document(&post_root, &o, Some(&post_c));
+    for (key, s) in keyed_sites(&doc)? {
+        if s.verdict == Verdict::Converted {
             continue;
         }
-        if before.has(&key, &s) {
+        if before.has(&key, s) {
             res.known += 1;
             continue;
         }
@@ -306,13 +314,17 @@ impl LegacyBefore {
         files: &[String],
         extra_patterns: Option<&Path>,
     ) -> Result<LegacyBefore> {
-        let sites = if files.is_empty() {
-            vec![]
+        let doc = if files.is_empty() {
+            None
         } else {
             let o = run_patterns(root, ledger.patterns(), files, extra_patterns)?;
-            keyed_sites(&scan_document(root, &o, files))?
+            Some(scan_document(root, &o, Some(files)))
         };
-        let legacy = || sites.iter().filter(|(_, s)| !s.is_converted());
+        let sites = match &doc {
+            Some(d) => keyed_sites(d)?,
+            None => vec![],
+        };
+        let legacy = || sites.iter().filter(|(_, s)| !(s.verdict == Verdict::Converted));
         Ok(LegacyBefore {
             keys: legacy().map(|(k, _)| k.clone()).collect(),
             contexts: legacy()
@@ -321,7 +333,7 @@ impl LegacyBefore {
         })
     }
 
-    fn has(&self, key: &str, s: &ScanSite) -> bool {
+    fn has(&self, key: &str, s: &Site) -> bool {
         self.keys.contains(key)
             || s.context
                 .as_ref()
@@ -329,20 +341,12 @@ impl LegacyBefore {
     }
 }
 
-fn new_user(ledger: &Ledger, key: &str, s: ScanSite) -> NewUser {
+fn new_user(ledger: &Ledger, key: &str, s: &Site) -> NewUser {
     let why = match ledger.state.sites.get(key) {
         Some(r) => format!("added by the patch ({} in the campaign ledger)", r.state),
         None => "added by the patch".to_string(),
     };
-    NewUser {
-        pattern: s.pattern,
-        file: s.file,
-        line: s.line,
-        column: s.column,
-        context: s.context,
-        snippet: s.snippet,
-        why,
-    }
+    NewUser::of(s, why)
 }
 
 #[cfg(test)]

@@ -1,5 +1,12 @@
 //! `reports`: the campaign ledger and its reports.
 //!
+//! Owns the campaign directory: the ledger's state machine (scans, series
+//! and verifier results moving each site), its files, the rendered reports
+//! and the new-user check. Reads the other stages' documents as the
+//! `model` crate types them. May not: parse a command line, print, or pick
+//! an exit code (the binary does, in `src/flags`); write a report or a
+//! series inside the campaign directory.
+//!
 //! A *campaign directory* (default `./unplug-campaign/`) holds
 //!
 //! * `ledger.json`: the campaign state (schema `unplug-ledger/1`, pretty
@@ -19,13 +26,14 @@
 //! new users of a retired interface. See `reports/README.md` for the file
 //! formats and the state machine.
 
+pub mod campaign;
 pub mod check;
-pub mod cli;
 pub mod ledger;
 pub mod render;
 pub mod scan;
 mod util;
 
 pub use check::{check_patch, check_tree, CheckResult, NewUser};
+pub use campaign::{CheckOptions, ReportOptions, ReportRun, DEFAULT_CAMPAIGN};
 pub use ledger::{Ledger, ScanSummary, SiteRecord, SiteState, LEDGER_FILE, LEDGER_SCHEMA};
 pub use render::{render, render_with, Format, RenderOptions};

@@ -1,39 +1,38 @@
 //! Running the engine for the ledger and the check, and the
-//! `unplug-scan/1` document built from its outcome (the same document
-//! `unplug scan --json` prints).
+//! `unplug-scan/1` document built from its outcome (the one document
+//! `unplug scan --json` prints and the ledger records).
 
 use anyhow::{bail, Result};
 use rewriter::engine::{Outcome, RunOptions};
 use rewriter::model::Verdict;
-use serde_json::{json, Value};
-use std::collections::BTreeMap;
+use model::scan::{InterfaceStatus, ScanDoc, ScanStats, TreeId};
 use std::path::Path;
 
-/// The `unplug-scan/1` document of `outcome` (as `unplug scan --json`),
-/// plus `paths`: the subdirectories scanned (empty: the whole tree).
-pub fn scan_document(tree: &Path, outcome: &Outcome, paths: &[String]) -> Value {
-    let mut summary: BTreeMap<String, BTreeMap<&str, usize>> = outcome
+/// The `unplug-scan/1` document of `outcome` (as `unplug scan --json`
+/// prints it), with `paths` (the subdirectories scanned, empty: the whole
+/// tree) when given: the ledger records the scope from it.
+pub fn scan_document(tree: &Path, outcome: &Outcome, paths: Option<&[String]>) -> ScanDoc {
+    let interfaces = outcome
         .interfaces
         .iter()
-        .map(|i| (i.pattern.clone(), BTreeMap::new()))
+        .map(|i| InterfaceStatus {
+            pattern: i.pattern.clone(),
+            present: i.present,
+            reason: i.reason.clone(),
+        })
         .collect();
-    for s in &outcome.sites {
-        *summary
-            .entry(s.pattern.clone())
-            .or_default()
-            .entry(s.verdict.as_str())
-            .or_default() += 1;
-    }
-    json!({
-        "schema": "unplug-scan/1",
-        "tree": { "path": tree.display().to_string(), "version": rewriter::tree::kernel_version(tree) },
-        "paths": paths,
-        "interfaces": outcome.interfaces,
-        "stats": outcome.stats,
-        "summary": summary,
-        "sites": outcome.sites,
-        "findings": outcome.findings,
-    })
+    let stats = ScanStats {
+        files: outcome.stats.files,
+        candidates: outcome.stats.candidates,
+        changed_files: outcome.stats.changed_files,
+    };
+    let id = TreeId {
+        path: tree.display().to_string(),
+        version: rewriter::tree::kernel_version(tree),
+    };
+    let mut doc = ScanDoc::new(id, interfaces, stats, outcome.sites.clone(), outcome.findings.clone());
+    doc.paths = paths.map(<[String]>::to_vec);
+    doc
 }
 
 /// Runs the campaign's patterns (`ids`) over `tree`, restricted to `paths`.

@@ -11,7 +11,7 @@ use std::process::Command;
 fn series_report_from_the_series_crate_links_patches() {
     let t = trees();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
 
     let ids = vec![PATTERN.to_string()];
     let out = reports::scan::run_patterns(&t.v1, &ids, &["drivers/gpio".into()], None).unwrap();
@@ -46,19 +46,19 @@ fn series_report_from_the_series_crate_links_patches() {
     };
     let report = series::build_series(&t.v1, &campaign, &changes, &opts).unwrap();
     assert_eq!(
-        reports::cli::record_series(&t.campaign, &report).unwrap(),
+        reports::campaign::record_series(&t.campaign, &series::campaign::record_of(&report)).unwrap(),
         2
     );
 
     // The same from series.json, through `report --series`.
-    let args = reports::cli::ReportArgs {
+    let args = reports::campaign::ReportOptions {
         campaign: t.campaign.clone(),
         format: reports::Format::Md,
         out: Some(t.campaign.with_file_name("status.md")),
         series: vec![series_out.join("series.json")],
         ..Default::default()
     };
-    assert_eq!(reports::cli::run_report(&args).unwrap(), 0);
+    assert!(reports::campaign::report(&args).unwrap().text.is_none());
     let md = std::fs::read_to_string(t.campaign.with_file_name("status.md")).unwrap();
     assert!(md.contains("in-series auto"), "{md}");
     assert!(md.contains(".patch"), "{md}");
@@ -97,13 +97,13 @@ fn git_commit_of_the_scanned_tree_is_recorded() {
     git(&["commit", "-q", "-m", "v6.1"]);
     let head = git(&["rev-parse", "HEAD"]).trim().to_string();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     let l = Ledger::open(&t.campaign).unwrap();
     assert_eq!(l.state.scans[0].tree.commit.as_deref(), Some(head.as_str()));
     assert_eq!(l.state.scans[0].tree.version.as_deref(), Some("6.1.0"));
     // A tree that is not a git work tree has no commit.
     let doc = scan_doc(&t.v2, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
     let l = Ledger::open(&t.campaign).unwrap();
     assert_eq!(l.state.scans[1].tree.commit, None);
 }

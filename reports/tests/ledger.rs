@@ -12,7 +12,7 @@ fn key(file: &str, ctx: &str) -> String {
 fn rescan_detects_applied_gone_new_user_and_renames() {
     let t = trees();
     let doc1 = scan_doc(&t.v1, &[PATTERN]);
-    let s1 = reports::cli::record_scan(&t.campaign, &doc1, &t.v1, &[]).unwrap();
+    let s1 = reports::campaign::record_scan(&t.campaign, &doc1, &t.v1, &[]).unwrap();
     assert_eq!((s1.legacy, s1.new, s1.new_user), (4, 4, 0), "{s1}");
     let l = Ledger::open(&t.campaign).unwrap();
     let alpha = &l.state.sites[&key("drivers/gpio/gpio-alpha.c", "alpha_driver")];
@@ -21,7 +21,7 @@ fn rescan_detects_applied_gone_new_user_and_renames() {
     assert_eq!(alpha.maintainers, vec!["Gina Gpio <gina@example.org>"]);
 
     let doc2 = scan_doc(&t.v2, &[PATTERN]);
-    let s2 = reports::cli::record_scan(&t.campaign, &doc2, &t.v2, &[]).unwrap();
+    let s2 = reports::campaign::record_scan(&t.campaign, &doc2, &t.v2, &[]).unwrap();
     assert_eq!(
         (s2.applied, s2.gone, s2.new_user, s2.renamed, s2.legacy),
         (1, 1, 1, 1, 3),
@@ -71,7 +71,7 @@ fn rescan_detects_applied_gone_new_user_and_renames() {
     }
 
     // Recording the same tree again changes no state.
-    let s3 = reports::cli::record_scan(&t.campaign, &doc2, &t.v2, &[]).unwrap();
+    let s3 = reports::campaign::record_scan(&t.campaign, &doc2, &t.v2, &[]).unwrap();
     assert_eq!(
         (s3.applied, s3.gone, s3.new_user, s3.new),
         (0, 0, 0, 0),
@@ -99,11 +99,11 @@ fn state_file_is_sorted_pretty_json() {
 fn scoped_scan_leaves_other_directories_alone() {
     let t = trees();
     let doc1 = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc1, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc1, &t.v1, &[]).unwrap();
     let ids = vec![PATTERN.to_string()];
     let out = reports::scan::run_patterns(&t.v2, &ids, &["drivers/watchdog".into()], None).unwrap();
-    let doc = reports::scan::scan_document(&t.v2, &out, &["drivers/watchdog".into()]);
-    let s = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    let doc = reports::scan::scan_document(&t.v2, &out, Some(&["drivers/watchdog".into()]));
+    let s = reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
     assert_eq!((s.gone, s.applied, s.new_user), (0, 0, 0), "{s}");
     let l = Ledger::open(&t.campaign).unwrap();
     assert_eq!(
@@ -130,16 +130,16 @@ fn damaged_or_foreign_state_is_refused_and_untouched() {
             .expect("refused")
             .to_string();
         assert!(err.contains("not modified"), "{err}");
-        let err = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).expect_err("refused");
+        let err = reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).expect_err("refused");
         assert!(format!("{err:#}").contains("ledger.json"), "{err:#}");
         assert_eq!(std::fs::read(&path).unwrap(), bad, "state file was touched");
-        let args = reports::cli::ReportArgs {
+        let args = reports::campaign::ReportOptions {
             campaign: t.campaign.clone(),
             format: reports::Format::Md,
             out: None,
             ..Default::default()
         };
-        assert!(reports::cli::run_report(&args).is_err());
+        assert!(reports::campaign::report(&args).is_err());
         assert_eq!(std::fs::read(&path).unwrap(), bad);
     }
     let err = std::fs::write(&path, b"{\"schema\": \"unplug-ledger/2\"}")
@@ -178,11 +178,11 @@ fn campaigns_never_mix() {
     let before = std::fs::read(t.campaign.join("ledger.json")).unwrap();
     // A scan of another campaign's pattern.
     let other = scan_doc(&t.v2, &["class-create-no-owner"]);
-    let err = reports::cli::record_scan(&t.campaign, &other, &t.v2, &[]).unwrap_err();
+    let err = reports::campaign::record_scan(&t.campaign, &other, &t.v2, &[]).unwrap_err();
     assert!(err.to_string().contains("never mix"), "{err}");
     // A scan of both patterns.
     let both = scan_doc(&t.v2, &[PATTERN, "class-create-no-owner"]);
-    let err = reports::cli::record_scan(&t.campaign, &both, &t.v2, &[]).unwrap_err();
+    let err = reports::campaign::record_scan(&t.campaign, &both, &t.v2, &[]).unwrap_err();
     assert!(err.to_string().contains("never mix"), "{err}");
     // Opening for other ids.
     let err = Ledger::create_or_open(&t.campaign, &["class-create-no-owner".into()])
@@ -234,11 +234,11 @@ fn series_and_verification_are_linked() {
         ],
         "problems": [], "log": null
     }]);
-    assert_eq!(l.record_verify(&verify).unwrap(), 1);
+    assert_eq!(l.record_verify_json(&verify).unwrap(), 1);
     let stable = json!({"schema": "unplug-verify-results/1", "results": [
         {"file": "drivers/spi/spi-epsilon.c", "kernel": "6.1", "ok": false, "detail": "device outlived rmmod"}
     ]});
-    assert_eq!(l.record_verify(&stable).unwrap(), 1);
+    assert_eq!(l.record_verify_json(&stable).unwrap(), 1);
     l.save().unwrap();
 
     let l = Ledger::open(&t.campaign).unwrap();
@@ -267,7 +267,7 @@ fn series_and_verification_are_linked() {
         &converted_driver("gamma"),
     );
     let doc = scan_doc(&v3, &[PATTERN]);
-    let s = reports::cli::record_scan(&t.campaign, &doc, &v3, &[]).unwrap();
+    let s = reports::campaign::record_scan(&t.campaign, &doc, &v3, &[]).unwrap();
     assert_eq!(s.applied, 1, "{s}");
     let l = Ledger::open(&t.campaign).unwrap();
     let g = &l.state.sites[&key("drivers/watchdog/gamma_wdt.c", "gamma_driver")];
@@ -281,7 +281,7 @@ fn bad_verify_and_series_input_is_an_error() {
     let t = trees();
     recorded(&t);
     let mut l = Ledger::open(&t.campaign).unwrap();
-    assert!(l.record_verify(&json!({"foo": 1})).is_err());
+    assert!(l.record_verify_json(&json!({"foo": 1})).is_err());
     assert!(l.record_series_json(&json!({"foo": 1})).is_err());
 }
 
@@ -325,7 +325,7 @@ fn repeated_operations_fold_into_one_result() {
         ],
         "problems": [], "log": null
     }]);
-    assert_eq!(l.record_verify(&verify).unwrap(), 1);
+    assert_eq!(l.record_verify_json(&verify).unwrap(), 1);
     let g = &l.state.sites[&key("drivers/watchdog/gamma_wdt.c", "gamma_driver")];
     assert_eq!(g.verification.len(), 1);
     assert!(!g.verification[0].ok);
@@ -340,20 +340,20 @@ fn repeated_operations_fold_into_one_result() {
 fn an_unreadable_file_does_not_make_its_sites_gone() {
     let t = trees();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     // gamma_wdt.c turned binary in the later tree: the scan reports an error finding.
     let mut bytes = b"\0\0\0 binary ".to_vec();
     bytes.extend_from_slice(legacy_driver("gamma").as_bytes());
     std::fs::write(t.v2.join("drivers/watchdog/gamma_wdt.c"), bytes).unwrap();
     let doc = scan_doc(&t.v2, &[PATTERN]);
-    let findings = doc["findings"].as_array().unwrap();
+    let findings = &doc.findings;
     assert!(
         findings
             .iter()
-            .any(|f| f["file"] == "drivers/watchdog/gamma_wdt.c"),
+            .any(|f| f.file == "drivers/watchdog/gamma_wdt.c"),
         "{findings:?}"
     );
-    let s = reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    let s = reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
     assert_eq!(s.gone, 1, "only beta: {s}");
     let l = Ledger::open(&t.campaign).unwrap();
     assert_eq!(
@@ -412,9 +412,9 @@ fn two_sites_in_one_function_keep_their_keys() {
         "class_create(\"a\")",
         "class_create(THIS_MODULE, \"b\")",
     );
-    let s = reports::cli::record_scan(&dir, &scan_doc(&v1, &[id]), &v1, &[]).unwrap();
+    let s = reports::campaign::record_scan(&dir, &scan_doc(&v1, &[id]), &v1, &[]).unwrap();
     assert_eq!(s.legacy, 2, "{s}");
-    let s = reports::cli::record_scan(&dir, &scan_doc(&v2, &[id]), &v2, &[]).unwrap();
+    let s = reports::campaign::record_scan(&dir, &scan_doc(&v2, &[id]), &v2, &[]).unwrap();
     assert_eq!(
         (s.applied, s.gone, s.new_user, s.legacy),
         (1, 0, 0, 1),
@@ -430,7 +430,7 @@ fn two_sites_in_one_function_keep_their_keys() {
 fn a_same_named_driver_in_a_known_file_is_not_a_rename() {
     let t = trees();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     // Later: gpio-delta.c deleted, and spi-beta.c (a known file) now holds
     // a driver object that happens to be called delta_driver.
     let later = t.campaign.parent().unwrap().join("later");
@@ -438,7 +438,7 @@ fn a_same_named_driver_in_a_known_file_is_not_a_rename() {
     std::fs::remove_file(later.join("drivers/gpio/gpio-delta.c")).unwrap();
     write(&later, "drivers/spi/spi-beta.c", &legacy_driver("delta"));
     let s =
-        reports::cli::record_scan(&t.campaign, &scan_doc(&later, &[PATTERN]), &later, &[]).unwrap();
+        reports::campaign::record_scan(&t.campaign, &scan_doc(&later, &[PATTERN]), &later, &[]).unwrap();
     // beta_driver -> delta_driver in the same file is a rename (rule b), but
     // not gpio-delta.c -> spi-beta.c (rule a): gpio-delta.c's site is gone.
     assert_eq!((s.renamed, s.gone, s.new_user), (1, 1, 0), "{s}");

@@ -12,7 +12,7 @@ use std::sync::{Arc, Barrier};
 fn concurrent_recordings_are_all_kept() {
     let t = trees();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     let rounds = 8;
     for _ in 0..rounds {
         let start = Arc::new(Barrier::new(2));
@@ -26,7 +26,7 @@ fn concurrent_recordings_are_all_kept() {
                 );
                 std::thread::spawn(move || {
                     start.wait();
-                    reports::cli::record_scan(&dir, &doc, &tree, &[]).map(|_| ())
+                    reports::campaign::record_scan(&dir, &doc, &tree, &[]).map(|_| ())
                 })
             })
             .collect();
@@ -47,7 +47,7 @@ fn concurrent_recordings_are_all_kept() {
 fn leftovers_of_a_killed_save_are_removed() {
     let t = trees();
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     // What a save killed at various points leaves: a temporary file (ours,
     // or tempfile's default name from unplug before 0.1), and a snapshot
     // written before the state that would have referred to it.
@@ -67,7 +67,7 @@ fn leftovers_of_a_killed_save_are_removed() {
         write(&t.campaign, f, "mine\n");
     }
     let doc = scan_doc(&t.v2, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
     for f in litter {
         assert!(!t.campaign.join(f).exists(), "{f} left behind");
     }
@@ -89,13 +89,13 @@ fn a_save_keeps_the_mode_of_existing_files() {
     let state = t.campaign.join("ledger.json");
     std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o640)).unwrap();
     let doc = scan_doc(&t.v2, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).unwrap();
     let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
 }
 
-fn report_to(t: &Trees, out: std::path::PathBuf) -> reports::cli::ReportArgs {
-    reports::cli::ReportArgs {
+fn report_to(t: &Trees, out: std::path::PathBuf) -> reports::campaign::ReportOptions {
+    reports::campaign::ReportOptions {
         campaign: t.campaign.clone(),
         out: Some(out),
         ..Default::default()
@@ -120,7 +120,7 @@ fn report_out_inside_the_campaign_is_refused() {
         top.join("link-to-campaign/ledger.json"),
         top.join("link-to-ledger.json"),
     ] {
-        let err = reports::cli::run_report(&report_to(&t, out.clone()))
+        let err = reports::campaign::report(&report_to(&t, out.clone()))
             .expect_err(&out.display().to_string());
         let msg = format!("{err:#}");
         assert!(msg.contains("inside the campaign directory"), "{msg}");
@@ -151,7 +151,7 @@ fn a_refused_report_records_no_import() {
     ] {
         let mut args = report_to(&t, out);
         args.verify = vec![verify.clone()];
-        assert!(reports::cli::run_report(&args).is_err());
+        assert!(reports::campaign::report(&args).is_err());
         assert_eq!(std::fs::read(&state).unwrap(), before);
     }
 }

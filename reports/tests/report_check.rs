@@ -57,13 +57,13 @@ fn report_cli_writes_a_file() {
     let t = trees();
     recorded(&t);
     let out = t.campaign.with_file_name("report.html");
-    let args = reports::cli::ReportArgs {
+    let args = reports::campaign::ReportOptions {
         campaign: t.campaign.clone(),
         format: Format::Html,
         out: Some(out.clone()),
         ..Default::default()
     };
-    assert_eq!(reports::cli::run_report(&args).unwrap(), 0);
+    assert!(reports::campaign::report(&args).unwrap().text.is_none());
     let html = std::fs::read_to_string(&out).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>"));
     assert!(
@@ -78,13 +78,12 @@ fn check_args(
     t: &Trees,
     target: &std::path::Path,
     tree: Option<&std::path::Path>,
-) -> reports::cli::CheckArgs {
-    reports::cli::CheckArgs {
+) -> reports::campaign::CheckOptions {
+    reports::campaign::CheckOptions {
         target: target.to_path_buf(),
         campaign: t.campaign.clone(),
         tree: tree.map(|p| p.to_path_buf()),
         paths: vec![],
-        json: false,
         extra_patterns: None,
     }
 }
@@ -94,7 +93,7 @@ fn check_tree_finds_new_users() {
     let t = trees();
     // Only 6.1 recorded: 6.2 adds epsilon.
     let doc = scan_doc(&t.v1, &[PATTERN]);
-    reports::cli::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
     let l = Ledger::open(&t.campaign).unwrap();
     let r = reports::check_tree(&l, &t.v2, &[], None).unwrap();
     assert_eq!(r.new_users.len(), 1, "{:?}", r.new_users);
@@ -111,14 +110,14 @@ fn check_tree_finds_new_users() {
     );
     // delta moved (its old file is gone): known, not new.
     assert_eq!(r.known, 2);
-    assert_eq!(
-        reports::cli::run_check(&check_args(&t, &t.v2, None)).unwrap(),
-        1
-    );
-    assert_eq!(
-        reports::cli::run_check(&check_args(&t, &t.v1, None)).unwrap(),
-        0
-    );
+    assert!(!reports::campaign::check(&check_args(&t, &t.v2, None))
+        .unwrap()
+        .new_users
+        .is_empty());
+    assert!(reports::campaign::check(&check_args(&t, &t.v1, None))
+        .unwrap()
+        .new_users
+        .is_empty());
 }
 
 /// `git diff` of two files in `dir`, with headers naming `rel`.
@@ -152,10 +151,10 @@ fn check_patch_adding_a_user_fails() {
     assert_eq!(r.new_users.len(), 1, "{r:?}");
     assert_eq!(r.new_users[0].file, "drivers/gpio/gpio-zeta.c");
     assert_eq!(r.new_users[0].line, 20);
-    assert_eq!(
-        reports::cli::run_check(&check_args(&t, &pf, Some(&t.v2))).unwrap(),
-        1
-    );
+    assert!(!reports::campaign::check(&check_args(&t, &pf, Some(&t.v2)))
+        .unwrap()
+        .new_users
+        .is_empty());
     assert_eq!(walk(&t.v2), before, "the tree was modified");
 
     // A patch converting gamma adds no user.
@@ -170,10 +169,10 @@ fn check_patch_adding_a_user_fails() {
     );
     let pf2 = tmp.path().join("0001-gamma.patch");
     std::fs::write(&pf2, &diff).unwrap();
-    assert_eq!(
-        reports::cli::run_check(&check_args(&t, &pf2, Some(&t.v2))).unwrap(),
-        0
-    );
+    assert!(reports::campaign::check(&check_args(&t, &pf2, Some(&t.v2)))
+        .unwrap()
+        .new_users
+        .is_empty());
 
     // A patch that does not apply is bad input.
     let bad = tmp.path().join("bad.patch");
@@ -182,7 +181,7 @@ fn check_patch_adding_a_user_fails() {
         diff.replace("static int gamma_remove", "static int nothing_here"),
     )
     .unwrap();
-    assert!(reports::cli::run_check(&check_args(&t, &bad, Some(&t.v2))).is_err());
+    assert!(reports::campaign::check(&check_args(&t, &bad, Some(&t.v2))).is_err());
 }
 
 fn new_file_patch(rel: &str, text: &str) -> String {

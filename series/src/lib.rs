@@ -12,6 +12,7 @@
 //!   holding the original files and runs the tree's `checkpatch.pl`.
 
 pub mod build;
+pub mod campaign;
 pub mod check;
 pub mod gitdiff;
 pub mod maintainers;

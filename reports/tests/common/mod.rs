@@ -160,10 +160,10 @@ pub fn tree_v2(root: &Path) {
     write(root, "drivers/spi/spi-epsilon.c", &legacy_driver("epsilon"));
 }
 
-pub fn scan_doc(tree: &Path, patterns: &[&str]) -> serde_json::Value {
+pub fn scan_doc(tree: &Path, patterns: &[&str]) -> model::scan::ScanDoc {
     let ids: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
     let out = reports::scan::run_patterns(tree, &ids, &[], None).unwrap();
-    reports::scan::scan_document(tree, &out, &[])
+    reports::scan::scan_document(tree, &out, Some(&[]))
 }
 
 pub struct Trees {
@@ -192,6 +192,6 @@ pub fn trees() -> Trees {
 pub fn recorded(t: &Trees) {
     for tree in [&t.v1, &t.v2] {
         let doc = scan_doc(tree, &[PATTERN]);
-        reports::cli::record_scan(&t.campaign, &doc, tree, &[]).unwrap();
+        reports::campaign::record_scan(&t.campaign, &doc, tree, &[]).unwrap();
     }
 }

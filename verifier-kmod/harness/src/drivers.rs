@@ -3,7 +3,7 @@
 //! Kbuild rules, built out of tree against the test kernel's headers, and
 //! driven through a scenario (load, bind, unbind, bind, unload).
 
-use crate::report::{OpRow, Outcome};
+use crate::report::{OpRow, VerifyOutcome};
 use crate::scenario::{self, Scenario};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -91,7 +91,7 @@ impl DriverOutcome {
         }
     }
 
-    pub fn from_run(sc: &Scenario, series: &str, variant: &str, o: Outcome) -> Self {
+    pub fn from_run(sc: &Scenario, series: &str, variant: &str, o: VerifyOutcome) -> Self {
         let failed_step = o.problems.iter().find_map(|p| {
             if p.starts_with("guest:") || p.contains("timed out") {
                 Some("boot".to_string())

@@ -5,7 +5,7 @@
 //! Kernel lines carry a `[ seconds ]` prefix; lines without one came from
 //! userspace and are not part of the document.
 
-use crate::scenario::Verdict;
+use model::verify::OpVerdict;
 use regex::Regex;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 pub struct TestResult {
     pub number: u32,
     pub name: String,
-    pub verdict: Verdict,
+    pub verdict: OpVerdict,
     /// `# SKIP ...` directive text, if any.
     pub directive: Option<String>,
     /// Diagnostic lines printed since the previous result.
@@ -41,7 +41,7 @@ impl TestResult {
 
     /// The result line as the module printed it.
     pub fn line(&self) -> String {
-        let status = if self.verdict == Verdict::NotOk {
+        let status = if self.verdict == OpVerdict::NotOk {
             "not ok"
         } else {
             "ok"
@@ -121,9 +121,9 @@ pub fn parse(log: &str) -> Document {
             }
             let skip = c.get(4).is_some_and(|m| m.as_str() == "SKIP");
             let verdict = match (&c[1], skip) {
-                (_, true) => Verdict::Skip,
-                ("ok", _) => Verdict::Ok,
-                _ => Verdict::NotOk,
+                (_, true) => OpVerdict::Skip,
+                ("ok", _) => OpVerdict::Ok,
+                _ => OpVerdict::NotOk,
             };
             let name = c[3].to_string();
             let (mut objects, mut released) = (None, None);
@@ -282,18 +282,18 @@ UNPLUG-STEP 1 modprobe scsi_debug
         assert!(d.started);
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(d.tests.len(), 3);
-        assert_eq!(d.tests[0].verdict, Verdict::Ok);
+        assert_eq!(d.tests[0].verdict, OpVerdict::Ok);
         assert_eq!(d.tests[0].objects, Some(0));
         let t = &d.tests[1];
         assert_eq!(t.name, "rmmod selfremove_legacy");
-        assert_eq!(t.verdict, Verdict::NotOk);
+        assert_eq!(t.verdict, OpVerdict::NotOk);
         assert_eq!((t.objects, t.released), (Some(1), Some(0)));
         assert_eq!(t.reason(), Some("not released: platform:selfremove_legacy refcount=1 release=platform_device_release"));
         assert!(t
             .diagnostics
             .iter()
             .any(|l| l.contains("sr_remove_work_fn")));
-        assert_eq!(d.tests[2].verdict, Verdict::Skip);
+        assert_eq!(d.tests[2].verdict, OpVerdict::Skip);
         assert_eq!(d.tests[2].name, "rmmod ahci");
         assert_eq!(
             d.tests[2].directive.as_deref(),

@@ -2,29 +2,11 @@
 
 use crate::guest;
 use crate::ktap::{self, TestResult};
-use crate::scenario::{Scenario, Verdict};
-use serde::Serialize;
+use crate::scenario::Scenario;
+use model::verify::OpVerdict;
 use std::io::Write;
 
-#[derive(Debug, Serialize)]
-pub struct OpRow {
-    pub operation: String,
-    pub verdict: Verdict,
-    pub objects: Option<u32>,
-    pub reason: Option<String>,
-    pub expected: bool,
-}
-
-#[derive(Debug, Serialize)]
-pub struct Outcome {
-    pub scenario: String,
-    pub kernel: String,
-    pub passed: bool,
-    pub seconds: f64,
-    pub operations: Vec<OpRow>,
-    pub problems: Vec<String>,
-    pub log: Option<String>,
-}
+pub use model::verify::{OpRow, VerifyOutcome};
 
 /// Compare what the guest reported with what the scenario expects.
 pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>, Vec<String>) {
@@ -75,7 +57,7 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
                 }
             }
             None => {
-                if t.verdict == Verdict::NotOk {
+                if t.verdict == OpVerdict::NotOk {
                     problems.push(format!("{}: unexpected not ok{}", t.name, why(t)));
                 } else {
                     expected = true;
@@ -86,7 +68,7 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
             operation: t.name.clone(),
             verdict: t.verdict,
             objects: t.objects,
-            reason: (t.verdict != Verdict::Ok)
+            reason: (t.verdict != OpVerdict::Ok)
                 .then(|| t.reason().map(String::from))
                 .flatten(),
             expected,
@@ -242,14 +224,10 @@ const FULL_TABLE_MAX_ROWS: usize = 20;
 /// Console lines shown for each failed run in the closing recap.
 const RECAP_LOG_LINES: usize = 60;
 
-pub fn print_table(outcomes: &[Outcome]) -> std::io::Result<()> {
-    write_table(&mut std::io::stdout().lock(), outcomes)
-}
-
 /// One block per run, then a recap of the failed runs with the end of
 /// their console logs: a CI job often shows only the end of its output,
 /// and the log files stay on the machine that ran it.
-pub fn write_table(out: &mut dyn Write, outcomes: &[Outcome]) -> std::io::Result<()> {
+pub fn write_table(out: &mut dyn Write, outcomes: &[VerifyOutcome]) -> std::io::Result<()> {
     for o in outcomes {
         writeln!(
             out,
@@ -280,7 +258,7 @@ pub fn write_table(out: &mut dyn Write, outcomes: &[Outcome]) -> std::io::Result
             writeln!(out, "  console log: {l}")?;
         }
     }
-    let failed: Vec<&Outcome> = outcomes.iter().filter(|o| !o.passed).collect();
+    let failed: Vec<&VerifyOutcome> = outcomes.iter().filter(|o| !o.passed).collect();
     for o in &failed {
         writeln!(out, "\nFAILED: {} on {}", o.scenario, o.kernel)?;
         for p in &o.problems {
@@ -327,7 +305,7 @@ struct TableRow {
 fn table_rows(ops: &[OpRow]) -> Vec<TableRow> {
     let row = |r: &OpRow| {
         let mut reason = r.reason.clone().unwrap_or_default();
-        if r.verdict == Verdict::NotOk && r.expected {
+        if r.verdict == OpVerdict::NotOk && r.expected {
             reason = format!("(expected) {reason}");
         }
         TableRow {
@@ -340,7 +318,7 @@ fn table_rows(ops: &[OpRow]) -> Vec<TableRow> {
     if ops.len() <= FULL_TABLE_MAX_ROWS {
         return ops.iter().map(row).collect();
     }
-    let plain_ok = |r: &&OpRow| r.verdict == Verdict::Ok && r.expected;
+    let plain_ok = |r: &&OpRow| r.verdict == OpVerdict::Ok && r.expected;
     let mut rows: Vec<TableRow> = ops.iter().filter(|r| !plain_ok(r)).map(row).collect();
     // The ok rows of one operation name, in the order names first appeared.
     struct Group<'a> {
@@ -584,7 +562,7 @@ mod tests {
     fn ok_row(op: &str, objects: Option<u32>) -> OpRow {
         OpRow {
             operation: op.into(),
-            verdict: Verdict::Ok,
+            verdict: OpVerdict::Ok,
             objects,
             reason: None,
             expected: true,
@@ -602,7 +580,7 @@ mod tests {
             7,
             OpRow {
                 operation: "unbind scsi_debug adapter1".into(),
-                verdict: Verdict::NotOk,
+                verdict: OpVerdict::NotOk,
                 objects: Some(3),
                 reason: Some("scsi_host:host2 refcount=1".into()),
                 expected: false,
@@ -636,7 +614,7 @@ mod tests {
         let text: String = (1..=70).map(|i| format!("[ {i}.0] line {i}\n")).collect();
         std::fs::write(&log, text).unwrap();
         let outcomes = [
-            Outcome {
+            VerifyOutcome {
                 scenario: "hang".into(),
                 kernel: "6.1 generic".into(),
                 passed: false,
@@ -645,7 +623,7 @@ mod tests {
                 problems: vec!["guest timed out after 300 s".into()],
                 log: Some(log.display().to_string()),
             },
-            Outcome {
+            VerifyOutcome {
                 scenario: "fine".into(),
                 kernel: "6.12 cloud".into(),
                 passed: true,

@@ -4,6 +4,7 @@
 //! check; errors carry `file:line:column`.
 
 use anyhow::{anyhow, bail, Result};
+use model::verify::OpVerdict;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
@@ -218,31 +219,13 @@ impl std::fmt::Display for Action<'_> {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    Ok,
-    NotOk,
-    Skip,
-}
-
-impl std::fmt::Display for Verdict {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Verdict::Ok => "ok",
-            Verdict::NotOk => "not ok",
-            Verdict::Skip => "skip",
-        })
-    }
-}
-
 /// An expected operation result.  `op` matches a KTAP test name exactly,
 /// or as a prefix when it ends with `*`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Expect {
     pub op: String,
-    pub verdict: Verdict,
+    pub verdict: OpVerdict,
     /// Exact number of objects the operation unregistered.
     #[serde(default)]
     pub objects: Option<u32>,
