@@ -1,10 +1,14 @@
 //! `unplug`: migrate Linux drivers to disconnect-now driver-core
 //! interfaces, per subsystem, and verify each conversion.
+//!
+//! The binary owns the command line (`flags`), what is printed, and the
+//! exit codes; it wires the crates of the pipeline (README.md, Layout).
+//! It may not hold logic a crate can own.
 
 mod campaign_verify;
 mod commands;
-mod flags;
 mod driver_verify;
+mod flags;
 mod output;
 mod parse_stats;
 mod series_cmd;

@@ -5,7 +5,7 @@
 use crate::exit;
 use anyhow::{bail, Result};
 use rewriter::model::{FileChange, Site};
-use series::campaign::{ChangeGroup, GroupedEdit, Phase};
+use series::campaign::{ChangeGroup, GroupedEdit, CampaignPhase};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -309,11 +309,11 @@ fn run_builds(
 }
 
 impl PhaseArg {
-    fn phase(self) -> Phase {
+    fn phase(self) -> CampaignPhase {
         match self {
-            PhaseArg::Introduce => Phase::Introduce,
-            PhaseArg::Convert => Phase::Convert,
-            PhaseArg::Retire => Phase::Retire,
+            PhaseArg::Introduce => CampaignPhase::Introduce,
+            PhaseArg::Convert => CampaignPhase::Convert,
+            PhaseArg::Retire => CampaignPhase::Retire,
         }
     }
 }
@@ -344,7 +344,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
     }
     let phase = args.phase.phase();
     let run = match phase {
-        Phase::Convert => {
+        CampaignPhase::Convert => {
             let (outcome, code) = crate::commands::execute_and_report(extra, &args.sel)?;
             let campaign = series::Campaign {
                 id: pattern.id.clone(),
@@ -358,7 +358,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
                 prefix: None,
             }
         }
-        Phase::Introduce | Phase::Retire => match core_phase(args, pattern, phase)? {
+        CampaignPhase::Introduce | CampaignPhase::Retire => match core_phase(args, pattern, phase)? {
             Ok(run) => run,
             Err(code) => return Ok(code),
         },
@@ -375,7 +375,7 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
         }
     }
     let mut changes = driver_changes(&run.outcome.changes, &run.outcome.sites);
-    if phase != Phase::Convert {
+    if phase != CampaignPhase::Convert {
         changes = series::campaign::one_change(changes, &run.campaign.id);
     }
     if changes.is_empty() {
@@ -417,10 +417,10 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
 fn core_phase(
     args: &SeriesArgs,
     pattern: &rewriter::pattern::Pattern,
-    phase: Phase,
+    phase: CampaignPhase,
 ) -> Result<std::result::Result<PhaseRun, u8>> {
     let declared = match phase {
-        Phase::Introduce => &pattern.introduce,
+        CampaignPhase::Introduce => &pattern.introduce,
         _ => &pattern.retire,
     };
     let Some(core) = declared else {
@@ -431,7 +431,7 @@ fn core_phase(
             pattern.phase_names().join(", ")
         );
     };
-    if phase == Phase::Introduce {
+    if phase == CampaignPhase::Introduce {
         if pattern
             .requires
             .as_ref()

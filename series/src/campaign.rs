@@ -156,7 +156,7 @@ fn remarks(files: &[&GroupedEdit], sites: &[Site]) -> Vec<String> {
 
 /// A campaign's phase: its core patches around the drivers' conversions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Phase {
+pub enum CampaignPhase {
     /// One core patch adding the new interface.
     Introduce,
     /// The drivers, per subsystem.
@@ -165,12 +165,12 @@ pub enum Phase {
     Retire,
 }
 
-impl Phase {
+impl CampaignPhase {
     pub fn name(self) -> &'static str {
         match self {
-            Phase::Introduce => "introduce",
-            Phase::Convert => "convert",
-            Phase::Retire => "retire",
+            CampaignPhase::Introduce => "introduce",
+            CampaignPhase::Convert => "convert",
+            CampaignPhase::Retire => "retire",
         }
     }
 
@@ -179,9 +179,9 @@ impl Phase {
     /// paths (the whole tree when none is selected).
     pub fn paths(self, core: &[String], selected: &[String]) -> Vec<String> {
         match self {
-            Phase::Introduce | Phase::Convert => core.to_vec(),
-            Phase::Retire if selected.is_empty() => vec![],
-            Phase::Retire => core.iter().chain(selected).cloned().collect(),
+            CampaignPhase::Introduce | CampaignPhase::Convert => core.to_vec(),
+            CampaignPhase::Retire if selected.is_empty() => vec![],
+            CampaignPhase::Retire => core.iter().chain(selected).cloned().collect(),
         }
     }
 }

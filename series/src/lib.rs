@@ -10,6 +10,11 @@
 //! * Output mirrors `git format-patch -v<N> --cover-letter [--base]`.
 //! * `check` applies each series with `git am -3` to a scratch repository
 //!   holding the original files and runs the tree's `checkpatch.pl`.
+//! * [`campaign`] holds the rules deciding what goes into a series: the
+//!   grouping of files around a shared helper, phases, retire refusal.
+//!
+//! May not: read the campaign ledger, parse a command line, or print on
+//! stdout (the binary prints [`print_table`]'s output).
 
 pub mod build;
 pub mod campaign;

@@ -22,7 +22,8 @@ pub fn rfc2822(epoch: i64) -> String {
     )
 }
 
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+/// Days since 1970-01-01 -> (year, month, day) (Howard Hinnant's algorithm).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
     let z = z + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;

@@ -7,7 +7,6 @@ use super::{
     basename, contains, in_scope, now_utc, pretty, sanitize, Ledger, Owners, ScanRecord,
     ScanSummary, SiteEvent, SiteRecord, SiteState, TreeInfo, HISTORY_DIR, SNAPSHOT_SCHEMA,
 };
-use crate::util::git_commit;
 use anyhow::{bail, Result};
 use model::scan::{ScanDoc, Severity, Site, Verdict};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -83,7 +82,7 @@ impl Ledger {
                 .display()
                 .to_string(),
             version: version.clone(),
-            commit: git_commit(tree),
+            commit: series::head_commit(tree),
         };
         let label = info.label();
         let ctx = ScanCtx {

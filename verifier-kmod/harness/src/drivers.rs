@@ -254,7 +254,7 @@ pub fn scenario_for(sc: &Scenario, variant: &str) -> Scenario {
         .unwrap_or_default();
     let mut out = sc.clone();
     out.name = format!("{}-{variant}", sc.name);
-    let unload = scenario::Step {
+    let unload = scenario::ScenarioStep {
         run: Some(format!("! grep -q '^{m} ' /proc/modules || rmmod {m}")),
         ..crate::step()
     };

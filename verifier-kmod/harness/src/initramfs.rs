@@ -32,13 +32,20 @@ pub fn module_index(kernel: &Kernel) -> Result<BTreeMap<String, PathBuf>> {
     Ok(idx)
 }
 
-/// Names of built-in modules (`modules.builtin`), which need no file.
-fn builtins(kernel: &Kernel) -> BTreeSet<String> {
-    std::fs::read_to_string(kernel.modules.join("modules.builtin"))
-        .unwrap_or_default()
+/// Names of built-in modules (`modules.builtin`), which need no file. A
+/// kernel without the file has none; one that cannot be read is an error
+/// (every built-in module would otherwise be looked for as a file).
+fn builtins(kernel: &Kernel) -> Result<BTreeSet<String>> {
+    let path = kernel.modules.join("modules.builtin");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("{}: cannot read", path.display())),
+    };
+    Ok(text
         .lines()
         .map(|l| kbuild::module_name(Path::new(l)))
-        .collect()
+        .collect())
 }
 
 /// The modules named plus everything they depend on.
@@ -48,7 +55,7 @@ pub fn closure(
     names: &[String],
     extra_deps: &[String],
 ) -> Result<Vec<PathBuf>> {
-    let built_in = builtins(kernel);
+    let built_in = builtins(kernel)?;
     let mut seen = BTreeSet::new();
     let mut out = vec![];
     let mut todo: Vec<String> = names
@@ -261,6 +268,31 @@ pub fn write_cpio(root: &Path, w: &mut dyn Write) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn kernel_with_modules(dir: &Path) -> Kernel {
+        Kernel {
+            krel: "6.1.0-test".into(),
+            label: "test".into(),
+            vmlinuz: dir.join("vmlinuz"),
+            modules: dir.to_path_buf(),
+            headers: None,
+        }
+    }
+
+    #[test]
+    fn an_unreadable_builtin_list_is_an_error_a_missing_one_is_empty() {
+        let d = tempfile::tempdir().unwrap();
+        let k = kernel_with_modules(d.path());
+        assert!(builtins(&k).unwrap().is_empty());
+        std::fs::write(d.path().join("modules.builtin"), "kernel/drivers/a/b_c.ko\n").unwrap();
+        assert!(builtins(&k).unwrap().contains("b_c"));
+        std::fs::remove_file(d.path().join("modules.builtin")).unwrap();
+        // A directory where the list should be: the read fails.
+        std::fs::create_dir(d.path().join("modules.builtin")).unwrap();
+        let e = format!("{:#}", builtins(&k).unwrap_err());
+        assert!(e.contains("modules.builtin: cannot read"), "{e}");
+        assert!(closure(&k, &BTreeMap::new(), &[], &[]).is_err());
+    }
 
     #[test]
     fn cpio_is_aligned_newc() {

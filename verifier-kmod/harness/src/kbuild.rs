@@ -46,19 +46,20 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
         .join(&kernel.krel)
         .join("build")
         .join(format!("{name}-{:016x}", h.finish()));
-    let kos = |d: &Path| -> Vec<PathBuf> {
-        let mut v: Vec<PathBuf> = std::fs::read_dir(d)
-            .map(|rd| {
-                rd.filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| p.extension().is_some_and(|x| x == "ko"))
-                    .collect()
-            })
-            .unwrap_or_default();
+    // The build directory's listing: an error is the build's error.
+    let kos = |d: &Path| -> Result<Vec<PathBuf>> {
+        let mut v = vec![];
+        for e in std::fs::read_dir(d).with_context(|| format!("{}: cannot list", d.display()))? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "ko") {
+                v.push(p);
+            }
+        }
         v.sort();
-        v
+        Ok(v)
     };
     if out.join(".done").exists() {
-        return Ok(kos(&out));
+        return kos(&out);
     }
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out)?;
@@ -95,7 +96,7 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
         eprintln!("unplug verify: build warning: {l}");
     }
     std::fs::write(out.join(".done"), "")?;
-    let v = kos(&out);
+    let v = kos(&out)?;
     if v.is_empty() {
         bail!("{}: the build produced no .ko", src.display());
     }

@@ -23,7 +23,7 @@ pub mod scenario;
 
 use anyhow::{anyhow, bail, Context, Result};
 use packages::{Flavour, Kernel, Series};
-use scenario::{KernelNeed, QemuSpec, Scenario, Step};
+use scenario::{KernelNeed, QemuSpec, Scenario, ScenarioStep};
 use model::verify::VerifyOutcome;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -445,7 +445,7 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     let mut steps = vec![];
     let mut names = vec![];
     for n in kernel_mods {
-        steps.push(Step {
+        steps.push(ScenarioStep {
             modprobe: Some(n.clone()),
             ..step()
         });
@@ -453,14 +453,14 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     }
     for ko in kos {
         let n = kbuild::module_name(ko);
-        steps.push(Step {
+        steps.push(ScenarioStep {
             insmod: Some(n.clone()),
             ..step()
         });
         names.push(n);
     }
     // Probing may finish asynchronously (e.g. SCSI scans).
-    steps.push(Step {
+    steps.push(ScenarioStep {
         run: Some("sleep 0.5".into()),
         ..step()
     });
@@ -470,12 +470,12 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
          echo \"$n\" > \"$drv/unbind\" || exit 1; echo \"$n\" > \"$drv/bind\" || exit 1; done; done; done",
         names.join(" ")
     );
-    steps.push(Step {
+    steps.push(ScenarioStep {
         run: Some(loop_),
         ..step()
     });
     for n in names.iter().rev() {
-        steps.push(Step {
+        steps.push(ScenarioStep {
             rmmod: Some(n.clone()),
             ..step()
         });
@@ -504,8 +504,8 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     }
 }
 
-pub(crate) fn step() -> Step {
-    Step {
+pub(crate) fn step() -> ScenarioStep {
+    ScenarioStep {
         run: None,
         modprobe: None,
         insmod: None,

@@ -29,7 +29,7 @@ pub struct Scenario {
     pub watch: Vec<String>,
     #[serde(default)]
     pub settle_ms: Option<u32>,
-    pub steps: Vec<Step>,
+    pub steps: Vec<ScenarioStep>,
     #[serde(default)]
     pub expect: Vec<Expect>,
     /// Kernel warnings are failures unless the scenario provokes them.
@@ -109,7 +109,7 @@ impl Default for QemuSpec {
 /// One guest step.  Exactly one action key per step.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+pub struct ScenarioStep {
     /// A shell command.
     #[serde(default)]
     pub run: Option<String>,
@@ -145,7 +145,7 @@ pub struct Step {
     pub may_fail: bool,
 }
 
-impl Step {
+impl ScenarioStep {
     /// The single action of the step, checked at load time.
     pub fn action(&self) -> Result<Action<'_>> {
         let mut found = vec![];
@@ -339,7 +339,7 @@ pub fn load(path: &Path) -> Result<Scenario> {
 /// `rmmod`/`going` and its drivers' unbinds), `insmod`/`modprobe m` (a
 /// failed load is `going m`), `unbind d` (`unbind d DEVICE`), or a `run`
 /// script, which may unload or unbind anything.
-fn producible(e: &Expect, steps: &[Step]) -> bool {
+fn producible(e: &Expect, steps: &[ScenarioStep]) -> bool {
     let module = |m: &str| m.replace('-', "_");
     steps.iter().any(|s| {
         s.verify.as_deref().is_some_and(|l| e.matches(l))
