@@ -211,17 +211,8 @@ pub fn report_with(ledger: &Ledger, opts: &RenderOptions) -> Report {
         }
         sites.push(site_row(key, r, sub));
     }
-    let order = |a: &GroupRow, b: &GroupRow| {
-        b.counts
-            .remaining
-            .cmp(&a.counts.remaining)
-            .then(b.counts.total.cmp(&a.counts.total))
-            .then(a.name.cmp(&b.name))
-    };
-    let mut subsystems: Vec<GroupRow> = subs.into_values().collect();
-    subsystems.sort_by(order);
-    let mut maintainers: Vec<GroupRow> = people.into_values().collect();
-    maintainers.sort_by(order);
+    let subsystems = by_remaining(subs);
+    let maintainers = by_remaining(people);
     sites.sort_by(|a, b| {
         (state_rank(a.state), &a.subsystem, &a.file, &a.key).cmp(&(
             state_rank(b.state),
@@ -248,25 +239,42 @@ pub fn report_with(ledger: &Ledger, opts: &RenderOptions) -> Report {
             .values()
             .filter(|r| r.state.is_legacy())
             .count(),
-        scans: ledger
-            .state
-            .scans
-            .iter()
-            .map(|s| ScanRow {
-                id: s.id,
-                taken: s.taken.clone(),
-                tree: s.tree.clone(),
-                scope: s.scope.clone(),
-                legacy: s.legacy,
-                converted: s.converted,
-                verdicts: s.verdicts.clone(),
-                summary: s.summary.clone(),
-            })
-            .collect(),
+        scans: scan_rows(ledger),
         subsystems,
         maintainers,
         sites,
     }
+}
+
+/// Groups with the most left to do first, then the largest, then by name.
+fn by_remaining(groups: BTreeMap<String, GroupRow>) -> Vec<GroupRow> {
+    let mut rows: Vec<GroupRow> = groups.into_values().collect();
+    rows.sort_by(|a, b| {
+        b.counts
+            .remaining
+            .cmp(&a.counts.remaining)
+            .then(b.counts.total.cmp(&a.counts.total))
+            .then(a.name.cmp(&b.name))
+    });
+    rows
+}
+
+fn scan_rows(ledger: &Ledger) -> Vec<ScanRow> {
+    ledger
+        .state
+        .scans
+        .iter()
+        .map(|s| ScanRow {
+            id: s.id,
+            taken: s.taken.clone(),
+            tree: s.tree.clone(),
+            scope: s.scope.clone(),
+            legacy: s.legacy,
+            converted: s.converted,
+            verdicts: s.verdicts.clone(),
+            summary: s.summary.clone(),
+        })
+        .collect()
 }
 
 fn state_rank(s: SiteState) -> u8 {
@@ -417,6 +425,18 @@ fn state_order() -> [SiteState; 5] {
 
 fn markdown(rep: &Report, max_rows: usize) -> String {
     let mut o = String::new();
+    md_summary(&mut o, rep);
+    let _ = writeln!(o, "{}\n", phases_line(rep));
+    md_burndown(&mut o, rep);
+    md_new_users(&mut o, rep);
+    md_group_table(&mut o, "By subsystem", &rep.subsystems, 40);
+    md_group_table(&mut o, "By maintainer", &rep.maintainers, 25);
+    md_still_to_convert(&mut o, rep, max_rows);
+    md_done(&mut o, rep);
+    o
+}
+
+fn md_summary(o: &mut String, rep: &Report) {
     let t = &rep.totals;
     let _ = writeln!(o, "# Campaign {}\n", rep.campaign.patterns.join(", "));
     let _ = writeln!(
@@ -440,8 +460,9 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
             rep.generated
         );
     }
+}
 
-    let _ = writeln!(o, "{}\n", phases_line(rep));
+fn md_burndown(o: &mut String, rep: &Report) {
     let _ = writeln!(o, "## Burndown\n");
     let _ = writeln!(o, "| scan | tree | taken | legacy sites | converted |");
     let _ = writeln!(o, "| ---: | --- | --- | ---: | ---: |");
@@ -459,7 +480,9 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
         );
     }
     let _ = writeln!(o);
+}
 
+fn md_new_users(o: &mut String, rep: &Report) {
     let new_users: Vec<&SiteRow> = rep
         .sites
         .iter()
@@ -480,49 +503,49 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
         }
         let _ = writeln!(o);
     }
+}
 
-    let group_table = |o: &mut String, title: &str, rows: &[GroupRow], limit: usize| {
-        let _ = writeln!(o, "## {title}\n");
+fn md_group_table(o: &mut String, title: &str, rows: &[GroupRow], limit: usize) {
+    let _ = writeln!(o, "## {title}\n");
+    let _ = writeln!(
+        o,
+        "| {} | progress | open | in series | new user | applied | gone | total |",
+        if title.contains("maintainer") {
+            "maintainer"
+        } else {
+            "subsystem"
+        }
+    );
+    let _ = writeln!(o, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
+    for g in rows.iter().take(limit) {
+        let c = &g.counts;
         let _ = writeln!(
             o,
-            "| {} | progress | open | in series | new user | applied | gone | total |",
-            if title.contains("maintainer") {
-                "maintainer"
-            } else {
-                "subsystem"
-            }
+            "| {} | `{}` {:.0}% | {} | {} | {} | {} | {} | {} |",
+            md_cell(&g.name),
+            bar(c.percent, 10),
+            c.percent,
+            c.get(SiteState::Open),
+            c.get(SiteState::InSeries),
+            c.get(SiteState::NewUser),
+            c.get(SiteState::Applied),
+            c.get(SiteState::Gone),
+            c.total
         );
-        let _ = writeln!(o, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
-        for g in rows.iter().take(limit) {
-            let c = &g.counts;
-            let _ = writeln!(
-                o,
-                "| {} | `{}` {:.0}% | {} | {} | {} | {} | {} | {} |",
-                md_cell(&g.name),
-                bar(c.percent, 10),
-                c.percent,
-                c.get(SiteState::Open),
-                c.get(SiteState::InSeries),
-                c.get(SiteState::NewUser),
-                c.get(SiteState::Applied),
-                c.get(SiteState::Gone),
-                c.total
-            );
-        }
-        if rows.len() > limit {
-            let rest: usize = rows[limit..].iter().map(|g| g.counts.total).sum();
-            let _ = writeln!(
-                o,
-                "| … {} more ({} sites) | | | | | | | |",
-                rows.len() - limit,
-                rest
-            );
-        }
-        let _ = writeln!(o);
-    };
-    group_table(&mut o, "By subsystem", &rep.subsystems, 40);
-    group_table(&mut o, "By maintainer", &rep.maintainers, 25);
+    }
+    if rows.len() > limit {
+        let rest: usize = rows[limit..].iter().map(|g| g.counts.total).sum();
+        let _ = writeln!(
+            o,
+            "| … {} more ({} sites) | | | | | | | |",
+            rows.len() - limit,
+            rest
+        );
+    }
+    let _ = writeln!(o);
+}
 
+fn md_still_to_convert(o: &mut String, rep: &Report, max_rows: usize) {
     let open: Vec<&SiteRow> = rep.sites.iter().filter(|s| s.state.is_legacy()).collect();
     let _ = writeln!(o, "## Drivers still to convert ({})\n", open.len());
     if open.is_empty() {
@@ -559,6 +582,10 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
         }
         let _ = writeln!(o);
     }
+}
+
+fn md_done(o: &mut String, rep: &Report) {
+    let t = &rep.totals;
     let done = rep.sites.len() - rep.sites.iter().filter(|s| s.state.is_legacy()).count();
     let _ = writeln!(
         o,
@@ -567,7 +594,6 @@ fn markdown(rep: &Report, max_rows: usize) -> String {
         t.get(SiteState::Applied),
         t.get(SiteState::Gone)
     );
-    o
 }
 
 fn esc(s: &str) -> String {
@@ -823,13 +849,26 @@ const JS: &str = r#"
 fn html(rep: &Report) -> String {
     let mut o = String::new();
     let title = format!("unplug campaign: {}", rep.campaign.patterns.join(", "));
+    html_head(&mut o, rep, &title);
+    html_burndown(&mut o, rep);
+    o.push_str("<h2>By subsystem</h2>\n");
+    o.push_str(&subsystems_svg(&rep.subsystems, 25));
+    html_group(&mut o, "subsystems", "subsystem", &rep.subsystems, true);
+    o.push_str("<h2>By maintainer</h2>\n");
+    html_group(&mut o, "maintainers", "maintainer", &rep.maintainers, false);
+    html_drivers(&mut o, rep);
+    let _ = write!(o, "<script>{JS}</script>\n</body></html>\n");
+    o
+}
+
+fn html_head(o: &mut String, rep: &Report, title: &str) {
     let t = &rep.totals;
     let _ = write!(
         o,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{CSS}</style></head><body>\n",
-        esc(&title)
+        esc(title)
     );
-    let _ = writeln!(o, "<h1>{}</h1>", esc(&title));
+    let _ = writeln!(o, "<h1>{}</h1>", esc(title));
     let latest = rep
         .scans
         .last()
@@ -865,7 +904,9 @@ fn html(rep: &Report) -> String {
         "<p class=\"muted\" id=\"phases\">{}</p>",
         esc(&phases_line(rep))
     );
+}
 
+fn html_burndown(o: &mut String, rep: &Report) {
     o.push_str("<h2>Burndown</h2>\n");
     o.push_str(&burndown_svg(&rep.scans));
     o.push_str("\n<table class=\"sortable\" id=\"scans\"><thead><tr><th class=\"num\">scan</th><th>tree</th><th>path</th><th>taken</th><th class=\"num\">legacy</th><th class=\"num\">converted</th><th class=\"num\">applied</th><th class=\"num\">gone</th><th class=\"num\">new users</th></tr></thead><tbody>\n");
@@ -885,42 +926,40 @@ fn html(rep: &Report) -> String {
         );
     }
     o.push_str("</tbody></table>\n");
+}
 
-    o.push_str("<h2>By subsystem</h2>\n");
-    o.push_str(&subsystems_svg(&rep.subsystems, 25));
-    let group = |o: &mut String, id: &str, first: &str, rows: &[GroupRow], with_people: bool| {
+fn html_group(o: &mut String, id: &str, first: &str, rows: &[GroupRow], with_people: bool) {
+    let _ = writeln!(
+        o,
+        "<div class=\"wrap\"><table class=\"sortable\" id=\"{id}\"><thead><tr><th>{first}</th>{}<th class=\"num\">progress</th><th class=\"num\">open</th><th class=\"num\">in series</th><th class=\"num\">new user</th><th class=\"num\">applied</th><th class=\"num\">gone</th><th class=\"num\">total</th></tr></thead><tbody>",
+        if with_people { "<th>maintainers</th>" } else { "" }
+    );
+    for g in rows {
+        let c = &g.counts;
+        let people = if with_people {
+            format!("<td>{}</td>", esc(&g.maintainers.join(", ")))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             o,
-            "<div class=\"wrap\"><table class=\"sortable\" id=\"{id}\"><thead><tr><th>{first}</th>{}<th class=\"num\">progress</th><th class=\"num\">open</th><th class=\"num\">in series</th><th class=\"num\">new user</th><th class=\"num\">applied</th><th class=\"num\">gone</th><th class=\"num\">total</th></tr></thead><tbody>",
-            if with_people { "<th>maintainers</th>" } else { "" }
+            "<tr><td>{}</td>{people}<td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            esc(&g.name),
+            c.percent,
+            progress_cell(c),
+            c.get(SiteState::Open),
+            c.get(SiteState::InSeries),
+            c.get(SiteState::NewUser),
+            c.get(SiteState::Applied),
+            c.get(SiteState::Gone),
+            c.total
         );
-        for g in rows {
-            let c = &g.counts;
-            let people = if with_people {
-                format!("<td>{}</td>", esc(&g.maintainers.join(", ")))
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                o,
-                "<tr><td>{}</td>{people}<td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                esc(&g.name),
-                c.percent,
-                progress_cell(c),
-                c.get(SiteState::Open),
-                c.get(SiteState::InSeries),
-                c.get(SiteState::NewUser),
-                c.get(SiteState::Applied),
-                c.get(SiteState::Gone),
-                c.total
-            );
-        }
-        o.push_str("</tbody></table></div>\n");
-    };
-    group(&mut o, "subsystems", "subsystem", &rep.subsystems, true);
-    o.push_str("<h2>By maintainer</h2>\n");
-    group(&mut o, "maintainers", "maintainer", &rep.maintainers, false);
+    }
+    o.push_str("</tbody></table></div>\n");
+}
 
+fn html_drivers(o: &mut String, rep: &Report) {
+    let t = &rep.totals;
     o.push_str("<h2>Drivers</h2>\n<div class=\"controls\"><input id=\"q\" type=\"search\" placeholder=\"filter: file, subsystem, reason, maintainer…\" aria-label=\"filter\"><select id=\"st\" aria-label=\"state\"><option value=\"\">all states</option>");
     for s in state_order() {
         let _ = write!(o, "<option value=\"{s}\">{s} ({})</option>", t.get(s));
@@ -952,6 +991,5 @@ fn html(rep: &Report) -> String {
         );
     }
     o.push_str("</tbody></table></div>\n");
-    let _ = write!(o, "<script>{JS}</script>\n</body></html>\n");
-    o
 }
+
