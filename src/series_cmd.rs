@@ -219,16 +219,12 @@ fn resend_plan(
     reports::campaign::resend_plan(dir, pattern, tree_label)
 }
 
-/// `--build`: the architectures asked for (or all known) that have a
-/// compiler, then every change compiled, with a progress bar on stderr.
-fn run_builds(
-    args: &SeriesArgs,
-    changes: &[series::DriverChange],
-) -> Result<BTreeMap<String, series::build::PatchBuild>> {
-    use series::build::{available_arches, build_changes, default_arches, BuildOptions, Progress};
+/// `--arch` (or every known architecture), those with a compiler.
+fn build_arches(asked: &[String]) -> Result<Vec<series::build::Arch>> {
+    use series::build::{available_arches, default_arches};
     let mut known = default_arches();
-    if !args.arches.is_empty() {
-        for a in &args.arches {
+    if !asked.is_empty() {
+        for a in asked {
             if !known.iter().any(|k| &k.name == a) {
                 bail!(
                     "--arch {a}: unknown (known: {})",
@@ -240,8 +236,7 @@ fn run_builds(
                 );
             }
         }
-        known = args
-            .arches
+        known = asked
             .iter()
             .filter_map(|a| known.iter().find(|k| &k.name == a).cloned())
             .collect();
@@ -256,6 +251,17 @@ fn run_builds(
     if arches.is_empty() {
         bail!("--build: no compiler for any architecture asked for");
     }
+    Ok(arches)
+}
+
+/// `--build`: the architectures asked for (or all known) that have a
+/// compiler, then every change compiled, with a progress bar on stderr.
+fn run_builds(
+    args: &SeriesArgs,
+    changes: &[series::DriverChange],
+) -> Result<BTreeMap<String, series::build::PatchBuild>> {
+    use series::build::{build_changes, BuildOptions, Progress};
+    let arches = build_arches(&args.arches)?;
     let cache = match &args.build_cache {
         Some(d) => d.clone(),
         None => std::env::var_os("XDG_CACHE_HOME")
@@ -396,19 +402,25 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
             dir.display()
         );
     }
-    let mut stdout = crate::output::stdout();
-    if args.json {
-        serde_json::to_writer_pretty(&mut stdout, &report)?;
-        use std::io::Write;
-        writeln!(stdout)?;
-    } else {
-        series::print_table(&report, &mut stdout)?;
-    }
+    print_report(&report, args.json)?;
     Ok(if series::campaign::checks_failed(&report, &opts) {
         exit::FINDINGS
     } else {
         run.code
     })
+}
+
+/// The series report on stdout: JSON, or the table.
+fn print_report(report: &series::SeriesReport, json: bool) -> Result<()> {
+    let mut stdout = crate::output::stdout();
+    if json {
+        serde_json::to_writer_pretty(&mut stdout, report)?;
+        use std::io::Write;
+        writeln!(stdout)?;
+    } else {
+        series::print_table(report, &mut stdout)?;
+    }
+    Ok(())
 }
 
 /// `--phase introduce|retire`: the phase's own pattern over the core

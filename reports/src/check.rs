@@ -324,7 +324,7 @@ impl LegacyBefore {
             Some(d) => keyed_sites(d)?,
             None => vec![],
         };
-        let legacy = || sites.iter().filter(|(_, s)| !(s.verdict == Verdict::Converted));
+        let legacy = || sites.iter().filter(|(_, s)| s.verdict != Verdict::Converted);
         Ok(LegacyBefore {
             keys: legacy().map(|(k, _)| k.clone()).collect(),
             contexts: legacy()

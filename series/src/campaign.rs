@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a file's edit belongs with others: its own driver, or a helper
 /// shared by several drivers (the rewriter writes `helper:NAME`).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeGroup {
     /// The file's own change (named by the file or driver key).
     Driver(String),
@@ -20,7 +20,29 @@ pub enum ChangeGroup {
     Helper(String),
 }
 
+/// Ordered as the rewriter spells them (`drivers/…` before `helper:…`
+/// before `sound/…`), so that changes come out in the order they always did.
+impl Ord for ChangeGroup {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.spelled().cmp(&other.spelled())
+    }
+}
+
+impl PartialOrd for ChangeGroup {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl ChangeGroup {
+    /// The rewriter's spelling of the group.
+    pub fn spelled(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            ChangeGroup::Driver(k) => k.as_str().into(),
+            ChangeGroup::Helper(h) => format!("helper:{h}").into(),
+        }
+    }
+
     /// The group a rewriter group string names.
     pub fn parse(s: &str) -> ChangeGroup {
         match s.strip_prefix("helper:") {
@@ -271,5 +293,93 @@ fn build_status_name(s: BuildStatus) -> &'static str {
         BuildStatus::Built => "built",
         BuildStatus::NotBuilt => "not-built",
         BuildStatus::Regression => "regression",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn edit(file: &str, groups: &[&str]) -> GroupedEdit {
+        GroupedEdit {
+            file: file.into(),
+            before: b"a\n".to_vec(),
+            after: b"b\n".to_vec(),
+            groups: groups.iter().map(|g| ChangeGroup::parse(g)).collect(),
+        }
+    }
+
+    fn auto_site(file: &str, group: &str, reason: &str) -> Site {
+        Site {
+            pattern: "p".into(),
+            rule: "r".into(),
+            file: file.into(),
+            line: 1,
+            column: 1,
+            context: Some("x_probe".into()),
+            verdict: Verdict::Auto,
+            reason: Some(reason.into()),
+            snippet: String::new(),
+            notes: vec![],
+            group: group.into(),
+        }
+    }
+
+    #[test]
+    fn a_shared_helper_and_its_users_are_one_change_named_by_a_user() {
+        let edits = [
+            edit("drivers/a/common.c", &["helper:foo_common"]),
+            edit("drivers/a/one.c", &["drivers/a/one.c", "helper:foo_common"]),
+            edit("drivers/a/two.c", &["helper:foo_common"]),
+            edit("drivers/b/alone.c", &[]),
+        ];
+        let sites = [auto_site("drivers/a/one.c", "drivers/a/one.c", "a leak goes too")];
+        let changes = driver_changes(&edits, &sites);
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        let shared = changes.iter().find(|c| c.files.len() == 3).unwrap();
+        // Named by the group the helper joined first (as before groups were typed).
+        assert_eq!(shared.key, "drivers/a/one.c");
+        assert_eq!(shared.shared_helper.as_deref(), Some("foo_common"));
+        assert_eq!(shared.remarks, ["In x_probe(), a leak goes too."]);
+        let alone = changes.iter().find(|c| c.key == "drivers/b/alone.c").unwrap();
+        assert_eq!(alone.shared_helper, None);
+        assert!(alone.remarks.is_empty());
+    }
+
+    #[test]
+    fn groups_sort_as_spelled() {
+        let mut g = vec![
+            ChangeGroup::parse("sound/x.c"),
+            ChangeGroup::parse("helper:h"),
+            ChangeGroup::parse("drivers/y.c"),
+        ];
+        g.sort();
+        let spelled: Vec<_> = g.iter().map(|g| g.spelled().into_owned()).collect();
+        assert_eq!(spelled, ["drivers/y.c", "helper:h", "sound/x.c"]);
+    }
+
+    #[test]
+    fn phases_cover_their_paths_and_merge_into_one_change() {
+        let core = vec!["include/x.h".to_string()];
+        let sel = vec!["drivers/a".to_string()];
+        assert_eq!(CampaignPhase::Introduce.paths(&core, &sel), core);
+        assert_eq!(CampaignPhase::Retire.paths(&core, &[]), Vec::<String>::new());
+        assert_eq!(CampaignPhase::Retire.paths(&core, &sel), ["include/x.h", "drivers/a"]);
+        let edits = [edit("b.c", &[]), edit("a.c", &[])];
+        let one = one_change(driver_changes(&edits, &[]), "p/retire");
+        assert_eq!(one.len(), 1);
+        assert_eq!(one[0].files[0].rel_path, "a.c");
+        assert_eq!(one[0].shared_helper.as_deref(), Some("p/retire"));
+    }
+
+    #[test]
+    fn retiring_is_blocked_by_legacy_sites_only() {
+        let mut done = auto_site("a.c", "a.c", "r");
+        done.verdict = Verdict::Converted;
+        let legacy = auto_site("b.c", "b.c", "r");
+        let sites = [done, legacy];
+        let blockers = retire_blockers(&sites);
+        assert_eq!(blockers.len(), 1);
+        assert_eq!(blockers[0].file, "b.c");
     }
 }

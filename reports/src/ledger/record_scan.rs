@@ -41,6 +41,9 @@ fn is_converted(s: &Site) -> bool {
     s.verdict == Verdict::Converted
 }
 
+/// Whether a vanished record and a fresh site are the same site moved.
+type RenameRule<'a> = dyn Fn(&SiteRecord, &Site) -> bool + 'a;
+
 /// What every step of one scan's recording needs to know.
 struct ScanCtx<'a> {
     scan_id: u32,
@@ -165,7 +168,7 @@ impl Ledger {
         let same_file = |old: &SiteRecord, new: &Site| {
             old.pattern == new.pattern && old.file == new.file && old.context != new.context
         };
-        let rules: [&dyn Fn(&SiteRecord, &Site) -> bool; 2] = [&same_ctx, &same_file];
+        let rules: [&RenameRule; 2] = [&same_ctx, &same_file];
         let mut used_old: BTreeSet<String> = BTreeSet::new();
         let mut used_new: BTreeSet<usize> = BTreeSet::new();
         let mut renames = vec![];

@@ -570,13 +570,10 @@ fn console_log_path(sc: &Scenario, kernel: &packages::Kernel) -> PathBuf {
     ))
 }
 
-/// Build the initramfs, boot, return the console text (also written to
-/// `log` as it arrives).
-fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
-    let cache = packages::cache_root();
-    let runs = cache.join("runs");
-    std::fs::create_dir_all(&runs)?;
-    let work = tempfile::Builder::new().prefix("run-").tempdir_in(&runs)?;
+/// The modules the guest gets: the verifier, the scenario's fixtures and
+/// the user's modules (files put in the initramfs), and the kernel's own
+/// modules they and the scenario need, with their dependencies.
+fn guest_modules(sc: &Scenario, ctx: &RunCtx) -> Result<(Vec<PathBuf>, Vec<PathBuf>)> {
     let mut extra = vec![ctx.verifier.to_path_buf()];
     for f in &sc.fixtures {
         let ko = ctx
@@ -605,6 +602,17 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
             .cloned(),
     );
     let kmods = initramfs::closure(ctx.kernel, ctx.index, &wanted, &deps)?;
+    Ok((extra, kmods))
+}
+
+/// Build the initramfs, boot, return the console text (also written to
+/// `log` as it arrives).
+fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
+    let cache = packages::cache_root();
+    let runs = cache.join("runs");
+    std::fs::create_dir_all(&runs)?;
+    let work = tempfile::Builder::new().prefix("run-").tempdir_in(&runs)?;
+    let (extra, kmods) = guest_modules(sc, ctx)?;
 
     let mut watch = sc.watch.clone();
     watch.extend(ctx.user_kos.iter().map(|k| kbuild::module_name(k)));
@@ -630,7 +638,12 @@ fn boot_scenario(sc: &Scenario, ctx: &RunCtx, log: &Path) -> Result<String> {
         None => None,
     };
     // A stale log from an earlier run must not pass for this one's.
-    let _ = std::fs::remove_file(log);
+    match std::fs::remove_file(log) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("{}: cannot remove the old log", log.display()))
+        }
+        _ => {}
+    }
     std::fs::create_dir_all(log.parent().unwrap())?;
     let timeout = ctx.opts.timeout.or(sc.timeout_s).unwrap_or(120);
     let echo = ctx.opts.console;

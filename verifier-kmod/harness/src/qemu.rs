@@ -99,24 +99,16 @@ const SYSRQ_ON_HANG: &[u8] = b"lw";
 const SYSRQ_WAIT: Duration = Duration::from_secs(3);
 
 /// Run the guest to power-off; `on_line` sees each console line live.
-pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
-    let start = Instant::now();
-    let qemu = qemu_binary();
-    let mut child = Command::new(&qemu)
-        .args(args(b))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| {
-            format!(
-                "starting {} (install qemu-system-x86, or point UNPLUG_QEMU at a QEMU binary)",
-                qemu.to_string_lossy()
-            )
-        })?;
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
+/// Threads reading the guest console (line by line, into the channel)
+/// and QEMU's stderr (whole).
+fn read_output(
+    stdout: std::process::ChildStdout,
+    stderr: std::process::ChildStderr,
+) -> (
+    mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+    std::thread::JoinHandle<String>,
+) {
     let (tx, rx) = mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
         let mut r = BufReader::new(stdout);
@@ -139,6 +131,39 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
         let _ = std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut s);
         s
     });
+    (rx, reader, err_reader)
+}
+
+/// A SysRq key to the hung guest: a serial break (Ctrl-A b to QEMU's mux)
+/// makes the next character a SysRq key. Best effort: a guest that no
+/// longer reads is reported as timed out all the same.
+fn sysrq(stdin: &mut std::process::ChildStdin, key: u8) {
+    let _ = stdin.write_all(&[0x01, b'b']);
+    let _ = stdin.flush();
+    std::thread::sleep(Duration::from_millis(200));
+    let _ = stdin.write_all(&[key]);
+    let _ = stdin.flush();
+}
+
+pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
+    let start = Instant::now();
+    let qemu = qemu_binary();
+    let mut child = Command::new(&qemu)
+        .args(args(b))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| {
+            format!(
+                "starting {} (install qemu-system-x86, or point UNPLUG_QEMU at a QEMU binary)",
+                qemu.to_string_lossy()
+            )
+        })?;
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (rx, reader, err_reader) = read_output(stdout, stderr);
     let mut log = std::fs::File::create(b.log)?;
     let mut text = String::new();
     let mut take = |until: Instant, text: &mut String| -> Result<bool> {
@@ -169,21 +194,18 @@ pub fn run(b: &Boot, on_line: &mut dyn FnMut(&str)) -> Result<Console> {
         .to_string();
     if timed_out {
         // Ask the hung kernel where its CPUs and blocked tasks are, so
-        // the log shows what hangs: a serial break (Ctrl-A b to QEMU's
-        // mux) makes the next character a SysRq key.
+        // the log shows what hangs.
         for key in SYSRQ_ON_HANG {
-            let _ = stdin.write_all(&[0x01, b'b']);
-            let _ = stdin.flush();
-            std::thread::sleep(Duration::from_millis(200));
-            let _ = stdin.write_all(&[*key]);
-            let _ = stdin.flush();
+            sysrq(&mut stdin, *key);
             take(Instant::now() + SYSRQ_WAIT, &mut text)?;
         }
         let _ = child.kill();
     }
     let status = child.wait()?;
     let _ = reader.join();
-    let qemu_err = err_reader.join().unwrap_or_default();
+    let qemu_err = err_reader
+        .join()
+        .unwrap_or_else(|_| "(the stderr reader panicked)".into());
     if timed_out {
         bail!(
             "guest timed out after {} s; last console line: {last_line}; SysRq backtraces follow it in the log: {}",

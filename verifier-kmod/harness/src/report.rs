@@ -79,7 +79,14 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
             problems.push(format!("expected operation {:?} was not reported", e.op));
         }
     }
-    problems.extend(step_problems(sc, console));
+    problems.extend(console_problems(sc, console));
+    (rows, problems)
+}
+
+/// What the console says beyond the KTAP results: failed guest steps,
+/// the verifier's warnings, kernel splats and their probable cause.
+fn console_problems(sc: &Scenario, console: &str) -> Vec<String> {
+    let mut problems = step_problems(sc, console);
     // A disabled probe or a full table weakens every verdict: say so.
     let mut warned = std::collections::BTreeSet::new();
     for w in console
@@ -97,7 +104,7 @@ pub fn judge(sc: &Scenario, series: Option<&str>, console: &str) -> (Vec<OpRow>,
         }
         problems.extend(splat_cause(console));
     }
-    (rows, problems)
+    problems
 }
 
 fn why(t: &TestResult) -> String {
