@@ -7,6 +7,7 @@
 
 mod campaign_verify;
 mod commands;
+mod exit;
 mod driver_verify;
 mod flags;
 mod output;
@@ -17,18 +18,6 @@ use clap::Parser;
 use flags::{Cli, Command, DebugAction, PatternsAction, VerifyCmd};
 use std::process::ExitCode;
 
-/// Exit codes, documented in README.md.
-pub mod exit {
-    /// Everything ran; nothing went wrong.
-    pub const OK: u8 = 0;
-    /// The run completed, but something was not examined or not changed
-    /// (unreadable files, refused edits), a fixture failed, or a check found
-    /// new users of a retiring interface.
-    pub const FINDINGS: u8 = 1;
-    /// Bad invocation or bad input (a pattern that does not load, a tree
-    /// that does not exist): nothing was done.
-    pub const USAGE: u8 = 2;
-}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -35,7 +35,7 @@ fn main() -> Result<()> {
                 "series" => reports::campaign::record_series(a[1].as_ref(), &serde_json::from_value(v)?)?,
                 "verify" => reports::campaign::record_verify(
                     a[1].as_ref(),
-                    &reports::ledger::verify_import(&v)?,
+                    &reports::ledger::record_import::verify_import(&v)?,
                 )?,
                 _ => bail!("import DIR series|verify FILE"),
             };

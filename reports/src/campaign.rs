@@ -278,7 +278,7 @@ fn read_typed<T: serde::de::DeserializeOwned>(p: &Path, what: &str) -> Result<T>
 /// Verifier output from a file, refused when of another schema.
 pub fn read_verify(p: &Path) -> Result<VerifyImport> {
     let v = read_json(p)?;
-    let import = crate::ledger::verify_import(&v).with_context(|| format!("{}", p.display()))?;
+    let import = crate::ledger::record_import::verify_import(&v).with_context(|| format!("{}", p.display()))?;
     Ok(import)
 }
 

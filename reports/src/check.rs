@@ -1,7 +1,8 @@
 //! `unplug check`: does a tree, or a patch on top of a tree, add users of
 //! an interface the campaign is retiring?
 
-use crate::ledger::{keyed_sites, Ledger, SiteState};
+use crate::ledger::record_scan::keyed_sites;
+use crate::ledger::{Ledger, SiteState};
 use model::scan::{Site, Verdict};
 use crate::scan::{run_patterns, scan_document};
 use anyhow::{bail, Context, Result};

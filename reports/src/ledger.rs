@@ -1,11 +1,8 @@
 //! The campaign state: every site ever seen, its state, the scans, series
 //! and verification results that moved it.
 
-mod record_import;
-mod record_scan;
-
-pub use record_import::verify_import;
-pub use record_scan::{keyed_sites, site_key};
+pub mod record_import;
+pub mod record_scan;
 
 use crate::util::{now_utc, remove_tmp_leftovers, write_atomic, DirLock};
 use anyhow::{anyhow, bail, Context, Result};

@@ -4,7 +4,11 @@
 //! results, and the binary prints them and picks the exit code.
 
 pub mod report;
+pub mod selection;
+pub mod series;
 pub mod verify;
+
+pub use selection::Selection;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,26 +25,6 @@ pub struct Cli {
     pub patterns: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(clap::Args, Clone)]
-pub struct Selection {
-    /// The kernel source tree.
-    pub tree: PathBuf,
-    /// Campaign pattern id (repeatable; default: every pattern).
-    #[arg(long = "pattern", value_name = "ID")]
-    pub pattern_ids: Vec<String>,
-    /// Restrict to this subdirectory of the tree (repeatable).
-    #[arg(long = "path", value_name = "SUBDIR")]
-    pub paths: Vec<String>,
-    /// Rewrite even where the tree lacks the target interface (for series
-    /// that go on top of the core change).
-    #[arg(long)]
-    pub assume_api: bool,
-    /// platform-remove-void: remove callbacks that become empty, with their
-    /// initializer line.
-    #[arg(long)]
-    pub drop_empty: bool,
 }
 
 #[derive(Subcommand)]
@@ -66,7 +50,7 @@ pub enum Command {
         in_place: bool,
     },
     /// Write the conversion as git format-patch series, one per subsystem, routed by MAINTAINERS.
-    Series(crate::series_cmd::SeriesArgs),
+    Series(series::SeriesArgs),
     /// Progress report of a campaign (Markdown, self-contained HTML or JSON).
     Report(report::ReportArgs),
     /// Exit 1 when a tree or a patch adds users of an interface the campaign retires.

@@ -4,36 +4,10 @@
 //! driven through a scenario (load, bind, unbind, bind, unload).
 
 use crate::report::{OpRow, VerifyOutcome};
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, DriverSpec, Scenario};
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
-
-/// The `driver:` block of a recipe.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DriverSpec {
-    /// The driver in the tree, relative to its root: its directory, or its
-    /// one `.c` file.
-    pub path: String,
-    /// The module object as the tree's Makefile names it (`e1000e`,
-    /// `gpio-ich`, `sym53c8xx`).
-    pub module: String,
-    /// Campaign patterns that rewrite this driver.
-    pub patterns: Vec<String>,
-    /// What the bound driver gives the guest (netdev, block, scsi_host,
-    /// watchdog, input, mmc_host, firmware, gpiochip): documentation, the
-    /// steps' `wait:` paths are the check.
-    #[serde(default)]
-    pub devices: Vec<String>,
-}
-
-impl DriverSpec {
-    /// The module name as the kernel sees it.
-    pub fn module_name(&self) -> String {
-        self.module.replace('-', "_")
-    }
-}
 
 /// One build of a driver: `legacy` (the tree as it is), `converted` (as
 /// the campaign rewrote it) or `mainline` (the tree already has the new form).
@@ -256,7 +230,7 @@ pub fn scenario_for(sc: &Scenario, variant: &str) -> Scenario {
     out.name = format!("{}-{variant}", sc.name);
     let unload = scenario::ScenarioStep {
         run: Some(format!("! grep -q '^{m} ' /proc/modules || rmmod {m}")),
-        ..crate::step()
+        ..scenario::ScenarioStep::default()
     };
     out.steps.insert(0, unload);
     out

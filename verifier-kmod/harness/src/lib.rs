@@ -447,7 +447,7 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     for n in kernel_mods {
         steps.push(ScenarioStep {
             modprobe: Some(n.clone()),
-            ..step()
+            ..ScenarioStep::default()
         });
         names.push(n.clone());
     }
@@ -455,14 +455,14 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
         let n = kbuild::module_name(ko);
         steps.push(ScenarioStep {
             insmod: Some(n.clone()),
-            ..step()
+            ..ScenarioStep::default()
         });
         names.push(n);
     }
     // Probing may finish asynchronously (e.g. SCSI scans).
     steps.push(ScenarioStep {
         run: Some("sleep 0.5".into()),
-        ..step()
+        ..ScenarioStep::default()
     });
     let loop_ = format!(
         "for m in {}; do for drv in /sys/module/$m/drivers/*; do [ -e \"$drv\" ] || continue; \
@@ -472,12 +472,12 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     );
     steps.push(ScenarioStep {
         run: Some(loop_),
-        ..step()
+        ..ScenarioStep::default()
     });
     for n in names.iter().rev() {
         steps.push(ScenarioStep {
             rmmod: Some(n.clone()),
-            ..step()
+            ..ScenarioStep::default()
         });
     }
     Scenario {
@@ -504,21 +504,6 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
     }
 }
 
-pub(crate) fn step() -> ScenarioStep {
-    ScenarioStep {
-        run: None,
-        modprobe: None,
-        insmod: None,
-        rmmod: None,
-        unbind: None,
-        bind: None,
-        wait: None,
-        hold: None,
-        release: None,
-        verify: None,
-        may_fail: false,
-    }
-}
 
 struct RunCtx<'a> {
     kernel: &'a Kernel,

@@ -40,7 +40,7 @@ pub struct Scenario {
     /// A driver recipe (verifier-kmod/drivers): the in-tree driver the
     /// steps load with `insmod: MODULE`, built from a kernel tree.
     #[serde(default)]
-    pub driver: Option<crate::drivers::DriverSpec>,
+    pub driver: Option<DriverSpec>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -106,8 +106,35 @@ impl Default for QemuSpec {
     }
 }
 
-/// One guest step.  Exactly one action key per step.
+/// The `driver:` block of a recipe.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DriverSpec {
+    /// The driver in the tree, relative to its root: its directory, or its
+    /// one `.c` file.
+    pub path: String,
+    /// The module object as the tree's Makefile names it (`e1000e`,
+    /// `gpio-ich`, `sym53c8xx`).
+    pub module: String,
+    /// Campaign patterns that rewrite this driver.
+    pub patterns: Vec<String>,
+    /// What the bound driver gives the guest (netdev, block, scsi_host,
+    /// watchdog, input, mmc_host, firmware, gpiochip): documentation, the
+    /// steps' `wait:` paths are the check.
+    #[serde(default)]
+    pub devices: Vec<String>,
+}
+
+impl DriverSpec {
+    /// The module name as the kernel sees it.
+    pub fn module_name(&self) -> String {
+        self.module.replace('-', "_")
+    }
+}
+
+/// One guest step.  Exactly one action key per step (the default has
+/// none: fill one in).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ScenarioStep {
     /// A shell command.
