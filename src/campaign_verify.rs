@@ -155,9 +155,12 @@ pub fn run_campaign(
     args: &crate::flags::verify::VerifyArgs,
 ) -> Result<u8> {
     let all = load_all(extra)?;
+    // The fixtures' scenarios are the runs: the user's kernel and run
+    // settings apply, scenarios, modules and suites of their own do not.
     let base = verifier::VerifyOptions {
-        kernel: args.kernel.clone(),
-        flavour: args.flavour.clone(),
+        scenarios: vec![],
+        modules: vec![],
+        suite: None,
         ..args.options()
     };
     let mut results = Vec::new();
