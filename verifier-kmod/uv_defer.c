@@ -3,6 +3,9 @@
  * Deferred work and timers: what a watched module queued to run later,
  * judged at an unbind and at GOING, then stopped (defuse).
  */
+#ifndef CONFIG_X86_64
+#error "unplug_verify: the caller of rcu_barrier() is read at the x86-64 stack pointer"
+#endif
 
 #include "unplug_verify.h"
 

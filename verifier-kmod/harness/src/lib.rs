@@ -126,16 +126,15 @@ pub fn run(args: &VerifyArgs) -> Result<i32> {
         let kernel = target.fetch()?;
         progress(&format!("building unplug_verify for {}", kernel.krel));
         let cache = packages::cache_root();
-        let verifier_ko = kbuild::build(&kernel, &kmod_dir, &cache)?
-            .into_iter()
-            .find(|k| kbuild::module_name(k) == "unplug_verify")
-            .ok_or_else(|| anyhow!("the verifier build produced no unplug_verify.ko"))?;
-        let fixtures = if idxs.iter().any(|&i| !scenarios[i].fixtures.is_empty()) {
+        let (verifier_ko, test_kos) =
+            kbuild::split_verifier(kbuild::build(&kernel, &kmod_dir, &cache)?)?;
+        let mut fixtures = if idxs.iter().any(|&i| !scenarios[i].fixtures.is_empty()) {
             progress("building fixtures");
             kbuild::build(&kernel, &kmod_dir.join("fixtures"), &cache)?
         } else {
             vec![]
         };
+        fixtures.extend(test_kos);
         let (user_kos, user_names) = prepare_user_modules(&user_mods, &kernel, &cache)?;
         let index = initramfs::module_index(&kernel)?;
         for &i in idxs {
@@ -256,11 +255,11 @@ pub fn kmod_dir(args: &VerifyArgs) -> Result<PathBuf> {
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
     ];
     for c in candidates.into_iter().flatten() {
-        if c.join("unplug_verify.c").exists() {
+        if c.join("unplug_verify.h").exists() {
             return Ok(c.canonicalize()?);
         }
         if args.kmod_dir.as_ref() == Some(&c) {
-            bail!("{}: no unplug_verify.c", c.display());
+            bail!("{}: no unplug_verify.h", c.display());
         }
     }
     bail!("cannot find the verifier-kmod directory: pass --kmod-dir")
