@@ -15,7 +15,7 @@
  * and still holds; a going module everything it still holds.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: references are charged through x86-64 stack frames (ORC unwinder, return address at the stack pointer, ENDBR64)"
+#error "unplug_verify: charging references reads x86-64 stack frames (ORC)"
 #endif
 
 #include <asm/unwind.h>

@@ -4,7 +4,7 @@
  * release, with their get/put events, and the probes of a device's life.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: the caller chains of events read x86-64 stack frames (ORC unwinder, return address at the stack pointer)"
+#error "unplug_verify: event caller chains read x86-64 stack frames (ORC)"
 #endif
 
 #include <asm/unwind.h>

@@ -5,7 +5,7 @@
  * judges an unloading one at GOING.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: module unloads are seen at the x86-64 syscall entry __x64_sys_delete_module()"
+#error "unplug_verify: unloads are seen at __x64_sys_delete_module()"
 #endif
 
 #include "unplug_verify.h"

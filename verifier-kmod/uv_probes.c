@@ -5,7 +5,7 @@
  * stale int3s under emulation.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: probes are placed by decoding x86-64 ENDBR64 and fentry NOPs and stale int3s are retried"
+#error "unplug_verify: probe placement decodes x86-64 ENDBR64/fentry, retries int3"
 #endif
 
 #include "unplug_verify.h"

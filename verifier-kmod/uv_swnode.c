@@ -15,7 +15,7 @@
  * layout tracks nothing instead of misreading memory.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: a software node's ktype is told by the x86-64 ENDBR64 and fentry bytes before our probe"
+#error "unplug_verify: the swnode ktype test counts x86-64 ENDBR64/fentry bytes"
 #endif
 
 #include "unplug_verify.h"

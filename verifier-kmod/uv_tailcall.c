@@ -4,7 +4,7 @@
  * refcounting function, since a tail call hides the module from the stack.
  */
 #ifndef CONFIG_X86_64
-#error "unplug_verify: tail-call sites are found by decoding x86-64 jmp rel32 instructions"
+#error "unplug_verify: tail-call sites are x86-64 jmp rel32 instructions"
 #endif
 
 #include "unplug_verify.h"

@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn modules_of_a_kbuild() {
         let text = "obj-m += unplug_verify.o\nunplug_verify-y := uv_main.o uv_ops.o\nobj-m += test_unplug_verify.o\n";
-        assert_eq!(kbuild_modules(text), ["unplug_verify", "test_unplug_verify"]);
+        assert_eq!(
+            kbuild_modules(text),
+            ["unplug_verify", "test_unplug_verify"]
+        );
     }
 
     #[test]

@@ -579,7 +579,10 @@ expect:
         let named = |f: &str| GOOD.replace("modules: [scsi_debug]", &format!("fixtures: [{f}]"));
         std::fs::write(&sc, named("test_unplug_verify")).unwrap();
         let err = load_for(&sc, dir.path()).unwrap_err().to_string();
-        assert!(err.contains("unknown fixture \"test_unplug_verify\" (fixtures: a_legacy)"), "{err}");
+        assert!(
+            err.contains("unknown fixture \"test_unplug_verify\" (fixtures: a_legacy)"),
+            "{err}"
+        );
         std::fs::write(
             dir.path().join("Kbuild"),
             "obj-m += unplug_verify.o\nobj-m += test_unplug_verify.o\n",
@@ -589,7 +592,10 @@ expect:
         // The verifier itself is always loaded, never named.
         std::fs::write(&sc, named("unplug_verify")).unwrap();
         let err = load_for(&sc, dir.path()).unwrap_err().to_string();
-        assert!(err.contains("(fixtures: a_legacy, test_unplug_verify)"), "{err}");
+        assert!(
+            err.contains("(fixtures: a_legacy, test_unplug_verify)"),
+            "{err}"
+        );
     }
 
     #[test]
