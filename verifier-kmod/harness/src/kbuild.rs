@@ -103,6 +103,28 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
     Ok(v)
 }
 
+/// The modules of the verifier's build: `unplug_verify.ko`, and its test
+/// modules (`test_unplug_verify.ko`), which scenarios load like fixtures.
+pub fn split_verifier(kos: Vec<PathBuf>) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let (verifier, tests): (Vec<PathBuf>, Vec<PathBuf>) = kos
+        .into_iter()
+        .partition(|k| module_name(k) == "unplug_verify");
+    let verifier = verifier
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow!("the verifier build produced no unplug_verify.ko"))?;
+    Ok((verifier, tests))
+}
+
+/// The modules a Kbuild file builds (`obj-m` lines), without `.o`.
+pub fn kbuild_modules(text: &str) -> Vec<&str> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("obj-m"))
+        .flat_map(|l| l.split_whitespace())
+        .filter_map(|w| w.strip_suffix(".o"))
+        .collect()
+}
+
 /// `modinfo -F <field>` of a module file.
 pub fn modinfo(ko: &Path, field: &str) -> Result<String> {
     let out = Command::new("modinfo")
@@ -149,6 +171,28 @@ mod tests {
     fn names() {
         assert_eq!(module_name(Path::new("/x/scsi-debug.ko.xz")), "scsi_debug");
         assert_eq!(module_name(Path::new("unplug_verify.ko")), "unplug_verify");
+    }
+
+    #[test]
+    fn verifier_and_test_modules() {
+        let kos = vec![
+            PathBuf::from("/b/test_unplug_verify.ko"),
+            PathBuf::from("/b/unplug_verify.ko"),
+        ];
+        let (v, t) = split_verifier(kos).unwrap();
+        assert_eq!(v, PathBuf::from("/b/unplug_verify.ko"));
+        assert_eq!(t, vec![PathBuf::from("/b/test_unplug_verify.ko")]);
+        let err = split_verifier(vec![PathBuf::from("/b/x.ko")]).unwrap_err();
+        assert!(err.to_string().contains("no unplug_verify.ko"), "{err}");
+    }
+
+    #[test]
+    fn modules_of_a_kbuild() {
+        let text = "obj-m += unplug_verify.o\nunplug_verify-y := uv_main.o uv_ops.o\nobj-m += test_unplug_verify.o\n";
+        assert_eq!(
+            kbuild_modules(text),
+            ["unplug_verify", "test_unplug_verify"]
+        );
     }
 
     #[test]

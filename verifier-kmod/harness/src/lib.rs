@@ -168,13 +168,14 @@ fn run_on(target: &Target, run: &PlannedRun, opts: &VerifyOptions) -> Result<Vec
     let progress = opts.progress;
     let kernel = target.fetch(progress)?;
     let cache = packages::cache_root();
-    let verifier_ko = build_verifier(&kernel, run.kmod_dir, opts)?;
-    let fixtures = if run.idxs.iter().any(|&i| !run.scenarios[i].fixtures.is_empty()) {
+    let (verifier_ko, test_kos) = build_verifier(&kernel, run.kmod_dir, opts)?;
+    let mut fixtures = if run.idxs.iter().any(|&i| !run.scenarios[i].fixtures.is_empty()) {
         progress("building fixtures");
         kbuild::build(&kernel, &run.kmod_dir.join("fixtures"), &cache)?
     } else {
         vec![]
     };
+    fixtures.extend(test_kos);
     let (user_kos, user_names) = prepare_user_modules(run.user_mods, &kernel, &cache, progress)?;
     let index = initramfs::module_index(&kernel)?;
     let mut outcomes = vec![];
@@ -202,13 +203,15 @@ fn run_on(target: &Target, run: &PlannedRun, opts: &VerifyOptions) -> Result<Vec
     Ok(outcomes)
 }
 
-/// unplug_verify.ko built for `kernel`.
-fn build_verifier(kernel: &Kernel, kmod_dir: &Path, opts: &VerifyOptions) -> Result<PathBuf> {
+/// unplug_verify.ko built for `kernel`, and its test modules (loaded by
+/// scenarios like fixtures).
+fn build_verifier(
+    kernel: &Kernel,
+    kmod_dir: &Path,
+    opts: &VerifyOptions,
+) -> Result<(PathBuf, Vec<PathBuf>)> {
     (opts.progress)(&format!("building unplug_verify for {}", kernel.krel));
-    kbuild::build(kernel, kmod_dir, &packages::cache_root())?
-        .into_iter()
-        .find(|k| kbuild::module_name(k) == "unplug_verify")
-        .ok_or_else(|| anyhow!("the verifier build produced no unplug_verify.ko"))
+    kbuild::split_verifier(kbuild::build(kernel, kmod_dir, &packages::cache_root())?)
 }
 
 /// Build each variant of a driver recipe against the kernel of `series`
@@ -230,7 +233,7 @@ pub fn verify_driver(
     let target = Target::from_need(need)?;
     let kernel = target.fetch(opts.progress)?;
     let cache = packages::cache_root();
-    let verifier_ko = build_verifier(&kernel, &kmod_dir(opts)?, opts)?;
+    let (verifier_ko, _tests) = build_verifier(&kernel, &kmod_dir(opts)?, opts)?;
     let index = initramfs::module_index(&kernel)?;
     let mut out = vec![];
     for v in variants {
@@ -274,11 +277,11 @@ pub fn kmod_dir(opts: &VerifyOptions) -> Result<PathBuf> {
         Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("..")),
     ];
     for c in candidates.into_iter().flatten() {
-        if c.join("unplug_verify.c").exists() {
+        if c.join("unplug_verify.h").exists() {
             return Ok(c.canonicalize()?);
         }
         if opts.kmod_dir.as_ref() == Some(&c) {
-            bail!("{}: no unplug_verify.c", c.display());
+            bail!("{}: no unplug_verify.h", c.display());
         }
     }
     bail!("cannot find the verifier-kmod directory: pass --kmod-dir")

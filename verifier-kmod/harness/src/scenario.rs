@@ -21,7 +21,8 @@ pub struct Scenario {
     /// Kernel modules put in the initramfs (with their dependencies).
     #[serde(default)]
     pub modules: Vec<String>,
-    /// Fixture modules (verifier-kmod/fixtures) put in the initramfs.
+    /// Fixture modules (verifier-kmod/fixtures) and the verifier's test
+    /// modules (`test_unplug_verify`) put in the initramfs.
     #[serde(default)]
     pub fixtures: Vec<String>,
     /// Modules and drivers unplug_verify watches; empty watches all.
@@ -404,12 +405,19 @@ pub fn load_for(path: &Path, kmod_dir: &Path) -> Result<Scenario> {
     let kbuild = kmod_dir.join("fixtures/Kbuild");
     let text =
         std::fs::read_to_string(&kbuild).map_err(|e| anyhow!("{}: {e}", kbuild.display()))?;
-    let built: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("obj-m"))
-        .flat_map(|l| l.split_whitespace())
-        .filter_map(|w| w.strip_suffix(".o"))
-        .collect();
+    let mut built = crate::kbuild::kbuild_modules(&text);
+    // The verifier's own test modules (test_unplug_verify) load the same way.
+    let verifier_kbuild = kmod_dir.join("Kbuild");
+    let verifier_text = match std::fs::read_to_string(&verifier_kbuild) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => bail!("{}: {e}", verifier_kbuild.display()),
+    };
+    built.extend(
+        crate::kbuild::kbuild_modules(&verifier_text)
+            .into_iter()
+            .filter(|m| *m != "unplug_verify"),
+    );
     if let Some(f) = sc.fixtures.iter().find(|f| !built.contains(&f.as_str())) {
         bail!(
             "{}: scenario {}: unknown fixture {f:?} (fixtures: {})",
@@ -570,6 +578,34 @@ expect:
         )
         .unwrap();
         assert!(load_for(&sc, dir.path()).is_ok());
+    }
+
+    #[test]
+    fn the_verifiers_test_module_loads_like_a_fixture() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("fixtures")).unwrap();
+        std::fs::write(dir.path().join("fixtures/Kbuild"), "obj-m += a_legacy.o\n").unwrap();
+        let sc = dir.path().join("s.yaml");
+        let named = |f: &str| GOOD.replace("modules: [scsi_debug]", &format!("fixtures: [{f}]"));
+        std::fs::write(&sc, named("test_unplug_verify")).unwrap();
+        let err = load_for(&sc, dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown fixture \"test_unplug_verify\" (fixtures: a_legacy)"),
+            "{err}"
+        );
+        std::fs::write(
+            dir.path().join("Kbuild"),
+            "obj-m += unplug_verify.o\nobj-m += test_unplug_verify.o\n",
+        )
+        .unwrap();
+        assert!(load_for(&sc, dir.path()).is_ok());
+        // The verifier itself is always loaded, never named.
+        std::fs::write(&sc, named("unplug_verify")).unwrap();
+        let err = load_for(&sc, dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("(fixtures: a_legacy, test_unplug_verify)"),
+            "{err}"
+        );
     }
 
     #[test]
