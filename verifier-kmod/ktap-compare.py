@@ -7,8 +7,8 @@ Each directory holds console logs as `unplug verify` writes them
 (unplug/logs/<scenario>-<krel>.log of the cache).  For every log in both,
 the KTAP lines (`KTAP version`, `ok`/`not ok` results, `#` diagnostics)
 are taken without their printk timestamps, and what differs from boot to
-boot by design is masked: raw addresses (KASLR moves module memory) and
-%p-hashed pointers.  A log is then
+boot by design is masked: raw addresses (KASLR moves module memory),
+%p-hashed pointers and guest pids.  A log is then
 
   identical        the same KTAP lines, byte for byte;
   same verdicts    the same distinct results (verdict, label with numbers
@@ -28,6 +28,7 @@ KTAP = re.compile(r"^(KTAP version \d+|(not )?ok \d+ .*|# .*)$")
 STAMP = re.compile(r"^\[ *\d+\.\d+\] ")
 ADDR = re.compile(r"0x[0-9a-f]{16}")
 HASHED = re.compile(r"@[0-9a-f]{8,16}\b")
+PID = re.compile(r"\(pid \d+\)")
 RESULT = re.compile(r"^(not ok|ok) \d+ (.*)$")
 
 
@@ -37,7 +38,8 @@ def ktap_lines(path):
     for raw in path.read_text(errors="replace").splitlines():
         line = STAMP.sub("", raw)
         if KTAP.match(line):
-            out.append(HASHED.sub("@<ptr>", ADDR.sub("0x<addr>", line)))
+            line = HASHED.sub("@<ptr>", ADDR.sub("0x<addr>", line))
+            out.append(PID.sub("(pid <n>)", line))
     return out
 
 
