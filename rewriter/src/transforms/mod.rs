@@ -12,6 +12,7 @@ pub mod timer_shutdown;
 
 use crate::edit::Edit;
 use crate::model::{Finding, Site, Verdict};
+use crate::options::RunOptions;
 use crate::parse::{parse, parse_focused, ErrorMap, Parsed};
 use crate::symbols::SymbolIndex;
 use crate::tree::{list_sources, SourceFile};
@@ -26,7 +27,7 @@ pub struct Services<'a> {
     pub root: &'a Path,
     /// Every source file of the walk (`--path` applied).
     pub walk_files: &'a [String],
-    pub options: &'a crate::engine::RunOptions,
+    pub options: &'a RunOptions,
     /// Every source file of the tree, with the walk's findings.
     tree_files: OnceLock<(Vec<String>, Vec<Finding>)>,
 }
@@ -35,7 +36,7 @@ impl<'a> Services<'a> {
     pub fn new(
         root: &'a Path,
         walk_files: &'a [String],
-        options: &'a crate::engine::RunOptions,
+        options: &'a RunOptions,
     ) -> Services<'a> {
         Services {
             root,
@@ -75,7 +76,7 @@ pub struct TransformCtx<'a> {
     pub pattern_id: &'a str,
     /// Files that contain one of the pattern's anchors.
     pub candidates: &'a [SourceFile],
-    pub options: &'a crate::engine::RunOptions,
+    pub options: &'a RunOptions,
     pub services: &'a Services<'a>,
 }
 
