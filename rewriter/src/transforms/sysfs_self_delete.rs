@@ -35,6 +35,22 @@ const QUEUES: &[(&str, usize)] = &[
     ("queue_delayed_work", 1),
 ];
 
+/// What a file needs besides an anchor to hold a site: a store handler's
+/// attribute type, and a deferral (the anchors `get_device`/`kobject_get`
+/// are everywhere; only the few files that also queue work can hold a
+/// work-item site).
+const NEEDS: &[&[&str]] = &[
+    &["device_attribute", "kobj_attribute"],
+    &[
+        "device_schedule_callback",
+        "sysfs_schedule_callback",
+        "schedule_work",
+        "schedule_delayed_work",
+        "queue_work",
+        "queue_delayed_work",
+    ],
+];
+
 /// A call whose name says it removes something.
 fn removes(name: &str) -> bool {
     [
@@ -54,7 +70,7 @@ impl Transform for SysfsSelfDelete {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        ctx.each_file(|p| {
+        ctx.each_file_holding(NEEDS, |p| {
             let mut out = TransformOutput::default();
             let (f, parsed, errors) = (p.file, p.parsed, p.errors);
             let file = File {
