@@ -1,9 +1,11 @@
-//! `sysfs-self-delete`: a sysfs store handler that removes its own
-//! attribute or device cannot do it synchronously with the old interfaces
-//! (removal waits for the handler to return), so drivers deferred it:
-//! `device_schedule_callback(dev, fn)`, `sysfs_schedule_callback(kobj, fn,
-//! data, owner)`, or a work item of their own holding a device (or
-//! kobject) reference.
+//! `sysfs-self-delete`, the part rule language v2 cannot say: a store
+//! handler that removes its own attribute or device and deferred that to
+//! a work item of its own holding a device (or kobject) reference. The
+//! `*_schedule_callback()` forms and the converted calls are rules of
+//! `patterns/sysfs-self-delete.yaml`; this one moves the body of another
+//! function (the work's) into the handler, re-indented, and must know
+//! every use of three names in the file (work item, function, holder),
+//! which no fix or `where` of v2 does (see `patterns/README.md`).
 //! `device_remove_file_self()` removes the attribute from inside its own
 //! handler, after which the rest can run synchronously:
 //!
@@ -36,14 +38,12 @@ const QUEUES: &[(&str, usize)] = &[
 ];
 
 /// What a file needs besides an anchor to hold a site: a store handler's
-/// attribute type, and a deferral (the anchors `get_device`/`kobject_get`
-/// are everywhere; only the few files that also queue work can hold a
-/// work-item site).
+/// attribute type, and a queued work item (the anchors `get_device` and
+/// `kobject_get` are in one file of fifty; a few dozen of those also
+/// queue work).
 const NEEDS: &[&[&str]] = &[
     &["device_attribute", "kobj_attribute"],
     &[
-        "device_schedule_callback",
-        "sysfs_schedule_callback",
         "schedule_work",
         "schedule_delayed_work",
         "queue_work",
@@ -92,26 +92,11 @@ impl Transform for SysfsSelfDelete {
                     .into_iter()
                     .filter(|n| n.kind() == "call_expression")
                 {
-                    let plan = match callee(call, parsed) {
-                        Some("device_schedule_callback") if handler.kind == Kind::Device => {
-                            file.schedule_callback(call, &handler, false)
-                        }
-                        Some("sysfs_schedule_callback") if handler.kind == Kind::Kobject => {
-                            file.schedule_callback(call, &handler, true)
-                        }
-                        Some("get_device") if handler.kind == Kind::Device => {
-                            match file.work_item(def, call, &handler) {
-                                Some(p) => p,
-                                None => continue,
-                            }
-                        }
-                        Some("kobject_get") if handler.kind == Kind::Kobject => {
-                            match file.work_item(def, call, &handler) {
-                                Some(p) => p,
-                                None => continue,
-                            }
-                        }
-                        _ => continue,
+                    if callee(call, parsed) != Some(handler.kind.get()) {
+                        continue;
+                    }
+                    let Some(plan) = file.work_item(def, call, &handler) else {
+                        continue;
                     };
                     file.record(ctx, errors, def, call, plan, &mut out);
                 }
@@ -128,6 +113,14 @@ enum Kind {
 }
 
 impl Kind {
+    /// What takes the reference the work item holds.
+    fn get(&self) -> &'static str {
+        match self {
+            Kind::Device => "get_device",
+            Kind::Kobject => "kobject_get",
+        }
+    }
+
     /// What drops the reference the handler took for the work.
     fn put(&self) -> &'static str {
         match self {
@@ -204,47 +197,6 @@ struct File<'a> {
 impl<'a> File<'a> {
     fn line(&self, n: Node) -> usize {
         self.parsed.line_col(n.start_byte()).0
-    }
-
-    fn orig(&self, n: Node) -> &'a str {
-        std::str::from_utf8(&self.bytes[n.byte_range()]).unwrap_or("")
-    }
-
-    /// `device_schedule_callback(dev, fn);` → `if (device_remove_file_self(dev, attr)) fn(dev);`
-    fn schedule_callback(&self, call: Node, h: &Handler, kobject: bool) -> Plan {
-        let args = call_args(call);
-        let stmt = call.parent().filter(|p| p.kind() == "expression_statement");
-        let Some(stmt) = stmt else {
-            return Plan::Refuse(
-                self.line(call),
-                format!(
-                    "the handler uses what {}() returns: drop that error path by hand",
-                    callee(call, self.parsed).unwrap_or("")
-                ),
-            );
-        };
-        let indent = indent_of(self.bytes, stmt.start_byte());
-        let (cond, then) = match (kobject, args.as_slice()) {
-            (false, [obj, func]) => (
-                format!("device_remove_file_self({}, {})", self.orig(*obj), h.attr),
-                format!("{}({});", self.orig(*func), self.orig(*obj)),
-            ),
-            (true, [obj, func, data, _owner]) => (
-                format!(
-                    "sysfs_remove_file_self({}, &{}->attr)",
-                    self.orig(*obj),
-                    h.attr
-                ),
-                format!("{}({});", self.orig(*func), self.orig(*data)),
-            ),
-            _ => return Plan::Refuse(self.line(call), "unexpected arguments".into()),
-        };
-        Plan::Convert {
-            replace: stmt.byte_range(),
-            with: format!("if ({cond})\n{indent}\t{then}"),
-            remove: Vec::new(),
-            notes: Vec::new(),
-        }
     }
 
     /// `holder = get_device(dev); ... schedule_work(&w);` where `w`'s
