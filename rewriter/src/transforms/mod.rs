@@ -33,11 +33,7 @@ pub struct Services<'a> {
 }
 
 impl<'a> Services<'a> {
-    pub fn new(
-        root: &'a Path,
-        walk_files: &'a [String],
-        options: &'a RunOptions,
-    ) -> Services<'a> {
+    pub fn new(root: &'a Path, walk_files: &'a [String], options: &'a RunOptions) -> Services<'a> {
         Services {
             root,
             walk_files,
@@ -264,7 +260,13 @@ mod tests {
     fn holds_all_needs_one_word_of_every_group() {
         let src = b"static DECLARE_WORK(w, f);\nschedule_work(&w);\n";
         assert!(holds_all(src, &[]));
-        assert!(holds_all(src, &[&["queue_work", "schedule_work"], &["DECLARE_WORK"]]));
-        assert!(!holds_all(src, &[&["schedule_work"], &["device_attribute", "kobj_attribute"]]));
+        assert!(holds_all(
+            src,
+            &[&["queue_work", "schedule_work"], &["DECLARE_WORK"]]
+        ));
+        assert!(!holds_all(
+            src,
+            &[&["schedule_work"], &["device_attribute", "kobj_attribute"]]
+        ));
     }
 }

@@ -303,7 +303,9 @@ impl<'a> File<'a> {
                 && s.named_child(0).is_some_and(|c| {
                     c.kind() == "call_expression"
                         && callee(c, p) == Some(h.kind.put())
-                        && call_args(c).first().is_some_and(|a| text(*a, p) == q.holder)
+                        && call_args(c)
+                            .first()
+                            .is_some_and(|a| text(*a, p) == q.holder)
                 })
         };
         // Deferred work that does not drop the reference: not this shape.
@@ -366,7 +368,9 @@ impl<'a> File<'a> {
         }
         if w.kept.is_empty()
             || w.kept.iter().any(|s| s.kind() == "comment")
-            || w.kept.last().is_some_and(|s| s.kind() == "return_statement")
+            || w.kept
+                .last()
+                .is_some_and(|s| s.kind() == "return_statement")
         {
             return refuse(
                 fdef,
@@ -399,7 +403,10 @@ impl<'a> File<'a> {
         }
         match holder_decl {
             Some(d) => Ok(d),
-            None => refuse(q.get_stmt, format!("`{}` is not a file-scope variable", q.holder)),
+            None => refuse(
+                q.get_stmt,
+                format!("`{}` is not a file-scope variable", q.holder),
+            ),
         }
     }
 
