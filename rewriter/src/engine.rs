@@ -15,18 +15,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-#[derive(Debug, Clone, Default)]
-pub struct RunOptions {
-    /// Subdirectories of the tree to restrict the walk to.
-    pub paths: Vec<String>,
-    /// Rewrite even where the tree lacks the target interface (for series
-    /// that go on top of the core change).
-    pub assume_api: bool,
-    /// platform-remove-void: drop callbacks that become empty.
-    pub drop_empty: bool,
-    /// Show a progress bar (the caller decides: only on a TTY).
-    pub progress: bool,
-}
+pub use crate::options::RunOptions;
 
 /// Whether each pattern's target interface is in the tree.
 #[derive(Debug, Clone, Serialize)]

@@ -18,6 +18,7 @@ pub mod lex;
 pub mod literals;
 pub mod mask;
 pub mod model;
+pub mod options;
 pub mod parse;
 pub mod pattern;
 pub mod rules;

@@ -12,6 +12,7 @@ pub mod timer_shutdown;
 
 use crate::edit::Edit;
 use crate::model::{Finding, Site, Verdict};
+use crate::options::RunOptions;
 use crate::parse::{parse, parse_focused, ErrorMap, Parsed};
 use crate::symbols::SymbolIndex;
 use crate::tree::{list_sources, SourceFile};
@@ -26,17 +27,13 @@ pub struct Services<'a> {
     pub root: &'a Path,
     /// Every source file of the walk (`--path` applied).
     pub walk_files: &'a [String],
-    pub options: &'a crate::engine::RunOptions,
+    pub options: &'a RunOptions,
     /// Every source file of the tree, with the walk's findings.
     tree_files: OnceLock<(Vec<String>, Vec<Finding>)>,
 }
 
 impl<'a> Services<'a> {
-    pub fn new(
-        root: &'a Path,
-        walk_files: &'a [String],
-        options: &'a crate::engine::RunOptions,
-    ) -> Services<'a> {
+    pub fn new(root: &'a Path, walk_files: &'a [String], options: &'a RunOptions) -> Services<'a> {
         Services {
             root,
             walk_files,
@@ -75,7 +72,7 @@ pub struct TransformCtx<'a> {
     pub pattern_id: &'a str,
     /// Files that contain one of the pattern's anchors.
     pub candidates: &'a [SourceFile],
-    pub options: &'a crate::engine::RunOptions,
+    pub options: &'a RunOptions,
     pub services: &'a Services<'a>,
 }
 
@@ -101,18 +98,7 @@ impl TransformCtx<'_> {
     ) -> Vec<T> {
         self.candidates
             .par_iter()
-            .map(|f| {
-                let parsed = match focus {
-                    Some(words) => parse_focused(&f.bytes, &words(&f.bytes)),
-                    None => parse(&f.bytes),
-                };
-                let errors = ErrorMap::of(&parsed.tree);
-                each(ParsedFile {
-                    file: f,
-                    parsed: &parsed,
-                    errors: &errors,
-                })
-            })
+            .map(|f| parse_one(f, focus, &each))
             .collect()
     }
 
@@ -122,8 +108,26 @@ impl TransformCtx<'_> {
         &self,
         each: impl Fn(ParsedFile) -> TransformOutput + Sync,
     ) -> TransformOutput {
+        self.each_file_holding(&[], each)
+    }
+
+    /// `each_file` over the candidates whose bytes hold a word of every
+    /// group of `needs` (see `holds_all`), the others left unparsed: the
+    /// anchors say which files mention the campaign, `needs` which of
+    /// them can hold one of its sites, and parsing is what costs.
+    pub fn each_file_holding(
+        &self,
+        needs: &[&[&str]],
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
+        let outputs: Vec<TransformOutput> = self
+            .candidates
+            .par_iter()
+            .filter(|f| holds_all(&f.bytes, needs))
+            .map(|f| parse_one(f, None, &each))
+            .collect();
         let mut out = TransformOutput::default();
-        for one in self.each_parsed(None, each) {
+        for one in outputs {
             out.append(one);
         }
         out
@@ -165,6 +169,30 @@ impl TransformCtx<'_> {
             group: file.to_string(),
         }
     }
+}
+
+/// Parses one candidate (whole, or focused on the words `focus` picks)
+/// and hands it with its error map to `each`.
+fn parse_one<T>(f: &SourceFile, focus: Option<Focus>, each: impl Fn(ParsedFile) -> T) -> T {
+    let parsed = match focus {
+        Some(words) => parse_focused(&f.bytes, &words(&f.bytes)),
+        None => parse(&f.bytes),
+    };
+    let errors = ErrorMap::of(&parsed.tree);
+    each(ParsedFile {
+        file: f,
+        parsed: &parsed,
+        errors: &errors,
+    })
+}
+
+/// Whether `bytes` hold at least one word of each group (no group: yes).
+pub fn holds_all(bytes: &[u8], groups: &[&[&str]]) -> bool {
+    groups.iter().all(|words| {
+        words
+            .iter()
+            .any(|w| memchr::memmem::find(bytes, w.as_bytes()).is_some())
+    })
 }
 
 /// What a transform yields: sites, and edits grouped by file with each
@@ -222,4 +250,23 @@ pub fn by_name(name: &str) -> Option<&'static dyn Transform> {
 
 pub fn names() -> Vec<&'static str> {
     ALL.iter().map(|t| t.name()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::holds_all;
+
+    #[test]
+    fn holds_all_needs_one_word_of_every_group() {
+        let src = b"static DECLARE_WORK(w, f);\nschedule_work(&w);\n";
+        assert!(holds_all(src, &[]));
+        assert!(holds_all(
+            src,
+            &[&["queue_work", "schedule_work"], &["DECLARE_WORK"]]
+        ));
+        assert!(!holds_all(
+            src,
+            &[&["schedule_work"], &["device_attribute", "kobj_attribute"]]
+        ));
+    }
 }

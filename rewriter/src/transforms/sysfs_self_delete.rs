@@ -1,9 +1,11 @@
-//! `sysfs-self-delete`: a sysfs store handler that removes its own
-//! attribute or device cannot do it synchronously with the old interfaces
-//! (removal waits for the handler to return), so drivers deferred it:
-//! `device_schedule_callback(dev, fn)`, `sysfs_schedule_callback(kobj, fn,
-//! data, owner)`, or a work item of their own holding a device (or
-//! kobject) reference.
+//! `sysfs-self-delete`, the part rule language v2 cannot say: a store
+//! handler that removes its own attribute or device and deferred that to
+//! a work item of its own holding a device (or kobject) reference. The
+//! `*_schedule_callback()` forms and the converted calls are rules of
+//! `patterns/sysfs-self-delete.yaml`; this one moves the body of another
+//! function (the work's) into the handler, re-indented, and must know
+//! every use of three names in the file (work item, function, holder),
+//! which no fix or `where` of v2 does (see `patterns/README.md`).
 //! `device_remove_file_self()` removes the attribute from inside its own
 //! handler, after which the rest can run synchronously:
 //!
@@ -35,6 +37,20 @@ const QUEUES: &[(&str, usize)] = &[
     ("queue_delayed_work", 1),
 ];
 
+/// What a file needs besides an anchor to hold a site: a store handler's
+/// attribute type, and a queued work item (the anchors `get_device` and
+/// `kobject_get` are in one file of fifty; a few dozen of those also
+/// queue work).
+const NEEDS: &[&[&str]] = &[
+    &["device_attribute", "kobj_attribute"],
+    &[
+        "schedule_work",
+        "schedule_delayed_work",
+        "queue_work",
+        "queue_delayed_work",
+    ],
+];
+
 /// A call whose name says it removes something.
 fn removes(name: &str) -> bool {
     [
@@ -54,7 +70,7 @@ impl Transform for SysfsSelfDelete {
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        ctx.each_file(|p| {
+        ctx.each_file_holding(NEEDS, |p| {
             let mut out = TransformOutput::default();
             let (f, parsed, errors) = (p.file, p.parsed, p.errors);
             let file = File {
@@ -76,26 +92,11 @@ impl Transform for SysfsSelfDelete {
                     .into_iter()
                     .filter(|n| n.kind() == "call_expression")
                 {
-                    let plan = match callee(call, parsed) {
-                        Some("device_schedule_callback") if handler.kind == Kind::Device => {
-                            file.schedule_callback(call, &handler, false)
-                        }
-                        Some("sysfs_schedule_callback") if handler.kind == Kind::Kobject => {
-                            file.schedule_callback(call, &handler, true)
-                        }
-                        Some("get_device") if handler.kind == Kind::Device => {
-                            match file.work_item(def, call, &handler) {
-                                Some(p) => p,
-                                None => continue,
-                            }
-                        }
-                        Some("kobject_get") if handler.kind == Kind::Kobject => {
-                            match file.work_item(def, call, &handler) {
-                                Some(p) => p,
-                                None => continue,
-                            }
-                        }
-                        _ => continue,
+                    if callee(call, parsed) != Some(handler.kind.get()) {
+                        continue;
+                    }
+                    let Some(plan) = file.work_item(def, call, &handler) else {
+                        continue;
                     };
                     file.record(ctx, errors, def, call, plan, &mut out);
                 }
@@ -112,6 +113,14 @@ enum Kind {
 }
 
 impl Kind {
+    /// What takes the reference the work item holds.
+    fn get(&self) -> &'static str {
+        match self {
+            Kind::Device => "get_device",
+            Kind::Kobject => "kobject_get",
+        }
+    }
+
     /// What drops the reference the handler took for the work.
     fn put(&self) -> &'static str {
         match self {
@@ -178,6 +187,28 @@ enum Plan {
     Refuse(usize, String),
 }
 
+/// A step of finding a work-item site: `Err(None)` when the handler is
+/// not this shape, `Err(Some(refusal))` when it is but cannot convert.
+type Step<T> = Result<T, Option<Plan>>;
+
+/// The handler's side: the reference taken and the work queued.
+struct Queued<'a> {
+    get_stmt: Node<'a>,
+    queue_stmt: Node<'a>,
+    work: String,
+    holder: String,
+}
+
+/// The work's side: its declaration, its function, the put in it and
+/// the statements that fold into the handler.
+struct WorkFn<'a> {
+    declare: Node<'a>,
+    func: String,
+    fdef: Node<'a>,
+    put: Node<'a>,
+    kept: Vec<Node<'a>>,
+}
+
 struct File<'a> {
     rel: &'a str,
     bytes: &'a [u8],
@@ -190,63 +221,37 @@ impl<'a> File<'a> {
         self.parsed.line_col(n.start_byte()).0
     }
 
-    fn orig(&self, n: Node) -> &'a str {
-        std::str::from_utf8(&self.bytes[n.byte_range()]).unwrap_or("")
-    }
-
-    /// `device_schedule_callback(dev, fn);` → `if (device_remove_file_self(dev, attr)) fn(dev);`
-    fn schedule_callback(&self, call: Node, h: &Handler, kobject: bool) -> Plan {
-        let args = call_args(call);
-        let stmt = call.parent().filter(|p| p.kind() == "expression_statement");
-        let Some(stmt) = stmt else {
-            return Plan::Refuse(
-                self.line(call),
-                format!(
-                    "the handler uses what {}() returns: drop that error path by hand",
-                    callee(call, self.parsed).unwrap_or("")
-                ),
-            );
-        };
-        let indent = indent_of(self.bytes, stmt.start_byte());
-        let (cond, then) = match (kobject, args.as_slice()) {
-            (false, [obj, func]) => (
-                format!("device_remove_file_self({}, {})", self.orig(*obj), h.attr),
-                format!("{}({});", self.orig(*func), self.orig(*obj)),
-            ),
-            (true, [obj, func, data, _owner]) => (
-                format!(
-                    "sysfs_remove_file_self({}, &{}->attr)",
-                    self.orig(*obj),
-                    h.attr
-                ),
-                format!("{}({});", self.orig(*func), self.orig(*data)),
-            ),
-            _ => return Plan::Refuse(self.line(call), "unexpected arguments".into()),
-        };
-        Plan::Convert {
-            replace: stmt.byte_range(),
-            with: format!("if ({cond})\n{indent}\t{then}"),
-            remove: Vec::new(),
-            notes: Vec::new(),
-        }
-    }
-
     /// `holder = get_device(dev); ... schedule_work(&w);` where `w`'s
     /// function removes the device and puts `holder`. None when the
     /// handler does not defer anything.
-    fn work_item(&self, def: Node, get: Node, h: &Handler) -> Option<Plan> {
+    fn work_item(&self, def: Node<'a>, get: Node<'a>, h: &Handler) -> Option<Plan> {
+        let found = || -> Step<Plan> {
+            let q = self.queued(def, get, h)?;
+            let w = self.work_function(&q, h)?;
+            let holder_decl = self.in_the_way(def, &q, &w)?;
+            Ok(self.folded(h, &q, &w, holder_decl))
+        };
+        match found() {
+            Ok(plan) => Some(plan),
+            Err(refusal) => refusal,
+        }
+    }
+
+    /// The reference (`holder = get_device(dev);`, a statement of the
+    /// handler's body) and the queueing of a file-scope work item later
+    /// in the same block.
+    fn queued(&self, def: Node<'a>, get: Node<'a>, h: &Handler) -> Step<Queued<'a>> {
         let p = self.parsed;
-        let body = def.child_by_field_name("body")?;
-        // The reference: `[holder =] get_device(dev);` as a statement of the body.
+        let body = def.child_by_field_name("body").ok_or(None)?;
         if call_args(get).first().map(|a| text(*a, p)) != Some(h.object.as_str()) {
-            return None;
+            return Err(None);
         }
         let assign = get.parent().filter(|a| a.kind() == "assignment_expression");
         let get_stmt = assign
             .unwrap_or(get)
             .parent()
-            .filter(|s| s.kind() == "expression_statement" && s.parent() == Some(body))?;
-        // The queueing, later in the same block.
+            .filter(|s| s.kind() == "expression_statement" && s.parent() == Some(body))
+            .ok_or(None)?;
         let (queue_stmt, work) = children(body)
             .into_iter()
             .filter(|s| s.start_byte() > get_stmt.end_byte() && s.kind() == "expression_statement")
@@ -255,44 +260,40 @@ impl<'a> File<'a> {
                 let (_, at) = QUEUES.iter().find(|(q, _)| callee(c, p) == Some(q))?;
                 let w = call_args(c).get(*at).map(|a| squeezed(*a, p))?;
                 Some((s, w))
-            })?;
+            })
+            .ok_or(None)?;
         let (Some(assign), Some(work)) = (
             assign,
             work.strip_prefix('&')
                 .filter(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')),
         ) else {
-            return Some(Plan::Refuse(self.line(queue_stmt), format!("the work item `{}` is not a file-scope work with the reference in a variable: fold its function into the handler by hand", work.trim_start_matches('&'))));
+            return Err(Some(Plan::Refuse(self.line(queue_stmt), format!("the work item `{}` is not a file-scope work with the reference in a variable: fold its function into the handler by hand", work.trim_start_matches('&')))));
         };
-        let work = work.to_string();
-        let holder = text(assign.child_by_field_name("left")?, p).to_string();
-        // The work item: `DECLARE_[DELAYED_]WORK(work, fn);` at file scope,
-        // read from the text: the parser sees a declaration or a call
-        // depending on the storage class in front.
-        let re = regex::Regex::new(
-            r"^(?:static\s+)?DECLARE_(?:DELAYED_)?WORK\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*;",
-        )
-        .expect("static regex");
-        let declare = children(p.root()).into_iter().find_map(|n| {
-            // The parser may leave `static` out of the item: read the line.
-            let line_start = indent_start(self.bytes, n.start_byte());
-            let c =
-                re.captures(std::str::from_utf8(&self.bytes[line_start..n.end_byte()]).ok()?)?;
-            (c[1] == work).then(|| (n, c[2].to_string()))
-        });
-        let line = self.line(queue_stmt);
-        let Some((declare, func)) = declare else {
-            return Some(Plan::Refuse(line, format!("`{work}` is not a DECLARE_WORK() of this file: fold its function into the handler by hand")));
+        let holder = assign.child_by_field_name("left").ok_or(None)?;
+        Ok(Queued {
+            get_stmt,
+            queue_stmt,
+            work: work.to_string(),
+            holder: text(holder, p).to_string(),
+        })
+    }
+
+    /// The work item's `DECLARE_[DELAYED_]WORK(work, fn);` and `fn`'s
+    /// definition, which must put the holder and remove something
+    /// (itself or through a helper of this file).
+    fn work_function(&self, q: &Queued<'a>, h: &Handler) -> Step<WorkFn<'a>> {
+        let p = self.parsed;
+        let line = self.line(q.queue_stmt);
+        let Some((declare, func)) = self.declare_work(&q.work) else {
+            return Err(Some(Plan::Refuse(line, format!("`{}` is not a DECLARE_WORK() of this file: fold its function into the handler by hand", q.work))));
         };
-        let Some(fdef) = self.all.iter().copied().find(|n| {
-            n.kind() == "function_definition"
-                && function_name(*n, p.text()).as_deref() == Some(func.as_str())
-        }) else {
-            return Some(Plan::Refuse(
+        let Some(fdef) = self.definition(&func) else {
+            return Err(Some(Plan::Refuse(
                 line,
                 format!("the work function `{func}` is not defined in this file"),
-            ));
+            )));
         };
-        let fbody = fdef.child_by_field_name("body")?;
+        let fbody = fdef.child_by_field_name("body").ok_or(None)?;
         let stmts: Vec<Node> = children(fbody)
             .into_iter()
             .filter(|n| n.is_named())
@@ -302,95 +303,167 @@ impl<'a> File<'a> {
                 && s.named_child(0).is_some_and(|c| {
                     c.kind() == "call_expression"
                         && callee(c, p) == Some(h.kind.put())
-                        && call_args(c).first().is_some_and(|a| text(*a, p) == holder)
+                        && call_args(c)
+                            .first()
+                            .is_some_and(|a| text(*a, p) == q.holder)
                 })
         };
-        let Some(put) = stmts.iter().copied().find(is_put) else {
-            return None; // deferred work that does not drop the reference: not this shape
+        // Deferred work that does not drop the reference: not this shape.
+        let put = stmts.iter().copied().find(is_put).ok_or(None)?;
+        let removes_here = |d: Node| {
+            descendants(d)
+                .iter()
+                .any(|n| n.kind() == "call_expression" && callee(*n, p).is_some_and(removes))
         };
-        let kept: Vec<Node> = stmts.iter().copied().filter(|s| *s != put).collect();
-        let fcalls: Vec<Node> = descendants(fbody)
-            .into_iter()
-            .filter(|n| n.kind() == "call_expression")
-            .collect();
-        // The work removes something, itself or through a helper of this file.
-        let removal = fcalls.iter().any(|c| {
-            let name = callee(*c, p).unwrap_or("");
-            removes(name)
-                || self.definition(name).is_some_and(|d| {
-                    descendants(d).iter().any(|n| {
-                        n.kind() == "call_expression" && callee(*n, p).is_some_and(removes)
-                    })
-                })
+        let removal = descendants(fbody).iter().any(|c| {
+            c.kind() == "call_expression" && {
+                let name = callee(*c, p).unwrap_or("");
+                removes(name) || self.definition(name).is_some_and(removes_here)
+            }
         });
         if !removal {
-            return None;
+            return Err(None);
         }
-        // Every other use of the work item, its function and the holder is in the way.
-        let param = self.work_param(fdef);
-        let uses_param = param.as_ref().is_some_and(|w| {
+        Ok(WorkFn {
+            declare,
+            func,
+            fdef,
+            put,
+            kept: stmts.into_iter().filter(|s| *s != put).collect(),
+        })
+    }
+
+    /// `static DECLARE_[DELAYED_]WORK(work, fn);` at file scope and `fn`,
+    /// read from the text: the parser sees a declaration or a call
+    /// depending on the storage class in front.
+    fn declare_work(&self, work: &str) -> Option<(Node<'a>, String)> {
+        let re = regex::Regex::new(
+            r"^(?:static\s+)?DECLARE_(?:DELAYED_)?WORK\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*;",
+        )
+        .expect("static regex");
+        children(self.parsed.root()).into_iter().find_map(|n| {
+            // The parser may leave `static` out of the item: read the line.
+            let line_start = indent_start(self.bytes, n.start_byte());
+            let c =
+                re.captures(std::str::from_utf8(&self.bytes[line_start..n.end_byte()]).ok()?)?;
+            (&c[1] == work).then(|| (n, c[2].to_string()))
+        })
+    }
+
+    /// What keeps the work from folding into the handler; else the
+    /// holder's file-scope declaration. Every other use of the work item,
+    /// its function and the holder is in the way.
+    fn in_the_way(&self, def: Node, q: &Queued, w: &WorkFn) -> Step<Node<'a>> {
+        let p = self.parsed;
+        let (func, fdef) = (&w.func, w.fdef);
+        let fbody = fdef.child_by_field_name("body").ok_or(None)?;
+        let uses_param = self.work_param(fdef).is_some_and(|param| {
             descendants(fbody)
                 .iter()
-                .any(|n| n.kind() == "identifier" && text(*n, p) == w)
+                .any(|n| n.kind() == "identifier" && text(*n, p) == param)
         });
+        let refuse = |n: Node, why: String| Err(Some(Plan::Refuse(self.line(n), why)));
         if uses_param {
-            return Some(Plan::Refuse(self.line(fdef), format!("`{func}` reaches its data through the work item: fold it into the handler by hand")));
+            return refuse(fdef, format!("`{func}` reaches its data through the work item: fold it into the handler by hand"));
         }
-        if kept.is_empty()
-            || kept.iter().any(|s| s.kind() == "comment")
-            || kept.last().is_some_and(|s| s.kind() == "return_statement")
+        if w.kept.is_empty()
+            || w.kept.iter().any(|s| s.kind() == "comment")
+            || w.kept
+                .last()
+                .is_some_and(|s| s.kind() == "return_statement")
         {
-            return Some(Plan::Refuse(
-                self.line(fdef),
+            return refuse(
+                fdef,
                 format!("`{func}` does not reduce to statements the handler can run"),
-            ));
+            );
         }
         if fdef.start_byte() > def.start_byte() {
-            return Some(Plan::Refuse(self.line(fdef), format!("`{func}` is defined after the handler: what it calls may not be declared there")));
+            return refuse(fdef, format!("`{func}` is defined after the handler: what it calls may not be declared there"));
         }
-        let holder_decl = self.file_scope_declaration(&holder);
+        let holder_decl = self.file_scope_declaration(&q.holder);
         for n in self.all.iter().filter(|n| n.kind() == "identifier") {
             let t = text(*n, p);
-            let at = n.start_byte();
-            let inside = |r: Range<usize>| r.contains(&at);
-            let ok = if t == work {
-                inside(declare.byte_range()) || inside(queue_stmt.byte_range())
+            let inside = |x: Node| x.byte_range().contains(&n.start_byte());
+            let ok = if t == q.work {
+                inside(w.declare) || inside(q.queue_stmt)
             } else if t == func {
-                inside(declare.byte_range()) || inside(fdef.byte_range())
-            } else if t == holder {
-                inside(get_stmt.byte_range())
-                    || inside(put.byte_range())
-                    || holder_decl.is_some_and(|d| inside(d.byte_range()))
+                inside(w.declare) || inside(fdef)
+            } else if t == q.holder {
+                inside(q.get_stmt) || inside(w.put) || holder_decl.is_some_and(inside)
             } else {
                 true
             };
             if !ok {
-                return Some(Plan::Refuse(
-                    self.line(*n),
-                    format!(
-                        "`{t}` is also used on line {}: fold the work into the handler by hand",
-                        self.line(*n)
-                    ),
-                ));
+                let why = format!(
+                    "`{t}` is also used on line {}: fold the work into the handler by hand",
+                    self.line(*n)
+                );
+                return refuse(*n, why);
             }
         }
-        let Some(holder_decl) = holder_decl else {
-            return Some(Plan::Refuse(
-                self.line(get_stmt),
-                format!("`{holder}` is not a file-scope variable"),
-            ));
+        match holder_decl {
+            Some(d) => Ok(d),
+            None => refuse(
+                q.get_stmt,
+                format!("`{}` is not a file-scope variable", q.holder),
+            ),
+        }
+    }
+
+    /// The handler's new statement (the work function's body, without
+    /// the put, under the removal of the attribute) in place of the
+    /// statements from the get (and a comment right above it, which
+    /// explains the deferral) to the queueing; the work function, its
+    /// `DECLARE_*WORK` line and the holder go.
+    fn folded(&self, h: &Handler, q: &Queued, w: &WorkFn, holder_decl: Node) -> Plan {
+        let indent = indent_of(self.bytes, q.queue_stmt.start_byte());
+        let cond = match h.kind {
+            Kind::Device => format!("device_remove_file_self({}, {})", h.object, h.attr),
+            Kind::Kobject => format!("sysfs_remove_file_self({}, &{}->attr)", h.object, h.attr),
         };
-        // The handler's new statement: the work function's body, without
-        // the put, under the removal of the attribute.
-        let indent = indent_of(self.bytes, queue_stmt.start_byte());
+        let lines = self.reindented(&w.kept, &indent);
+        let one = w.kept.len() == 1 && w.kept[0].kind() == "expression_statement";
+        let with = if one && lines.len() == 1 {
+            format!("if ({cond})\n{}", lines[0])
+        } else {
+            format!("if ({cond}) {{\n{}\n{indent}}}", lines.join("\n"))
+        };
+        let mut start = q.get_stmt;
+        while let Some(prev) = start.prev_sibling().filter(|c| {
+            c.kind() == "comment" && c.end_position().row + 1 == start.start_position().row
+        }) {
+            start = prev;
+        }
+        let replace =
+            indent_start(self.bytes, start.start_byte()) + indent.len()..q.queue_stmt.end_byte();
+        let declare = indent_start(self.bytes, w.declare.start_byte())..w.declare.end_byte();
+        let mut remove = vec![
+            with_blank_after(self.bytes, line_range(self.bytes, w.fdef.byte_range())),
+            with_blank_after(self.bytes, line_range(self.bytes, declare)),
+            line_range(self.bytes, holder_decl.byte_range()),
+        ];
+        remove.sort_by_key(|r| r.start);
+        let note = format!(
+            "`{}` folds into the handler, without {}({})",
+            w.func,
+            h.kind.put(),
+            q.holder
+        );
+        Plan::Convert {
+            replace,
+            with,
+            remove,
+            notes: vec![(self.line(w.fdef), note)],
+        }
+    }
+
+    /// The lines of `kept` (with what lies between them), one level
+    /// deeper than `indent` instead of at their own depth.
+    fn reindented(&self, kept: &[Node], indent: &str) -> Vec<String> {
         let inner_indent = indent_of(self.bytes, kept[0].start_byte());
-        let first_line_start = self.bytes[..kept[0].start_byte()]
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |x| x + 1);
         let mut lines: Vec<String> = Vec::new();
-        let mut last_end = first_line_start;
-        for s in &kept {
+        let mut last_end = indent_start(self.bytes, kept[0].start_byte());
+        for s in kept {
             let r = line_range(self.bytes, s.byte_range());
             let start = r.start.max(last_end);
             for l in String::from_utf8_lossy(&self.bytes[start..r.end]).lines() {
@@ -403,51 +476,7 @@ impl<'a> File<'a> {
             }
             last_end = r.end;
         }
-        let cond = match h.kind {
-            Kind::Device => format!("device_remove_file_self({}, {})", h.object, h.attr),
-            Kind::Kobject => format!("sysfs_remove_file_self({}, &{}->attr)", h.object, h.attr),
-        };
-        let with =
-            if kept.len() == 1 && kept[0].kind() == "expression_statement" && lines.len() == 1 {
-                format!("if ({cond})\n{}", lines[0])
-            } else {
-                format!("if ({cond}) {{\n{}\n{indent}}}", lines.join("\n"))
-            };
-        // The statements replaced: from the get (and a comment right above
-        // it, which explains the deferral) to the queueing.
-        let mut start = get_stmt;
-        while let Some(prev) = start.prev_sibling().filter(|c| {
-            c.kind() == "comment" && c.end_position().row + 1 == start.start_position().row
-        }) {
-            start = prev;
-        }
-        let replace =
-            indent_start(self.bytes, start.start_byte()) + indent.len()..queue_stmt.end_byte();
-        let mut remove = vec![
-            with_blank_after(self.bytes, line_range(self.bytes, fdef.byte_range())),
-            with_blank_after(
-                self.bytes,
-                line_range(
-                    self.bytes,
-                    indent_start(self.bytes, declare.start_byte())..declare.end_byte(),
-                ),
-            ),
-            line_range(self.bytes, holder_decl.byte_range()),
-        ];
-        remove.sort_by_key(|r| r.start);
-        let notes = vec![(
-            self.line(fdef),
-            format!(
-                "`{func}` folds into the handler, without {}({holder})",
-                h.kind.put()
-            ),
-        )];
-        Some(Plan::Convert {
-            replace,
-            with,
-            remove,
-            notes,
-        })
+        lines
     }
 
     fn definition(&self, name: &str) -> Option<Node<'a>> {
