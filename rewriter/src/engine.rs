@@ -265,7 +265,7 @@ fn run_rules_parallel(
             } else {
                 parse_focused(&f.bytes, &words)
             };
-            let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, &probes);
+            let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, probes);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             // Only a file with edits needs its bytes again.
             let bytes = if matches.edits.is_empty() {

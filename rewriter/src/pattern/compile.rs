@@ -600,7 +600,11 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
 }
 
 /// A `$NAME` naming another capture of the rule.
-pub(super) fn capture_ref(value: &Option<String>, at: &str, scope: &Scope) -> Result<Option<String>> {
+pub(super) fn capture_ref(
+    value: &Option<String>,
+    at: &str,
+    scope: &Scope,
+) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
     let name = v.trim_start_matches('$');
     if !v.starts_with('$') || !scope.captured.contains(name) {

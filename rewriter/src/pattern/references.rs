@@ -128,8 +128,8 @@ pub(super) fn compile_for_each(
         bail!("{}: a `for-each` edit has only `for-each`", at.here());
     }
     let at = at.child("for-each");
-    let target = capture_ref(&Some(fe.references.clone()), &at.field("references"), scope)?
-        .expect("given");
+    let target =
+        capture_ref(&Some(fe.references.clone()), &at.field("references"), scope)?.expect("given");
     let mut local = scope.clone();
     let matching = compile_ref_rule(&fe.matching, &at.child("matching"), &mut local)?;
     if fe.edits.is_empty() && fe.join.is_none() {
@@ -184,9 +184,8 @@ pub(super) fn compile_probes(
         .iter()
         .map(|(name, p)| {
             Ok(Requires {
-                regex: regex::Regex::new(&p.regex).map_err(|e| {
-                    anyhow!("{}: bad regex: {e}", at.child(name).field("regex"))
-                })?,
+                regex: regex::Regex::new(&p.regex)
+                    .map_err(|e| anyhow!("{}: bad regex: {e}", at.child(name).field("regex")))?,
                 file: p.file.clone(),
                 missing: format!("probe `{name}` does not match"),
             })
@@ -326,8 +325,9 @@ fn ref_match(
 ) -> Option<Captures> {
     let mut own = caps.clone();
     own.insert(REF.into(), r.byte_range());
-    (rule.matcher.matches(r, cx, &mut own) && check_constraints(&rule.constraints, m, &mut own, cx, facts))
-        .then_some(own)
+    (rule.matcher.matches(r, cx, &mut own)
+        && check_constraints(&rule.constraints, m, &mut own, cx, facts))
+    .then_some(own)
 }
 
 /// Whether a top-level item before byte `before` (also under `#if` and
