@@ -91,10 +91,17 @@ fn references_see_functions_without_an_anchor() {
 
 #[test]
 fn declared_before_looks_at_file_scope_items_before_a_capture() {
-    let yaml = "rules:\n  - id: r\n    pattern: \"$F = $V;\"\n    context: statement\n    where:\n      V: { declared-before: $MARK }\n      F: { rule: { inside: { kind: translation_unit, has: { stop-by: neighbor, kind: declaration, has: { stop-by: neighbor, pattern: $MARK, regex: '^marker$' } } } } }\n    verdict: manual\n    reason: \"$V before\"\n";
+    let yaml = "rules:\n  - id: r\n    pattern: \"$F = $V;\"\n    context: statement\n    where:\n      V: { declared-before: $MARK }\n      F: { rule: { inside: { kind: translation_unit, has: { kind: declaration, has: { stop-by: neighbor, pattern: $MARK, regex: '^marker$' } } } } }\n    verdict: manual\n    reason: \"$V before\"\n";
     let src = "static int early(void);\nstatic int marker;\nstatic int late(void);\n\nvoid f(void)\n{\n\tp = early;\n\tq = late;\n}\n";
     let (sites, _) = run(yaml, src);
     assert_eq!(sites, ["7: manual: early before"]);
+    // inside an `#ifdef` that opens before the capture, only what precedes it
+    let ifdef = format!(
+        "#ifdef CONFIG_X\n{}#endif\n",
+        src.replace("static int late(void);\n", "")
+    )
+    .replace("}\n#endif", "}\nstatic int late(void);\n#endif");
+    assert_eq!(run(yaml, &ifdef).0, ["7: manual: early before"]);
     let not = yaml
         .replace("declared-before", "not-declared-before")
         .replace("before\"", "after\"");

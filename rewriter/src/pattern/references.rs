@@ -333,11 +333,12 @@ fn ref_match(
 /// Whether a top-level item before byte `before` (also under `#if` and
 /// `#ifdef`) defines or declares `name`.
 fn declared_before(name: &[u8], before: usize, cx: &Cx) -> bool {
-    let mut stack: Vec<Node> = crate::parse::children(cx.root)
-        .into_iter()
-        .filter(|n| n.start_byte() < before)
-        .collect();
+    let mut stack: Vec<Node> = crate::parse::children(cx.root);
     while let Some(n) = stack.pop() {
+        // An `#ifdef` that starts before may hold items after it.
+        if n.start_byte() >= before {
+            continue;
+        }
         match n.kind() {
             "function_definition" | "declaration" => {
                 let mut d = n.child_by_field_name("declarator");
