@@ -173,3 +173,21 @@ fn probes_pick_the_rule_for_the_tree() {
     // without the tree's answers (a probe not asked is false)
     assert_eq!(run(yaml, src).0, ["3: manual: no x() here"]);
 }
+
+#[test]
+fn version_1_files_refuse_the_new_keys() {
+    let v1 = |body: &str| {
+        let text = format!("version: 1\nid: t\ntitle: T\nrationale: R\nanchors: [x]\n{body}");
+        format!("{:#}", load_str(&text, "t.yaml").err().expect("refused"))
+    };
+    let rule = "rules:\n  - id: r\n    pattern: old()\n    verdict: manual\n    reason: r\n";
+    let err = v1(&format!("probes:\n  p: {{ file: a.h, regex: a }}\n{rule}"));
+    assert!(
+        err.contains("t.yaml:7:3: `probes` needs `version: 2`"),
+        "{err}"
+    );
+    let err = v1(&format!("{rule}    note: $MATCH\n"));
+    assert!(err.contains("`note` needs `version: 2`"), "{err}");
+    let err = v1(&format!("{rule}    probe: {{ p: true }}\n"));
+    assert!(err.contains("`probe` needs `version: 2`"), "{err}");
+}

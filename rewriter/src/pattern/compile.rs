@@ -82,6 +82,8 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.stop_by.is_some(), "stop-by");
     key(r.when.is_some(), "when");
     key(r.fix.is_some(), "fix");
+    key(!r.probe.is_empty(), "probe");
+    key(r.note.is_some(), "note");
     keys
 }
 

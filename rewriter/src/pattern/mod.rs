@@ -342,7 +342,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
     let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
     let rules = references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
-    let probes = references::compile_probes(&spec.probes, &top.child("probes"))?;
+    let probes = references::compile_probes(&spec.probes, &top.child("probes"), spec.version)?;
     let whole_files = rules.iter().any(references::looks_at_references);
     let introduce = compile_phase(
         &spec.id,

@@ -179,7 +179,11 @@ fn is_capture_name(s: &str) -> bool {
 pub(super) fn compile_probes(
     specs: &BTreeMap<String, ProbeSpec>,
     at: &At,
+    version: u32,
 ) -> Result<Vec<Requires>> {
+    if version < 2 && !specs.is_empty() {
+        bail!("{}: `probes` needs `version: 2`", at.here());
+    }
     specs
         .iter()
         .map(|(name, p)| {
