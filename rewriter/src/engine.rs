@@ -193,17 +193,21 @@ fn run_rules_with_tree(
     files: &[&SourceFile],
     services: &Services,
 ) -> TransformOutput {
+    let probes: Vec<bool> = (pattern.probes.iter())
+        .map(|p| p.check(services.root).is_ok())
+        .collect();
+    let run = |tree: &TreeFacts| run_rules_parallel(pattern, files, tree, &probes);
     if !pattern.asks_tree {
-        return run_rules_parallel(pattern, files, &TreeFacts::Absent);
+        return run(&TreeFacts::Absent);
     }
     let names = std::sync::Mutex::new(std::collections::BTreeSet::new());
-    let first = run_rules_parallel(pattern, files, &TreeFacts::Collect(&names));
+    let first = run(&TreeFacts::Collect(&names));
     let names = names.into_inner().expect("no panic while holding it");
     if names.is_empty() {
         return first;
     }
     let (index, findings) = services.symbols(&names);
-    let mut out = run_rules_parallel(pattern, files, &TreeFacts::Index(&index));
+    let mut out = run(&TreeFacts::Index(&index));
     out.findings.extend(findings);
     out
 }
@@ -234,6 +238,7 @@ fn run_rules_parallel(
     pattern: &Pattern,
     files: &[&SourceFile],
     tree: &TreeFacts,
+    probes: &[bool],
 ) -> TransformOutput {
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
@@ -243,8 +248,13 @@ fn run_rules_parallel(
             let words: Vec<&[u8]> = (pattern.anchors.iter().chain(&pattern.all_anchors))
                 .map(|a| a.as_bytes())
                 .collect();
-            let parsed = parse_focused(&f.bytes, &words);
-            let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree);
+            // A rule that follows a name to all its references needs them all.
+            let parsed = if pattern.whole_files {
+                crate::parse::parse(&f.bytes)
+            } else {
+                parse_focused(&f.bytes, &words)
+            };
+            let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, probes);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             // Only a file with edits needs its bytes again.
             let bytes = if matches.edits.is_empty() {

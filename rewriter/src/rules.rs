@@ -3,7 +3,7 @@
 //! against the rule's `where` and turned into a site and its edits.
 
 use crate::edit::Edit;
-use crate::model::{first_line_excerpt, Site, Verdict};
+use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
 use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
@@ -29,6 +29,8 @@ struct FileRun<'a> {
     parsed: &'a Parsed,
     errors: ErrorMap,
     facts: crate::pattern::constraint::FileFacts<'a>,
+    /// The answers of the pattern's `probes` on this tree.
+    probes: &'a [bool],
 }
 
 /// Applies the rules of `pattern` to every node of `parsed`; the first
@@ -37,16 +39,19 @@ struct FileRun<'a> {
 /// the statement sequences go first: the statements they match are
 /// decided by them.
 pub fn run_rules(pattern: &Pattern, rel: &str, original: &[u8], parsed: &Parsed) -> FileMatches {
-    run_rules_in_tree(pattern, rel, original, parsed, &TreeFacts::Absent)
+    run_rules_in_tree(pattern, rel, original, parsed, &TreeFacts::Absent, &[])
 }
 
-/// `run_rules`, with what the tree says about functions of other files.
+/// `run_rules`, with what the tree says about functions of other files
+/// and the answers of the pattern's `probes` (a probe not answered is
+/// `false`).
 pub fn run_rules_in_tree(
     pattern: &Pattern,
     rel: &str,
     original: &[u8],
     parsed: &Parsed,
     tree: &TreeFacts,
+    probes: &[bool],
 ) -> FileMatches {
     let run = FileRun {
         pattern,
@@ -55,6 +60,7 @@ pub fn run_rules_in_tree(
         parsed,
         errors: ErrorMap::of(&parsed.tree),
         facts: crate::pattern::constraint::FileFacts::new(parsed, rel, tree),
+        probes,
     };
     let cx = Cx {
         text: parsed.text(),
@@ -97,6 +103,9 @@ fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Capture
     let Shape::Node(matcher) = &rule.shape else {
         return None;
     };
+    if !probes_hold(run, rule) {
+        return None;
+    }
     let mut caps = Captures::new();
     if !matcher.matches(node, cx, &mut caps) {
         return None;
@@ -105,12 +114,19 @@ fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Capture
     check_where(rule, &Match::single(node), &mut caps, cx, &run.facts).then_some(caps)
 }
 
+/// Whether the tree answered the rule's probes as it needs.
+fn probes_hold(run: &FileRun, rule: &Rule) -> bool {
+    rule.probes
+        .iter()
+        .all(|(i, want)| run.probes.get(*i).copied().unwrap_or(false) == *want)
+}
+
 /// Every sequence rule over the statements of `block`, each match recorded;
 /// returns the statements matched.
-fn run_sequences(
-    run: &FileRun,
+fn run_sequences<'f>(
+    run: &FileRun<'f>,
     cx: &Cx,
-    block: Node,
+    block: Node<'f>,
     def: Option<Node>,
     out: &mut FileMatches,
 ) -> HashSet<usize> {
@@ -120,7 +136,7 @@ fn run_sequences(
         let Shape::Sequence(seq_rule) = &rule.shape else {
             continue;
         };
-        if !seq_rule.block.matches(block, cx, &mut Captures::new()) {
+        if !probes_hold(run, rule) || !seq_rule.block.matches(block, cx, &mut Captures::new()) {
             continue;
         }
         let judge = SeqJudge {
@@ -249,11 +265,11 @@ pub(crate) fn layout(
 }
 
 /// Records a match: its site, and its edits when the rule fixes it.
-fn record(
-    run: &FileRun,
+fn record<'f>(
+    run: &FileRun<'f>,
     rule: &Rule,
     caps: &Captures,
-    m: &Match,
+    m: &Match<'f>,
     def: Option<Node>,
     out: &mut FileMatches,
 ) {
@@ -271,12 +287,22 @@ fn record(
         verdict = Verdict::Unparsed;
         reason = Some(why);
     } else if let Some(fix) = &rule.fix {
+        let matcher_cx = Cx {
+            text: run.parsed.text(),
+            utils: &run.pattern.utils,
+            root: run.parsed.root(),
+        };
         let cx = FixCx {
             original: run.original,
             parsed: run.parsed,
             errors: &run.errors,
             caps,
             anchor: node,
+            rules: Some(crate::pattern::references::RuleCx {
+                cx: &matcher_cx,
+                facts: &run.facts,
+                m,
+            }),
         };
         match changes(fix, &cx) {
             Ok(list) => edits = list,
@@ -284,6 +310,7 @@ fn record(
             Err(Refusal::Manual(why)) => (verdict, reason) = (Verdict::Manual, Some(why)),
         }
     }
+    let notes = note(run, rule, caps, reason.as_deref());
     let site = out.sites.len();
     out.edits.extend(
         edits
@@ -300,9 +327,24 @@ fn record(
         verdict,
         reason,
         snippet: first_line_excerpt(run.original, node.start_byte()),
-        notes: Vec::new(),
+        notes,
         group: run.rel.to_string(),
     });
+}
+
+/// The rule's `note`: its reason at the line of the capture it names.
+fn note(run: &FileRun, rule: &Rule, caps: &Captures, reason: Option<&str>) -> Vec<Note> {
+    let (Some(name), Some(reason)) = (&rule.note, reason) else {
+        return Vec::new();
+    };
+    caps.get(name)
+        .map(|r| Note {
+            file: run.rel.to_string(),
+            line: run.parsed.line_col(r.start).0,
+            message: reason.to_string(),
+        })
+        .into_iter()
+        .collect()
 }
 
 /// The function around a site, or for an initializer entry at file scope

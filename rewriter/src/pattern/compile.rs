@@ -47,10 +47,11 @@ impl<'a> At<'a> {
 
 /// What compiling one rule tracks: the file's version, its `utils` by
 /// name, and the metavariables the rule captures so far.
+#[derive(Clone)]
 pub(super) struct Scope<'a> {
     pub version: u32,
     pub utils: &'a UtilNames,
-    captured: BTreeSet<String>,
+    pub(super) captured: BTreeSet<String>,
 }
 
 impl<'a> Scope<'a> {
@@ -81,6 +82,8 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.stop_by.is_some(), "stop-by");
     key(r.when.is_some(), "when");
     key(r.fix.is_some(), "fix");
+    key(!r.probe.is_empty(), "probe");
+    key(r.note.is_some(), "note");
     keys
 }
 
@@ -143,6 +146,8 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         verdict,
         reason: r.reason.clone(),
         fix,
+        probes: Vec::new(),
+        note: capture_ref(&r.note, &at.field("note"), scope)?,
     })
 }
 
@@ -505,7 +510,7 @@ pub(super) fn compile_kind(name: &str, at: String) -> Result<u16> {
 
 /// `where`: each name must be captured by the rule or by another `where`
 /// rule; those are evaluated until nothing more binds.
-fn compile_where(
+pub(super) fn compile_where(
     specs: &BTreeMap<String, MetaConstraint>,
     at: &At,
     scope: &mut Scope,
@@ -536,6 +541,9 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
         (c.symbol.is_some(), "symbol"),
         (c.used_in.is_some(), "used-in"),
         (c.not_used_in.is_some(), "not-used-in"),
+        (c.references.is_some(), "references"),
+        (c.declared_before.is_some(), "declared-before"),
+        (c.not_declared_before.is_some(), "not-declared-before"),
     ];
     if scope.version < 2 {
         if let Some((_, key)) = v2.iter().find(|(set, _)| *set) {
@@ -571,11 +579,34 @@ fn compile_meta(c: &MetaConstraint, at: &At, scope: &mut Scope) -> Result<MetaCh
             .as_ref()
             .map(|s| compile_symbol(s, &at.child("symbol"), scope))
             .transpose()?,
+        references: c
+            .references
+            .as_ref()
+            .map(|r| super::references::compile_references(r, &at.child("references"), scope))
+            .transpose()?
+            .map(Box::new),
+        declared_before: match (&c.declared_before, &c.not_declared_before) {
+            (Some(_), Some(_)) => bail!(
+                "{}: `declared-before` and `not-declared-before` exclude each other",
+                at.field("not-declared-before")
+            ),
+            (Some(x), None) => capture_ref(&Some(x.clone()), &at.field("declared-before"), scope)?
+                .map(|n| (n, true)),
+            (None, Some(x)) => {
+                capture_ref(&Some(x.clone()), &at.field("not-declared-before"), scope)?
+                    .map(|n| (n, false))
+            }
+            (None, None) => None,
+        },
     })
 }
 
 /// A `$NAME` naming another capture of the rule.
-fn capture_ref(value: &Option<String>, at: &str, scope: &Scope) -> Result<Option<String>> {
+pub(super) fn capture_ref(
+    value: &Option<String>,
+    at: &str,
+    scope: &Scope,
+) -> Result<Option<String>> {
     let Some(v) = value else { return Ok(None) };
     let name = v.trim_start_matches('$');
     if !v.starts_with('$') || !scope.captured.contains(name) {
@@ -607,12 +638,16 @@ fn compile_fix(r: &RuleSpec, at: &At, scope: &Scope, shape: &Shape) -> Result<Op
         ),
         (Some(t), None) => Fix::Template(t.clone()),
         (None, Some(FixSpec::Template(t))) => Fix::Template(t.clone()),
-        (None, Some(FixSpec::Edits(list))) => Fix::Edits(
-            list.iter()
-                .enumerate()
-                .map(|(i, e)| compile_edit(e, &at.child(&format!("fix.{i}")), scope))
-                .collect::<Result<_>>()?,
-        ),
+        (None, Some(FixSpec::Edits(list))) => {
+            // A `for-each` with `join` makes a capture the edits after it use.
+            let mut scope = scope.clone();
+            Fix::Edits(
+                list.iter()
+                    .enumerate()
+                    .map(|(i, e)| compile_edit(e, &at.child(&format!("fix.{i}")), &mut scope))
+                    .collect::<Result<_>>()?,
+            )
+        }
         (None, None) => return Ok(None),
     };
     let key = if r.rewrite.is_some() {
@@ -633,7 +668,13 @@ fn compile_fix(r: &RuleSpec, at: &At, scope: &Scope, shape: &Shape) -> Result<Op
     Ok(Some(fix))
 }
 
-fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
+pub(super) fn compile_edit(e: &EditSpec, at: &At, scope: &mut Scope) -> Result<FixEdit> {
+    if let Some(fe) = &e.for_each {
+        return super::references::compile_for_each(e, fe, at, scope);
+    }
+    if e.unbrace && e.delete.is_none() {
+        bail!("{}: `unbrace` goes with `delete`", at.field("unbrace"));
+    }
     let ops = [
         (&e.replace, "replace"),
         (&e.delete, "delete"),
@@ -646,7 +687,7 @@ fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
     ];
     let set: Vec<_> = ops.iter().filter(|(v, _)| v.is_some()).collect();
     let [(target, key)] = set.as_slice() else {
-        bail!("{}: an edit needs exactly one of replace, delete, insert-before, insert-after, delete-declaration-if-unused", at.here());
+        bail!("{}: an edit needs exactly one of replace, delete, insert-before, insert-after, delete-declaration-if-unused, for-each", at.here());
     };
     let target = target.as_deref().expect("filtered on is_some");
     let name = target
@@ -686,10 +727,12 @@ fn compile_edit(e: &EditSpec, at: &At, scope: &Scope) -> Result<FixEdit> {
         op,
         target: name.to_string(),
         with: e.with.clone(),
+        unbrace: e.unbrace,
+        for_each: None,
     })
 }
 
-fn check_template(text: &str, at: &str, scope: &Scope) -> Result<()> {
+pub(super) fn check_template(text: &str, at: &str, scope: &Scope) -> Result<()> {
     let re = Regex::new(r"\$(?:\$\$)?([A-Z][A-Z0-9_]*)").expect("static regex");
     for c in re.captures_iter(text) {
         if !scope.captured.contains(&c[1]) {

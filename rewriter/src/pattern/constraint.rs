@@ -113,8 +113,20 @@ pub fn check_where(
     cx: &Cx,
     facts: &FileFacts,
 ) -> bool {
+    check_constraints(&rule.constraints, m, caps, cx, facts)
+}
+
+/// `check_where` for any list of constraints (a rule's, or those of a
+/// `references` rule).
+pub fn check_constraints(
+    constraints: &[(String, MetaCheck)],
+    m: &Match,
+    caps: &mut Captures,
+    cx: &Cx,
+    facts: &FileFacts,
+) -> bool {
     let mut trial = caps.clone();
-    let mut left: Vec<&(String, MetaCheck)> = rule.constraints.iter().collect();
+    let mut left: Vec<&(String, MetaCheck)> = constraints.iter().collect();
     while !left.is_empty() {
         let before = left.len();
         let mut waiting = Vec::new();
@@ -165,6 +177,7 @@ fn check_one(
     }
     check_occurrence(check, value.as_bytes(), caps, cx)
         && check_flow(check, value.as_bytes(), m, cx)
+        && super::references::check(check, value.as_bytes(), m, caps, cx, facts)
         && check
             .symbol
             .as_ref()

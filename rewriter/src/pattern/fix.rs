@@ -25,6 +25,8 @@ pub struct FixCx<'a, 't> {
     pub errors: &'a ErrorMap,
     pub caps: &'a Captures,
     pub anchor: Node<'t>,
+    /// The match and its matcher, for `for-each` edits.
+    pub rules: Option<super::references::RuleCx<'a, 't>>,
 }
 
 /// A replacement of a byte range, before it becomes an `Edit`.
@@ -40,14 +42,8 @@ pub fn changes(fix: &Fix, cx: &FixCx) -> Result<Vec<Change>, Refusal> {
             Ok(vec![replace(node, t, cx)?])
         }
         Fix::Edits(list) => {
-            let mut out = Vec::new();
             let mut deleted: Vec<Range<usize>> = Vec::new();
-            for e in list
-                .iter()
-                .filter(|e| e.op != FixOp::DeleteDeclarationIfUnused)
-            {
-                out.push(one_edit(e, cx, &mut deleted)?);
-            }
+            let mut out = edit_list(list, cx, &mut Vec::new(), &mut deleted)?;
             for e in list
                 .iter()
                 .filter(|e| e.op == FixOp::DeleteDeclarationIfUnused)
@@ -59,6 +55,28 @@ pub fn changes(fix: &Fix, cx: &FixCx) -> Result<Vec<Change>, Refusal> {
     }
 }
 
+/// The edits of `list` but the declarations to drop, in order; a
+/// `for-each` with `join` adds its text to `texts` for the edits after it.
+pub fn edit_list(
+    list: &[FixEdit],
+    cx: &FixCx,
+    texts: &mut Vec<(String, Vec<u8>)>,
+    deleted: &mut Vec<Range<usize>>,
+) -> Result<Vec<Change>, Refusal> {
+    let mut out = Vec::new();
+    for e in list
+        .iter()
+        .filter(|e| e.op != FixOp::DeleteDeclarationIfUnused)
+    {
+        if e.op == FixOp::ForEach {
+            out.extend(super::references::for_each(e, cx, texts, deleted)?);
+        } else {
+            out.push(one_edit(e, cx, deleted, texts)?);
+        }
+    }
+    Ok(out)
+}
+
 fn target<'t>(e: &FixEdit, cx: &FixCx<'_, 't>) -> Result<Node<'t>, Refusal> {
     let range = cx
         .caps
@@ -68,20 +86,33 @@ fn target<'t>(e: &FixEdit, cx: &FixCx<'_, 't>) -> Result<Node<'t>, Refusal> {
         .ok_or_else(|| Refusal::Manual(format!("${} is not one node", e.target)))
 }
 
-fn one_edit(e: &FixEdit, cx: &FixCx, deleted: &mut Vec<Range<usize>>) -> Result<Change, Refusal> {
+fn one_edit(
+    e: &FixEdit,
+    cx: &FixCx,
+    deleted: &mut Vec<Range<usize>>,
+    texts: &[(String, Vec<u8>)],
+) -> Result<Change, Refusal> {
+    let with = super::references::expand(e.with.as_deref().unwrap_or_default(), texts);
     if matches!(e.op, FixOp::InsertBefore | FixOp::InsertAfter) {
-        return insert(e, cx);
+        return insert(e, &with, cx);
     }
     let node = target(e, cx)?;
     refuse_unparsed(node, cx)?;
-    let with = e.with.as_deref().unwrap_or_default();
     match e.op {
         FixOp::Replace => {
             refuse_lost_comment(node, cx)?;
-            replace(node, with, cx)
+            replace(node, &with, cx)
         }
         FixOp::Delete => {
             refuse_comment_inside(node)?;
+            let unbraced = e
+                .unbrace
+                .then(|| super::references::unbraced_deletion(statement_of(node), cx.original))
+                .flatten();
+            if let Some((range, text)) = unbraced {
+                deleted.push(range.clone());
+                return Ok((range, text));
+            }
             let range = deletion(node, cx.original);
             deleted.push(range.clone());
             Ok((range, Vec::new()))
@@ -291,7 +322,7 @@ fn tidy_blank_lines(s: &[u8], lines: Range<usize>) -> Range<usize> {
 /// (a node, or the statements of a `$$$` capture), with their indentation;
 /// a declaration put before a statement gets the blank line kernel style
 /// wants after declarations.
-fn insert(e: &FixEdit, cx: &FixCx) -> Result<Change, Refusal> {
+fn insert(e: &FixEdit, with: &str, cx: &FixCx) -> Result<Change, Refusal> {
     let range = cx
         .caps
         .get(&e.target)
@@ -306,7 +337,6 @@ fn insert(e: &FixEdit, cx: &FixCx) -> Result<Change, Refusal> {
     if let Some(why) = first.and_then(|n| cx.errors.refusal(n)) {
         return Err(Refusal::Unparsed(why));
     }
-    let with = e.with.as_deref().unwrap_or_default();
     let text =
         render_folded(with, cx.caps, cx.original).map_err(|e| Refusal::Manual(e.to_string()))?;
     let ls = line_start(cx.original, range.start);

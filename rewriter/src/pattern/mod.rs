@@ -6,6 +6,7 @@ pub mod dataflow;
 pub mod fix;
 mod marks;
 pub mod matcher;
+pub mod references;
 pub mod sequence;
 pub mod snippet;
 pub mod spec;
@@ -81,6 +82,12 @@ pub struct Pattern {
     /// Some rule asks the tree about a function (`other-references`).
     pub asks_tree: bool,
     pub transform: Option<&'static dyn transforms::Transform>,
+    /// The file's `probes`, asked once per run; a rule's `probe` indexes them.
+    pub probes: Vec<Requires>,
+    /// Some rule looks at every reference of a name (`references`,
+    /// `for-each`): files are parsed whole, not only the items holding an
+    /// anchor.
+    pub whole_files: bool,
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
     pub introduce: Option<Box<Phase>>,
@@ -137,6 +144,8 @@ fn compile_phase(
             utils: Vec::new(),
             asks_tree: false,
             transform: None,
+            probes: Vec::new(),
+            whole_files: false,
             origin: origin.to_string(),
             introduce: None,
             retire: None,
@@ -174,6 +183,10 @@ pub struct Rule {
     pub verdict: Verdict,
     pub reason: Option<String>,
     pub fix: Option<Fix>,
+    /// The answers of the file's probes the rule needs (index, answer).
+    pub probes: Vec<(usize, bool)>,
+    /// A capture at whose line the site gets a note with its reason.
+    pub note: Option<String>,
 }
 
 /// A rule matches one node, or a run of statements of a block.
@@ -203,6 +216,11 @@ pub struct FixEdit {
     /// The metavariable whose node is edited (without `$`).
     pub target: String,
     pub with: Option<String>,
+    /// `delete` with `unbrace`: see `references::unbraced_deletion`.
+    pub unbrace: bool,
+    /// `for-each`: the edits made per reference (`target` names the
+    /// identifier).
+    pub for_each: Option<Box<references::ForEach>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -212,6 +230,7 @@ pub enum FixOp {
     InsertBefore,
     InsertAfter,
     DeleteDeclarationIfUnused,
+    ForEach,
 }
 
 pub struct MetaCheck {
@@ -226,6 +245,9 @@ pub struct MetaCheck {
     pub used_in: Option<String>,
     pub not_used_in: Option<String>,
     pub symbol: Option<SymbolCheck>,
+    pub references: Option<Box<references::RefCheck>>,
+    /// `declared-before` (true) / `not-declared-before` (false) a capture.
+    pub declared_before: Option<(String, bool)>,
 }
 
 pub struct SymbolCheck {
@@ -317,7 +339,11 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         None => None,
     };
     let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
+    let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
     let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
+    let rules = references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
+    let probes = references::compile_probes(&spec.probes, &top.child("probes"), spec.version)?;
+    let whole_files = rules.iter().any(references::looks_at_references);
     let introduce = compile_phase(
         &spec.id,
         "introduce",
@@ -350,6 +376,8 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rules,
         utils,
         transform,
+        probes,
+        whole_files,
         origin: origin.to_string(),
     })
 }

@@ -40,6 +40,11 @@ pub struct PatternSpec {
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
+    /// Version 2: named questions to the tree (a regex over one of its
+    /// files), asked once per run; a rule's `probe` picks the answer it
+    /// needs.
+    #[serde(default)]
+    pub probes: BTreeMap<String, ProbeSpec>,
     /// The change sets around the conversion: `introduce` adds the new
     /// interface next to the old one, `retire` removes the old one once no
     /// user is left. The conversion itself (the rules above) is `convert`.
@@ -87,6 +92,14 @@ pub struct PhaseSpec {
     #[serde(default)]
     pub paths: Vec<String>,
     pub rules: Vec<RuleSpec>,
+}
+
+/// A question to the tree: does `file` match `regex`?
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub file: String,
+    pub regex: String,
 }
 
 /// Whether the tree has the target interface: a regex over one of its files.
@@ -173,6 +186,14 @@ pub struct RuleSpec {
     /// Version 2: the edits of an `auto` match, at several captured nodes.
     #[serde(default)]
     pub fix: Option<FixSpec>,
+    /// Version 2, on a rule of a list: the answers of the file's `probes`
+    /// it needs (`{ const-class: true }`).
+    #[serde(default)]
+    pub probe: BTreeMap<String, bool>,
+    /// Version 2, on a rule of a list: the site gets a note, with its
+    /// reason, at the line of this capture (the use that decided it).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -224,6 +245,58 @@ pub struct EditSpec {
     pub delete_declaration_if_unused: Option<String>,
     #[serde(default)]
     pub with: Option<String>,
+    /// With `delete`: a block left with one statement as the body of an
+    /// `if` without `else` (or of a loop) loses its braces.
+    #[serde(default)]
+    pub unbrace: bool,
+    /// Version 2: the `edits` below, once per reference of a capture
+    /// (see `references`), with that reference's captures.
+    #[serde(default, rename = "for-each")]
+    pub for_each: Option<Box<ForEachSpec>>,
+}
+
+/// `for-each`: the references of an identifier that match a rule, each
+/// edited; `join` makes the text of each, concatenated, a capture.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ForEachSpec {
+    /// `$NAME`: the identifier whose references are visited.
+    pub references: String,
+    /// The rule a reference must match (captures `$REF` and its own).
+    pub matching: RuleSpec,
+    #[serde(default)]
+    pub edits: Vec<EditSpec>,
+    #[serde(default)]
+    pub join: Option<JoinSpec>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSpec {
+    /// The name (without `$`) later templates use for the text.
+    pub into: String,
+    /// The template rendered once per reference.
+    pub item: String,
+}
+
+/// `references`: what the other references of an identifier in the file
+/// (outside the match) are. Each is matched as the identifier node, bound
+/// as `$REF`; a rule's `where` sees its captures.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferencesSpec {
+    /// Every reference matches one of these (the first that does).
+    #[serde(default)]
+    pub every: Option<Vec<RuleSpec>>,
+    /// At least one matches; the captures of the first are kept.
+    #[serde(default)]
+    pub some: Option<RuleSpec>,
+    /// Exactly one matches; its captures are kept.
+    #[serde(default)]
+    pub one: Option<RuleSpec>,
+    /// None matches.
+    #[serde(default)]
+    pub none: Option<RuleSpec>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -262,6 +335,15 @@ pub struct MetaConstraint {
     /// Version 2: facts about the function or variable the capture names.
     #[serde(default)]
     pub symbol: Option<SymbolSpec>,
+    /// Version 2: what the identifier's other references in the file are.
+    #[serde(default)]
+    pub references: Option<Box<ReferencesSpec>>,
+    /// Version 2: the identifier is declared (or defined) at file scope
+    /// before the node `$X` captured (`not-declared-before`: it is not).
+    #[serde(default, rename = "declared-before")]
+    pub declared_before: Option<String>,
+    #[serde(default, rename = "not-declared-before")]
+    pub not_declared_before: Option<String>,
 }
 
 /// What the tree says about a named function.

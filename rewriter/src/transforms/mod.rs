@@ -4,7 +4,6 @@
 //! `patterns/README.md`.
 
 pub mod c_util;
-pub mod class_static;
 pub mod of_scoped;
 pub mod platform_remove_void;
 pub mod sysfs_self_delete;
@@ -238,7 +237,6 @@ pub trait Transform: Sync {
 
 const ALL: &[&dyn Transform] = &[
     &platform_remove_void::PlatformRemoveVoid,
-    &class_static::ClassStatic,
     &timer_shutdown::TimerShutdown,
     &of_scoped::OfScoped,
     &sysfs_self_delete::SysfsSelfDelete,
