@@ -26,7 +26,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::gitdiff::{Attributes, FileStat};
+use crate::gitdiff::FileStat;
+use rewriter::diff::Attributes;
 use crate::maintainers::{Maintainers, Routing};
 use crate::mbox::{Mail, PatchFile};
 use crate::prefix::{PrefixResolver, PrefixSource};
@@ -368,7 +369,7 @@ pub fn build_series(
 ) -> Result<SeriesReport> {
     let mut warnings = Vec::new();
     let maint = Maintainers::load(tree)?;
-    let attrs = Attributes::load(tree);
+    let attrs = Attributes::load(tree).context("reading the tree's .gitattributes for hunk headers")?;
     let from = match &opts.from {
         Some(f) => f.clone(),
         None => match git_ident(tree) {
