@@ -1,11 +1,12 @@
 //! Line changes the way git settles them: a Myers diff (from `similar`),
 //! then git's `xdl_change_compact()` with the indent heuristic (xdiffi.c),
 //! which slides each ambiguous group of changed lines to where a reader
-//! expects it and merges groups that can meet. No crate offers git's
-//! exact sliding: `imara-diff`'s indent heuristic differs from git's in
-//! its end-of-file and blank-line scoring, and the same change must show
-//! the same hunks as `git diff` (the series mails are compared with
-//! `git format-patch` byte for byte).
+//! expects it, and merges groups that can meet. `imara-diff` 0.2 has an
+//! indent heuristic too, but it scores a split at the end of the file and
+//! aligns a group with the other side's changes differently from git
+//! (`slider_heuristic.rs`, `postprocess.rs`), and the series mails must
+//! equal `git format-patch`'s bytes: this stays a port of git's own steps,
+//! checked against `git diff` (`rewriter/tests/diff_like_git.rs`).
 
 use super::funcname::is_space;
 

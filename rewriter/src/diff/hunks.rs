@@ -121,17 +121,18 @@ mod tests {
         );
     }
 
-    /// A removed block between two blank lines could be shown one line up
-    /// or down; git's indent heuristic picks the split at the blank line.
+    /// An added block that could sit one step lower (it starts and ends
+    /// with `x = 1;`): git's indent heuristic puts it before the blank
+    /// line, without the heuristic it would come after `x = 1;` (both
+    /// checked with `git diff --no-index [--no-indent-heuristic]`).
     #[test]
-    fn indent_heuristic_slides_to_the_blank_line() {
-        let old = b"int a(void)\n{\n\treturn 0;\n}\n\nint b(void)\n{\n\treturn 1;\n}\n\nint c(void)\n{\n\treturn 2;\n}\n";
-        let new = b"int a(void)\n{\n\treturn 0;\n}\n\nint c(void)\n{\n\treturn 2;\n}\n";
+    fn indent_heuristic_places_an_added_block_like_git() {
+        let old = b"int f(void)\n{\n\tint x;\n\n\tx = 1;\n\treturn x;\n}\n";
+        let new = b"int f(void)\n{\n\tint x;\n\n\tx = 1;\n\tif (x)\n\t\treturn 2;\n\n\tx = 1;\n\treturn x;\n}\n";
         let h = unified_hunks(old, new, 3, FuncName::Cpp);
-        let text = String::from_utf8(h.text).unwrap();
-        assert!(
-            text.contains("\n \n-int b(void)\n-{\n-\treturn 1;\n-}\n-\n int c(void)\n"),
-            "{text}"
+        assert_eq!(
+            String::from_utf8(h.text).unwrap(),
+            "@@ -2,6 +2,10 @@ int f(void)\n {\n \tint x;\n \n+\tx = 1;\n+\tif (x)\n+\t\treturn 2;\n+\n \tx = 1;\n \treturn x;\n }\n"
         );
     }
 
