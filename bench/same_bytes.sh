@@ -20,8 +20,10 @@
 # document (version line, results, `#` diagnostics) without the console
 # timestamp; kernel addresses that are not symbols (`0xffffffffc0339...`,
 # module text without symbols, which KASLR places anew at every boot) are
-# written as `0x<addr>`. Logs present in only one directory are listed and
-# skipped.
+# written as `0x<addr>`, and process ids as `(pid <n>)`. Logs present in
+# only one directory are listed and skipped. What stays run-dependent: the
+# order of reference events of devices probed asynchronously (the
+# `ahci-sda-held` scenario) can differ between two boots of one build.
 #
 # Exit status: 0 when everything is byte-identical, 1 when something
 # differs (each difference is named), 2 for bad usage.
@@ -82,7 +84,7 @@ outputs() {
 ktap_of() {
 	sed -E 's/^\[ *[0-9]+\.[0-9]+\] //' "$1" |
 		awk '/^KTAP version/ {on = 1} on && /^( *)(KTAP version|ok |not ok |#)/' |
-		sed -E 's/0xffff[0-9a-f]{12}/0x<addr>/g'
+		sed -E 's/0xffff[0-9a-f]{12}/0x<addr>/g; s/\(pid [0-9]+\)/(pid <n>)/g'
 }
 
 ktap() {
