@@ -8,7 +8,8 @@
 #
 # `outputs` runs both builds on TREE (restricted to each SUBDIR with
 # --path; the whole tree without one): `scan --json` (every default
-# pattern), and `series` for each pattern scan found sites of, written into
+# pattern), and `series` for each pattern (with --json and with the
+# table), written into
 # a temporary directory with a fixed `--date` and `--from` so that the mails
 # do not depend on the clock or on git config. Each output, exit code and
 # stderr is compared byte for byte.
@@ -54,6 +55,9 @@ record() {
 		run "series-$id" series "$tree" --pattern "$id" "${paths[@]}" \
 			--out "$out/series-$id.d" --date 1700000000 \
 			--from "Unplug Bench <bench@example.invalid>" --json
+		run "series-$id-table" series "$tree" --pattern "$id" "${paths[@]}" \
+			--out "$out/series-$id-table.d" --date 1700000000 \
+			--from "Unplug Bench <bench@example.invalid>"
 	done
 }
 

@@ -1379,94 +1379,7 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
         report.out_dir.display()
     )?;
     for s in &report.series {
-        writeln!(w)?;
-        let part = if s.parts > 1 {
-            format!(" (part {}/{})", s.part, s.parts)
-        } else {
-            String::new()
-        };
-        writeln!(
-            w,
-            "== {}{}{}: {} patch{} -> {}",
-            s.section,
-            part,
-            if s.orphan { " [ORPHAN]" } else { "" },
-            s.patches.len(),
-            if s.patches.len() == 1 { "" } else { "es" },
-            s.dir.display()
-        )?;
-        writeln!(
-            w,
-            "   To: {}",
-            if s.to.is_empty() {
-                "-".into()
-            } else {
-                s.to.join(", ")
-            }
-        )?;
-        writeln!(
-            w,
-            "   Cc: {}",
-            if s.cc.is_empty() {
-                "-".into()
-            } else {
-                s.cc.join(", ")
-            }
-        )?;
-        if report.checked {
-            writeln!(
-                w,
-                "   {:<4} {:<7} {:>4} {:>5}  subject",
-                "#", "applies", "err", "warn"
-            )?;
-        } else {
-            writeln!(w, "   {:<4} {:>3} {:>3}  subject", "#", "to", "cc")?;
-        }
-        for (i, p) in s.patches.iter().enumerate() {
-            let mut flags = String::new();
-            if p.orphan {
-                flags += " [orphan]";
-            }
-            if !p.mixed_sections.is_empty() {
-                flags += " [mixed]";
-            }
-            if let Some(b) = &p.build {
-                flags += &match b.status {
-                    build::BuildStatus::Built => {
-                        format!(" [built: {}]", b.arch.clone().unwrap_or_default())
-                    }
-                    build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
-                    build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
-                };
-            }
-            for v in &p.verify {
-                flags += &format!(" [{} {}: {}]", v.kernel, v.variant, v.verdict);
-            }
-            if report.checked {
-                let c = p.check.clone().unwrap_or_default();
-                let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
-                writeln!(
-                    w,
-                    "   {:<4} {:<7} {:>4} {:>5}  {}{}",
-                    i + 1,
-                    if c.applies { "yes" } else { "NO" },
-                    n(c.checkpatch_errors),
-                    n(c.checkpatch_warnings),
-                    trunc(&p.subject, 90),
-                    flags
-                )?;
-            } else {
-                writeln!(
-                    w,
-                    "   {:<4} {:>3} {:>3}  {}{}",
-                    i + 1,
-                    p.to.len(),
-                    p.cc.len(),
-                    trunc(&p.subject, 90),
-                    flags
-                )?;
-            }
-        }
+        print_series(s, report.checked, w)?;
     }
     for d in &report.dropped {
         writeln!(
@@ -1486,4 +1399,89 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
         writeln!(w, "warning: {warn}")?;
     }
     Ok(())
+}
+
+/// One series of the table: its header, recipients and a line per patch.
+fn print_series(s: &SeriesEntry, checked: bool, w: &mut impl Write) -> std::io::Result<()> {
+    writeln!(w)?;
+    let part = if s.parts > 1 {
+        format!(" (part {}/{})", s.part, s.parts)
+    } else {
+        String::new()
+    };
+    writeln!(
+        w,
+        "== {}{}{}: {} patch{} -> {}",
+        s.section,
+        part,
+        if s.orphan { " [ORPHAN]" } else { "" },
+        s.patches.len(),
+        if s.patches.len() == 1 { "" } else { "es" },
+        s.dir.display()
+    )?;
+    let list = |v: &[String]| if v.is_empty() { "-".into() } else { v.join(", ") };
+    writeln!(w, "   To: {}", list(&s.to))?;
+    writeln!(w, "   Cc: {}", list(&s.cc))?;
+    if checked {
+        writeln!(
+            w,
+            "   {:<4} {:<7} {:>4} {:>5}  subject",
+            "#", "applies", "err", "warn"
+        )?;
+    } else {
+        writeln!(w, "   {:<4} {:>3} {:>3}  subject", "#", "to", "cc")?;
+    }
+    for (i, p) in s.patches.iter().enumerate() {
+        let flags = patch_flags(p);
+        if checked {
+            let c = p.check.clone().unwrap_or_default();
+            let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                w,
+                "   {:<4} {:<7} {:>4} {:>5}  {}{}",
+                i + 1,
+                if c.applies { "yes" } else { "NO" },
+                n(c.checkpatch_errors),
+                n(c.checkpatch_warnings),
+                trunc(&p.subject, 90),
+                flags
+            )?;
+        } else {
+            writeln!(
+                w,
+                "   {:<4} {:>3} {:>3}  {}{}",
+                i + 1,
+                p.to.len(),
+                p.cc.len(),
+                trunc(&p.subject, 90),
+                flags
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The table's marks after a patch's subject: orphaned, mixed sections,
+/// build and verifier verdicts.
+fn patch_flags(p: &PatchEntry) -> String {
+    let mut flags = String::new();
+    if p.orphan {
+        flags += " [orphan]";
+    }
+    if !p.mixed_sections.is_empty() {
+        flags += " [mixed]";
+    }
+    if let Some(b) = &p.build {
+        flags += &match b.status {
+            build::BuildStatus::Built => {
+                format!(" [built: {}]", b.arch.clone().unwrap_or_default())
+            }
+            build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
+            build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
+        };
+    }
+    for v in &p.verify {
+        flags += &format!(" [{} {}: {}]", v.kernel, v.variant, v.verdict);
+    }
+    flags
 }
