@@ -35,8 +35,17 @@ pub fn quote_path(prefix: &str, path: &str) -> String {
 
 /// Writes the unified diff of one change, three lines of context, with
 /// function context in the hunk headers as `attrs` chooses it.
-pub fn write_unified(change: &FileChange, attrs: &Attributes, w: &mut impl Write) -> io::Result<()> {
-    let hunks = unified_hunks(&change.before, &change.after, 3, attrs.funcname(&change.file));
+pub fn write_unified(
+    change: &FileChange,
+    attrs: &Attributes,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let hunks = unified_hunks(
+        &change.before,
+        &change.after,
+        3,
+        attrs.funcname(&change.file),
+    );
     if hunks.text.is_empty() {
         return Ok(());
     }

@@ -16,7 +16,10 @@ use std::process::Command;
 const KERNEL_ATTRIBUTES: &str = "*.c\tdiff=cpp\n*.h\tdiff=cpp\n";
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().into()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .into()
 }
 
 fn have_git() -> bool {
@@ -80,7 +83,10 @@ fn git_hunks(changes: &[FileChange]) -> Vec<Vec<u8>> {
                 d,
                 &["diff", "--no-color", "--no-ext-diff", "-U3", "--", &c.file],
             );
-            let at = out.windows(3).position(|w| w == b"@@ ").unwrap_or(out.len());
+            let at = out
+                .windows(3)
+                .position(|w| w == b"@@ ")
+                .unwrap_or(out.len());
             out[at..].to_vec()
         })
         .collect()
@@ -134,7 +140,10 @@ fn fixture_rewrites_have_git_diffs_hunks() {
             files += assert_like_git(&name, &changes(copy.path(), &[]));
         }
     }
-    assert!(files > 10, "only {files} rewritten files among the fixtures");
+    assert!(
+        files > 10,
+        "only {files} rewritten files among the fixtures"
+    );
 }
 
 /// A kernel tree named by `UNPLUG_DIFF_TREE` (none: nothing to do).

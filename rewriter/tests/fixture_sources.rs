@@ -20,7 +20,10 @@ fn repo() -> PathBuf {
 fn assert_sample_copy_matches(name: &str) {
     let copy = repo().join("examples/sample-tree/drivers/misc").join(name);
     let source = repo().join("verifier-kmod/fixtures").join(name);
-    let (c, s) = (std::fs::read(&copy).unwrap(), std::fs::read(&source).unwrap());
+    let (c, s) = (
+        std::fs::read(&copy).unwrap(),
+        std::fs::read(&source).unwrap(),
+    );
     assert!(
         c == s,
         "{} drifted from {}: copy the source over it",
@@ -90,13 +93,20 @@ fn pattern_fixtures_link_sources_instead_of_copying_them() {
             copies.push(format!("{} copies {}", p.display(), s.display()));
         }
     }
-    assert!(copies.is_empty(), "make these links:\n{}", copies.join("\n"));
+    assert!(
+        copies.is_empty(),
+        "make these links:\n{}",
+        copies.join("\n")
+    );
 }
 
 #[test]
 fn pattern_fixture_links_lead_to_sources() {
     let allowed = [
-        repo().join("verifier-kmod/fixtures").canonicalize().unwrap(),
+        repo()
+            .join("verifier-kmod/fixtures")
+            .canonicalize()
+            .unwrap(),
         repo().join("examples/sample-tree").canonicalize().unwrap(),
     ];
     let mut links = 0;

@@ -27,10 +27,10 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::gitdiff::FileStat;
-use rewriter::diff::Attributes;
 use crate::maintainers::{Maintainers, Routing};
 use crate::mbox::{Mail, PatchFile};
 use crate::prefix::{PrefixResolver, PrefixSource};
+use rewriter::diff::Attributes;
 
 /// One file's edit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,7 +369,8 @@ pub fn build_series(
 ) -> Result<SeriesReport> {
     let mut warnings = Vec::new();
     let maint = Maintainers::load(tree)?;
-    let attrs = Attributes::load(tree).context("reading the tree's .gitattributes for hunk headers")?;
+    let attrs =
+        Attributes::load(tree).context("reading the tree's .gitattributes for hunk headers")?;
     let from = sender(tree, opts)?;
     let date = mbox::rfc2822(opts.date.unwrap_or_else(|| tree_date(tree, changes)));
     let base_commit = opts.base_commit.clone().or_else(|| head_commit(tree));
@@ -1419,7 +1420,13 @@ fn print_series(s: &SeriesEntry, checked: bool, w: &mut impl Write) -> std::io::
         if s.patches.len() == 1 { "" } else { "es" },
         s.dir.display()
     )?;
-    let list = |v: &[String]| if v.is_empty() { "-".into() } else { v.join(", ") };
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".into()
+        } else {
+            v.join(", ")
+        }
+    };
     writeln!(w, "   To: {}", list(&s.to))?;
     writeln!(w, "   Cc: {}", list(&s.cc))?;
     if checked {

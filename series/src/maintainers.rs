@@ -283,7 +283,6 @@ fn perl_re(value: &str) -> Option<Regex> {
 
 const CHIEF_PENGUINS: &[&str] = &["Linus Torvalds <torvalds@linux-foundation.org>"];
 
-
 /// The script's `deduplicate_email` with the mailmap: the first address
 /// seen under a name (or the first name seen with an address) stands for
 /// every later spelling of it.

@@ -1072,5 +1072,8 @@ fn mails_carry_the_hunks_rewrite_prints() {
         }
     }
     assert!(compared >= 9, "only {compared} files compared");
-    assert!(with_function >= 8, "function context in {with_function} files only");
+    assert!(
+        with_function >= 8,
+        "function context in {with_function} files only"
+    );
 }

@@ -349,4 +349,3 @@ pub(super) fn changes(a: &[&[u8]], b: &[&[u8]]) -> Vec<Change> {
     }
     out
 }
-

@@ -62,7 +62,9 @@ fn write_hunk(
     let e1 = (lc.i1 + lc.c1 + ctx).min(a.len());
     let e2 = (lc.i2 + lc.c2 + ctx).min(b.len());
     let t = &mut out.text;
-    t.extend_from_slice(format!("@@ -{} +{} @@", range(s1, e1 - s1), range(s2, e2 - s2)).as_bytes());
+    t.extend_from_slice(
+        format!("@@ -{} +{} @@", range(s1, e1 - s1), range(s2, e2 - s2)).as_bytes(),
+    );
     // function context: the last function line of the preimage above the hunk
     if let Some(f) = (0..s1).rev().find_map(|i| func_of(a[i], mode)) {
         if !f.is_empty() {

@@ -28,7 +28,9 @@ fn trials(kind: &str, dir: &str, check: fn(&Path) -> anyhow::Result<()>) -> Vec<
         .into_iter()
         .map(|f| {
             let name = format!("{kind}/{}", f.file_stem().unwrap().to_string_lossy());
-            Trial::test(name, move || check(&f).map_err(|e| Failed::from(format!("{e:#}"))))
+            Trial::test(name, move || {
+                check(&f).map_err(|e| Failed::from(format!("{e:#}")))
+            })
         })
         .collect()
 }
