@@ -123,8 +123,10 @@ pub fn rewrite(extra: Option<&Path>, sel: &Selection, in_place: bool) -> Result<
         }
         eprintln!("unplug: {written} file(s) rewritten");
     } else {
+        // hunk headers as `git diff` gives them in this tree
+        let attrs = rewriter::diff::Attributes::load(&sel.tree)?;
         let mut stdout = output::stdout();
-        stdout.write_all(&rewriter::diff::unified(&outcome.changes))?;
+        stdout.write_all(&rewriter::diff::unified_with(&outcome.changes, &attrs))?;
     }
     Ok(if refused || has_errors(&outcome) {
         exit::FINDINGS

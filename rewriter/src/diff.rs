@@ -1,20 +1,26 @@
-//! Unified diffs of file changes, byte-exact, with `a/` and `b/` paths
-//! relative to the tree root so that `git apply` and `patch -p1` accept
-//! them. Lines end at `\n` only, as git reads them: CRLF, a bare CR inside
-//! a line, CR-only line ends and non-UTF-8 bytes all pass through
-//! unchanged, and a last line without `\n` gets `\ No newline at end of
-//! file`. Paths are quoted the way git quotes them.
+//! The diff stage: unified diffs of file changes, the way `git diff`
+//! writes them, for every output of unplug (`rewrite` prints them, the
+//! `series` crate puts them into its mails). One engine, so that the same
+//! change shows the same hunks everywhere: git's change grouping with the
+//! indent heuristic ([`compact`]), hunks with git's function context
+//! chosen by the tree's `.gitattributes` ([`funcname`], [`hunks`]).
+//!
+//! Diffs are byte-exact, with `a/` and `b/` paths relative to the tree
+//! root so that `git apply` and `patch -p1` accept them. Lines end at `\n`
+//! only, as git reads them: CRLF, a bare CR inside a line, CR-only line
+//! ends and non-UTF-8 bytes all pass through unchanged, and a last line
+//! without `\n` gets `\ No newline at end of file`. Paths are quoted the
+//! way git quotes them.
+
+mod compact;
+pub mod funcname;
+pub mod hunks;
+
+pub use funcname::{Attributes, FuncName};
+pub use hunks::{unified_hunks, Hunks};
 
 use crate::model::FileChange;
-use similar::{capture_diff_slices, group_diff_ops, Algorithm, DiffOp};
 use std::io::{self, Write};
-
-/// Lines of `data`, each with its `\n` (the last may lack it). A CR is
-/// part of the line like any other byte: git splits at `\n` only, and a
-/// diff split elsewhere does not apply.
-fn split_lines(data: &[u8]) -> Vec<&[u8]> {
-    data.split_inclusive(|&b| b == b'\n').collect()
-}
 
 /// `prefix` + `path` for a diff header, C-quoted as git quotes it with
 /// `core.quotePath` on (its default): a name holding a control byte, a
@@ -27,12 +33,20 @@ pub fn quote_path(prefix: &str, path: &str) -> String {
     String::from_utf8(quoted.into_owned().into()).expect("a quoted name is ASCII")
 }
 
-/// Writes the unified diff of one change, three lines of context.
-pub fn write_unified(change: &FileChange, w: &mut impl Write) -> io::Result<()> {
-    let old = split_lines(&change.before);
-    let new = split_lines(&change.after);
-    let groups = group_diff_ops(capture_diff_slices(Algorithm::Myers, &old, &new), 3);
-    if groups.is_empty() {
+/// Writes the unified diff of one change, three lines of context, with
+/// function context in the hunk headers as `attrs` chooses it.
+pub fn write_unified(
+    change: &FileChange,
+    attrs: &Attributes,
+    w: &mut impl Write,
+) -> io::Result<()> {
+    let hunks = unified_hunks(
+        &change.before,
+        &change.after,
+        3,
+        attrs.funcname(&change.file),
+    );
+    if hunks.text.is_empty() {
         return Ok(());
     }
     let (a, b) = (
@@ -44,64 +58,30 @@ pub fn write_unified(change: &FileChange, w: &mut impl Write) -> io::Result<()> 
     writeln!(w, "diff -u {a} {b}")?;
     writeln!(w, "--- {a}{tab}")?;
     writeln!(w, "+++ {b}{tab}")?;
-    for ops in &groups {
-        write_hunk(ops, &old, &new, w)?;
-    }
-    Ok(())
+    w.write_all(&hunks.text)
 }
 
-/// One `@@` hunk: its header, then every line of `ops`.
-fn write_hunk(ops: &[DiffOp], old: &[&[u8]], new: &[&[u8]], w: &mut impl Write) -> io::Result<()> {
-    let (first, last) = (&ops[0], &ops[ops.len() - 1]);
-    let o = first.old_range().start..last.old_range().end;
-    let n = first.new_range().start..last.new_range().end;
-    writeln!(w, "@@ -{} +{} @@", range(&o), range(&n))?;
-    for op in ops {
-        let (tag, or, nr) = op.as_tag_tuple();
-        match tag {
-            similar::DiffTag::Equal => lines(b' ', &old[or], w)?,
-            _ => {
-                lines(b'-', &old[or], w)?;
-                lines(b'+', &new[nr], w)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A hunk header's `start,count` (`start` is the line before an empty range).
-fn range(r: &std::ops::Range<usize>) -> String {
-    match r.len() {
-        0 => format!("{},0", r.start),
-        1 => format!("{}", r.start + 1),
-        n => format!("{},{n}", r.start + 1),
-    }
-}
-
-fn lines(prefix: u8, lines: &[&[u8]], w: &mut impl Write) -> io::Result<()> {
-    for l in lines {
-        w.write_all(&[prefix])?;
-        w.write_all(l)?;
-        if !l.ends_with(b"\n") {
-            w.write_all(b"\n\\ No newline at end of file\n")?;
-        }
-    }
-    Ok(())
-}
-
-/// The whole diff of `changes`, in file order (each file's diff is
-/// computed on its own thread: on a treewide run this is no small part).
-pub fn unified(changes: &[FileChange]) -> Vec<u8> {
+/// The whole diff of `changes`, in file order, hunk headers as a tree
+/// with `attrs` for its `.gitattributes` gets them from git (each file's
+/// diff is computed on its own thread: on a treewide run this is no small
+/// part).
+pub fn unified_with(changes: &[FileChange], attrs: &Attributes) -> Vec<u8> {
     use rayon::prelude::*;
     let parts: Vec<Vec<u8>> = changes
         .par_iter()
         .map(|c| {
             let mut out = Vec::new();
-            write_unified(c, &mut out).expect("writing to a Vec cannot fail");
+            write_unified(c, attrs, &mut out).expect("writing to a Vec cannot fail");
             out
         })
         .collect();
     parts.concat()
+}
+
+/// [`unified_with`] for a tree without `.gitattributes` (git's default
+/// funcname rule for every file).
+pub fn unified(changes: &[FileChange]) -> Vec<u8> {
+    unified_with(changes, &Attributes::default())
 }
 
 #[cfg(test)]

@@ -328,20 +328,3 @@ fn a_rule_site_nested_thousands_deep_is_found_with_its_function() {
     let deep = o.sites.iter().find(|s| s.file == "drivers/deep.c").unwrap();
     assert_eq!(deep.context.as_deref(), Some("deep_init"));
 }
-
-#[test]
-fn sample_tree_copies_of_verifier_fixtures_match_them() {
-    // The sample tree carries the fixture drivers as copies (a walk does
-    // not follow links out of the tree): they must not drift apart.
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    for name in [
-        "child_walk_legacy.c",
-        "rearm_timer_legacy.c",
-        "selfremove_legacy.c",
-    ] {
-        let copy =
-            std::fs::read(repo.join("examples/sample-tree/drivers/misc").join(name)).unwrap();
-        let orig = std::fs::read(repo.join("verifier-kmod/fixtures").join(name)).unwrap();
-        assert!(copy == orig, "{name}: the sample tree's copy differs");
-    }
-}

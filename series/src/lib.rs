@@ -32,10 +32,11 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::gitdiff::{Attributes, FileStat};
+use crate::gitdiff::FileStat;
 use crate::maintainers::{Maintainers, Routing};
 use crate::mbox::{Mail, PatchFile};
 use crate::prefix::{PrefixResolver, PrefixSource};
+use rewriter::diff::Attributes;
 
 /// One file's edit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -374,82 +375,15 @@ pub fn build_series(
 ) -> Result<SeriesReport> {
     let mut warnings = Vec::new();
     let maint = Maintainers::load(tree)?;
-    let attrs = Attributes::load(tree);
-    let from = match &opts.from {
-        Some(f) => f.clone(),
-        None => match git_ident(tree) {
-            Some(f) => f,
-            None if opts.signoff => bail!(
-                "--signoff needs an identity: pass --from or set git config user.name/user.email"
-            ),
-            None => "unplug <unplug@localhost.invalid>".into(),
-        },
-    };
-    if !from.contains('@') {
-        bail!("--from must look like \"Name <address>\", got {from:?}");
-    }
+    let attrs =
+        Attributes::load(tree).context("reading the tree's .gitattributes for hunk headers")?;
+    let from = sender(tree, opts)?;
     let date = mbox::rfc2822(opts.date.unwrap_or_else(|| tree_date(tree, changes)));
     let base_commit = opts.base_commit.clone().or_else(|| head_commit(tree));
     let signature = opts.signature.clone().unwrap_or_else(git_version);
     let version = opts.version.max(1);
-    let abbrev = opts.abbrev.clamp(4, 40);
-
-    // 1. owning section of each change
-    let owner_of = |f: &str| match opts.group_by {
-        GroupBy::Section => maint.owner(f),
-        GroupBy::Tree => maint.tree_owner(f),
-    };
-    let mut seen_files: BTreeMap<&str, &str> = BTreeMap::new();
-    for ch in changes {
-        for f in &ch.files {
-            if let Some(prev) = seen_files.insert(&f.rel_path, &ch.key) {
-                if prev != ch.key {
-                    warnings.push(format!(
-                        "{} is edited by both {} and {}; each patch is made against the original file, so they will conflict (make them one change)",
-                        f.rel_path, prev, ch.key
-                    ));
-                }
-            }
-        }
-    }
-    let mut grouped: BTreeMap<String, Vec<(&DriverChange, Vec<String>)>> = BTreeMap::new();
-    let mut filtered_out = Vec::new();
-    for ch in changes {
-        if ch.files.is_empty() {
-            warnings.push(format!("{}: no files, skipped", ch.key));
-            continue;
-        }
-        let main = main_file(ch);
-        let sec = owner_of(main)
-            .section_name
-            .unwrap_or_else(|| NO_SECTION.to_string());
-        let mut secs: Vec<String> = Vec::new();
-        for f in &ch.files {
-            let s = owner_of(&f.rel_path)
-                .section_name
-                .unwrap_or_else(|| NO_SECTION.to_string());
-            if !secs.contains(&s) {
-                secs.push(s);
-            }
-        }
-        if secs.len() > 1 && ch.shared_helper.is_none() {
-            warnings.push(format!(
-                "{}: files belong to several sections ({}) without a shared helper; kept in one patch",
-                ch.key,
-                secs.join(", ")
-            ));
-        }
-        if !opts.subsystems.is_empty() && !subsystem_selected(&opts.subsystems, &sec, ch) {
-            filtered_out.push(ch.key.clone());
-            continue;
-        }
-        grouped
-            .entry(sec)
-            .or_default()
-            .push((ch, if secs.len() > 1 { secs } else { vec![] }));
-    }
-
-    // 2. units (patches) per section, split into series
+    warn_files_in_two_changes(changes, &mut warnings);
+    let (grouped, filtered_out) = group_by_owner(&maint, changes, opts, &mut warnings);
     let planned = match &opts.resend {
         None => plan_series(grouped, opts),
         Some(r) => plan_resend(grouped, r, &mut warnings),
@@ -457,7 +391,6 @@ pub fn build_series(
     let mut series = Vec::new();
     let mut resolver = PrefixResolver::new(tree, &opts.prefix_overrides);
     for p in planned {
-        let dir = opts.out_dir.join(&p.dirname);
         let ctx = SeriesCtx {
             tree,
             maint: &maint,
@@ -467,7 +400,7 @@ pub fn build_series(
             date: &date,
             signature: &signature,
             version,
-            abbrev,
+            abbrev: opts.abbrev.clamp(4, 40),
             signoff: opts.signoff,
             base_commit: base_commit.as_deref(),
             prerequisites: &opts.prerequisites,
@@ -476,18 +409,15 @@ pub fn build_series(
             change_id: change_id(&campaign.id, &p.section, p.part),
             changelog: p.changelog,
         };
-        let entry = write_series(
-            &ctx,
-            &mut resolver,
-            &p.section,
-            p.part,
-            p.parts,
-            &p.units,
-            &dir,
-        )?;
-        series.push(entry);
+        let dir = opts.out_dir.join(&p.dirname);
+        let planned = PlannedSeries {
+            section: &p.section,
+            part: p.part,
+            parts: p.parts,
+            units: &p.units,
+        };
+        series.push(write_series(&ctx, &mut resolver, &planned, &dir)?);
     }
-
     let mut report = SeriesReport {
         campaign: campaign.id.clone(),
         out_dir: opts.out_dir.clone(),
@@ -511,6 +441,90 @@ pub fn build_series(
         serde_json::to_vec_pretty(&report)?,
     )?;
     Ok(report)
+}
+
+/// The mails' `From:`: `--from`, else the tree's git identity, else a
+/// placeholder (refused with `--signoff`, which needs a real one).
+fn sender(tree: &Path, opts: &SeriesOptions) -> Result<String> {
+    let from = match &opts.from {
+        Some(f) => f.clone(),
+        None => match git_ident(tree) {
+            Some(f) => f,
+            None if opts.signoff => bail!(
+                "--signoff needs an identity: pass --from or set git config user.name/user.email"
+            ),
+            None => "unplug <unplug@localhost.invalid>".into(),
+        },
+    };
+    if !from.contains('@') {
+        bail!("--from must look like \"Name <address>\", got {from:?}");
+    }
+    Ok(from)
+}
+
+/// A file edited by two changes gets a warning: each patch is made
+/// against the original file, so the two conflict.
+fn warn_files_in_two_changes(changes: &[DriverChange], warnings: &mut Vec<String>) {
+    let mut seen_files: BTreeMap<&str, &str> = BTreeMap::new();
+    for ch in changes {
+        for f in &ch.files {
+            if let Some(prev) = seen_files.insert(&f.rel_path, &ch.key) {
+                if prev != ch.key {
+                    warnings.push(format!(
+                        "{} is edited by both {} and {}; each patch is made against the original file, so they will conflict (make them one change)",
+                        f.rel_path, prev, ch.key
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Each change under the section owning its main file (`--group-by`),
+/// with the sections of all its files when they are several; changes the
+/// `--subsystem` filter leaves out are returned by key.
+fn group_by_owner<'a>(
+    maint: &Maintainers,
+    changes: &'a [DriverChange],
+    opts: &SeriesOptions,
+    warnings: &mut Vec<String>,
+) -> (Grouped<'a>, Vec<String>) {
+    let owner_of = |f: &str| {
+        let owner = match opts.group_by {
+            GroupBy::Section => maint.owner(f),
+            GroupBy::Tree => maint.tree_owner(f),
+        };
+        owner.section_name.unwrap_or_else(|| NO_SECTION.to_string())
+    };
+    let mut grouped: Grouped<'a> = BTreeMap::new();
+    let mut filtered_out = Vec::new();
+    for ch in changes {
+        if ch.files.is_empty() {
+            warnings.push(format!("{}: no files, skipped", ch.key));
+            continue;
+        }
+        let sec = owner_of(main_file(ch));
+        let mut secs: Vec<String> = Vec::new();
+        for f in &ch.files {
+            dedup_push(&mut secs, &owner_of(&f.rel_path));
+        }
+        if secs.len() > 1 && ch.shared_helper.is_none() {
+            warnings.push(format!(
+                "{}: files belong to several sections ({}) without a shared helper; kept in one patch",
+                ch.key,
+                secs.join(", ")
+            ));
+        }
+        if !opts.subsystems.is_empty() && !subsystem_selected(&opts.subsystems, &sec, ch) {
+            filtered_out.push(ch.key.clone());
+            continue;
+        }
+        grouped
+            .entry(sec)
+            .or_default()
+            .push((ch, if secs.len() > 1 { secs } else { vec![] }));
+    }
+    (grouped, filtered_out)
 }
 
 /// One series to write.
@@ -841,7 +855,8 @@ fn commit_body(ctx: &SeriesCtx, unit: &Unit, helpers: &[String]) -> String {
     body
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Renders the mail of one unit (patch `nr` of `total`): returns its
+/// entry for the report, its diffstat and its bytes.
 fn render_unit(
     ctx: &SeriesCtx,
     resolver: &mut PrefixResolver,
@@ -853,50 +868,22 @@ fn render_unit(
     let mut files: Vec<&FileEdit> = unit.changes.iter().flat_map(|c| c.files.iter()).collect();
     files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
     let paths: Vec<String> = files.iter().map(|f| f.rel_path.clone()).collect();
-    let main = if unit.changes.len() == 1 {
-        Some(main_file(unit.changes[0]))
-    } else {
-        None
-    };
-    let sec = (unit.section != NO_SECTION).then_some(unit.section.as_str());
-    let (prefix, source) = if unit.changes.len() == 1 {
-        resolver.for_files(&paths, main, sec)
-    } else {
-        // one patch for a subsystem: the part all drivers share
-        let per: Vec<String> = unit
-            .changes
-            .iter()
-            .map(|c| {
-                let p: Vec<String> = c.files.iter().map(|f| f.rel_path.clone()).collect();
-                resolver.for_files(&p, Some(main_file(c)), sec).0
-            })
-            .collect();
-        match prefix::common_prefix(&per) {
-            Some(p) => (p, PrefixSource::History),
-            None => resolver.for_files(&paths, None, sec),
-        }
-    };
+    let (prefix, source) = unit_prefix(resolver, unit, &paths);
     let title = if prefix.is_empty() {
         ctx.campaign.subject.clone()
     } else {
         format!("{prefix} {}", ctx.campaign.subject)
     };
     let mut helpers: Vec<String> = Vec::new();
-    for c in &unit.changes {
-        if let Some(h) = &c.shared_helper {
-            dedup_push(&mut helpers, h);
-        }
+    for h in unit.changes.iter().filter_map(|c| c.shared_helper.as_ref()) {
+        dedup_push(&mut helpers, h);
     }
     let body = commit_body(ctx, unit, &helpers);
     let pfiles: Vec<PatchFile> = files
         .iter()
         .map(|f| PatchFile {
             path: &f.rel_path,
-            before: if is_new_file(ctx.tree, f) {
-                None
-            } else {
-                Some(&f.before)
-            },
+            before: (!is_new_file(ctx.tree, f)).then_some(&f.before[..]),
             after: Some(&f.after),
             mode: f.mode,
         })
@@ -907,63 +894,33 @@ fn render_unit(
         d.extend_from_slice(&diffs);
         sha_of(&d)
     };
-    let tag = mbox::subject_tag(ctx.version, nr, total);
-    let message_id = ctx.message_id(&sha[..12]);
-    let cover_id = ctx.message_id("cover");
-    // Route on the mail as get_maintainer.pl would see it; iterate because
-    // K: patterns may match the To:/Cc: lines we add.
-    let mut routing: Routing = Routing::default();
-    let mut to: Vec<String> = Vec::new();
-    let mut cc: Vec<String> = Vec::new();
-    let render = |to: &[String], cc: &[String]| {
-        let mail = Mail {
-            sha: sha.clone(),
-            message_id: message_id.clone(),
-            in_reply_to: Some(&cover_id),
-            notes: changelog_notes(ctx),
-            from: ctx.from,
-            date: ctx.date,
-            tag: tag.clone(),
-            title: title.clone(),
-            to,
-            cc,
-            body: body.clone(),
-            signature: ctx.signature,
-        };
-        mbox::render_patch(&mail, &stat, &diffs)
+    let text = PatchText {
+        tag: mbox::subject_tag(ctx.version, nr, total),
+        message_id: ctx.message_id(&sha[..12]),
+        cover_id: ctx.message_id("cover"),
+        sha,
+        title,
+        body,
+        stat,
+        diffs,
     };
-    let mut bytes = render(&to, &cc);
-    for _ in 0..4 {
-        let r = ctx.maint.route_patch(&String::from_utf8_lossy(&bytes));
-        let (nt, nc) = (r.to(), r.cc());
-        routing = r;
-        let same = |a: &[String], b: &[String]| {
-            a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
-        };
-        if same(&nt, &to) && same(&nc, &cc) {
-            break;
-        }
-        // Adding the headers can only add keyword matches (monotone).
-        to = nt;
-        cc = nc;
-        bytes = render(&to, &cc);
-    }
-    let file_name = mbox::patch_file_name(ctx.version, nr, &title);
+    let routed = route_mail(ctx.maint, |to, cc| text.render(ctx, to, cc));
+    let file_name = mbox::patch_file_name(ctx.version, nr, &text.title);
     let (ins, del) = stats
         .iter()
         .fold((0, 0), |a, s| (a.0 + s.added, a.1 + s.deleted));
     let entry = PatchEntry {
         path: dir.join(&file_name),
         file_name,
-        subject: format!("{tag} {title}"),
+        subject: format!("{} {}", text.tag, text.title),
         prefix,
         prefix_source: source,
         drivers: unit.changes.iter().map(|c| c.key.clone()).collect(),
         files: paths,
-        to,
-        cc,
-        sections: routing.sections.clone(),
-        orphan: routing.orphan,
+        to: routed.to,
+        cc: routed.cc,
+        sections: routed.routing.sections.clone(),
+        orphan: routed.routing.orphan,
         mixed_sections: if unit.mixed.len() > 1 {
             unit.mixed.clone()
         } else {
@@ -972,16 +929,9 @@ fn render_unit(
         shared_helpers: helpers,
         insertions: ins,
         deletions: del,
-        message_id,
+        message_id: text.message_id,
         check: None,
-        build: {
-            let parts: Vec<&build::PatchBuild> = unit
-                .changes
-                .iter()
-                .filter_map(|c| ctx.builds.get(&c.key))
-                .collect();
-            build::PatchBuild::merge(&parts)
-        },
+        build: unit_build(ctx, unit),
         verify: unit
             .changes
             .iter()
@@ -990,7 +940,113 @@ fn render_unit(
             .cloned()
             .collect(),
     };
-    Ok((Rendered { entry, stats }, bytes))
+    Ok((Rendered { entry, stats }, routed.bytes))
+}
+
+/// A patch mail's parts that do not depend on its recipients.
+struct PatchText {
+    sha: String,
+    message_id: String,
+    cover_id: String,
+    tag: String,
+    title: String,
+    body: String,
+    stat: String,
+    diffs: Vec<u8>,
+}
+
+impl PatchText {
+    fn render(&self, ctx: &SeriesCtx, to: &[String], cc: &[String]) -> Vec<u8> {
+        let mail = Mail {
+            sha: self.sha.clone(),
+            message_id: self.message_id.clone(),
+            in_reply_to: Some(&self.cover_id),
+            notes: changelog_notes(ctx),
+            from: ctx.from,
+            date: ctx.date,
+            tag: self.tag.clone(),
+            title: self.title.clone(),
+            to,
+            cc,
+            body: self.body.clone(),
+            signature: ctx.signature,
+        };
+        mbox::render_patch(&mail, &self.stat, &self.diffs)
+    }
+}
+
+/// A unit's subject prefix: learnt for its files, or for a patch holding
+/// several drivers, the part their own prefixes share.
+fn unit_prefix(
+    resolver: &mut PrefixResolver,
+    unit: &Unit,
+    paths: &[String],
+) -> (String, PrefixSource) {
+    let sec = (unit.section != NO_SECTION).then_some(unit.section.as_str());
+    if unit.changes.len() == 1 {
+        return resolver.for_files(paths, Some(main_file(unit.changes[0])), sec);
+    }
+    let per: Vec<String> = unit
+        .changes
+        .iter()
+        .map(|c| {
+            let p: Vec<String> = c.files.iter().map(|f| f.rel_path.clone()).collect();
+            resolver.for_files(&p, Some(main_file(c)), sec).0
+        })
+        .collect();
+    match prefix::common_prefix(&per) {
+        Some(p) => (p, PrefixSource::History),
+        None => resolver.for_files(paths, None, sec),
+    }
+}
+
+/// A mail with its recipients settled.
+struct Routed {
+    bytes: Vec<u8>,
+    routing: Routing,
+    to: Vec<String>,
+    cc: Vec<String>,
+}
+
+/// Routes the mail `render` makes as get_maintainer.pl would see it,
+/// again after adding the recipients, since K: patterns may match the
+/// To:/Cc: lines we add (adding headers only adds matches: a few rounds
+/// settle it).
+fn route_mail(maint: &Maintainers, render: impl Fn(&[String], &[String]) -> Vec<u8>) -> Routed {
+    let mut routing: Routing = Routing::default();
+    let mut to: Vec<String> = Vec::new();
+    let mut cc: Vec<String> = Vec::new();
+    let mut bytes = render(&to, &cc);
+    for _ in 0..4 {
+        let r = maint.route_patch(&String::from_utf8_lossy(&bytes));
+        let (nt, nc) = (r.to(), r.cc());
+        routing = r;
+        let same = |a: &[String], b: &[String]| {
+            a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+        };
+        if same(&nt, &to) && same(&nc, &cc) {
+            break;
+        }
+        to = nt;
+        cc = nc;
+        bytes = render(&to, &cc);
+    }
+    Routed {
+        bytes,
+        routing,
+        to,
+        cc,
+    }
+}
+
+/// The `--check --build` verdicts of a unit's drivers, as one.
+fn unit_build(ctx: &SeriesCtx, unit: &Unit) -> Option<build::PatchBuild> {
+    let parts: Vec<&build::PatchBuild> = unit
+        .changes
+        .iter()
+        .filter_map(|c| ctx.builds.get(&c.key))
+        .collect();
+    build::PatchBuild::merge(&parts)
 }
 
 /// The cover letter's line on `--check --build`: how many patches built
@@ -1058,139 +1114,38 @@ fn changelog_notes(ctx: &SeriesCtx) -> String {
     s + "\n"
 }
 
+/// What [`write_series`] writes: one part of a section's series.
+struct PlannedSeries<'p, 'a> {
+    section: &'p str,
+    part: usize,
+    parts: usize,
+    units: &'p [Unit<'a>],
+}
+
+/// Writes one series into `dir`: a mail per unit, then the cover letter.
 fn write_series(
     ctx: &SeriesCtx,
     resolver: &mut PrefixResolver,
-    section: &str,
-    part: usize,
-    parts: usize,
-    units: &[Unit],
+    p: &PlannedSeries,
     dir: &Path,
 ) -> Result<SeriesEntry> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    // drop stale mails of this version from an earlier run
-    let vprefix = format!("v{}-", ctx.version);
-    for e in std::fs::read_dir(dir)?.flatten() {
-        let n = e.file_name().to_string_lossy().to_string();
-        if n.starts_with(&vprefix) && n.ends_with(".patch") {
-            let _ = std::fs::remove_file(e.path());
-        }
-    }
-    let total = units.len();
+    remove_stale_mails(dir, ctx.version)?;
+    let total = p.units.len();
     let mut rendered = Vec::new();
-    for (i, u) in units.iter().enumerate() {
+    for (i, u) in p.units.iter().enumerate() {
         let (r, bytes) = render_unit(ctx, resolver, u, i + 1, total, dir)?;
         std::fs::write(&r.entry.path, &bytes)
             .with_context(|| format!("writing {}", r.entry.path.display()))?;
         rendered.push(r);
     }
-    // cover letter
-    let mut to: Vec<String> = Vec::new();
-    let mut cc: Vec<String> = Vec::new();
-    for r in &rendered {
-        for a in &r.entry.to {
-            dedup_push(&mut to, a);
-        }
-    }
-    for r in &rendered {
-        for a in &r.entry.cc {
-            if !to.contains(a) {
-                dedup_push(&mut cc, a);
-            }
-        }
-    }
-    let prefixes: Vec<String> = rendered.iter().map(|r| r.entry.prefix.clone()).collect();
-    let cover_prefix = prefix::common_prefix(&prefixes)
-        .or_else(|| {
-            prefixes.first().map(|p| {
-                p.split(": ")
-                    .next()
-                    .unwrap_or(p)
-                    .trim_end_matches(':')
-                    .to_string()
-                    + ":"
-            })
-        })
-        .unwrap_or_default();
-    let cover_title = if total > 1 && cover_prefix.is_empty() {
-        ctx.campaign.subject.clone()
-    } else {
-        format!("{cover_prefix} {}", ctx.campaign.subject)
-            .trim()
-            .to_string()
-    };
+    let (to, cc) = cover_recipients(&rendered);
+    let cover_title = cover_title(ctx, &rendered, total);
     let orphan = ctx
         .maint
-        .section_by_name(section)
+        .section_by_name(p.section)
         .map(|s| s.is_orphan())
         .unwrap_or(false);
-    let mut paras = Vec::new();
-    let drivers: usize = rendered.iter().map(|r| r.entry.drivers.len()).sum();
-    let mut intro = format!(
-        "This series converts {} driver{} maintained under \"{}\" (campaign {}).",
-        drivers,
-        if drivers == 1 { "" } else { "s" },
-        section,
-        ctx.campaign.id
-    );
-    if parts > 1 {
-        intro += &format!(" It is part {part} of {parts} for this section.");
-    }
-    paras.push(gitdiff::wrap_body(&intro, 75));
-    if !ctx.changelog.is_empty() {
-        paras.push(changelog_notes(ctx).trim_end().to_string());
-    }
-    paras.push(gitdiff::wrap_body(&ctx.campaign.rationale, 75));
-    paras.push(
-        "The patches are independent of each other and can be applied in any order, e.g. through the subsystem tree."
-            .to_string(),
-    );
-    if let Some(line) = build_summary(&rendered) {
-        paras.push(line);
-    }
-    if orphan || rendered.iter().any(|r| r.entry.orphan) {
-        let which: Vec<&str> = rendered
-            .iter()
-            .filter(|r| r.entry.orphan)
-            .map(|r| r.entry.files[0].as_str())
-            .collect();
-        paras.push(format!(
-            "Note: {} orphaned (S: Orphan in MAINTAINERS){}. Please consider picking up these patches through a wider tree.",
-            if orphan { format!("the section \"{section}\" is") } else { "some touched code is".to_string() },
-            if which.is_empty() { String::new() } else { format!(", affecting {}", which.join(", ")) }
-        ));
-    }
-    for (i, r) in rendered.iter().enumerate() {
-        if !r.entry.mixed_sections.is_empty() {
-            paras.push(format!(
-                "Patch {} touches files of several subsystems ({}) because {} {} shared; it is sent to the maintainers of all of them.",
-                i + 1,
-                r.entry.mixed_sections.join("; "),
-                if r.entry.shared_helpers.is_empty() { "the driver's files are".to_string() } else { r.entry.shared_helpers.join(", ") },
-                if r.entry.shared_helpers.len() > 1 { "are" } else { "is" }
-            ));
-        }
-    }
-    let blurb = paras
-        .iter()
-        .map(|p| gitdiff::wrap_body(p, 75))
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    // total diffstat: sum per file across the series
-    let mut tot: BTreeMap<String, FileStat> = BTreeMap::new();
-    for r in &rendered {
-        for s in &r.stats {
-            let e = tot.entry(s.path.clone()).or_insert_with(|| FileStat {
-                path: s.path.clone(),
-                ..Default::default()
-            });
-            e.added += s.added;
-            e.deleted += s.deleted;
-        }
-    }
-    let mut stats: Vec<FileStat> = tot.into_values().collect();
-    stats.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    let stat = gitdiff::diffstat(&stats, 72);
     let titles: Vec<String> = rendered
         .iter()
         .map(|r| {
@@ -1221,25 +1176,19 @@ fn write_series(
         title: cover_title.clone(),
         to: &to,
         cc: &cc,
-        body: blurb,
+        body: cover_blurb(ctx, p, orphan, &rendered),
         signature: ctx.signature,
     };
-    let mut trailers: Vec<String> = ctx
-        .base_commit
-        .map(|b| format!("base-commit: {b}"))
-        .into_iter()
-        .collect();
-    trailers.push(format!("change-id: {}", ctx.change_id));
-    for p in ctx.prerequisites {
-        trailers.push(format!("prerequisite-change-id: {p}"));
-    }
-    let cover = mbox::render_cover(&mail, ctx.from, &titles, &stat, &trailers);
+    let stat = series_diffstat(&rendered);
+    let cover = mbox::render_cover(&mail, ctx.from, &titles, &stat, &cover_trailers(ctx));
     let cover_name = format!("v{}-0000-cover-letter.patch", ctx.version);
-    std::fs::write(dir.join(&cover_name), cover)?;
+    let cover_path = dir.join(&cover_name);
+    std::fs::write(&cover_path, cover)
+        .with_context(|| format!("writing {}", cover_path.display()))?;
     Ok(SeriesEntry {
-        section: section.to_string(),
-        part,
-        parts,
+        section: p.section.to_string(),
+        part: p.part,
+        parts: p.parts,
         dir: dir.to_path_buf(),
         cover_letter: cover_name,
         cover_subject: format!("{tag} {cover_title}"),
@@ -1251,6 +1200,165 @@ fn write_series(
         changelog: ctx.changelog.clone(),
         patches: rendered.into_iter().map(|r| r.entry).collect(),
     })
+}
+
+/// Drops the mails of this version an earlier run left in `dir` (a
+/// series that shrank would keep them otherwise).
+fn remove_stale_mails(dir: &Path, version: u32) -> Result<()> {
+    let vprefix = format!("v{version}-");
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for e in entries {
+        let e = e.with_context(|| format!("reading {}", dir.display()))?;
+        let n = e.file_name().to_string_lossy().to_string();
+        if n.starts_with(&vprefix) && n.ends_with(".patch") {
+            std::fs::remove_file(e.path())
+                .with_context(|| format!("removing the stale {}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The cover letter goes to everyone a patch goes to: `To:` all patches'
+/// `To:`, `Cc:` their `Cc:` not already in `To:`.
+fn cover_recipients(rendered: &[Rendered]) -> (Vec<String>, Vec<String>) {
+    let mut to: Vec<String> = Vec::new();
+    let mut cc: Vec<String> = Vec::new();
+    for a in rendered.iter().flat_map(|r| &r.entry.to) {
+        dedup_push(&mut to, a);
+    }
+    for a in rendered.iter().flat_map(|r| &r.entry.cc) {
+        if !to.contains(a) {
+            dedup_push(&mut cc, a);
+        }
+    }
+    (to, cc)
+}
+
+/// The cover's title: the campaign subject after the prefix the patches
+/// share (or the first one's subsystem part).
+fn cover_title(ctx: &SeriesCtx, rendered: &[Rendered], total: usize) -> String {
+    let prefixes: Vec<String> = rendered.iter().map(|r| r.entry.prefix.clone()).collect();
+    let cover_prefix = prefix::common_prefix(&prefixes)
+        .or_else(|| {
+            prefixes.first().map(|p| {
+                p.split(": ")
+                    .next()
+                    .unwrap_or(p)
+                    .trim_end_matches(':')
+                    .to_string()
+                    + ":"
+            })
+        })
+        .unwrap_or_default();
+    if total > 1 && cover_prefix.is_empty() {
+        ctx.campaign.subject.clone()
+    } else {
+        format!("{cover_prefix} {}", ctx.campaign.subject)
+            .trim()
+            .to_string()
+    }
+}
+
+/// The cover letter's text: what the series converts, the changelog, the
+/// rationale, how to apply it, the build line and the notes on orphaned
+/// code and patches that span sections.
+fn cover_blurb(ctx: &SeriesCtx, p: &PlannedSeries, orphan: bool, rendered: &[Rendered]) -> String {
+    let mut paras = Vec::new();
+    let drivers: usize = rendered.iter().map(|r| r.entry.drivers.len()).sum();
+    let mut intro = format!(
+        "This series converts {} driver{} maintained under \"{}\" (campaign {}).",
+        drivers,
+        if drivers == 1 { "" } else { "s" },
+        p.section,
+        ctx.campaign.id
+    );
+    if p.parts > 1 {
+        intro += &format!(" It is part {} of {} for this section.", p.part, p.parts);
+    }
+    paras.push(gitdiff::wrap_body(&intro, 75));
+    if !ctx.changelog.is_empty() {
+        paras.push(changelog_notes(ctx).trim_end().to_string());
+    }
+    paras.push(gitdiff::wrap_body(&ctx.campaign.rationale, 75));
+    paras.push(
+        "The patches are independent of each other and can be applied in any order, e.g. through the subsystem tree."
+            .to_string(),
+    );
+    if let Some(line) = build_summary(rendered) {
+        paras.push(line);
+    }
+    paras.extend(orphan_note(p.section, orphan, rendered));
+    paras.extend(mixed_section_notes(rendered));
+    paras
+        .iter()
+        .map(|p| gitdiff::wrap_body(p, 75))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+/// The note asking for a wider tree when the section or a touched file is
+/// orphaned.
+fn orphan_note(section: &str, orphan: bool, rendered: &[Rendered]) -> Option<String> {
+    if !orphan && !rendered.iter().any(|r| r.entry.orphan) {
+        return None;
+    }
+    let which: Vec<&str> = rendered
+        .iter()
+        .filter(|r| r.entry.orphan)
+        .map(|r| r.entry.files[0].as_str())
+        .collect();
+    Some(format!(
+        "Note: {} orphaned (S: Orphan in MAINTAINERS){}. Please consider picking up these patches through a wider tree.",
+        if orphan { format!("the section \"{section}\" is") } else { "some touched code is".to_string() },
+        if which.is_empty() { String::new() } else { format!(", affecting {}", which.join(", ")) }
+    ))
+}
+
+/// One note per patch that touches files of several sections.
+fn mixed_section_notes(rendered: &[Rendered]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (i, r) in rendered.iter().enumerate() {
+        if !r.entry.mixed_sections.is_empty() {
+            notes.push(format!(
+                "Patch {} touches files of several subsystems ({}) because {} {} shared; it is sent to the maintainers of all of them.",
+                i + 1,
+                r.entry.mixed_sections.join("; "),
+                if r.entry.shared_helpers.is_empty() { "the driver's files are".to_string() } else { r.entry.shared_helpers.join(", ") },
+                if r.entry.shared_helpers.len() > 1 { "are" } else { "is" }
+            ));
+        }
+    }
+    notes
+}
+
+/// The series' diffstat: each file's lines summed over its patches.
+fn series_diffstat(rendered: &[Rendered]) -> String {
+    let mut tot: BTreeMap<String, FileStat> = BTreeMap::new();
+    for s in rendered.iter().flat_map(|r| &r.stats) {
+        let e = tot.entry(s.path.clone()).or_insert_with(|| FileStat {
+            path: s.path.clone(),
+            ..Default::default()
+        });
+        e.added += s.added;
+        e.deleted += s.deleted;
+    }
+    let mut stats: Vec<FileStat> = tot.into_values().collect();
+    stats.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    gitdiff::diffstat(&stats, 72)
+}
+
+/// `base-commit:`, `change-id:` and `prerequisite-change-id:` (b4's).
+fn cover_trailers(ctx: &SeriesCtx) -> Vec<String> {
+    let mut trailers: Vec<String> = ctx
+        .base_commit
+        .map(|b| format!("base-commit: {b}"))
+        .into_iter()
+        .collect();
+    trailers.push(format!("change-id: {}", ctx.change_id));
+    for p in ctx.prerequisites {
+        trailers.push(format!("prerequisite-change-id: {p}"));
+    }
+    trailers
 }
 
 fn trunc(s: &str, n: usize) -> String {
@@ -1278,94 +1386,7 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
         report.out_dir.display()
     )?;
     for s in &report.series {
-        writeln!(w)?;
-        let part = if s.parts > 1 {
-            format!(" (part {}/{})", s.part, s.parts)
-        } else {
-            String::new()
-        };
-        writeln!(
-            w,
-            "== {}{}{}: {} patch{} -> {}",
-            s.section,
-            part,
-            if s.orphan { " [ORPHAN]" } else { "" },
-            s.patches.len(),
-            if s.patches.len() == 1 { "" } else { "es" },
-            s.dir.display()
-        )?;
-        writeln!(
-            w,
-            "   To: {}",
-            if s.to.is_empty() {
-                "-".into()
-            } else {
-                s.to.join(", ")
-            }
-        )?;
-        writeln!(
-            w,
-            "   Cc: {}",
-            if s.cc.is_empty() {
-                "-".into()
-            } else {
-                s.cc.join(", ")
-            }
-        )?;
-        if report.checked {
-            writeln!(
-                w,
-                "   {:<4} {:<7} {:>4} {:>5}  subject",
-                "#", "applies", "err", "warn"
-            )?;
-        } else {
-            writeln!(w, "   {:<4} {:>3} {:>3}  subject", "#", "to", "cc")?;
-        }
-        for (i, p) in s.patches.iter().enumerate() {
-            let mut flags = String::new();
-            if p.orphan {
-                flags += " [orphan]";
-            }
-            if !p.mixed_sections.is_empty() {
-                flags += " [mixed]";
-            }
-            if let Some(b) = &p.build {
-                flags += &match b.status {
-                    build::BuildStatus::Built => {
-                        format!(" [built: {}]", b.arch.clone().unwrap_or_default())
-                    }
-                    build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
-                    build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
-                };
-            }
-            for v in &p.verify {
-                flags += &format!(" [{} {}: {}]", v.kernel, v.variant, v.verdict);
-            }
-            if report.checked {
-                let c = p.check.clone().unwrap_or_default();
-                let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
-                writeln!(
-                    w,
-                    "   {:<4} {:<7} {:>4} {:>5}  {}{}",
-                    i + 1,
-                    if c.applies { "yes" } else { "NO" },
-                    n(c.checkpatch_errors),
-                    n(c.checkpatch_warnings),
-                    trunc(&p.subject, 90),
-                    flags
-                )?;
-            } else {
-                writeln!(
-                    w,
-                    "   {:<4} {:>3} {:>3}  {}{}",
-                    i + 1,
-                    p.to.len(),
-                    p.cc.len(),
-                    trunc(&p.subject, 90),
-                    flags
-                )?;
-            }
-        }
+        print_series(s, report.checked, w)?;
     }
     for d in &report.dropped {
         writeln!(
@@ -1385,4 +1406,95 @@ pub fn print_table(report: &SeriesReport, w: &mut impl Write) -> std::io::Result
         writeln!(w, "warning: {warn}")?;
     }
     Ok(())
+}
+
+/// One series of the table: its header, recipients and a line per patch.
+fn print_series(s: &SeriesEntry, checked: bool, w: &mut impl Write) -> std::io::Result<()> {
+    writeln!(w)?;
+    let part = if s.parts > 1 {
+        format!(" (part {}/{})", s.part, s.parts)
+    } else {
+        String::new()
+    };
+    writeln!(
+        w,
+        "== {}{}{}: {} patch{} -> {}",
+        s.section,
+        part,
+        if s.orphan { " [ORPHAN]" } else { "" },
+        s.patches.len(),
+        if s.patches.len() == 1 { "" } else { "es" },
+        s.dir.display()
+    )?;
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "-".into()
+        } else {
+            v.join(", ")
+        }
+    };
+    writeln!(w, "   To: {}", list(&s.to))?;
+    writeln!(w, "   Cc: {}", list(&s.cc))?;
+    if checked {
+        writeln!(
+            w,
+            "   {:<4} {:<7} {:>4} {:>5}  subject",
+            "#", "applies", "err", "warn"
+        )?;
+    } else {
+        writeln!(w, "   {:<4} {:>3} {:>3}  subject", "#", "to", "cc")?;
+    }
+    for (i, p) in s.patches.iter().enumerate() {
+        let flags = patch_flags(p);
+        if checked {
+            let c = p.check.clone().unwrap_or_default();
+            let n = |v: Option<u32>| v.map(|x| x.to_string()).unwrap_or_else(|| "-".into());
+            writeln!(
+                w,
+                "   {:<4} {:<7} {:>4} {:>5}  {}{}",
+                i + 1,
+                if c.applies { "yes" } else { "NO" },
+                n(c.checkpatch_errors),
+                n(c.checkpatch_warnings),
+                trunc(&p.subject, 90),
+                flags
+            )?;
+        } else {
+            writeln!(
+                w,
+                "   {:<4} {:>3} {:>3}  {}{}",
+                i + 1,
+                p.to.len(),
+                p.cc.len(),
+                trunc(&p.subject, 90),
+                flags
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// The table's marks after a patch's subject: orphaned, mixed sections,
+/// build and verifier verdicts.
+fn patch_flags(p: &PatchEntry) -> String {
+    let mut flags = String::new();
+    if p.orphan {
+        flags += " [orphan]";
+    }
+    if !p.mixed_sections.is_empty() {
+        flags += " [mixed]";
+    }
+    if let Some(b) = &p.build {
+        flags += &match b.status {
+            build::BuildStatus::Built => {
+                format!(" [built: {}]", b.arch.clone().unwrap_or_default())
+            }
+            build::BuildStatus::NotBuilt => " [NOT BUILT]".to_string(),
+            build::BuildStatus::Regression => " [BUILD REGRESSION]".to_string(),
+        };
+    }
+    for v in &p.verify {
+        flags += &format!(" [{} {}: {}]", v.kernel, v.variant, v.verdict);
+    }
+    flags
 }

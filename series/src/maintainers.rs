@@ -144,6 +144,61 @@ pub struct Section {
 }
 
 impl Section {
+    /// A section named `name` with no lines yet.
+    fn empty(index: usize, name: String) -> Section {
+        Section {
+            index,
+            name,
+            maintainers: vec![],
+            reviewers: vec![],
+            lists: vec![],
+            status: None,
+            trees: vec![],
+            files: vec![],
+            excludes: vec![],
+            names: vec![],
+            keywords: vec![],
+            diff_keywords: vec![],
+            order: vec![],
+        }
+    }
+
+    /// Takes one tagged line (`t:` `v`). Patterns the script could not use
+    /// (a bad regex) are left out as it leaves them out; every line is kept
+    /// in `order`.
+    fn add_line(&mut self, t: char, v: &str, tree: &Path) {
+        match t {
+            'M' => self.maintainers.push(v.to_string()),
+            'R' => self.reviewers.push(v.to_string()),
+            'L' => self.lists.push(v.to_string()),
+            'S' => self.status = Some(v.to_string()),
+            'T' => self.trees.push(v.to_string()),
+            'F' | 'X' => {
+                if let Some((pat, value)) = FilePat::new(v, tree) {
+                    let e = FileEntry { pat, value };
+                    if t == 'F' {
+                        self.files.push(e)
+                    } else {
+                        self.excludes.push(e)
+                    }
+                }
+            }
+            'N' => {
+                if let Some(re) = perl_re(v) {
+                    self.names.push(re)
+                }
+            }
+            'K' => {
+                if let (Some(re), Some(dre)) = (perl_re(v), perl_re(&format!("^[+-].*{v}"))) {
+                    self.keywords.push(re);
+                    self.diff_keywords.push(dre);
+                }
+            }
+            _ => {}
+        }
+        self.order.push((t, v.to_string()));
+    }
+
     pub fn is_orphan(&self) -> bool {
         self.status
             .as_deref()
@@ -227,6 +282,38 @@ fn perl_re(value: &str) -> Option<Regex> {
 }
 
 const CHIEF_PENGUINS: &[&str] = &["Linus Torvalds <torvalds@linux-foundation.org>"];
+
+/// The script's `deduplicate_email` with the mailmap: the first address
+/// seen under a name (or the first name seen with an address) stands for
+/// every later spelling of it.
+#[derive(Default)]
+struct EmailDedup {
+    by_name: HashMap<String, (String, String)>,
+    by_address: HashMap<String, (String, String)>,
+}
+
+impl EmailDedup {
+    fn canonical(&mut self, mailmap: &Mailmap, e: &str) -> String {
+        let (name, address) = parse_email(e);
+        let email = mailmap.map(&format_email(&name, &address));
+        let (name, address) = parse_email(&email);
+        let known = (!name.is_empty())
+            .then(|| self.by_name.get(&name.to_lowercase()))
+            .flatten()
+            .or_else(|| self.by_address.get(&address.to_lowercase()))
+            .cloned();
+        let (name, address) = match known {
+            Some(k) => k,
+            None => {
+                let v = (name.clone(), address.clone());
+                self.by_name.insert(name.to_lowercase(), v.clone());
+                self.by_address.insert(address.to_lowercase(), v);
+                (name, address)
+            }
+        };
+        mailmap.map(&format_email(&name, &address))
+    }
+}
 
 /// `parse_email()` of get_maintainer.pl.
 pub fn parse_email(s: &str) -> (String, String) {
@@ -478,55 +565,10 @@ impl Maintainers {
             } else {
                 String::new()
             };
-            let mut s = Section {
-                index: sections.len(),
-                name,
-                maintainers: vec![],
-                reviewers: vec![],
-                lists: vec![],
-                status: None,
-                trees: vec![],
-                files: vec![],
-                excludes: vec![],
-                names: vec![],
-                keywords: vec![],
-                diff_keywords: vec![],
-                order: vec![],
-            };
+            let mut s = Section::empty(sections.len(), name);
             while i < tv.len() {
                 let Tv::Tag(t, v) = tv[i] else { break };
-                let v = v.trim_end_matches(['\r']);
-                match t {
-                    'M' => s.maintainers.push(v.to_string()),
-                    'R' => s.reviewers.push(v.to_string()),
-                    'L' => s.lists.push(v.to_string()),
-                    'S' => s.status = Some(v.to_string()),
-                    'T' => s.trees.push(v.to_string()),
-                    'F' | 'X' => {
-                        if let Some((pat, value)) = FilePat::new(v, tree) {
-                            let e = FileEntry { pat, value };
-                            if t == 'F' {
-                                s.files.push(e)
-                            } else {
-                                s.excludes.push(e)
-                            }
-                        }
-                    }
-                    'N' => {
-                        if let Some(re) = perl_re(v) {
-                            s.names.push(re)
-                        }
-                    }
-                    'K' => {
-                        if let (Some(re), Some(dre)) = (perl_re(v), perl_re(&format!("^[+-].*{v}")))
-                        {
-                            s.keywords.push(re);
-                            s.diff_keywords.push(dre);
-                        }
-                    }
-                    _ => {}
-                }
-                s.order.push((t, v.to_string()));
+                s.add_line(t, v.trim_end_matches(['\r']), tree);
                 i += 1;
             }
             sections.push(s);
@@ -774,34 +816,8 @@ impl Maintainers {
             names.push(s.name.clone());
             st.add_categories(s);
         }
-        // deduplicate_email + mailmap
-        let mut dn: HashMap<String, (String, String)> = HashMap::new();
-        let mut da: HashMap<String, (String, String)> = HashMap::new();
-        let mut dedup = |e: &str| -> String {
-            let (name, address) = parse_email(e);
-            let email = self.mailmap.map(&format_email(&name, &address));
-            let (mut name, mut address) = parse_email(&email);
-            let mut matched = false;
-            if !name.is_empty() {
-                if let Some((n, a)) = dn.get(&name.to_lowercase()) {
-                    name = n.clone();
-                    address = a.clone();
-                    matched = true;
-                }
-            }
-            if !matched {
-                if let Some((n, a)) = da.get(&address.to_lowercase()) {
-                    name = n.clone();
-                    address = a.clone();
-                    matched = true;
-                }
-            }
-            if !matched {
-                dn.insert(name.to_lowercase(), (name.clone(), address.clone()));
-                da.insert(address.to_lowercase(), (name.clone(), address.clone()));
-            }
-            self.mailmap.map(&format_email(&name, &address))
-        };
+        let mut dd = EmailDedup::default();
+        let mut dedup = |e: &str| dd.canonical(&self.mailmap, e);
         let mut people: Vec<Recipient> = st
             .email_to
             .iter()

@@ -1,6 +1,7 @@
 //! `git format-patch` shaped mbox files.
 
-use crate::gitdiff::{diffstat, file_diff, git_wrap, quoted, Attributes, FileStat};
+use crate::gitdiff::{diffstat, file_diff, git_wrap, FileStat};
+use rewriter::diff::{quote_path as quoted, Attributes};
 
 /// The `From <sha> Mon Sep 17 00:00:00 2001` magic date line.
 pub const MAGIC_DATE: &str = "Mon Sep 17 00:00:00 2001";

@@ -1034,3 +1034,46 @@ fn odd_bytes_and_names_match_git_diff_and_apply() {
         assert_eq!(std::fs::read(r.join(p)).unwrap(), *a, "{p:?}");
     }
 }
+
+/// The diff stage is one engine: each file of each mail carries the very
+/// hunks `unplug rewrite` prints for the same change (function context
+/// from the tree's `.gitattributes`, git's sliding).
+#[test]
+fn mails_carry_the_hunks_rewrite_prints() {
+    let out = tempfile::tempdir().unwrap();
+    let changes = all_changes();
+    let rep = build_series(&tree(), &campaign(), &changes, &opts(out.path())).unwrap();
+    let attrs = rewriter::diff::Attributes::load(&tree()).unwrap();
+    let (mut compared, mut with_function) = (0, 0);
+    for p in rep.series.iter().flat_map(|s| &s.patches) {
+        let mail = std::fs::read(&p.path).unwrap();
+        for f in changes.iter().flat_map(|c| &c.files) {
+            if !p.files.contains(&f.rel_path) {
+                continue;
+            }
+            let change = rewriter::model::FileChange {
+                file: f.rel_path.clone(),
+                before: f.before.clone(),
+                after: f.after.clone(),
+                groups: vec![],
+            };
+            let rewrite = rewriter::diff::unified_with(&[change], &attrs);
+            // from the `+++` line on: the headers differ (`diff -u`, index)
+            let at = rewrite.windows(4).position(|w| w == b"+++ ").unwrap();
+            let hunks = &rewrite[at..];
+            assert!(
+                hunks.starts_with(b"+++ b/") && mail.windows(hunks.len()).any(|w| w == hunks),
+                "{}: the mail's hunks differ from rewrite's\n{}",
+                f.rel_path,
+                String::from_utf8_lossy(hunks)
+            );
+            with_function += String::from_utf8_lossy(hunks).contains("@@ static ") as usize;
+            compared += 1;
+        }
+    }
+    assert!(compared >= 9, "only {compared} files compared");
+    assert!(
+        with_function >= 8,
+        "function context in {with_function} files only"
+    );
+}
