@@ -7,9 +7,9 @@
 
 use crate::exit;
 use anyhow::{bail, Context, Result};
+use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use rewriter::engine::{run, RunOptions};
 use rewriter::pattern::{load_all, Pattern};
-use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -1,8 +1,8 @@
 //! The subcommands that drive the rewriter.
 
 use crate::exit;
-use crate::output;
 use crate::flags::Selection;
+use crate::output;
 use anyhow::{bail, Context, Result};
 use rewriter::engine::{run, Outcome, RunOptions};
 use rewriter::model::Severity;

@@ -5,10 +5,10 @@
 
 use crate::exit;
 use anyhow::{bail, Context, Result};
+use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use rewriter::engine::{run, RunOptions};
 use rewriter::model::Verdict;
 use rewriter::pattern::{load_all, Pattern};
-use model::verify::{VerifyImport, VerifyResult, VerifyResults};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -7,8 +7,8 @@
 
 mod campaign_verify;
 mod commands;
-mod exit;
 mod driver_verify;
+mod exit;
 mod flags;
 mod output;
 mod parse_stats;
@@ -17,7 +17,6 @@ mod series_cmd;
 use clap::Parser;
 use flags::{Cli, Command, DebugAction, PatternsAction, VerifyCmd};
 use std::process::ExitCode;
-
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

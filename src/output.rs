@@ -1,9 +1,9 @@
 //! Human and JSON renderings of a run.
 
 use anyhow::Result;
+use model::scan::ScanDoc;
 use rewriter::engine::Outcome;
 use rewriter::model::Verdict;
-use model::scan::ScanDoc;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;

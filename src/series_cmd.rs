@@ -6,7 +6,7 @@ use crate::exit;
 use crate::flags::series::{GroupByArg, PerArg, PhaseArg, SeriesArgs};
 use anyhow::{bail, Result};
 use rewriter::model::{FileChange, Site};
-use series::campaign::{ChangeGroup, GroupedEdit, CampaignPhase};
+use series::campaign::{CampaignPhase, ChangeGroup, GroupedEdit};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -104,8 +104,8 @@ fn resend_plan(
     let doc = crate::output::scan_document(&sel.tree, outcome);
     let summary = reports::campaign::record_scan(dir, &doc, &sel.tree, &sel.paths)?;
     eprintln!("unplug: campaign {}: {summary}", dir.display());
-    let tree_label = rewriter::tree::kernel_version(&sel.tree)
-        .unwrap_or_else(|| sel.tree.display().to_string());
+    let tree_label =
+        rewriter::tree::kernel_version(&sel.tree).unwrap_or_else(|| sel.tree.display().to_string());
     reports::campaign::resend_plan(dir, pattern, tree_label)
 }
 
@@ -244,7 +244,8 @@ pub fn run(extra: Option<&std::path::Path>, args: &SeriesArgs) -> Result<u8> {
                 prefix: None,
             }
         }
-        CampaignPhase::Introduce | CampaignPhase::Retire => match core_phase(args, pattern, phase)? {
+        CampaignPhase::Introduce | CampaignPhase::Retire => match core_phase(args, pattern, phase)?
+        {
             Ok(run) => run,
             Err(code) => return Ok(code),
         },

@@ -14,4 +14,6 @@ pub mod scan;
 pub mod series;
 pub mod verify;
 
-pub use scan::{Finding, InterfaceStatus, Note, ScanDoc, ScanStats, Severity, Site, TreeId, Verdict};
+pub use scan::{
+    Finding, InterfaceStatus, Note, ScanDoc, ScanStats, Severity, Site, TreeId, Verdict,
+};

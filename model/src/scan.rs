@@ -252,17 +252,24 @@ mod tests {
                 path: "/t".into(),
                 version: Some("6.1.0".into()),
             },
-            vec![InterfaceStatus {
-                pattern: "p".into(),
-                present: true,
-                reason: None,
-            }, InterfaceStatus {
-                pattern: "q".into(),
-                present: false,
-                reason: Some("absent".into()),
-            }],
+            vec![
+                InterfaceStatus {
+                    pattern: "p".into(),
+                    present: true,
+                    reason: None,
+                },
+                InterfaceStatus {
+                    pattern: "q".into(),
+                    present: false,
+                    reason: Some("absent".into()),
+                },
+            ],
             ScanStats::default(),
-            vec![site("p", Verdict::Auto), site("p", Verdict::NeedsPrep), site("p", Verdict::Auto)],
+            vec![
+                site("p", Verdict::Auto),
+                site("p", Verdict::NeedsPrep),
+                site("p", Verdict::Auto),
+            ],
             vec![Finding::error("drivers/b.c", None, "cannot read")],
         );
         assert_eq!(doc.summary["p"]["auto"], 2);
@@ -278,7 +285,8 @@ mod tests {
 
     #[test]
     fn a_document_of_another_schema_is_refused() {
-        let mut doc: ScanDoc = serde_json::from_str(r#"{"tree": {"path": "/t", "version": null}}"#).unwrap();
+        let mut doc: ScanDoc =
+            serde_json::from_str(r#"{"tree": {"path": "/t", "version": null}}"#).unwrap();
         assert!(doc.check_schema().unwrap_err().contains("no \"schema\""));
         doc.schema = "unplug-scan/2".into();
         assert!(doc.check_schema().unwrap_err().contains("unplug-scan/2"));

@@ -133,7 +133,8 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        let results = r#"{"schema": "unplug-verify-results/1", "results": [{"module": "m", "ok": true}]}"#;
+        let results =
+            r#"{"schema": "unplug-verify-results/1", "results": [{"module": "m", "ok": true}]}"#;
         match serde_json::from_str::<VerifyImport>(results).unwrap() {
             VerifyImport::Results(r) => assert_eq!(r.results[0].kernel, "?"),
             other => panic!("{other:?}"),

@@ -32,7 +32,9 @@ fn main() -> Result<()> {
         Some("import") if a.len() == 4 => {
             let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&a[3])?)?;
             let n = match a[2].as_str() {
-                "series" => reports::campaign::record_series(a[1].as_ref(), &serde_json::from_value(v)?)?,
+                "series" => {
+                    reports::campaign::record_series(a[1].as_ref(), &serde_json::from_value(v)?)?
+                }
                 "verify" => reports::campaign::record_verify(
                     a[1].as_ref(),
                     &reports::ledger::record_import::verify_import(&v)?,

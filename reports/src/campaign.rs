@@ -88,7 +88,10 @@ pub fn report(opts: &ReportOptions) -> Result<ReportRun> {
     }
     for (f, v) in &verify {
         let n = ledger.record_verify(v)?;
-        imported.push(format!("{}: verification results for {n} site(s)", f.display()));
+        imported.push(format!(
+            "{}: verification results for {n} site(s)",
+            f.display()
+        ));
     }
     let render = RenderOptions {
         subsystems: opts.subsystems.clone(),
@@ -187,7 +190,12 @@ pub fn check(opts: &CheckOptions) -> Result<CheckResult> {
 /// campaign (created for the document's patterns when new), saves, and
 /// returns what changed. `paths` is the scan's `--path` list. The campaign
 /// is locked from reading to saving: concurrent recordings all get in.
-pub fn record_scan(dir: &Path, doc: &ScanDoc, tree: &Path, paths: &[String]) -> Result<ScanSummary> {
+pub fn record_scan(
+    dir: &Path,
+    doc: &ScanDoc,
+    tree: &Path,
+    paths: &[String],
+) -> Result<ScanSummary> {
     let ids: Vec<String> = doc.patterns().into_iter().collect();
     let mut ledger = Ledger::create_or_open(dir, &ids)?;
     let summary = if paths.is_empty() {
@@ -271,14 +279,14 @@ fn read_json(p: &Path) -> Result<serde_json::Value> {
 }
 
 fn read_typed<T: serde::de::DeserializeOwned>(p: &Path, what: &str) -> Result<T> {
-    serde_json::from_value(read_json(p)?)
-        .with_context(|| format!("{}: not {what}", p.display()))
+    serde_json::from_value(read_json(p)?).with_context(|| format!("{}: not {what}", p.display()))
 }
 
 /// Verifier output from a file, refused when of another schema.
 pub fn read_verify(p: &Path) -> Result<VerifyImport> {
     let v = read_json(p)?;
-    let import = crate::ledger::record_import::verify_import(&v).with_context(|| format!("{}", p.display()))?;
+    let import = crate::ledger::record_import::verify_import(&v)
+        .with_context(|| format!("{}", p.display()))?;
     Ok(import)
 }
 

@@ -3,9 +3,9 @@
 
 use crate::ledger::record_scan::keyed_sites;
 use crate::ledger::{Ledger, SiteState};
-use model::scan::{Site, Verdict};
 use crate::scan::{run_patterns, scan_document};
 use anyhow::{bail, Context, Result};
+use model::scan::{Site, Verdict};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -325,7 +325,11 @@ impl LegacyBefore {
             Some(d) => keyed_sites(d)?,
             None => vec![],
         };
-        let legacy = || sites.iter().filter(|(_, s)| s.verdict != Verdict::Converted);
+        let legacy = || {
+            sites
+                .iter()
+                .filter(|(_, s)| s.verdict != Verdict::Converted)
+        };
         Ok(LegacyBefore {
             keys: legacy().map(|(k, _)| k.clone()).collect(),
             contexts: legacy()

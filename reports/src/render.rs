@@ -992,4 +992,3 @@ fn html_drivers(o: &mut String, rep: &Report) {
     }
     o.push_str("</tbody></table></div>\n");
 }
-

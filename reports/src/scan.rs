@@ -3,34 +3,28 @@
 //! `unplug scan --json` prints and the ledger records).
 
 use anyhow::{bail, Result};
+use model::scan::{ScanDoc, TreeId};
 use rewriter::engine::{Outcome, RunOptions};
 use rewriter::model::Verdict;
-use model::scan::{InterfaceStatus, ScanDoc, ScanStats, TreeId};
 use std::path::Path;
 
 /// The `unplug-scan/1` document of `outcome` (as `unplug scan --json`
 /// prints it), with `paths` (the subdirectories scanned, empty: the whole
 /// tree) when given: the ledger records the scope from it.
 pub fn scan_document(tree: &Path, outcome: &Outcome, paths: Option<&[String]>) -> ScanDoc {
-    let interfaces = outcome
-        .interfaces
-        .iter()
-        .map(|i| InterfaceStatus {
-            pattern: i.pattern.clone(),
-            present: i.present,
-            reason: i.reason.clone(),
-        })
-        .collect();
-    let stats = ScanStats {
-        files: outcome.stats.files,
-        candidates: outcome.stats.candidates,
-        changed_files: outcome.stats.changed_files,
-    };
+    let interfaces = outcome.interfaces.clone();
+    let stats = outcome.stats.clone();
     let id = TreeId {
         path: tree.display().to_string(),
         version: rewriter::tree::kernel_version(tree),
     };
-    let mut doc = ScanDoc::new(id, interfaces, stats, outcome.sites.clone(), outcome.findings.clone());
+    let mut doc = ScanDoc::new(
+        id,
+        interfaces,
+        stats,
+        outcome.sites.clone(),
+        outcome.findings.clone(),
+    );
     doc.paths = paths.map(<[String]>::to_vec);
     doc
 }

@@ -46,7 +46,8 @@ fn series_report_from_the_series_crate_links_patches() {
     };
     let report = series::build_series(&t.v1, &campaign, &changes, &opts).unwrap();
     assert_eq!(
-        reports::campaign::record_series(&t.campaign, &series::campaign::record_of(&report)).unwrap(),
+        reports::campaign::record_series(&t.campaign, &series::campaign::record_of(&report))
+            .unwrap(),
         2
     );
 

@@ -130,7 +130,8 @@ fn damaged_or_foreign_state_is_refused_and_untouched() {
             .expect("refused")
             .to_string();
         assert!(err.contains("not modified"), "{err}");
-        let err = reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).expect_err("refused");
+        let err =
+            reports::campaign::record_scan(&t.campaign, &doc, &t.v2, &[]).expect_err("refused");
         assert!(format!("{err:#}").contains("ledger.json"), "{err:#}");
         assert_eq!(std::fs::read(&path).unwrap(), bad, "state file was touched");
         let args = reports::campaign::ReportOptions {
@@ -437,8 +438,8 @@ fn a_same_named_driver_in_a_known_file_is_not_a_rename() {
     tree_v1(&later);
     std::fs::remove_file(later.join("drivers/gpio/gpio-delta.c")).unwrap();
     write(&later, "drivers/spi/spi-beta.c", &legacy_driver("delta"));
-    let s =
-        reports::campaign::record_scan(&t.campaign, &scan_doc(&later, &[PATTERN]), &later, &[]).unwrap();
+    let s = reports::campaign::record_scan(&t.campaign, &scan_doc(&later, &[PATTERN]), &later, &[])
+        .unwrap();
     // beta_driver -> delta_driver in the same file is a rename (rule b), but
     // not gpio-delta.c -> spi-beta.c (rule a): gpio-delta.c's site is gone.
     assert_eq!((s.renamed, s.gone, s.new_user), (1, 1, 0), "{s}");

@@ -12,7 +12,10 @@ fn markdown_report() {
     assert!(md.starts_with("# Campaign platform-remove-void"), "{md}");
     // One title, then the summary line, whatever function writes which section.
     assert_eq!(md.matches("# Campaign ").count(), 1, "{md}");
-    assert!(md.lines().nth(2).is_some_and(|l| l.contains("% done")), "{md}");
+    assert!(
+        md.lines().nth(2).is_some_and(|l| l.contains("% done")),
+        "{md}"
+    );
     // 5 campaign sites: alpha applied, beta gone, gamma + delta open, epsilon new user.
     assert!(md.contains("40.0% done: 2 of 5 sites"), "{md}");
     assert!(md.contains("## Burndown"));

@@ -1,5 +1,5 @@
 //! One run of patterns over a tree: walk → prefilter → parse → match →
-//! edit → verify. The output feeds `scan`, `rewrite`, `series` and the ledger.
+//! edit → rewrite check (each edited item re-parsed). The output feeds `scan`, `rewrite`, `series` and the ledger.
 
 use crate::edit::{apply, check_rewrite, Edit};
 use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
@@ -11,26 +11,12 @@ use crate::transforms::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use crate::options::RunOptions;
 
-/// Whether each pattern's target interface is in the tree.
-#[derive(Debug, Clone, Serialize)]
-pub struct InterfaceStatus {
-    pub pattern: String,
-    pub present: bool,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Stats {
-    pub files: usize,
-    pub candidates: usize,
-    pub changed_files: usize,
-}
+pub use model::scan::{InterfaceStatus, ScanStats as Stats};
 
 pub struct Outcome {
     pub sites: Vec<Site>,
@@ -68,6 +54,7 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
         absorb(out, &mut sites, &mut findings, &mut file_edits);
     }
 
+    findings.extend(services.take_findings());
     let changes = build_changes(file_edits, &mut sites, &mut findings);
     sites.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.pattern).cmp(&(&b.file, b.line, b.column, &b.pattern))
@@ -194,7 +181,12 @@ fn run_rules_with_tree(
     services: &Services,
 ) -> TransformOutput {
     let probes: Vec<bool> = (pattern.probes.iter())
-        .map(|p| p.check(services.root).is_ok())
+        .map(|p| {
+            p.probe(services.root).unwrap_or_else(|finding| {
+                services.report(finding);
+                false
+            })
+        })
         .collect();
     let run = |tree: &TreeFacts| run_rules_parallel(pattern, files, tree, &probes);
     if !pattern.asks_tree {

@@ -263,11 +263,19 @@ fn cr_line_ends(bytes: &[u8]) -> bool {
     crs - crlfs > lfs
 }
 
-/// A file of the tree (a header a transform probes) as text, if it is a
-/// regular file within the read limit.
-pub fn read_text(root: &Path, rel: &str) -> Option<String> {
-    let bytes = read_regular(&root.join(rel), false, MAX_READ_BYTES).ok()?;
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+/// A file of the tree (a header a pattern probes) as text; `None` when the
+/// tree has no such file. Any other failure to read it is a finding: the
+/// probe's answer would otherwise be a silent guess.
+pub fn read_probe(root: &Path, rel: &str) -> Result<Option<String>, Finding> {
+    match read_regular(&root.join(rel), false, MAX_READ_BYTES) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Finding::error(
+            rel,
+            None,
+            format!("cannot read, so the tree's interface is taken as absent: {e}"),
+        )),
+    }
 }
 
 /// Why a file is too large to parse, if it is: see `MAX_PARSE_BYTES` and

@@ -328,3 +328,22 @@ fn a_rule_site_nested_thousands_deep_is_found_with_its_function() {
     let deep = o.sites.iter().find(|s| s.file == "drivers/deep.c").unwrap();
     assert_eq!(deep.context.as_deref(), Some("deep_init"));
 }
+
+#[test]
+fn a_header_a_probe_cannot_read_is_a_finding_not_a_silent_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = "include/linux/platform_device.h";
+    std::fs::create_dir_all(dir.path().join("include/linux")).unwrap();
+    mkfifo(&dir.path().join(header));
+    let driver = "static int foo_remove(struct platform_device *pdev)\n{\n\treturn 0;\n}\n\n\
+                  static struct platform_driver foo_driver = {\n\t.remove = foo_remove,\n};\n";
+    write(dir.path(), "drivers/gpio/gpio-foo.c", driver);
+    let all = load_all(None).unwrap();
+    let p = all.iter().find(|p| p.id == "platform-remove-void").unwrap();
+    let o = run(dir.path(), &[p], &RunOptions::default()).unwrap();
+    assert!(
+        o.findings.iter().any(|f| f.file == header),
+        "no finding names the unreadable header: {:?}",
+        o.findings
+    );
+}

@@ -7,7 +7,9 @@
 
 use crate::{build::BuildStatus, DriverChange, FileEdit, SeriesOptions, SeriesReport};
 use model::scan::{Site, Verdict};
-use model::series::{PatchBuildRecord, PatchCheckRecord, PatchRecord, SeriesPartRecord, SeriesRecord};
+use model::series::{
+    PatchBuildRecord, PatchCheckRecord, PatchRecord, SeriesPartRecord, SeriesRecord,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a file's edit belongs with others: its own driver, or a helper
@@ -333,7 +335,11 @@ mod tests {
             edit("drivers/a/two.c", &["helper:foo_common"]),
             edit("drivers/b/alone.c", &[]),
         ];
-        let sites = [auto_site("drivers/a/one.c", "drivers/a/one.c", "a leak goes too")];
+        let sites = [auto_site(
+            "drivers/a/one.c",
+            "drivers/a/one.c",
+            "a leak goes too",
+        )];
         let changes = driver_changes(&edits, &sites);
         assert_eq!(changes.len(), 2, "{changes:?}");
         let shared = changes.iter().find(|c| c.files.len() == 3).unwrap();
@@ -341,7 +347,10 @@ mod tests {
         assert_eq!(shared.key, "drivers/a/one.c");
         assert_eq!(shared.shared_helper.as_deref(), Some("foo_common"));
         assert_eq!(shared.remarks, ["In x_probe(), a leak goes too."]);
-        let alone = changes.iter().find(|c| c.key == "drivers/b/alone.c").unwrap();
+        let alone = changes
+            .iter()
+            .find(|c| c.key == "drivers/b/alone.c")
+            .unwrap();
         assert_eq!(alone.shared_helper, None);
         assert!(alone.remarks.is_empty());
     }
@@ -363,8 +372,14 @@ mod tests {
         let core = vec!["include/x.h".to_string()];
         let sel = vec!["drivers/a".to_string()];
         assert_eq!(CampaignPhase::Introduce.paths(&core, &sel), core);
-        assert_eq!(CampaignPhase::Retire.paths(&core, &[]), Vec::<String>::new());
-        assert_eq!(CampaignPhase::Retire.paths(&core, &sel), ["include/x.h", "drivers/a"]);
+        assert_eq!(
+            CampaignPhase::Retire.paths(&core, &[]),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            CampaignPhase::Retire.paths(&core, &sel),
+            ["include/x.h", "drivers/a"]
+        );
         let edits = [edit("b.c", &[]), edit("a.c", &[])];
         let one = one_change(driver_changes(&edits, &[]), "p/retire");
         assert_eq!(one.len(), 1);

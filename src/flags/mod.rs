@@ -123,4 +123,3 @@ pub enum DebugAction {
         json: bool,
     },
 }
-

@@ -141,8 +141,20 @@ mod tests {
     fn command_lines() {
         Cli::command().debug_assert();
         let c = Cli::parse_from([
-            "unplug", "report", "--campaign", "c", "--format", "html", "--out", "r.html",
-            "--subsystem", "GPIO", "--series", "s/series.json", "--verify", "v.json",
+            "unplug",
+            "report",
+            "--campaign",
+            "c",
+            "--format",
+            "html",
+            "--out",
+            "r.html",
+            "--subsystem",
+            "GPIO",
+            "--series",
+            "s/series.json",
+            "--verify",
+            "v.json",
         ]);
         let Cmd::Report(r) = c.command else { panic!() };
         assert_eq!(r.format, FormatArg::Html);
@@ -157,7 +169,14 @@ mod tests {
         assert_eq!(r.campaign.to_str(), Some("unplug-campaign"));
 
         let c = Cli::parse_from([
-            "unplug", "check", "0001-x.patch", "--campaign", "c", "--tree", "linux", "--json",
+            "unplug",
+            "check",
+            "0001-x.patch",
+            "--campaign",
+            "c",
+            "--tree",
+            "linux",
+            "--json",
         ]);
         let Cmd::Check(a) = c.command else { panic!() };
         assert_eq!(a.target.to_str(), Some("0001-x.patch"));

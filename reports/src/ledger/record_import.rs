@@ -72,8 +72,8 @@ impl Ledger {
     /// [`Self::record_series`] from `series.json` (what `unplug series`
     /// writes into its out dir, or prints with `--json`).
     pub fn record_series_json(&mut self, v: &serde_json::Value) -> Result<usize> {
-        let report: SeriesRecord = serde_json::from_value(v.clone())
-            .map_err(|e| anyhow!("not a series report: {e}"))?;
+        let report: SeriesRecord =
+            serde_json::from_value(v.clone()).map_err(|e| anyhow!("not a series report: {e}"))?;
         self.record_series(&report)
     }
 
@@ -157,7 +157,10 @@ pub fn verify_import(v: &serde_json::Value) -> Result<VerifyImport> {
     })?;
     if let VerifyImport::Results(doc) = &import {
         if doc.schema != VERIFY_RESULTS_SCHEMA {
-            bail!("verify results of schema {:?}, this unplug reads {VERIFY_RESULTS_SCHEMA}", doc.schema);
+            bail!(
+                "verify results of schema {:?}, this unplug reads {VERIFY_RESULTS_SCHEMA}",
+                doc.schema
+            );
         }
     }
     Ok(import)

@@ -259,7 +259,11 @@ impl Ledger {
             snapshot_sites.push(serde_json::json!({
                 "key": key, "verdict": s.verdict, "line": s.line, "reason": s.reason,
             }));
-            let covered_before = self.state.scans.iter().any(|sc| in_scope(&sc.scope, &s.file));
+            let covered_before = self
+                .state
+                .scans
+                .iter()
+                .any(|sc| in_scope(&sc.scope, &s.file));
             match self.state.sites.get_mut(key) {
                 None => {
                     let owner = (subsystem, maintainers);
@@ -285,7 +289,12 @@ impl Ledger {
     }
 
     /// Step 3: known sites in scope that this scan did not see.
-    fn record_unseen(&mut self, sites: &[(String, &Site)], ctx: &ScanCtx, summary: &mut ScanSummary) {
+    fn record_unseen(
+        &mut self,
+        sites: &[(String, &Site)],
+        ctx: &ScanCtx,
+        summary: &mut ScanSummary,
+    ) {
         let seen: BTreeSet<&str> = sites.iter().map(|(k, _)| k.as_str()).collect();
         let at = &ctx.at;
         for (key, rec) in self.state.sites.iter_mut() {
@@ -357,7 +366,8 @@ impl Ledger {
             "findings": doc.findings,
             "sites": snapshot_sites,
         });
-        self.pending.push((snap_name, pretty(&snapshot)?.into_bytes()));
+        self.pending
+            .push((snap_name, pretty(&snapshot)?.into_bytes()));
         self.state.scans.push(record);
         Ok(())
     }
@@ -417,7 +427,11 @@ fn seen_again(rec: &mut SiteRecord, converted: bool, ctx: &ScanCtx, summary: &mu
     match (rec.state, converted) {
         (SiteState::Open | SiteState::InSeries | SiteState::NewUser, true) => {
             rec.applied_in = Some(at.clone());
-            rec.set_state(ctx.scan_id, SiteState::Applied, Some(format!("converted in {at}")));
+            rec.set_state(
+                ctx.scan_id,
+                SiteState::Applied,
+                Some(format!("converted in {at}")),
+            );
             summary.applied += 1;
         }
         (SiteState::Gone, true) => {

@@ -163,6 +163,13 @@ pub struct Requires {
 }
 
 impl Requires {
+    /// Whether the tree's file matches, for a probe: a file the tree lacks
+    /// does not; one it cannot read is a finding.
+    pub fn probe(&self, root: &Path) -> Result<bool, crate::model::Finding> {
+        let text = crate::tree::read_probe(root, &self.file)?;
+        Ok(text.is_some_and(|t| self.regex.is_match(&t)))
+    }
+
     /// Whether the tree at `root` has the target interface; the reason if not.
     pub fn check(&self, root: &Path) -> Result<(), String> {
         let path = root.join(&self.file);
@@ -268,7 +275,10 @@ pub fn load_all(extra_dir: Option<&Path>) -> Result<Vec<Pattern>> {
     let Some(dir) = extra_dir else { return Ok(out) };
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("{}: cannot read the patterns directory", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
+        .map(|e| e.map(|e| e.path()))
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("{}: cannot list the patterns directory", dir.display()))?
+        .into_iter()
         .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
         .collect();
     paths.sort();

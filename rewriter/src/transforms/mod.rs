@@ -18,7 +18,7 @@ use crate::tree::{list_sources, SourceFile};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// What the engine offers every pattern of one run, each computed once
 /// on first use.
@@ -29,6 +29,9 @@ pub struct Services<'a> {
     pub options: &'a RunOptions,
     /// Every source file of the tree, with the walk's findings.
     tree_files: OnceLock<(Vec<String>, Vec<Finding>)>,
+    /// What the services could not do (a header a probe could not read),
+    /// handed to the run's findings.
+    findings: Mutex<Vec<Finding>>,
 }
 
 impl<'a> Services<'a> {
@@ -38,7 +41,21 @@ impl<'a> Services<'a> {
             walk_files,
             options,
             tree_files: OnceLock::new(),
+            findings: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Keeps `finding` for the run's output.
+    pub fn report(&self, finding: Finding) {
+        self.findings
+            .lock()
+            .expect("no panic while held")
+            .push(finding);
+    }
+
+    /// The findings the services kept.
+    pub fn take_findings(&self) -> Vec<Finding> {
+        std::mem::take(&mut *self.findings.lock().expect("no panic while held"))
     }
 
     /// Every source file of the tree, even outside `--path` (the walk's
@@ -47,9 +64,7 @@ impl<'a> Services<'a> {
         if self.options.paths.is_empty() {
             return (self.walk_files, &[]);
         }
-        let (files, findings) = self
-            .tree_files
-            .get_or_init(|| list_sources(self.root, &[]).unwrap_or_default());
+        let (files, findings) = self.tree_files.get_or_init(|| list_whole_tree(self.root));
         (files, findings)
     }
 
@@ -63,6 +78,18 @@ impl<'a> Services<'a> {
             walk_findings.iter().cloned().chain(findings).collect(),
         )
     }
+}
+
+/// Every source file of the tree; a tree that cannot be listed is a
+/// finding and an empty list, so what depends on it is reported, not lost.
+fn list_whole_tree(root: &Path) -> (Vec<String>, Vec<Finding>) {
+    list_sources(root, &[]).unwrap_or_else(|e| {
+        let message = format!("cannot list the whole tree: {e:#}");
+        (
+            Vec::new(),
+            vec![Finding::error(root.display().to_string(), None, message)],
+        )
+    })
 }
 
 /// What a transform sees: its candidates and the engine's services.
@@ -139,10 +166,16 @@ impl TransformCtx<'_> {
 
     /// Whether the tree's file `rel` (a header) has a match of `regex`: how
     /// a transform picks the form of the interface the tree offers. A file
-    /// that cannot be read has none.
+    /// the tree lacks has none; one it cannot read is a finding too.
     pub fn probe(&self, rel: &str, regex: &str) -> bool {
         let re = regex::Regex::new(regex).expect("probes are static regexes");
-        crate::tree::read_text(self.root, rel).is_some_and(|t| re.is_match(&t))
+        match crate::tree::read_probe(self.root, rel) {
+            Ok(text) => text.is_some_and(|t| re.is_match(&t)),
+            Err(finding) => {
+                self.services.report(finding);
+                false
+            }
+        }
     }
 
     /// A site of this pattern at `file:line:column`, `auto`, grouped by

@@ -284,7 +284,11 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let k = kernel_with_modules(d.path());
         assert!(builtins(&k).unwrap().is_empty());
-        std::fs::write(d.path().join("modules.builtin"), "kernel/drivers/a/b_c.ko\n").unwrap();
+        std::fs::write(
+            d.path().join("modules.builtin"),
+            "kernel/drivers/a/b_c.ko\n",
+        )
+        .unwrap();
         assert!(builtins(&k).unwrap().contains("b_c"));
         std::fs::remove_file(d.path().join("modules.builtin")).unwrap();
         // A directory where the list should be: the read fails.

@@ -22,9 +22,9 @@ pub mod report;
 pub mod scenario;
 
 use anyhow::{anyhow, bail, Context, Result};
+use model::verify::VerifyOutcome;
 use packages::{Flavour, Kernel, Series};
 use scenario::{KernelNeed, QemuSpec, Scenario, ScenarioStep};
-use model::verify::VerifyOutcome;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -169,7 +169,11 @@ fn run_on(target: &Target, run: &PlannedRun, opts: &VerifyOptions) -> Result<Vec
     let kernel = target.fetch(progress)?;
     let cache = packages::cache_root();
     let (verifier_ko, test_kos) = build_verifier(&kernel, run.kmod_dir, opts)?;
-    let mut fixtures = if run.idxs.iter().any(|&i| !run.scenarios[i].fixtures.is_empty()) {
+    let mut fixtures = if run
+        .idxs
+        .iter()
+        .any(|&i| !run.scenarios[i].fixtures.is_empty())
+    {
         progress("building fixtures");
         kbuild::build(&kernel, &run.kmod_dir.join("fixtures"), &cache)?
     } else {
@@ -506,7 +510,6 @@ fn default_driver_check(kos: &[PathBuf], kernel_mods: &[String]) -> Scenario {
         driver: None,
     }
 }
-
 
 struct RunCtx<'a> {
     kernel: &'a Kernel,
