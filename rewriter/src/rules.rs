@@ -9,7 +9,8 @@ use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
-use crate::pattern::snippet::{render, Captures};
+use crate::pattern::message::render_message;
+use crate::pattern::snippet::Captures;
 use crate::pattern::{Pattern, Rule, SeqRule, Shape};
 use std::collections::HashSet;
 use tree_sitter::Node;
@@ -58,6 +59,7 @@ pub fn run_rules_in_tree(
     };
     let cx = Cx {
         text: parsed.text(),
+        original,
         utils: &pattern.utils,
         root: parsed.root(),
     };
@@ -261,10 +263,13 @@ fn record(
     let (line, column) = run.parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
     let mut reason = rule.reason.as_deref().map(|r| {
-        render(r, caps, run.original)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|_| r.to_string())
+        render_message(r, caps, run.original, run.parsed).unwrap_or_else(|_| r.to_string())
     });
+    let notes = rule
+        .notes
+        .iter()
+        .filter_map(|n| n.render(caps, run.rel, run.original, run.parsed))
+        .collect();
     let mut edits = Vec::new();
     let refused = m.nodes().find_map(|n| run.errors.refusal(n));
     if let Some(why) = refused {
@@ -300,7 +305,7 @@ fn record(
         verdict,
         reason,
         snippet: first_line_excerpt(run.original, node.start_byte()),
-        notes: Vec::new(),
+        notes,
         group: run.rel.to_string(),
     });
 }

@@ -9,6 +9,7 @@ use super::spec::{
     EditSpec, FixSpec, MetaConstraint, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
 };
 use super::utils::UtilNames;
+use super::message::NoteTemplate;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
 use crate::model::Verdict;
 use anyhow::{anyhow, bail, Context, Result};
@@ -81,6 +82,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.stop_by.is_some(), "stop-by");
     key(r.when.is_some(), "when");
     key(r.fix.is_some(), "fix");
+    key(!r.notes.is_empty(), "notes");
     keys
 }
 
@@ -135,6 +137,7 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     }
     if let Some(reason) = &r.reason {
         check_template(reason, &at.field("reason"), scope)?;
+        super::message::check_lines(reason, &at.field("reason"), &scope.captured)?;
     }
     Ok(Rule {
         id: r.id.clone().unwrap_or_default(),
@@ -143,7 +146,31 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         verdict,
         reason: r.reason.clone(),
         fix,
+        notes: compile_notes(r, at, scope)?,
     })
+}
+
+/// `notes`: each at a capture of the rule, its message a template.
+fn compile_notes(r: &RuleSpec, at: &At, scope: &Scope) -> Result<Vec<NoteTemplate>> {
+    let mut out = Vec::new();
+    for (i, n) in r.notes.iter().enumerate() {
+        let here = at.child(&format!("notes.{i}"));
+        let name = n.at.strip_prefix('$').unwrap_or_default();
+        if !scope.captured.contains(name) {
+            bail!(
+                "{}: expected a capture of the rule such as $CALL, not `{}`",
+                here.field("at"),
+                n.at
+            );
+        }
+        check_template(&n.message, &here.field("message"), scope)?;
+        super::message::check_lines(&n.message, &here.field("message"), &scope.captured)?;
+        out.push(NoteTemplate {
+            at: name.to_string(),
+            message: n.message.clone(),
+        });
+    }
+    Ok(out)
 }
 
 fn compile_verdict(r: &RuleSpec, at: &At) -> Result<Verdict> {
@@ -272,6 +299,9 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     }
     if let Some(re) = &r.regex {
         let re = Regex::new(re).map_err(|e| anyhow!("{}: bad regex: {e}", at.field("regex")))?;
+        scope
+            .captured
+            .extend(super::regex_caps::capture_names(&re));
         parts.push(Matcher::Regex(re));
     }
     if let Some(name) = &r.matches {
@@ -421,9 +451,9 @@ fn push_relation(
             at.here()
         );
     }
-    if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() {
+    if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() || !spec.notes.is_empty() {
         bail!(
-            "{}: a relation's rule takes no `id`, `verdict` or `where`",
+            "{}: a relation's rule takes no `id`, `verdict`, `where` or `notes`",
             at.here()
         );
     }

@@ -51,6 +51,9 @@ pub struct Relation {
 /// pattern's compiled `utils`.
 pub struct Cx<'a> {
     pub text: &'a [u8],
+    /// The file as written: what a `regex` reads (masked tokens such as
+    /// `__exit` included; the offsets are the masked text's).
+    pub original: &'a [u8],
     pub utils: &'a [Matcher],
     /// The file's syntax tree.
     pub root: Node<'a>,
@@ -86,7 +89,7 @@ impl Matcher {
             }
             Matcher::Kind(k) => *k == node.kind_id(),
             Matcher::Regex(re) => {
-                std::str::from_utf8(&cx.text[node.byte_range()]).is_ok_and(|t| re.is_match(t))
+                super::regex_caps::match_binding(re, cx.original, node.byte_range(), caps)
             }
             Matcher::All(parts) => {
                 let mut trial = caps.clone();

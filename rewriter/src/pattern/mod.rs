@@ -6,6 +6,8 @@ pub mod dataflow;
 pub mod fix;
 mod marks;
 pub mod matcher;
+pub mod message;
+mod regex_caps;
 pub mod sequence;
 pub mod snippet;
 pub mod spec;
@@ -72,6 +74,8 @@ pub struct Pattern {
     pub rationale: String,
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
+    /// Words whose top-level items are parsed too (`also-parse`).
+    pub also_parse: Vec<String>,
     pub since: Option<String>,
     pub opt_in: bool,
     pub requires: Option<Requires>,
@@ -130,6 +134,7 @@ fn compile_phase(
             rationale: p.rationale.clone(),
             anchors: p.anchors.clone(),
             all_anchors: vec![],
+            also_parse: vec![],
             since: None,
             opt_in: true,
             requires: None,
@@ -174,6 +179,7 @@ pub struct Rule {
     pub verdict: Verdict,
     pub reason: Option<String>,
     pub fix: Option<Fix>,
+    pub notes: Vec<message::NoteTemplate>,
 }
 
 /// A rule matches one node, or a run of statements of a block.
@@ -287,6 +293,9 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
             spec.version
         );
     }
+    if spec.version < 2 && !spec.also_parse.is_empty() {
+        bail!("{}: `also-parse` needs `version: 2`", top.field("also-parse"));
+    }
     if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
         bail!(
             "{}: `anchors` must list at least one non-empty literal",
@@ -341,6 +350,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rationale: spec.rationale,
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
+        also_parse: spec.also_parse,
         since: spec.since,
         opt_in: spec.opt_in,
         requires,

@@ -8,7 +8,6 @@ pub mod class_static;
 pub mod of_scoped;
 pub mod platform_remove_void;
 pub mod sysfs_self_delete;
-pub mod timer_shutdown;
 
 use crate::edit::Edit;
 use crate::model::{Finding, Site, Verdict};
@@ -211,7 +210,6 @@ pub trait Transform: Sync {
 const ALL: &[&dyn Transform] = &[
     &platform_remove_void::PlatformRemoveVoid,
     &class_static::ClassStatic,
-    &timer_shutdown::TimerShutdown,
     &of_scoped::OfScoped,
     &sysfs_self_delete::SysfsSelfDelete,
 ];
