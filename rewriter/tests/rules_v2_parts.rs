@@ -23,7 +23,11 @@ fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
             Some(r) => format!("{}: {}: {r}", s.line, s.verdict.as_str()),
             None => format!("{}: {}", s.line, s.verdict.as_str()),
         });
-        out.extend(s.notes.iter().map(|n| format!("  {}: {}", n.line, n.message)));
+        out.extend(
+            s.notes
+                .iter()
+                .map(|n| format!("  {}: {}", n.line, n.message)),
+        );
     }
     let new = rewriter::edit::apply(src.as_bytes(), m.edits).expect("edits do not overlap");
     (out, String::from_utf8(new).unwrap())
@@ -56,7 +60,10 @@ fn regex_groups_capture_parts_of_a_node() {
     let src = "void f(struct a *a, struct b *b)\n{\n\tstop(&a->t);\n\tstop_sync(&b->t);\n\tkfree(b);\n}\n";
     let (sites, out) = sites_of(yaml, src);
     assert_eq!(sites, ["4: auto"]);
-    assert!(out.contains("\tstop(&a->t);\n\tshut_sync(&b->t);\n"), "{out}");
+    assert!(
+        out.contains("\tstop(&a->t);\n\tshut_sync(&b->t);\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -73,7 +80,10 @@ fn notes_and_lines_of_captures() {
     let yaml = "rules:\n  - id: rearmed\n    pattern: stop($T)\n    inside:\n      kind: expression_statement\n      stop-by: neighbor\n      precedes: { has: { pattern: \"arm($T, $$$A)\", all: [{ has: { kind: identifier, pattern: $ARM, stop-by: neighbor } }] } }\n    verdict: manual\n    reason: \"armed again on line ${ARM:line}\"\n    notes:\n      - { at: $ARM, message: \"$ARM($T, ...)\" }\n";
     let src = "void f(void)\n{\n\tstop(&t);\n\tx();\n\tarm(&t, 1);\n}\n";
     let (sites, _) = sites_of(yaml, src);
-    assert_eq!(sites, ["3: manual: armed again on line 5", "  5: arm(&t, ...)"]);
+    assert_eq!(
+        sites,
+        ["3: manual: armed again on line 5", "  5: arm(&t, ...)"]
+    );
 }
 
 #[test]
@@ -101,10 +111,15 @@ fn errors_of_the_new_keys() {
     let base = "rules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n";
     let e = error(&format!("{base}    notes: [{{ at: $NOPE, message: m }}]\n"));
     assert!(e.contains("t.yaml:10:20: expected a capture"), "{e}");
-    let e = error(&format!("{base}    notes: [{{ at: $T, message: \"${{T:col}}\" }}]\n"));
+    let e = error(&format!(
+        "{base}    notes: [{{ at: $T, message: \"${{T:col}}\" }}]\n"
+    ));
     assert!(e.contains("expected `${NAME:line}`"), "{e}");
     let e = error(&base.replace("reason: r", "reason: \"${X:line}\""));
-    assert!(e.contains("${X:line}, which the pattern does not capture"), "{e}");
+    assert!(
+        e.contains("${X:line}, which the pattern does not capture"),
+        "{e}"
+    );
     let e = error(&base.replace("reason: r", "reason: \"$OWNER\""));
     assert!(e.contains("$OWNER"), "{e}");
     let rel = base.replace(
@@ -112,7 +127,12 @@ fn errors_of_the_new_keys() {
         "inside: { kind: x_y, notes: [{ at: $T, message: m }] }\n    verdict: manual",
     );
     assert!(error(&rel).contains("no `id`, `verdict`, `where` or `notes`"));
-    let v1 = format!("version: 1\nid: t\ntitle: T\nrationale: R\nanchors: [stop]\nalso-parse: [setup]\n{base}");
+    let v1 = format!(
+        "version: 1\nid: t\ntitle: T\nrationale: R\nanchors: [stop]\nalso-parse: [setup]\n{base}"
+    );
     let e = format!("{:#}", load_str(&v1, "t.yaml").err().unwrap());
-    assert!(e.contains("t.yaml:6:13: `also-parse` needs `version: 2`"), "{e}");
+    assert!(
+        e.contains("t.yaml:6:13: `also-parse` needs `version: 2`"),
+        "{e}"
+    );
 }

@@ -3,13 +3,13 @@
 
 use super::marks::Marks;
 use super::matcher::{Matcher, RelKind, Relation, Stop};
+use super::message::NoteTemplate;
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
 use super::spec::{
     EditSpec, FixSpec, MetaConstraint, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
 };
 use super::utils::UtilNames;
-use super::message::NoteTemplate;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
 use crate::model::Verdict;
 use anyhow::{anyhow, bail, Context, Result};
@@ -299,9 +299,7 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     }
     if let Some(re) = &r.regex {
         let re = Regex::new(re).map_err(|e| anyhow!("{}: bad regex: {e}", at.field("regex")))?;
-        scope
-            .captured
-            .extend(super::regex_caps::capture_names(&re));
+        scope.captured.extend(super::regex_caps::capture_names(&re));
         parts.push(Matcher::Regex(re));
     }
     if let Some(name) = &r.matches {
@@ -451,7 +449,11 @@ fn push_relation(
             at.here()
         );
     }
-    if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() || !spec.notes.is_empty() {
+    if spec.id.is_some()
+        || spec.verdict.is_some()
+        || !spec.where_.is_empty()
+        || !spec.notes.is_empty()
+    {
         bail!(
             "{}: a relation's rule takes no `id`, `verdict`, `where` or `notes`",
             at.here()

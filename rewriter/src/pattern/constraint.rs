@@ -149,7 +149,10 @@ fn check_one(
     // A regex reads the capture as written, masked tokens included.
     let written = String::from_utf8_lossy(&cx.original[range.clone()]);
     if check.regex.as_ref().is_some_and(|r| !r.is_match(&written))
-        || check.not_regex.as_ref().is_some_and(|r| r.is_match(&written))
+        || check
+            .not_regex
+            .as_ref()
+            .is_some_and(|r| r.is_match(&written))
     {
         return false;
     }

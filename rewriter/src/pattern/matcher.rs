@@ -134,13 +134,11 @@ impl Relation {
         match self.kind {
             RelKind::Inside => {
                 let mut out = Vec::new();
-                let mut up = node.parent();
-                while let Some(a) = up {
+                for a in ancestors(cx.root, node).into_iter().rev() {
                     out.push(a);
                     if neighbor || stops(a) {
                         break;
                     }
-                    up = a.parent();
                 }
                 out
             }
@@ -176,6 +174,23 @@ impl Relation {
             }
         }
     }
+}
+
+/// The ancestors of `node`, outermost first, found from `root` down:
+/// `Node::parent` itself searches down from the root, so a chain of
+/// parents would cost the square of the depth (a call inside thousands of
+/// nested blocks).
+fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut path = Vec::new();
+    let mut at = root;
+    while at != node {
+        let Some(next) = at.child_with_descendant(node) else {
+            break;
+        };
+        path.push(at);
+        at = next;
+    }
+    path
 }
 
 fn significant(nodes: Vec<Node>) -> Vec<Node> {

@@ -48,13 +48,14 @@ pub fn render_message(
     parsed: &Parsed,
 ) -> Result<String> {
     let mut missing = None;
-    let with_lines = line_refs().replace_all(template, |c: &regex::Captures| match caps.get(&c[1]) {
-        Some(r) => parsed.line_col(r.start).0.to_string(),
-        None => {
-            missing = Some(c[1].to_string());
-            String::new()
-        }
-    });
+    let with_lines =
+        line_refs().replace_all(template, |c: &regex::Captures| match caps.get(&c[1]) {
+            Some(r) => parsed.line_col(r.start).0.to_string(),
+            None => {
+                missing = Some(c[1].to_string());
+                String::new()
+            }
+        });
     if let Some(name) = missing {
         bail!("the template uses ${{{name}:line}}, which the match did not capture");
     }
@@ -65,7 +66,13 @@ pub fn render_message(
 impl NoteTemplate {
     /// The note of one match, or none when its capture is missing (a
     /// capture of an alternative the match did not take).
-    pub fn render(&self, caps: &Captures, rel: &str, original: &[u8], parsed: &Parsed) -> Option<Note> {
+    pub fn render(
+        &self,
+        caps: &Captures,
+        rel: &str,
+        original: &[u8],
+        parsed: &Parsed,
+    ) -> Option<Note> {
         let at = caps.get(&self.at)?;
         Some(Note {
             file: rel.to_string(),

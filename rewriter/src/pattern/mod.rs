@@ -294,7 +294,10 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         );
     }
     if spec.version < 2 && !spec.also_parse.is_empty() {
-        bail!("{}: `also-parse` needs `version: 2`", top.field("also-parse"));
+        bail!(
+            "{}: `also-parse` needs `version: 2`",
+            top.field("also-parse")
+        );
     }
     if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
         bail!(

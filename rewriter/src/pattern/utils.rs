@@ -35,7 +35,11 @@ pub(super) fn compile_utils(
     }
     let mut out = Vec::new();
     for (name, spec) in specs {
-        if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() || !spec.notes.is_empty() {
+        if spec.id.is_some()
+            || spec.verdict.is_some()
+            || !spec.where_.is_empty()
+            || !spec.notes.is_empty()
+        {
             bail!(
                 "{}: a `utils` entry is a rule object: no `id`, `verdict`, `where` or `notes`",
                 at.field(name)
