@@ -81,7 +81,7 @@ impl Matcher {
 
     /// Whether this matches `node`; on success the captures it made are
     /// added to `caps`, on failure `caps` is unchanged.
-    pub fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+    pub fn matches<'t>(&self, node: Node<'t>, cx: &Cx<'t>, caps: &mut Captures) -> bool {
         match self {
             Matcher::Snippet(s) => {
                 s.root_kind().is_none_or(|k| k == node.kind_id())
@@ -108,7 +108,7 @@ impl Matcher {
 }
 
 impl Relation {
-    fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+    fn matches<'t>(&self, node: Node<'t>, cx: &Cx<'t>, caps: &mut Captures) -> bool {
         let mut own = if self.fresh {
             Captures::new()
         } else {
@@ -125,7 +125,7 @@ impl Relation {
     }
 
     /// The nodes the relation looks at, nearest first.
-    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx) -> Vec<Node<'t>> {
+    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx<'t>) -> Vec<Node<'t>> {
         let stops = |n: Node| match &self.stop {
             Stop::Rule(r) => r.matches(n, cx, &mut Captures::new()),
             _ => false,
