@@ -110,7 +110,7 @@ fn also_parse_reads_the_items_a_rule_looks_at() {
 fn errors_of_the_new_keys() {
     let base = "rules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n";
     let e = error(&format!("{base}    notes: [{{ at: $NOPE, message: m }}]\n"));
-    assert!(e.contains("t.yaml:10:20: expected a capture"), "{e}");
+    assert!(e.contains("t.yaml:11:19: expected a capture"), "{e}");
     let e = error(&format!(
         "{base}    notes: [{{ at: $T, message: \"${{T:col}}\" }}]\n"
     ));

@@ -91,7 +91,7 @@ mod tests {
         let src = b"void f(void)\n{\n\tdel_timer(&t);\n\tmod_timer(&t, 1);\n}\n";
         let parsed = crate::parse::parse(src);
         let mut caps = Captures::new();
-        caps.insert("ARM".into(), 31..40);
+        caps.insert("ARM".into(), 32..41);
         let m = render_message("$ARM() on line ${ARM:line}", &caps, src, &parsed).unwrap();
         assert_eq!(m, "mod_timer() on line 4");
         assert!(render_message("${NOPE:line}", &caps, src, &parsed).is_err());
