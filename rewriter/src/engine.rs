@@ -235,9 +235,11 @@ fn run_rules_parallel(
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
         .map(|f| {
-            // The items holding an anchor, and those holding a word every
-            // candidate has (`all-anchors`): a rule may look at both.
+            // The items holding an anchor, those holding a word every
+            // candidate has (`all-anchors`) and those the pattern asks
+            // for (`also-parse`): a rule may look at all of them.
             let words: Vec<&[u8]> = (pattern.anchors.iter().chain(&pattern.all_anchors))
+                .chain(&pattern.also_parse)
                 .map(|a| a.as_bytes())
                 .collect();
             // A rule that follows a name to all its references needs them all.

@@ -8,8 +8,9 @@ use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
 use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
+use crate::pattern::message::render_message;
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
-use crate::pattern::snippet::{render, Captures};
+use crate::pattern::snippet::Captures;
 use crate::pattern::{Pattern, Rule, SeqRule, Shape};
 use std::collections::HashSet;
 use tree_sitter::Node;
@@ -64,6 +65,7 @@ pub fn run_rules_in_tree(
     };
     let cx = Cx {
         text: parsed.text(),
+        original,
         utils: &pattern.utils,
         root: parsed.root(),
     };
@@ -277,10 +279,13 @@ fn record<'f>(
     let (line, column) = run.parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
     let mut reason = rule.reason.as_deref().map(|r| {
-        render(r, caps, run.original)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_else(|_| r.to_string())
+        render_message(r, caps, run.original, run.parsed).unwrap_or_else(|_| r.to_string())
     });
+    let notes: Vec<Note> = rule
+        .notes
+        .iter()
+        .filter_map(|n| n.render(caps, run.rel, run.original, run.parsed))
+        .collect();
     let mut edits = Vec::new();
     let refused = m.nodes().find_map(|n| run.errors.refusal(n));
     if let Some(why) = refused {
@@ -289,6 +294,7 @@ fn record<'f>(
     } else if let Some(fix) = &rule.fix {
         let matcher_cx = Cx {
             text: run.parsed.text(),
+            original: run.original,
             utils: &run.pattern.utils,
             root: run.parsed.root(),
         };
@@ -310,7 +316,6 @@ fn record<'f>(
             Err(Refusal::Manual(why)) => (verdict, reason) = (Verdict::Manual, Some(why)),
         }
     }
-    let notes = note(run, rule, caps, reason.as_deref());
     let site = out.sites.len();
     out.edits.extend(
         edits
@@ -330,21 +335,6 @@ fn record<'f>(
         notes,
         group: run.rel.to_string(),
     });
-}
-
-/// The rule's `note`: its reason at the line of the capture it names.
-fn note(run: &FileRun, rule: &Rule, caps: &Captures, reason: Option<&str>) -> Vec<Note> {
-    let (Some(name), Some(reason)) = (&rule.note, reason) else {
-        return Vec::new();
-    };
-    caps.get(name)
-        .map(|r| Note {
-            file: run.rel.to_string(),
-            line: run.parsed.line_col(r.start).0,
-            message: reason.to_string(),
-        })
-        .into_iter()
-        .collect()
 }
 
 /// The function around a site, or for an initializer entry at file scope

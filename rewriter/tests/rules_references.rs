@@ -1,6 +1,6 @@
 //! Rule language version 2, constructs that follow a name through its
 //! file: `references`, `declared-before`, `for-each` (with `join`),
-//! `delete` with `unbrace`, rule `note`s, and `probes`.
+//! `delete` with `unbrace`, rule `notes`, and `probes`.
 
 use rewriter::parse::parse;
 use rewriter::pattern::load_str;
@@ -58,7 +58,7 @@ fn every_reference_must_match_one_rule() {
 
 #[test]
 fn some_binds_one_counts_none_excludes() {
-    let some = "rules:\n  - id: r\n    pattern: \"static struct obj *$N;\"\n    where:\n      N:\n        references:\n          some: { inside: { stop-by: neighbor, all: [ { pattern: $CALL }, { kind: argument_list } ] } }\n    verdict: manual\n    reason: \"first $CALL\"\n    note: $CALL\n";
+    let some = "rules:\n  - id: r\n    pattern: \"static struct obj *$N;\"\n    where:\n      N:\n        references:\n          some: { inside: { stop-by: neighbor, all: [ { pattern: $CALL }, { kind: argument_list } ] } }\n    verdict: manual\n    reason: \"first $CALL\"\n    notes: [ { at: $CALL, message: \"first $CALL\" } ]\n";
     let (sites, _) = run(some, SRC);
     assert_eq!(sites, ["1: manual: first (o)", "  note 6: first (o)"]);
     let one = some.replace("some:", "one:");
@@ -186,8 +186,10 @@ fn version_1_files_refuse_the_new_keys() {
         err.contains("t.yaml:7:3: `probes` needs `version: 2`"),
         "{err}"
     );
-    let err = v1(&format!("{rule}    note: $MATCH\n"));
-    assert!(err.contains("`note` needs `version: 2`"), "{err}");
+    let err = v1(&format!(
+        "{rule}    notes: [ {{ at: $MATCH, message: m }} ]\n"
+    ));
+    assert!(err.contains("`notes` needs `version: 2`"), "{err}");
     let err = v1(&format!("{rule}    probe: {{ p: true }}\n"));
     assert!(err.contains("`probe` needs `version: 2`"), "{err}");
 }

@@ -3,6 +3,7 @@
 
 use super::marks::Marks;
 use super::matcher::{Matcher, RelKind, Relation, Stop};
+use super::message::NoteTemplate;
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
 use super::spec::{
@@ -83,7 +84,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.when.is_some(), "when");
     key(r.fix.is_some(), "fix");
     key(!r.probe.is_empty(), "probe");
-    key(r.note.is_some(), "note");
+    key(!r.notes.is_empty(), "notes");
     keys
 }
 
@@ -138,6 +139,7 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     }
     if let Some(reason) = &r.reason {
         check_template(reason, &at.field("reason"), scope)?;
+        super::message::check_lines(reason, &at.field("reason"), &scope.captured)?;
     }
     Ok(Rule {
         id: r.id.clone().unwrap_or_default(),
@@ -147,8 +149,31 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         reason: r.reason.clone(),
         fix,
         probes: Vec::new(),
-        note: capture_ref(&r.note, &at.field("note"), scope)?,
+        notes: compile_notes(r, at, scope)?,
     })
+}
+
+/// `notes`: each at a capture of the rule, its message a template.
+fn compile_notes(r: &RuleSpec, at: &At, scope: &Scope) -> Result<Vec<NoteTemplate>> {
+    let mut out = Vec::new();
+    for (i, n) in r.notes.iter().enumerate() {
+        let here = at.child(&format!("notes.{i}"));
+        let name = n.at.strip_prefix('$').unwrap_or_default();
+        if !scope.captured.contains(name) {
+            bail!(
+                "{}: expected a capture of the rule such as $CALL, not `{}`",
+                here.field("at"),
+                n.at
+            );
+        }
+        check_template(&n.message, &here.field("message"), scope)?;
+        super::message::check_lines(&n.message, &here.field("message"), &scope.captured)?;
+        out.push(NoteTemplate {
+            at: name.to_string(),
+            message: n.message.clone(),
+        });
+    }
+    Ok(out)
 }
 
 fn compile_verdict(r: &RuleSpec, at: &At) -> Result<Verdict> {
@@ -277,6 +302,7 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     }
     if let Some(re) = &r.regex {
         let re = Regex::new(re).map_err(|e| anyhow!("{}: bad regex: {e}", at.field("regex")))?;
+        scope.captured.extend(super::regex_caps::capture_names(&re));
         parts.push(Matcher::Regex(re));
     }
     if let Some(name) = &r.matches {
@@ -426,9 +452,13 @@ fn push_relation(
             at.here()
         );
     }
-    if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() {
+    if spec.id.is_some()
+        || spec.verdict.is_some()
+        || !spec.where_.is_empty()
+        || !spec.notes.is_empty()
+    {
         bail!(
-            "{}: a relation's rule takes no `id`, `verdict` or `where`",
+            "{}: a relation's rule takes no `id`, `verdict`, `where` or `notes`",
             at.here()
         );
     }

@@ -158,8 +158,13 @@ fn check_one(
     facts: &FileFacts,
 ) -> bool {
     let value = String::from_utf8_lossy(&cx.text[range.clone()]).into_owned();
-    if check.regex.as_ref().is_some_and(|r| !r.is_match(&value))
-        || check.not_regex.as_ref().is_some_and(|r| r.is_match(&value))
+    // A regex reads the capture as written, masked tokens included.
+    let written = String::from_utf8_lossy(&cx.original[range.clone()]);
+    if check.regex.as_ref().is_some_and(|r| !r.is_match(&written))
+        || check
+            .not_regex
+            .as_ref()
+            .is_some_and(|r| r.is_match(&written))
     {
         return false;
     }

@@ -51,6 +51,9 @@ pub struct Relation {
 /// pattern's compiled `utils`.
 pub struct Cx<'a> {
     pub text: &'a [u8],
+    /// The file as written: what a `regex` reads (masked tokens such as
+    /// `__exit` included; the offsets are the masked text's).
+    pub original: &'a [u8],
     pub utils: &'a [Matcher],
     /// The file's syntax tree.
     pub root: Node<'a>,
@@ -78,7 +81,7 @@ impl Matcher {
 
     /// Whether this matches `node`; on success the captures it made are
     /// added to `caps`, on failure `caps` is unchanged.
-    pub fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+    pub fn matches<'t>(&self, node: Node<'t>, cx: &Cx<'t>, caps: &mut Captures) -> bool {
         match self {
             Matcher::Snippet(s) => {
                 s.root_kind().is_none_or(|k| k == node.kind_id())
@@ -86,7 +89,7 @@ impl Matcher {
             }
             Matcher::Kind(k) => *k == node.kind_id(),
             Matcher::Regex(re) => {
-                std::str::from_utf8(&cx.text[node.byte_range()]).is_ok_and(|t| re.is_match(t))
+                super::regex_caps::match_binding(re, cx.original, node.byte_range(), caps)
             }
             Matcher::All(parts) => {
                 let mut trial = caps.clone();
@@ -105,7 +108,7 @@ impl Matcher {
 }
 
 impl Relation {
-    fn matches(&self, node: Node, cx: &Cx, caps: &mut Captures) -> bool {
+    fn matches<'t>(&self, node: Node<'t>, cx: &Cx<'t>, caps: &mut Captures) -> bool {
         let mut own = if self.fresh {
             Captures::new()
         } else {
@@ -122,7 +125,7 @@ impl Relation {
     }
 
     /// The nodes the relation looks at, nearest first.
-    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx) -> Vec<Node<'t>> {
+    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx<'t>) -> Vec<Node<'t>> {
         let stops = |n: Node| match &self.stop {
             Stop::Rule(r) => r.matches(n, cx, &mut Captures::new()),
             _ => false,
@@ -131,13 +134,11 @@ impl Relation {
         match self.kind {
             RelKind::Inside => {
                 let mut out = Vec::new();
-                let mut up = node.parent();
-                while let Some(a) = up {
+                for a in ancestors(cx.root, node).into_iter().rev() {
                     out.push(a);
                     if neighbor || stops(a) {
                         break;
                     }
-                    up = a.parent();
                 }
                 out
             }
@@ -173,6 +174,23 @@ impl Relation {
             }
         }
     }
+}
+
+/// The ancestors of `node`, outermost first, found from `root` down:
+/// `Node::parent` itself searches down from the root, so a chain of
+/// parents would cost the square of the depth (a call inside thousands of
+/// nested blocks).
+fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
+    let mut path = Vec::new();
+    let mut at = root;
+    while at != node {
+        let Some(next) = at.child_with_descendant(node) else {
+            break;
+        };
+        path.push(at);
+        at = next;
+    }
+    path
 }
 
 fn significant(nodes: Vec<Node>) -> Vec<Node> {

@@ -6,7 +6,9 @@ pub mod dataflow;
 pub mod fix;
 mod marks;
 pub mod matcher;
+pub mod message;
 pub mod references;
+mod regex_caps;
 pub mod sequence;
 pub mod snippet;
 pub mod spec;
@@ -73,6 +75,8 @@ pub struct Pattern {
     pub rationale: String,
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
+    /// Words whose top-level items are parsed too (`also-parse`).
+    pub also_parse: Vec<String>,
     pub since: Option<String>,
     pub opt_in: bool,
     pub requires: Option<Requires>,
@@ -137,6 +141,7 @@ fn compile_phase(
             rationale: p.rationale.clone(),
             anchors: p.anchors.clone(),
             all_anchors: vec![],
+            also_parse: vec![],
             since: None,
             opt_in: true,
             requires: None,
@@ -192,8 +197,7 @@ pub struct Rule {
     pub fix: Option<Fix>,
     /// The answers of the file's probes the rule needs (index, answer).
     pub probes: Vec<(usize, bool)>,
-    /// A capture at whose line the site gets a note with its reason.
-    pub note: Option<String>,
+    pub notes: Vec<message::NoteTemplate>,
 }
 
 /// A rule matches one node, or a run of statements of a block.
@@ -319,6 +323,12 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
             spec.version
         );
     }
+    if spec.version < 2 && !spec.also_parse.is_empty() {
+        bail!(
+            "{}: `also-parse` needs `version: 2`",
+            top.field("also-parse")
+        );
+    }
     if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
         bail!(
             "{}: `anchors` must list at least one non-empty literal",
@@ -377,6 +387,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rationale: spec.rationale,
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
+        also_parse: spec.also_parse,
         since: spec.since,
         opt_in: spec.opt_in,
         requires,

@@ -23,6 +23,11 @@ pub struct PatternSpec {
     /// Literal strings a candidate file must also contain, every one of them.
     #[serde(default, rename = "all-anchors")]
     pub all_anchors: Vec<String>,
+    /// Version 2: words whose top-level items a candidate file also has
+    /// parsed, for rules that look there (a setup in another function);
+    /// they do not make a file a candidate.
+    #[serde(default, rename = "also-parse")]
+    pub also_parse: Vec<String>,
     #[serde(default)]
     pub requires: Option<RequiresSpec>,
     /// Run only when named with --pattern (an alternative form of another
@@ -190,10 +195,19 @@ pub struct RuleSpec {
     /// it needs (`{ const-class: true }`).
     #[serde(default)]
     pub probe: BTreeMap<String, bool>,
-    /// Version 2, on a rule of a list: the site gets a note, with its
-    /// reason, at the line of this capture (the use that decided it).
+    /// Version 2: further places that explain the verdict.
     #[serde(default)]
-    pub note: Option<String>,
+    pub notes: Vec<NoteSpec>,
+}
+
+/// A note of a site: `file:line: message` at the line of a capture.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSpec {
+    /// The capture whose line the note names (`$FREE`).
+    pub at: String,
+    /// What it says; a template over the captures.
+    pub message: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -35,9 +35,13 @@ pub(super) fn compile_utils(
     }
     let mut out = Vec::new();
     for (name, spec) in specs {
-        if spec.id.is_some() || spec.verdict.is_some() || !spec.where_.is_empty() {
+        if spec.id.is_some()
+            || spec.verdict.is_some()
+            || !spec.where_.is_empty()
+            || !spec.notes.is_empty()
+        {
             bail!(
-                "{}: a `utils` entry is a rule object: no `id`, `verdict` or `where`",
+                "{}: a `utils` entry is a rule object: no `id`, `verdict`, `where` or `notes`",
                 at.field(name)
             );
         }
@@ -65,6 +69,9 @@ fn positive_vars<'a>(
                 .collect::<Vec<_>>()
         })
         .collect();
+    // A regex's upper-case named groups capture too.
+    let groups = spec.regex.as_deref().and_then(|r| Regex::new(r).ok());
+    vars.extend(groups.iter().flat_map(super::regex_caps::capture_names));
     let nested = spec.all.iter().chain(spec.any.iter()).flatten();
     let relations = [&spec.inside, &spec.has, &spec.follows, &spec.precedes];
     for r in nested.chain(relations.into_iter().flatten().map(|b| &**b)) {

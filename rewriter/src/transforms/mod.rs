@@ -7,7 +7,6 @@ pub mod c_util;
 pub mod of_scoped;
 pub mod platform_remove_void;
 pub mod sysfs_self_delete;
-pub mod timer_shutdown;
 
 use crate::edit::Edit;
 use crate::model::{Finding, Site, Verdict};
@@ -270,7 +269,6 @@ pub trait Transform: Sync {
 
 const ALL: &[&dyn Transform] = &[
     &platform_remove_void::PlatformRemoveVoid,
-    &timer_shutdown::TimerShutdown,
     &of_scoped::OfScoped,
     &sysfs_self_delete::SysfsSelfDelete,
 ];
