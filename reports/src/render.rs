@@ -68,6 +68,19 @@ impl Counts {
     pub fn get(&self, s: SiteState) -> usize {
         self.states.get(s.as_str()).copied().unwrap_or(0)
     }
+
+    /// The columns every group table shows after its progress, in order:
+    /// open, in series, new user, applied, gone, total.
+    fn columns(&self) -> [usize; 6] {
+        [
+            self.get(SiteState::Open),
+            self.get(SiteState::InSeries),
+            self.get(SiteState::NewUser),
+            self.get(SiteState::Applied),
+            self.get(SiteState::Gone),
+            self.total,
+        ]
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -519,18 +532,14 @@ fn md_group_table(o: &mut String, title: &str, rows: &[GroupRow], limit: usize) 
     let _ = writeln!(o, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     for g in rows.iter().take(limit) {
         let c = &g.counts;
+        let cells: Vec<String> = c.columns().iter().map(usize::to_string).collect();
         let _ = writeln!(
             o,
-            "| {} | `{}` {:.0}% | {} | {} | {} | {} | {} | {} |",
+            "| {} | `{}` {:.0}% | {} |",
             md_cell(&g.name),
             bar(c.percent, 10),
             c.percent,
-            c.get(SiteState::Open),
-            c.get(SiteState::InSeries),
-            c.get(SiteState::NewUser),
-            c.get(SiteState::Applied),
-            c.get(SiteState::Gone),
-            c.total
+            cells.join(" | ")
         );
     }
     if rows.len() > limit {
@@ -943,16 +952,14 @@ fn html_group(o: &mut String, id: &str, first: &str, rows: &[GroupRow], with_peo
         };
         let _ = writeln!(
             o,
-            "<tr><td>{}</td>{people}<td class=\"num\" data-v=\"{}\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            "<tr><td>{}</td>{people}<td class=\"num\" data-v=\"{}\">{}</td>{}</tr>",
             esc(&g.name),
             c.percent,
             progress_cell(c),
-            c.get(SiteState::Open),
-            c.get(SiteState::InSeries),
-            c.get(SiteState::NewUser),
-            c.get(SiteState::Applied),
-            c.get(SiteState::Gone),
-            c.total
+            c.columns()
+                .iter()
+                .map(|n| format!("<td class=\"num\">{n}</td>"))
+                .collect::<String>()
         );
     }
     o.push_str("</tbody></table></div>\n");
