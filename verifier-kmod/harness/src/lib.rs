@@ -171,12 +171,17 @@ fn run_on(target: &Target, run: &PlannedRun, opts: &VerifyOptions) -> Result<Vec
     let (verifier_ko, test_kos) = build_verifier(&kernel, run.kmod_dir, opts)?;
     let mut fixtures = if run.idxs.iter().any(|&i| !run.scenarios[i].fixtures.is_empty()) {
         progress("building fixtures");
-        kbuild::build(&kernel, &run.kmod_dir.join("fixtures"), &cache)?
+        kbuild::build(
+            &kernel,
+            &run.kmod_dir.join("fixtures"),
+            &cache,
+            opts.notice,
+        )?
     } else {
         vec![]
     };
     fixtures.extend(test_kos);
-    let (user_kos, user_names) = prepare_user_modules(run.user_mods, &kernel, &cache, progress)?;
+    let (user_kos, user_names) = prepare_user_modules(run.user_mods, &kernel, &cache, opts)?;
     let index = initramfs::module_index(&kernel)?;
     let mut outcomes = vec![];
     for &i in run.idxs {
@@ -211,7 +216,12 @@ fn build_verifier(
     opts: &VerifyOptions,
 ) -> Result<(PathBuf, Vec<PathBuf>)> {
     (opts.progress)(&format!("building unplug_verify for {}", kernel.krel));
-    kbuild::split_verifier(kbuild::build(kernel, kmod_dir, &packages::cache_root())?)
+    kbuild::split_verifier(kbuild::build(
+        kernel,
+        kmod_dir,
+        &packages::cache_root(),
+        opts.notice,
+    )?)
 }
 
 /// Build each variant of a driver recipe against the kernel of `series`
@@ -241,7 +251,7 @@ pub fn verify_driver(
             "building {} ({}) for {}",
             sc.name, v.name, kernel.krel
         ));
-        let kos = match kbuild::build(&kernel, &v.dir, &cache) {
+        let kos = match kbuild::build(&kernel, &v.dir, &cache, opts.notice) {
             Ok(k) => k,
             Err(e) => {
                 out.push(drivers::DriverOutcome::error(
@@ -424,7 +434,7 @@ fn prepare_user_modules(
     mods: &[UserModule],
     kernel: &Kernel,
     cache: &Path,
-    progress: fn(&str),
+    opts: &VerifyOptions,
 ) -> Result<(Vec<PathBuf>, Vec<String>)> {
     let (mut kos, mut names) = (vec![], vec![]);
     for m in mods {
@@ -435,8 +445,8 @@ fn prepare_user_modules(
                 kos.push(p.clone());
             }
             UserModule::Dir(d) => {
-                progress(&format!("building {}", d.display()));
-                kos.extend(kbuild::build(kernel, d, cache)?);
+                (opts.progress)(&format!("building {}", d.display()));
+                kos.extend(kbuild::build(kernel, d, cache, opts.notice)?);
             }
         }
     }
