@@ -10,6 +10,7 @@
 //! about campaigns and ledgers. What it is doing goes to the callbacks of
 //! [`VerifyOptions`].
 
+pub mod driver_runs;
 pub mod drivers;
 pub mod guest;
 pub mod initramfs;
