@@ -59,7 +59,12 @@ pub fn trees(
     series.dedup();
     series
         .into_iter()
-        .map(|s| Ok((s.clone(), packages::source_tree(Series::parse(&s)?, progress)?)))
+        .map(|s| {
+            Ok((
+                s.clone(),
+                packages::source_tree(Series::parse(&s)?, progress)?,
+            ))
+        })
         .collect()
 }
 
@@ -280,7 +285,10 @@ mod tests {
         let dir = recipe("drivers/b/", "y", "p");
         assert!(recipe_covers(&file, ["drivers/a/x.c"].into_iter()));
         assert!(!recipe_covers(&file, ["drivers/a/x.h"].into_iter()));
-        assert!(recipe_covers(&dir, ["drivers/c/z.c", "drivers/b/y.c"].into_iter()));
+        assert!(recipe_covers(
+            &dir,
+            ["drivers/c/z.c", "drivers/b/y.c"].into_iter()
+        ));
         assert!(!recipe_covers(&dir, ["drivers/bb/y.c"].into_iter()));
     }
 
