@@ -5,15 +5,15 @@
 
 use crate::exit;
 use anyhow::{bail, Context, Result};
-use model::verify::{VerifyImport, VerifyResult, VerifyResults};
+use model::verify::VerifyImport;
 use rewriter::engine::{run, RunOptions};
 use rewriter::model::Verdict;
 use rewriter::pattern::{load_all, Pattern};
 use serde_json::json;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use verifier::driver_runs::{self, DriverRewrite};
 use verifier::drivers::{self, DriverOutcome, Variant};
-use verifier::packages::Series;
 use verifier::scenario::Scenario;
 
 pub struct DriverArgs<'a> {
@@ -27,65 +27,9 @@ pub struct DriverArgs<'a> {
     pub args: &'a crate::flags::verify::VerifyArgs,
 }
 
-/// The recipes a command runs: the one for `--driver` (by path or name), or all.
-fn select(all: Vec<Scenario>, driver: Option<&str>) -> Result<Vec<Scenario>> {
-    let Some(want) = driver else { return Ok(all) };
-    let want = want.trim_end_matches('/');
-    let names: Vec<String> = all.iter().map(|s| s.name.clone()).collect();
-    let hit: Vec<Scenario> = all
-        .into_iter()
-        .filter(|s| s.name == want || s.driver.as_ref().is_some_and(|d| d.path == want))
-        .collect();
-    if hit.is_empty() {
-        bail!(
-            "no driver recipe for {want} (recipes in verifier-kmod/drivers: {})",
-            names.join(", ")
-        );
-    }
-    Ok(hit)
-}
-
-/// The trees to build from, per series: `--tree` (its own series, which
-/// `--kernel` must agree with), else Debian's linux-source of each series.
-fn trees(a: &DriverArgs, recipes: &[Scenario]) -> Result<Vec<(String, PathBuf)>> {
-    if let Some(t) = a.tree {
-        let s = drivers::tree_series(t)?;
-        if let Some(k) = a.args.kernel.as_deref() {
-            if k != s {
-                bail!("{}: a {s} tree, but --kernel {k}", t.display());
-            }
-        }
-        return Ok(vec![(s, t.to_path_buf())]);
-    }
-    let mut series: Vec<String> = match a.args.kernel.as_deref() {
-        Some(k) => vec![k.to_string()],
-        None => recipes
-            .iter()
-            .flat_map(|r| r.kernels.iter().map(|k| k.kernel.clone()))
-            .collect(),
-    };
-    series.sort();
-    series.dedup();
-    series
-        .into_iter()
-        .map(|s| {
-            let tree = verifier::packages::source_tree(Series::parse(&s)?, &|m| {
-                eprintln!("unplug verify: {m}")
-            })?;
-            Ok((s, tree))
-        })
-        .collect()
-}
-
-/// The variants of a driver in `tree`: legacy and converted where the
-/// campaign has an `auto` site, mainline where the tree has only the new
-/// form; with the files holding those sites (what a ledger records).
-fn variants(
-    tree: &Path,
-    sc: &Scenario,
-    pats: &[&Pattern],
-    scratch: &Path,
-) -> Result<(Vec<Variant>, Vec<String>)> {
+/// The campaign's rewrite of a recipe's driver in `tree`, for
+/// [`driver_runs::variants`].
+fn rewrite(tree: &Path, sc: &Scenario, pats: &[&Pattern]) -> Result<DriverRewrite> {
     let d = sc.driver.as_ref().unwrap();
     let opts = RunOptions {
         paths: vec![d.path.clone()],
@@ -103,48 +47,31 @@ fn variants(
         f.dedup();
         f
     };
-    let base = scratch.join(&sc.name);
-    let variant = |name: &str| -> Result<Variant> {
-        let dir = base.join(format!("{}-{name}", d.module));
-        drivers::prepare(tree, d, &dir)?;
-        Ok(Variant {
-            name: name.into(),
-            dir,
-        })
-    };
-    let auto = files(Verdict::Auto);
-    if !auto.is_empty() {
-        let legacy = variant("legacy")?;
-        let converted = variant("converted")?;
-        for c in &outcome.changes {
-            let name = Path::new(&c.file).file_name().unwrap();
-            std::fs::write(converted.dir.join(name), &c.after)?;
-        }
-        return Ok((vec![legacy, converted], auto));
-    }
-    let converted = files(Verdict::Converted);
-    if !converted.is_empty() {
-        return Ok((vec![variant("mainline")?], converted));
-    }
-    let seen: Vec<String> = outcome
-        .sites
-        .iter()
-        .map(|s| format!("{}:{} {}", s.file, s.line, s.verdict.as_str()))
-        .collect();
-    bail!(
-        "{} in {}: no auto or converted site of {} ({})",
-        d.path,
-        tree.display(),
-        pats.iter()
-            .map(|p| p.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-        if seen.is_empty() {
-            "no site".into()
-        } else {
-            seen.join("; ")
-        }
-    )
+    Ok(DriverRewrite {
+        auto: files(Verdict::Auto),
+        converted: files(Verdict::Converted),
+        changes: outcome
+            .changes
+            .iter()
+            .map(|c| (c.file.clone(), c.after.clone()))
+            .collect(),
+        sites: outcome
+            .sites
+            .iter()
+            .map(|s| format!("{}:{} {}", s.file, s.line, s.verdict.as_str()))
+            .collect(),
+    })
+}
+
+/// The variants of a driver in `tree` as the campaign's patterns rewrite it.
+fn variants(
+    tree: &Path,
+    sc: &Scenario,
+    pats: &[&Pattern],
+    scratch: &Path,
+) -> Result<(Vec<Variant>, Vec<String>)> {
+    let ids: Vec<&str> = pats.iter().map(|p| p.id.as_str()).collect();
+    driver_runs::variants(tree, sc, &ids, &rewrite(tree, sc, pats)?, scratch)
 }
 
 /// The patterns a recipe is rewritten with: `--pattern`, else the recipe's.
@@ -169,71 +96,15 @@ fn one(
     series: &str,
     tree: &Path,
 ) -> (Vec<DriverOutcome>, Vec<String>) {
-    let scratch = match tempfile::Builder::new().prefix("unplug-drivers-").tempdir() {
-        Ok(t) => t,
-        Err(e) => {
-            return (
-                vec![DriverOutcome::error(sc, series, "-", "scratch", &e.into())],
-                vec![],
-            )
-        }
-    };
-    let vs =
-        patterns_of(all, sc, a.patterns).and_then(|pats| variants(tree, sc, &pats, scratch.path()));
-    match vs {
-        Err(e) => (
-            vec![DriverOutcome::error(sc, series, "-", "rewrite", &e)],
-            vec![],
-        ),
-        Ok((vs, files)) => match verifier::verify_driver(sc, &vs, series, &a.args.options()) {
-            Ok(o) => (o, files),
-            Err(e) => (
-                vec![DriverOutcome::error(sc, series, "-", "kernel", &e)],
-                files,
-            ),
-        },
-    }
-}
-
-/// The verdicts as an `unplug-verify-results/1` document for the ledger:
-/// one result per site file and variant, its kernel field naming both
-/// (`6.1 legacy`, `6.1 converted`, `6.12 mainline`).
-fn ledger_doc(runs: &[(Vec<DriverOutcome>, Vec<String>)]) -> VerifyResults {
-    let mut results = vec![];
-    for (outcomes, files) in runs {
-        for o in outcomes {
-            let ops: Vec<String> = o
-                .operations
-                .iter()
-                .filter_map(|r| Some(format!("{} {}", r.operation, r.objects?)))
-                .collect();
-            let detail = match &o.failed_step {
-                Some(step) if !o.ok() => format!("{} at {step}", o.verdict),
-                _ => format!(
-                    "{}: {} objects released ({})",
-                    o.verdict,
-                    o.objects,
-                    ops.join("; ")
-                ),
-            };
-            for f in files {
-                results.push(VerifyResult {
-                    module: None,
-                    file: Some(f.clone()),
-                    kernel: format!("{} {}", o.series, o.variant),
-                    ok: o.ok(),
-                    detail: Some(detail.clone()),
-                    source: Some(format!("driver recipe {} ({})", o.driver, o.kernel)),
-                });
-            }
-        }
-    }
-    VerifyResults::new(results)
+    driver_runs::run_recipe(sc, series, &a.args.options(), |scratch| {
+        variants(tree, sc, &patterns_of(all, sc, a.patterns)?, scratch)
+    })
 }
 
 pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     let kmod = verifier::kmod_dir(&a.args.options())?;
-    let mut recipes = select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
+    let mut recipes =
+        driver_runs::select(drivers::load_recipes(&kmod, a.driver.is_some())?, a.driver)?;
     // `--campaign DIR --tree TREE`: the suite's drivers of the campaign's patterns.
     if let (Some(dir), None) = (a.campaign, a.driver) {
         let ids = reports::campaign::campaign_patterns(dir)?.with_context(|| {
@@ -258,13 +129,15 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
     for sc in &recipes {
         patterns_of(&all, sc, a.patterns)?;
     }
-    let trees = trees(a, &recipes)?;
+    let trees = driver_runs::trees(a.tree, a.args.kernel.as_deref(), &recipes, &|m| {
+        eprintln!("unplug verify: {m}")
+    })?;
     let mut runs = vec![];
     let mut checkouts = vec![];
     for (series, tree) in &trees {
         checkouts.push(verifier::kcidb::Checkout {
             series: series.clone(),
-            version: tree_version(tree)?,
+            version: driver_runs::tree_version(tree)?,
         });
         for sc in recipes
             .iter()
@@ -275,7 +148,10 @@ pub fn run_drivers(a: &DriverArgs) -> Result<u8> {
         }
     }
     if let Some(dir) = a.campaign {
-        let n = reports::campaign::record_verify(dir, &VerifyImport::Results(ledger_doc(&runs)))?;
+        let n = reports::campaign::record_verify(
+            dir,
+            &VerifyImport::Results(driver_runs::results_doc(&runs)),
+        )?;
         eprintln!(
             "unplug verify: campaign {}: {n} site(s) updated",
             dir.display()
@@ -323,12 +199,7 @@ pub fn verify_changes(
             .iter()
             .filter(|sc| sc.kernels.iter().any(|k| k.kernel == series))
             .filter(|sc| {
-                let Some(d) = &sc.driver else { return false };
-                let dir = format!("{}/", d.path.trim_end_matches('/'));
-                // A recipe names one .c file or the driver's directory.
-                c.files
-                    .iter()
-                    .any(|f| f.rel_path == d.path || f.rel_path.starts_with(&dir))
+                driver_runs::recipe_covers(sc, c.files.iter().map(|f| f.rel_path.as_str()))
             })
             .flat_map(|sc| {
                 eprintln!("unplug series --verify: {} on {series}", sc.name);
@@ -347,21 +218,6 @@ pub fn verify_changes(
         }
     }
     Ok(out)
-}
-
-/// `6.1.192`: VERSION.PATCHLEVEL.SUBLEVEL of the tree.
-fn tree_version(tree: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(tree.join("Makefile"))?;
-    let sub = text
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("SUBLEVEL")?
-                .trim()
-                .strip_prefix('=')
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "0".into());
-    Ok(format!("{}.{sub}", drivers::tree_series(tree)?))
 }
 
 fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
@@ -422,6 +278,7 @@ fn show(outcomes: &[DriverOutcome], json_out: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn recipe(path: &str, module: &str, pattern: &str) -> Scenario {
         let text = format!(
@@ -532,48 +389,5 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].verdict, "error");
         assert_eq!(out[0].failed_step.as_deref(), Some("rewrite"));
-    }
-
-    #[test]
-    fn ledger_results_name_series_and_variant() {
-        let sc = recipe(
-            "drivers/gpio/gpio-fgpio.c",
-            "gpio-fgpio",
-            "platform-remove-void",
-        );
-        let mut ok = DriverOutcome::error(&sc, "6.1", "legacy", "build", &anyhow::anyhow!("x"));
-        ok.verdict = "ok".into();
-        ok.failed_step = None;
-        ok.objects = 2;
-        let bad = DriverOutcome::error(&sc, "6.1", "converted", "build", &anyhow::anyhow!("x"));
-        let doc = ledger_doc(&[(vec![ok, bad], vec!["drivers/gpio/gpio-fgpio.c".into()])]);
-        let doc = serde_json::to_value(&doc).unwrap();
-        let r = doc["results"].as_array().unwrap();
-        assert_eq!(r.len(), 2);
-        assert_eq!(r[0]["kernel"], "6.1 legacy");
-        assert_eq!(r[0]["ok"], true);
-        assert_eq!(r[0]["file"], "drivers/gpio/gpio-fgpio.c");
-        assert!(r[0]["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("ok: 2 objects released"));
-        assert_eq!(r[1]["kernel"], "6.1 converted");
-        assert_eq!(r[1]["detail"], "error at build");
-    }
-
-    #[test]
-    fn select_by_path_or_name() {
-        let all = vec![recipe("drivers/a/x.c", "x", "p"), {
-            let mut r = recipe("drivers/b", "y", "p");
-            r.name = "y".into();
-            r
-        }];
-        assert_eq!(
-            select(all.clone(), Some("drivers/b/")).unwrap()[0].name,
-            "y"
-        );
-        assert_eq!(select(all.clone(), Some("t")).unwrap().len(), 1);
-        let e = select(all, Some("drivers/c")).unwrap_err().to_string();
-        assert!(e.contains("no driver recipe for drivers/c"), "{e}");
     }
 }

@@ -13,6 +13,7 @@ mod flags;
 mod output;
 mod parse_stats;
 mod series_cmd;
+mod stdout;
 
 use clap::Parser;
 use flags::{Cli, Command, DebugAction, PatternsAction, VerifyCmd};
@@ -20,6 +21,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    reports::set_lock_wait_notice(output::lock_wait_notice);
     let result = match cli.command {
         Command::Scan {
             sel,

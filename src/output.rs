@@ -8,7 +8,16 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
-pub use rewriter::stdout::{stdout, stdout_closed};
+pub use crate::stdout::{stdout, stdout_closed};
+
+/// Said on stderr when a run waits for another holding its campaign's lock
+/// (a wait that would otherwise look like a hang).
+pub fn lock_wait_notice(dir: &Path) {
+    eprintln!(
+        "unplug: {}: waiting for another unplug run to finish with this campaign",
+        dir.display()
+    );
+}
 
 /// One site a line: `file:line: pattern verdict [context] reason`, then its notes.
 pub fn write_sites(outcome: &Outcome, w: &mut impl Write) -> Result<()> {

@@ -385,6 +385,22 @@ impl Owners {
     }
 }
 
+/// The bytes of `path`, or None when it does not exist (a campaign not
+/// saved yet); any other read error names the file, so that a save does
+/// not take an unreadable state file for one changed by another run.
+fn read_if_present(path: &Path) -> Result<Option<Vec<u8>>> {
+    match std::fs::read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| {
+            format!(
+                "{}: cannot read the state file before saving; not overwritten",
+                path.display()
+            )
+        }),
+    }
+}
+
 impl Ledger {
     /// Opens an existing campaign. A missing, damaged or foreign-version
     /// state file is an error, and the file is left as it is.
@@ -529,7 +545,7 @@ impl Ledger {
             None => Some(DirLock::acquire(&self.dir)?),
         };
         let path = self.dir.join(LEDGER_FILE);
-        let now = std::fs::read(&path).ok();
+        let now = read_if_present(&path)?;
         if now != self.loaded {
             bail!(
                 "{}: changed since this run opened it (another unplug, or an edit); not overwritten, run again",

@@ -37,3 +37,4 @@ pub use campaign::{CheckOptions, ReportOptions, ReportRun, DEFAULT_CAMPAIGN};
 pub use check::{check_patch, check_tree, CheckResult, NewUser};
 pub use ledger::{Ledger, ScanSummary, SiteRecord, SiteState, LEDGER_FILE, LEDGER_SCHEMA};
 pub use render::{render, render_with, Format, RenderOptions};
+pub use util::set_lock_wait_notice;

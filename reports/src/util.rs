@@ -84,6 +84,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("{}: fsync of the directory failed", dir.display()))
 }
 
+/// Told the campaign directory when a run must wait for another unplug
+/// holding its lock (a wait that would otherwise look like a hang); the
+/// program shows it, the library never prints. Set once, at start-up.
+static WAIT_NOTICE: std::sync::OnceLock<fn(&Path)> = std::sync::OnceLock::new();
+
+/// Has `notice` told of every wait for a campaign lock (see [`DirLock`]).
+/// Only the first call counts: the program sets it once.
+pub fn set_lock_wait_notice(notice: fn(&Path)) {
+    let _ = WAIT_NOTICE.set(notice);
+}
+
 /// An exclusive advisory lock (`flock`) on a directory, held until dropped.
 /// The kernel releases it when the process dies, so a killed run never
 /// leaves a stale lock; locking the directory itself leaves no lock file.
@@ -92,17 +103,16 @@ pub struct DirLock {
 }
 
 impl DirLock {
-    /// Waits until no other process holds the lock, saying so on stderr
-    /// (a wait that would otherwise look like a hang).
+    /// Waits until no other process holds the lock, telling the notice of
+    /// [`set_lock_wait_notice`] first when it has to wait.
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         let f = File::open(dir).with_context(|| format!("{}: cannot open", dir.display()))?;
         match f.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
-                eprintln!(
-                    "unplug: {}: waiting for another unplug run to finish with this campaign",
-                    dir.display()
-                );
+                if let Some(notice) = WAIT_NOTICE.get() {
+                    notice(dir);
+                }
                 f.lock()
                     .with_context(|| format!("{}: cannot lock", dir.display()))?;
             }
@@ -214,5 +224,29 @@ mod tests {
     #[test]
     fn modules() {
         assert_eq!(module_of_file("drivers/gpio/gpio-foo.c"), "gpio_foo");
+    }
+
+    static WAITED_ON: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(vec![]);
+
+    fn waited(dir: &Path) {
+        WAITED_ON.lock().unwrap().push(dir.to_path_buf());
+    }
+
+    /// A run that must wait for the lock tells the program's notice (the
+    /// library prints nothing), then gets the lock once the holder is done.
+    #[test]
+    fn waiting_for_the_lock_is_told() {
+        set_lock_wait_notice(waited);
+        let d = tempfile::tempdir().unwrap();
+        let held = DirLock::acquire(d.path()).unwrap();
+        assert!(WAITED_ON.lock().unwrap().is_empty());
+        let dir = d.path().to_path_buf();
+        let waiter = std::thread::spawn(move || DirLock::acquire(&dir).map(drop));
+        while WAITED_ON.lock().unwrap().is_empty() {
+            std::thread::yield_now();
+        }
+        assert_eq!(*WAITED_ON.lock().unwrap(), [d.path().to_path_buf()]);
+        drop(held);
+        waiter.join().unwrap().unwrap();
     }
 }

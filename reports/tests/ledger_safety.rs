@@ -155,3 +155,23 @@ fn a_refused_report_records_no_import() {
         assert_eq!(std::fs::read(&state).unwrap(), before);
     }
 }
+
+/// A state file that cannot be read at save time is that error, naming the
+/// file, not a "changed since" that sends the user looking for another run.
+#[test]
+fn an_unreadable_state_file_is_named_at_save() {
+    let t = trees();
+    let doc = scan_doc(&t.v1, &[PATTERN]);
+    reports::campaign::record_scan(&t.campaign, &doc, &t.v1, &[]).unwrap();
+    let mut l = Ledger::open(&t.campaign).unwrap();
+    // A directory in its place: reading it fails with EISDIR (as root, a
+    // mode of 000 would not stop the read).
+    let state = t.campaign.join(reports::LEDGER_FILE);
+    std::fs::remove_file(&state).unwrap();
+    std::fs::create_dir(&state).unwrap();
+    let err = format!("{:#}", l.save().unwrap_err());
+    assert!(err.contains(&state.display().to_string()), "{err}");
+    assert!(err.contains("cannot read the state file"), "{err}");
+    assert!(!err.contains("changed since"), "{err}");
+    assert!(state.is_dir(), "the state was overwritten");
+}

@@ -7,7 +7,7 @@
 //! A case passes when sites and output match exactly and a second run on
 //! the output changes nothing.
 
-use crate::engine::{run, RunOptions};
+use crate::engine::{run, Outcome, RunOptions};
 use crate::pattern::Pattern;
 use anyhow::{bail, Context, Result};
 use std::collections::BTreeMap;
@@ -83,8 +83,25 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
     copy_tree(&case.join("input"), staged.path())?;
     let input = staged.path();
     let outcome = run(input, &[pattern], &opts)?;
-    let mut failures = Vec::new();
+    let mut failures = check_sites(case, &outcome)?;
+    failures.extend(check_outputs(case, &outcome)?);
+    // Idempotence: a second run over the rewritten tree changes nothing.
+    if !outcome.changes.is_empty() && failures.is_empty() {
+        let scratch = tempfile::tempdir()?;
+        copy_tree(input, scratch.path())?;
+        for c in &outcome.changes {
+            std::fs::write(scratch.path().join(&c.file), &c.after)?;
+        }
+        let again = run(scratch.path(), &[pattern], &opts)?;
+        for c in &again.changes {
+            failures.push(format!("{}: a second run changes it again", c.file));
+        }
+    }
+    Ok(failures)
+}
 
+/// The run's sites and their notes against the case's `sites.txt`.
+fn check_sites(case: &Path, outcome: &Outcome) -> Result<Vec<String>> {
     let mut got: Vec<String> = Vec::new();
     for s in &outcome.sites {
         got.push(match &s.reason {
@@ -105,14 +122,20 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(String::from)
         .collect();
-    if got != want {
-        failures.push(format!(
-            "sites differ:\n  expected:\n    {}\n  got:\n    {}",
-            want.join("\n    "),
-            got.join("\n    ")
-        ));
+    if got == want {
+        return Ok(vec![]);
     }
+    Ok(vec![format!(
+        "sites differ:\n  expected:\n    {}\n  got:\n    {}",
+        want.join("\n    "),
+        got.join("\n    ")
+    )])
+}
 
+/// The run's rewritten files against the case's `output/` (a file not
+/// there must stay unchanged).
+fn check_outputs(case: &Path, outcome: &Outcome) -> Result<Vec<String>> {
+    let mut failures = Vec::new();
     let mut expected: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let output = case.join("output");
     if output.is_dir() {
@@ -143,19 +166,6 @@ fn run_case(pattern: &Pattern, case: &Path) -> Result<Vec<String>> {
         failures.push(format!(
             "{file}: changed, but the case expects it unchanged"
         ));
-    }
-
-    // Idempotence: a second run over the rewritten tree changes nothing.
-    if !outcome.changes.is_empty() && failures.is_empty() {
-        let scratch = tempfile::tempdir()?;
-        copy_tree(input, scratch.path())?;
-        for c in &outcome.changes {
-            std::fs::write(scratch.path().join(&c.file), &c.after)?;
-        }
-        let again = run(scratch.path(), &[pattern], &opts)?;
-        for c in &again.changes {
-            failures.push(format!("{}: a second run changes it again", c.file));
-        }
     }
     Ok(failures)
 }

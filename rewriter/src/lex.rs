@@ -52,6 +52,8 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
     let mut at_line_start = true;
     while i < src.len() {
         let b = src[i];
+        // One match over the byte that starts a token: its arms are C's
+        // lexical classes, sharing the cursor and the line-start state.
         match b {
             b'\n' => {
                 at_line_start = true;
@@ -85,38 +87,14 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
                 });
                 at_line_start = false;
             }
-            _ if is_ident_start(b) => {
-                let start = i;
-                while i < src.len() && is_ident_byte(src[i]) {
-                    i += 1;
-                }
-                // An encoding prefix glued to a literal (L"x", u8"x") is part of it.
-                if i < src.len() && (src[i] == b'"' || src[i] == b'\'') && i - start <= 2 {
-                    i = literal_end(src, i);
-                    toks.push(Tok {
-                        kind: TokKind::Literal,
-                        start,
-                        end: i,
-                    });
-                } else {
-                    toks.push(Tok {
-                        kind: TokKind::Ident,
-                        start,
-                        end: i,
-                    });
-                }
-                at_line_start = false;
-            }
-            _ if b.is_ascii_digit() => {
-                let start = i;
-                while i < src.len() && (is_ident_byte(src[i]) || src[i] == b'.') {
-                    i += 1;
-                }
+            _ if is_ident_start(b) || b.is_ascii_digit() => {
+                let (kind, end) = word(src, i);
                 toks.push(Tok {
-                    kind: TokKind::Number,
-                    start,
-                    end: i,
+                    kind,
+                    start: i,
+                    end,
                 });
+                i = end;
                 at_line_start = false;
             }
             _ => {
@@ -131,6 +109,25 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
         }
     }
     toks
+}
+
+/// The kind and end of the identifier, keyword or number at `i`; an
+/// encoding prefix glued to a literal (L"x", u8"x") is part of the literal.
+fn word(src: &[u8], i: usize) -> (TokKind, usize) {
+    let mut end = i;
+    if src[i].is_ascii_digit() {
+        while end < src.len() && (is_ident_byte(src[end]) || src[end] == b'.') {
+            end += 1;
+        }
+        return (TokKind::Number, end);
+    }
+    while end < src.len() && is_ident_byte(src[end]) {
+        end += 1;
+    }
+    if end < src.len() && (src[end] == b'"' || src[end] == b'\'') && end - i <= 2 {
+        return (TokKind::Literal, literal_end(src, end));
+    }
+    (TokKind::Ident, end)
 }
 
 /// End of a preprocessor line starting at `i`: the newline that is not

@@ -22,7 +22,6 @@ pub mod options;
 pub mod parse;
 pub mod pattern;
 pub mod rules;
-pub mod stdout;
 pub mod symbols;
 pub mod transforms;
 pub mod tree;

@@ -879,31 +879,7 @@ fn render_unit(
         dedup_push(&mut helpers, h);
     }
     let body = commit_body(ctx, unit, &helpers);
-    let pfiles: Vec<PatchFile> = files
-        .iter()
-        .map(|f| PatchFile {
-            path: &f.rel_path,
-            before: (!is_new_file(ctx.tree, f)).then_some(&f.before[..]),
-            after: Some(&f.after),
-            mode: f.mode,
-        })
-        .collect();
-    let (stat, diffs, stats) = mbox::render_diffs(&pfiles, ctx.attrs, ctx.abbrev);
-    let sha = {
-        let mut d = title.as_bytes().to_vec();
-        d.extend_from_slice(&diffs);
-        sha_of(&d)
-    };
-    let text = PatchText {
-        tag: mbox::subject_tag(ctx.version, nr, total),
-        message_id: ctx.message_id(&sha[..12]),
-        cover_id: ctx.message_id("cover"),
-        sha,
-        title,
-        body,
-        stat,
-        diffs,
-    };
+    let (text, stats) = patch_text(ctx, &files, title, body, nr, total);
     let routed = route_mail(ctx.maint, |to, cc| text.render(ctx, to, cc));
     let file_name = mbox::patch_file_name(ctx.version, nr, &text.title);
     let (ins, del) = stats
@@ -944,6 +920,44 @@ fn render_unit(
 }
 
 /// A patch mail's parts that do not depend on its recipients.
+/// The text of patch `nr` of `total` changing `files`: its diffs and
+/// diffstat, and the ids (commit-like sha, Message-ID) derived from them.
+fn patch_text(
+    ctx: &SeriesCtx,
+    files: &[&FileEdit],
+    title: String,
+    body: String,
+    nr: usize,
+    total: usize,
+) -> (PatchText, Vec<FileStat>) {
+    let pfiles: Vec<PatchFile> = files
+        .iter()
+        .map(|f| PatchFile {
+            path: &f.rel_path,
+            before: (!is_new_file(ctx.tree, f)).then_some(&f.before[..]),
+            after: Some(&f.after),
+            mode: f.mode,
+        })
+        .collect();
+    let (stat, diffs, stats) = mbox::render_diffs(&pfiles, ctx.attrs, ctx.abbrev);
+    let sha = {
+        let mut d = title.as_bytes().to_vec();
+        d.extend_from_slice(&diffs);
+        sha_of(&d)
+    };
+    let text = PatchText {
+        tag: mbox::subject_tag(ctx.version, nr, total),
+        message_id: ctx.message_id(&sha[..12]),
+        cover_id: ctx.message_id("cover"),
+        sha,
+        title,
+        body,
+        stat,
+        diffs,
+    };
+    (text, stats)
+}
+
 struct PatchText {
     sha: String,
     message_id: String,

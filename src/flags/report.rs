@@ -102,7 +102,7 @@ pub fn run_check(args: &CheckArgs, extra_patterns: Option<PathBuf>) -> Result<u8
         extra_patterns,
     })?;
     // a closed stdout must not hide the gate's verdict
-    let mut out = rewriter::stdout::stdout();
+    let mut out = crate::output::stdout();
     if args.json {
         serde_json::to_writer_pretty(&mut out, &res)?;
         writeln!(out)?;

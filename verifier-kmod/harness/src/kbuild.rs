@@ -25,8 +25,10 @@ fn sources(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(v)
 }
 
-/// Build the modules of `src` for `kernel`; returns the .ko files.
-pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> {
+/// Build the modules of `src` for `kernel`; returns the .ko files. Each
+/// compiler warning of a fresh build is told to `notice` as
+/// `build warning: LINE` (the caller shows it; a cached build has none).
+pub fn build(kernel: &Kernel, src: &Path, cache: &Path, notice: fn(&str)) -> Result<Vec<PathBuf>> {
     let headers = kernel.headers.as_ref().ok_or_else(|| {
         anyhow!(
             "no headers for {}: cannot build {}",
@@ -92,15 +94,20 @@ pub fn build(kernel: &Kernel, src: &Path, cache: &Path) -> Result<Vec<PathBuf>> 
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
-    for l in log.lines().filter(|l| l.contains("warning:")) {
-        eprintln!("unplug verify: build warning: {l}");
-    }
+    tell_warnings(&log, notice);
     std::fs::write(out.join(".done"), "")?;
     let v = kos(&out)?;
     if v.is_empty() {
         bail!("{}: the build produced no .ko", src.display());
     }
     Ok(v)
+}
+
+/// Tells `notice` each compiler warning line of a build log.
+fn tell_warnings(log: &str, notice: fn(&str)) {
+    for l in log.lines().filter(|l| l.contains("warning:")) {
+        notice(&format!("build warning: {l}"));
+    }
 }
 
 /// The modules of the verifier's build: `unplug_verify.ko`, and its test
@@ -203,5 +210,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no Kbuild"));
+    }
+
+    thread_local! {
+        static TOLD: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(vec![]) };
+    }
+
+    fn record(msg: &str) {
+        TOLD.with(|t| t.borrow_mut().push(msg.to_string()));
+    }
+
+    /// The library tells warnings to its caller instead of printing them,
+    /// with the words the binary has always shown after `unplug verify: `.
+    #[test]
+    fn warnings_go_to_the_notice() {
+        let log = "  CC [M]  /b/a.o\n/b/a.c:3:5: warning: unused variable 'x'\n  LD [M]  /b/a.ko\n";
+        tell_warnings(log, record);
+        assert_eq!(
+            TOLD.with(|t| t.take()),
+            ["build warning: /b/a.c:3:5: warning: unused variable 'x'"]
+        );
     }
 }

@@ -75,16 +75,6 @@ pub fn kernel_text(line: &str) -> Option<&str> {
 }
 
 pub fn parse(log: &str) -> Document {
-    static RESULT: OnceLock<Regex> = OnceLock::new();
-    static COUNTS: OnceLock<Regex> = OnceLock::new();
-    let result = re(
-        &RESULT,
-        r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO)\b ?(.*))?$",
-    );
-    let counts = re(
-        &COUNTS,
-        r"^(.*): (\d+) objects unregistered, (\d+) released",
-    );
     let mut doc = Document::default();
     let mut diag: Vec<String> = vec![];
     let mut base = 0u32;
@@ -111,43 +101,15 @@ pub fn parse(log: &str) -> Document {
             diag.push(d.to_string());
             continue;
         }
-        if let Some(c) = result.captures(text) {
-            let number: u32 = c[2].parse().unwrap_or(0);
+        if let Some(t) = test_result(text, &mut diag) {
             let expected = doc.tests.len() as u32 - base + 1;
-            if number != expected {
+            if t.number != expected {
                 doc.errors.push(format!(
-                    "test {number} out of sequence (expected {expected})"
+                    "test {} out of sequence (expected {expected})",
+                    t.number
                 ));
             }
-            let skip = c.get(4).is_some_and(|m| m.as_str() == "SKIP");
-            let verdict = match (&c[1], skip) {
-                (_, true) => OpVerdict::Skip,
-                ("ok", _) => OpVerdict::Ok,
-                _ => OpVerdict::NotOk,
-            };
-            let name = c[3].to_string();
-            let (mut objects, mut released) = (None, None);
-            for d in &diag {
-                if let Some(m) = counts.captures(d) {
-                    if m[1] == name {
-                        objects = m[2].parse().ok();
-                        released = m[3].parse().ok();
-                    }
-                }
-            }
-            doc.tests.push(TestResult {
-                number,
-                name,
-                verdict,
-                directive: c.get(4).map(|d| {
-                    format!("{} {}", d.as_str(), c.get(5).map_or("", |m| m.as_str()))
-                        .trim()
-                        .to_string()
-                }),
-                diagnostics: std::mem::take(&mut diag),
-                objects,
-                released,
-            });
+            doc.tests.push(t);
         }
         // Other kernel messages interleave freely and are not KTAP.
     }
@@ -156,6 +118,58 @@ pub fn parse(log: &str) -> Document {
             .push("no KTAP output (unplug_verify never reported)".into());
     }
     doc
+}
+
+/// A result line (`ok 3 unbind # SKIP why`), with the diagnostics before
+/// it (taken from `diag`) and the object counts they give for its test.
+fn test_result(text: &str, diag: &mut Vec<String>) -> Option<TestResult> {
+    static RESULT: OnceLock<Regex> = OnceLock::new();
+    let result = re(
+        &RESULT,
+        r"^(ok|not ok) (\d+) (.*?)(?: # (SKIP|TODO)\b ?(.*))?$",
+    );
+    let c = result.captures(text)?;
+    let skip = c.get(4).is_some_and(|m| m.as_str() == "SKIP");
+    let verdict = match (&c[1], skip) {
+        (_, true) => OpVerdict::Skip,
+        ("ok", _) => OpVerdict::Ok,
+        _ => OpVerdict::NotOk,
+    };
+    let name = c[3].to_string();
+    let (objects, released) = object_counts(&name, diag);
+    Some(TestResult {
+        number: c[2].parse().unwrap_or(0),
+        name,
+        verdict,
+        directive: c.get(4).map(|d| {
+            format!("{} {}", d.as_str(), c.get(5).map_or("", |m| m.as_str()))
+                .trim()
+                .to_string()
+        }),
+        diagnostics: std::mem::take(diag),
+        objects,
+        released,
+    })
+}
+
+/// `NAME: N objects unregistered, M released` for test `name` in its
+/// diagnostics (the last such line counts).
+fn object_counts(name: &str, diag: &[String]) -> (Option<u32>, Option<u32>) {
+    static COUNTS: OnceLock<Regex> = OnceLock::new();
+    let counts = re(
+        &COUNTS,
+        r"^(.*): (\d+) objects unregistered, (\d+) released",
+    );
+    let (mut objects, mut released) = (None, None);
+    for d in diag {
+        if let Some(m) = counts.captures(d) {
+            if m[1] == *name {
+                objects = m[2].parse().ok();
+                released = m[3].parse().ok();
+            }
+        }
+    }
+    (objects, released)
 }
 
 /// Kernel warnings, oopses and panics.  Case-sensitive on purpose:
