@@ -106,95 +106,126 @@ impl Transform for PlatformRemoveVoid {
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
         let target = target_member(ctx);
         let mut out = TransformOutput::default();
-
-        // 1. Initializers in the candidate files, and what those files define.
-        let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
-            ctx.each_parsed(Some(&focus_words), |p| {
-                let inits = initializers(p.file, p.parsed, p.errors);
-                let names: BTreeSet<String> =
-                    inits.iter().filter_map(|i| i.callback.clone()).collect();
-                let symbols = if names.is_empty() {
-                    BTreeMap::new()
-                } else {
-                    symbols_in(p.file, p.parsed, p.errors, &names)
-                };
-                (inits, symbols)
-            });
-        let mut inits: Vec<Initializer> = Vec::new();
-        let mut local: BTreeMap<String, BTreeMap<String, Symbol>> = BTreeMap::new();
-        for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
-            inits.extend(i);
-            local.insert(f.rel.clone(), s);
-        }
-        // `.remove_new = FN` is the converted form whatever FN looks like.
-        let (converted, legacy): (Vec<Initializer>, Vec<Initializer>) =
-            inits.into_iter().partition(|i| i.member == "remove_new");
-        let mut inits = legacy;
-        for c in converted {
-            out.sites.push(converted_site(ctx, &c));
-        }
-
-        // 2. Callbacks that are not a static function of their own file are
-        //    looked up across the tree: definitions, prototypes, other users.
-        let mut symbols: BTreeMap<(String, String), Symbol> = BTreeMap::new(); // (scope file or "", name)
-        let mut global_names = BTreeSet::new();
-        for init in &inits {
-            let Some(name) = &init.callback else { continue };
-            let sym = local.get(&init.file).and_then(|m| m.get(name));
-            let is_local_static = sym.is_some_and(|s| {
-                s.definitions
-                    .iter()
-                    .any(|d| d.file == init.file && d.is_static)
-            });
-            if is_local_static {
-                symbols.insert((init.file.clone(), name.clone()), sym.unwrap().clone());
-            } else {
-                global_names.insert(name.clone());
-            }
-        }
-        let (global, lookup_findings, extra_inits) = lookup_tree(ctx, &global_names);
-        out.findings.extend(lookup_findings);
-        for init in extra_inits {
-            if !inits
-                .iter()
-                .any(|i| i.file == init.file && i.line == init.line)
-            {
-                inits.push(init);
-            }
-        }
-        for (name, sym) in global {
-            symbols.insert((String::new(), name), sym);
-        }
-
-        // 3. Group the initializers by callback and decide each group.
-        let mut groups: BTreeMap<(String, String), Vec<Initializer>> = BTreeMap::new();
-        for init in inits {
-            let key = match &init.callback {
-                Some(name) if symbols.contains_key(&(init.file.clone(), name.clone())) => {
-                    (init.file.clone(), name.clone())
-                }
-                Some(name) => (String::new(), name.clone()),
-                None => (
-                    init.file.clone(),
-                    format!("<{}:{}>", init.object, init.line),
-                ),
-            };
-            groups.entry(key).or_default().push(init);
-        }
+        let (mut inits, local) = walked_initializers(ctx, &mut out);
+        let symbols = resolve_callbacks(ctx, &mut inits, &local, &mut out);
         let reader = FileReader::new(ctx);
-        for ((scope, name), members) in groups {
-            decide_group(
+        for ((scope, name), members) in group_by_callback(inits, &symbols) {
+            let group = Group {
                 ctx,
-                target,
-                &reader,
-                &name,
+                reader: &reader,
+                name: &name,
                 members,
-                symbols.get(&(scope.clone(), name.clone())),
-                &mut out,
-            );
+                symbol: symbols.get(&(scope.clone(), name.clone())),
+            };
+            decide_group(&group, target, &mut out);
         }
         out
     }
+}
+
+/// A callback's key: the file it is static in ("" when global), its name.
+type CallbackKey = (String, String);
+
+/// Per candidate file, the symbols it defines for its initializers.
+type SymbolsByFile = BTreeMap<String, BTreeMap<String, Symbol>>;
+
+/// Step 1: the initializers of the candidate files not converted yet
+/// (the converted ones become sites here), and per file the symbols it
+/// defines for them.
+fn walked_initializers(
+    ctx: &TransformCtx,
+    out: &mut TransformOutput,
+) -> (Vec<Initializer>, SymbolsByFile) {
+    let per_file: Vec<(Vec<Initializer>, BTreeMap<String, Symbol>)> =
+        ctx.each_parsed(Some(&focus_words), |p| {
+            let inits = initializers(p.file, p.parsed, p.errors);
+            let names: BTreeSet<String> = inits.iter().filter_map(|i| i.callback.clone()).collect();
+            let symbols = if names.is_empty() {
+                BTreeMap::new()
+            } else {
+                symbols_in(p.file, p.parsed, p.errors, &names)
+            };
+            (inits, symbols)
+        });
+    let mut inits: Vec<Initializer> = Vec::new();
+    let mut local = SymbolsByFile::new();
+    for (f, (i, s)) in ctx.candidates.iter().zip(per_file) {
+        inits.extend(i);
+        local.insert(f.rel.clone(), s);
+    }
+    // `.remove_new = FN` is the converted form whatever FN looks like.
+    let (converted, legacy): (Vec<Initializer>, Vec<Initializer>) =
+        inits.into_iter().partition(|i| i.member == "remove_new");
+    for c in converted {
+        out.sites.push(converted_site(ctx, &c));
+    }
+    (legacy, local)
+}
+
+/// Step 2: callbacks that are not a static function of their own file are
+/// looked up across the tree (definitions, prototypes, other users); the
+/// initializers found outside the walk join `inits`.
+fn resolve_callbacks(
+    ctx: &TransformCtx,
+    inits: &mut Vec<Initializer>,
+    local: &SymbolsByFile,
+    out: &mut TransformOutput,
+) -> BTreeMap<CallbackKey, Symbol> {
+    let mut symbols: BTreeMap<CallbackKey, Symbol> = BTreeMap::new();
+    let mut global_names = BTreeSet::new();
+    for init in inits.iter() {
+        let Some(name) = &init.callback else { continue };
+        let sym = local.get(&init.file).and_then(|m| m.get(name));
+        match sym.filter(|s| {
+            s.definitions
+                .iter()
+                .any(|d| d.file == init.file && d.is_static)
+        }) {
+            Some(s) => {
+                symbols.insert((init.file.clone(), name.clone()), s.clone());
+            }
+            None => {
+                global_names.insert(name.clone());
+            }
+        }
+    }
+    let (global, lookup_findings, extra_inits) = lookup_tree(ctx, &global_names);
+    out.findings.extend(lookup_findings);
+    for init in extra_inits {
+        if !inits
+            .iter()
+            .any(|i| i.file == init.file && i.line == init.line)
+        {
+            inits.push(init);
+        }
+    }
+    for (name, sym) in global {
+        symbols.insert((String::new(), name), sym);
+    }
+    symbols
+}
+
+/// Step 3: the initializers grouped by the callback they name (one
+/// without a function name is a group of its own).
+fn group_by_callback(
+    inits: Vec<Initializer>,
+    symbols: &BTreeMap<CallbackKey, Symbol>,
+) -> BTreeMap<CallbackKey, Vec<Initializer>> {
+    let mut groups: BTreeMap<CallbackKey, Vec<Initializer>> = BTreeMap::new();
+    for init in inits {
+        let key = match &init.callback {
+            Some(name) if symbols.contains_key(&(init.file.clone(), name.clone())) => {
+                (init.file.clone(), name.clone())
+            }
+            Some(name) => (String::new(), name.clone()),
+            None => (
+                init.file.clone(),
+                format!("<{}:{}>", init.object, init.line),
+            ),
+        };
+        groups.entry(key).or_default().push(init);
+    }
+    groups
 }
 
 /// What a candidate file's parse must cover: its platform_driver
@@ -245,125 +276,45 @@ impl<'a> FileReader<'a> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn decide_group(
-    ctx: &TransformCtx,
-    target: Target,
-    reader: &FileReader,
-    name: &str,
+/// One callback and the initializers that point at it.
+struct Group<'a> {
+    ctx: &'a TransformCtx<'a>,
+    reader: &'a FileReader<'a>,
+    name: &'a str,
     members: Vec<Initializer>,
-    symbol: Option<&Symbol>,
-    out: &mut TransformOutput,
-) {
-    let mut notes = Vec::new();
-    let (mut verdict, mut reason) = (Verdict::Auto, None::<String>);
-    let definition = symbol.and_then(|s| s.definitions.first());
-    if let Some(bad) = members.iter().find(|m| m.unreadable.is_some()) {
-        verdict = Verdict::Unparsed;
-        reason = bad.unreadable.clone();
-    } else if members[0].callback.is_none() {
-        verdict = Verdict::Manual;
-        reason = Some(format!(
-            "`.remove` is set to `{}`, not a function name",
-            members[0]
-                .snippet
-                .split('=')
-                .nth(1)
-                .unwrap_or("")
-                .trim()
-                .trim_end_matches(',')
-        ));
-    } else if symbol.is_none_or(|s| s.definitions.is_empty()) {
-        verdict = Verdict::Manual;
-        reason = Some(format!(
-            "no definition of `{name}` found in the tree (generated by a macro?)"
-        ));
-    } else if symbol.is_some_and(|s| s.definitions.len() > 1) {
-        verdict = Verdict::Manual;
-        let s = symbol.unwrap();
-        reason = Some(format!(
-            "`{name}` has {} definitions (alternatives under #ifdef?)",
-            s.definitions.len()
-        ));
-        notes.extend(s.definitions.iter().map(|d| Note {
-            file: d.file.clone(),
-            line: d.line,
-            message: "definition".into(),
-        }));
-    } else if let Some(why) = definition.and_then(|d| d.unreadable.clone()) {
-        verdict = Verdict::Unparsed;
-        reason = Some(why);
-    } else if definition.is_some_and(|d| d.returns_void) {
-        // `.remove = FN` with a void FN: a tree whose .remove returns void.
-        for m in &members {
-            out.sites.push(converted_site(ctx, m));
+    symbol: Option<&'a Symbol>,
+}
+
+impl Group<'_> {
+    fn definition(&self) -> Option<&Definition> {
+        self.symbol.and_then(|s| s.definitions.first())
+    }
+}
+
+/// A group's verdict, reason and notes; `None` when the callback already
+/// returns void (its drivers are converted).
+type Judgement = Option<(Verdict, Option<String>, Vec<Note>)>;
+
+/// Step 4: the group's sites and, when `auto`, its edits.
+fn decide_group(g: &Group, target: Target, out: &mut TransformOutput) {
+    let Some((verdict, reason, notes)) = judge(g) else {
+        for m in &g.members {
+            out.sites.push(converted_site(g.ctx, m));
         }
         return;
-    } else if definition.is_some_and(|d| d.return_type.is_none()) {
-        verdict = Verdict::Manual;
-        reason = Some(format!("`{name}` does not return a plain `int`"));
-    } else if let Some(s) = symbol.filter(|s| !s.incompatible_uses.is_empty()) {
-        verdict = Verdict::Manual;
-        reason = Some(format!(
-            "`{name}` is also used in a way that needs its int ({} place(s))",
-            s.incompatible_uses.len()
-        ));
-        notes.extend(s.incompatible_uses.iter().map(|(f, l, w)| Note {
-            file: f.clone(),
-            line: *l,
-            message: w.clone(),
-        }));
-    } else {
-        let d = definition.unwrap();
-        let bad: Vec<&Return> = d.returns.iter().filter(|r| !r.zero).collect();
-        if !bad.is_empty() {
-            verdict = Verdict::NeedsPrep;
-            reason = Some(format!(
-                "`{name}` returns a value other than 0 on {} path(s): make it log the error and carry on with the teardown first",
-                bad.len()
-            ));
-            notes.extend(bad.iter().map(|r| Note {
-                file: d.file.clone(),
-                line: r.line,
-                message: r.text.clone(),
-            }));
-        }
-    }
-
-    let shared = members.len() > 1 || definition.is_some_and(|d| d.file != members[0].file);
-    let group = if shared {
-        format!("helper:{name}")
-    } else {
-        members[0].file.clone()
     };
-    let def_file = definition.map(|d| d.file.clone());
-    if let Some(d) = definition.filter(|d| shared || Some(&d.file) != Some(&members[0].file)) {
-        notes.push(Note {
-            file: d.file.clone(),
-            line: d.line,
-            message: format!("`{name}` is defined here"),
-        });
-    }
-    let first_site = out.sites.len();
-    for m in &members {
-        out.sites.push(Site {
-            verdict,
-            reason: reason.clone(),
-            notes: notes.clone(),
-            group: group.clone(),
-            ..converted_site(ctx, m)
-        });
-    }
+    let first_site = push_sites(g, verdict, reason, notes, out);
     if verdict != Verdict::Auto {
         return;
     }
-    let d = definition.expect("auto implies a definition");
-    let drop = ctx.options.drop_empty
+    let d = g.definition().expect("auto implies a definition");
+    let m = &g.members[0];
+    let drop = g.ctx.options.drop_empty
         && d.empty_after
         && d.is_static
-        && members.len() == 1
-        && def_file.as_deref() == Some(&members[0].file);
-    let Some(def_bytes) = reader.read(&d.file) else {
+        && g.members.len() == 1
+        && d.file == m.file;
+    let Some(def_bytes) = g.reader.read(&d.file) else {
         out.findings.push(Finding::error(
             &d.file,
             Some(d.line),
@@ -372,91 +323,221 @@ fn decide_group(
         return;
     };
     if drop {
-        out.add_edit(
-            &d.file,
-            &def_bytes,
-            Edit {
-                range: with_blank_line_before(&def_bytes, d.span.clone()),
-                replacement: vec![],
-                site: first_site,
-            },
-        );
-        for p in &symbol.unwrap().prototypes {
-            if let Some(bytes) = reader.read(&p.0) {
-                out.add_edit(
-                    &p.0,
-                    &bytes,
-                    Edit {
-                        range: whole_lines(&bytes, p.1.clone()),
-                        replacement: vec![],
-                        site: first_site,
-                    },
-                );
-            }
-        }
-        let m = &members[0];
-        out.add_edit(
-            &m.file,
-            &def_bytes,
-            Edit {
-                range: m.line_range.clone(),
-                replacement: vec![],
-                site: first_site,
-            },
-        );
+        drop_callback(g, d, &def_bytes, first_site, out);
         return;
     }
-    let rt = d.return_type.clone().expect("checked above");
+    make_void(g, d, &def_bytes, first_site, out);
+    if target == Target::RemoveNew {
+        rename_members(g, first_site, out);
+    }
+}
+
+/// Why the group cannot be converted as it is, checked in this order:
+/// its initializers, the callback's definition, its other uses, then
+/// its returns.
+fn judge(g: &Group) -> Judgement {
+    let (name, members, symbol) = (g.name, &g.members, g.symbol);
+    if let Some(bad) = members.iter().find(|m| m.unreadable.is_some()) {
+        return Some((Verdict::Unparsed, bad.unreadable.clone(), vec![]));
+    }
+    let manual = |why: String, notes: Vec<Note>| Some((Verdict::Manual, Some(why), notes));
+    if members[0].callback.is_none() {
+        let value = members[0].snippet.split('=').nth(1).unwrap_or("");
+        let value = value.trim().trim_end_matches(',');
+        return manual(
+            format!("`.remove` is set to `{value}`, not a function name"),
+            vec![],
+        );
+    }
+    let Some(s) = symbol.filter(|s| !s.definitions.is_empty()) else {
+        return manual(
+            format!("no definition of `{name}` found in the tree (generated by a macro?)"),
+            vec![],
+        );
+    };
+    if s.definitions.len() > 1 {
+        let notes = s.definitions.iter().map(|d| Note {
+            file: d.file.clone(),
+            line: d.line,
+            message: "definition".into(),
+        });
+        return manual(
+            format!(
+                "`{name}` has {} definitions (alternatives under #ifdef?)",
+                s.definitions.len()
+            ),
+            notes.collect(),
+        );
+    }
+    let d = &s.definitions[0];
+    if let Some(why) = d.unreadable.clone() {
+        return Some((Verdict::Unparsed, Some(why), vec![]));
+    }
+    if d.returns_void {
+        // `.remove = FN` with a void FN: a tree whose .remove returns void.
+        return None;
+    }
+    if d.return_type.is_none() {
+        return manual(format!("`{name}` does not return a plain `int`"), vec![]);
+    }
+    if !s.incompatible_uses.is_empty() {
+        let notes = s.incompatible_uses.iter().map(|(f, l, w)| Note {
+            file: f.clone(),
+            line: *l,
+            message: w.clone(),
+        });
+        return manual(
+            format!(
+                "`{name}` is also used in a way that needs its int ({} place(s))",
+                s.incompatible_uses.len()
+            ),
+            notes.collect(),
+        );
+    }
+    Some(returns_verdict(name, d))
+}
+
+/// `auto` when every return is `return 0;`, else `needs-prep` with the
+/// other returns as notes.
+fn returns_verdict(name: &str, d: &Definition) -> (Verdict, Option<String>, Vec<Note>) {
+    let bad: Vec<&Return> = d.returns.iter().filter(|r| !r.zero).collect();
+    if bad.is_empty() {
+        return (Verdict::Auto, None, vec![]);
+    }
+    let reason = format!(
+        "`{name}` returns a value other than 0 on {} path(s): make it log the error and carry on with the teardown first",
+        bad.len()
+    );
+    let notes = bad.iter().map(|r| Note {
+        file: d.file.clone(),
+        line: r.line,
+        message: r.text.clone(),
+    });
+    (Verdict::NeedsPrep, Some(reason), notes.collect())
+}
+
+/// One site per initializer, grouped under the helper when the callback
+/// is shared or defined elsewhere; returns the index of the first.
+fn push_sites(
+    g: &Group,
+    verdict: Verdict,
+    reason: Option<String>,
+    mut notes: Vec<Note>,
+    out: &mut TransformOutput,
+) -> usize {
+    let (name, members, definition) = (g.name, &g.members, g.definition());
+    let shared = members.len() > 1 || definition.is_some_and(|d| d.file != members[0].file);
+    let group = if shared {
+        format!("helper:{name}")
+    } else {
+        members[0].file.clone()
+    };
+    if let Some(d) = definition.filter(|d| shared || d.file != members[0].file) {
+        notes.push(Note {
+            file: d.file.clone(),
+            line: d.line,
+            message: format!("`{name}` is defined here"),
+        });
+    }
+    let first_site = out.sites.len();
+    for m in members {
+        out.sites.push(Site {
+            verdict,
+            reason: reason.clone(),
+            notes: notes.clone(),
+            group: group.clone(),
+            ..converted_site(g.ctx, m)
+        });
+    }
+    first_site
+}
+
+/// --drop-empty: a static callback with nothing but `return 0;` goes, with
+/// its prototypes and the `.remove = FN,` line.
+fn drop_callback(
+    g: &Group,
+    d: &Definition,
+    def_bytes: &[u8],
+    first_site: usize,
+    out: &mut TransformOutput,
+) {
     out.add_edit(
         &d.file,
-        &def_bytes,
+        def_bytes,
         Edit {
-            range: rt,
-            replacement: b"void".to_vec(),
+            range: with_blank_line_before(def_bytes, d.span.clone()),
+            replacement: vec![],
             site: first_site,
         },
     );
-    for r in &d.returns {
-        let edit = if r.last {
-            remove_statement(&def_bytes, r.range.clone())
-        } else {
-            (r.range.clone(), b"return;".to_vec())
-        };
-        out.add_edit(
-            &d.file,
-            &def_bytes,
-            Edit {
-                range: edit.0,
-                replacement: edit.1,
-                site: first_site,
-            },
-        );
-    }
-    for (file, range, _) in &symbol.unwrap().prototypes {
-        if let Some(bytes) = reader.read(file) {
+    for p in &g.symbol.expect("a definition implies a symbol").prototypes {
+        if let Some(bytes) = g.reader.read(&p.0) {
             out.add_edit(
-                file,
+                &p.0,
                 &bytes,
                 Edit {
-                    range: range.clone(),
-                    replacement: b"void".to_vec(),
+                    range: whole_lines(&bytes, p.1.clone()),
+                    replacement: vec![],
                     site: first_site,
                 },
             );
         }
     }
-    if target == Target::RemoveNew {
-        for (k, m) in members.iter().enumerate() {
-            let Some(bytes) = reader.read(&m.file) else {
-                continue;
-            };
-            let edit = Edit {
-                range: m.designator.start..m.gap.end,
-                replacement: realign(&bytes, m, "remove_new"),
-                site: first_site + k,
-            };
-            out.add_edit(&m.file, &bytes, edit);
+    let m = &g.members[0];
+    out.add_edit(
+        &m.file,
+        def_bytes,
+        Edit {
+            range: m.line_range.clone(),
+            replacement: vec![],
+            site: first_site,
+        },
+    );
+}
+
+/// The callback and its prototypes return void; `return 0;` becomes
+/// `return;`, or goes when it is the last statement.
+fn make_void(
+    g: &Group,
+    d: &Definition,
+    def_bytes: &[u8],
+    first_site: usize,
+    out: &mut TransformOutput,
+) {
+    let rt = d.return_type.clone().expect("checked in judge");
+    let edit = |range, replacement| Edit {
+        range,
+        replacement,
+        site: first_site,
+    };
+    out.add_edit(&d.file, def_bytes, edit(rt, b"void".to_vec()));
+    for r in &d.returns {
+        let (range, replacement) = if r.last {
+            remove_statement(def_bytes, r.range.clone())
+        } else {
+            (r.range.clone(), b"return;".to_vec())
+        };
+        out.add_edit(&d.file, def_bytes, edit(range, replacement));
+    }
+    for (file, range, _) in &g.symbol.expect("a definition implies a symbol").prototypes {
+        if let Some(bytes) = g.reader.read(file) {
+            out.add_edit(file, &bytes, edit(range.clone(), b"void".to_vec()));
         }
+    }
+}
+
+/// `.remove = FN` becomes `.remove_new = FN`, its `=` kept aligned.
+fn rename_members(g: &Group, first_site: usize, out: &mut TransformOutput) {
+    for (k, m) in g.members.iter().enumerate() {
+        let Some(bytes) = g.reader.read(&m.file) else {
+            continue;
+        };
+        let edit = Edit {
+            range: m.designator.start..m.gap.end,
+            replacement: realign(&bytes, m, "remove_new"),
+            site: first_site + k,
+        };
+        out.add_edit(&m.file, &bytes, edit);
     }
 }
 
