@@ -24,7 +24,7 @@
 use super::c_util::{
     blank_line_at, call_args, callee, descendants, line_range, newline_len, one_line, text,
 };
-use super::{Transform, TransformCtx, TransformOutput};
+use super::{ParsedFile, Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, ErrorMap, Parsed};
@@ -82,16 +82,7 @@ impl Transform for OfScoped {
                 .into_iter()
                 .filter(|n| n.kind() == "function_definition")
             {
-                convert_function(
-                    ctx,
-                    p.file.rel.as_str(),
-                    &p.file.bytes,
-                    p.parsed,
-                    p.errors,
-                    def,
-                    &present,
-                    &mut out,
-                );
+                convert_function(&Func::new(ctx, &p, def, &present), &mut out);
             }
             out
         })
@@ -121,287 +112,450 @@ fn loop_child<'a>(n: Node<'a>, parsed: &Parsed) -> Option<Node<'a>> {
     (right.kind() == "identifier" && !text(right, parsed).is_empty()).then_some(right)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn convert_function(
-    ctx: &TransformCtx,
-    rel: &str,
-    bytes: &[u8],
-    parsed: &Parsed,
-    errors: &ErrorMap,
-    def: Node,
-    present: &[bool],
-    out: &mut TransformOutput,
-) {
-    let all = descendants(def);
-    let fn_name = function_name(def, parsed.text()).unwrap_or_default();
-    let line = |n: Node| parsed.line_col(n.start_byte()).0;
-    // Every iterator loop of the function, with its variable.
-    let loops: Vec<(Node, usize, String)> = all
-        .iter()
-        .filter_map(|n| {
-            let i = iterator_of(bytes, *n)?;
-            let c = loop_child(*n, parsed)?;
-            Some((*n, i, text(c, parsed).to_string()))
+/// What the steps over one function share.
+struct Func<'a> {
+    ctx: &'a TransformCtx<'a>,
+    rel: &'a str,
+    bytes: &'a [u8],
+    parsed: &'a Parsed,
+    errors: &'a ErrorMap,
+    def: Node<'a>,
+    /// Which scoped macros the tree has, per `ITERATORS` entry.
+    present: &'a [bool],
+    /// Every node of the function.
+    all: Vec<Node<'a>>,
+    name: String,
+    /// Every iterator loop of the function, its `ITERATORS` index and
+    /// its variable.
+    loops: Vec<(Node<'a>, usize, String)>,
+}
+
+impl<'a> Func<'a> {
+    fn new(
+        ctx: &'a TransformCtx<'a>,
+        p: &ParsedFile<'a>,
+        def: Node<'a>,
+        present: &'a [bool],
+    ) -> Self {
+        let (bytes, parsed) = (p.file.bytes.as_slice(), p.parsed);
+        let all = descendants(def);
+        let loops = all
+            .iter()
+            .filter_map(|n| {
+                let i = iterator_of(bytes, *n)?;
+                let c = loop_child(*n, parsed)?;
+                Some((*n, i, text(c, parsed).to_string()))
+            })
+            .collect();
+        Func {
+            ctx,
+            rel: p.file.rel.as_str(),
+            bytes,
+            parsed,
+            errors: p.errors,
+            def,
+            present,
+            all,
+            name: function_name(def, parsed.text()).unwrap_or_default(),
+            loops,
+        }
+    }
+
+    fn line(&self, n: Node) -> usize {
+        self.parsed.line_col(n.start_byte()).0
+    }
+
+    /// Whether the tree has the scoped form of loop `which`: the pattern's
+    /// probe decides for of.h; property.h got its scoped loop in another
+    /// release, so it is checked here.
+    fn has_scoped(&self, which: usize) -> bool {
+        self.present[which]
+            || ITERATORS[which].3 == "include/linux/of.h"
+            || self.ctx.options.assume_api
+    }
+
+    /// A use of the loop's variable after the loop, outside the loops
+    /// that set it afresh.
+    fn later_use(&self, c: &Candidate) -> Option<Node<'a>> {
+        self.all.iter().copied().find(|n| {
+            n.kind() == "identifier"
+                && text(*n, self.parsed) == c.child
+                && n.start_byte() >= c.node.end_byte()
+                && !within_loop_over(*n, &self.loops, c.child)
         })
-        .collect();
-    // Loops already in the new form, for the ledger.
-    for n in all.iter().filter(|n| n.kind() == "while_statement") {
-        let rest = &bytes[n.start_byte()..];
+    }
+}
+
+/// An iterator loop under examination.
+struct Candidate<'a, 'c> {
+    node: Node<'a>,
+    which: usize,
+    child: &'c str,
+    body: Node<'a>,
+    /// Every node of the body.
+    inside: Vec<Node<'a>>,
+}
+
+impl Candidate<'_, '_> {
+    fn macro_name(&self) -> &'static str {
+        ITERATORS[self.which].0
+    }
+
+    fn put_fn(&self) -> &'static str {
+        ITERATORS[self.which].1
+    }
+
+    /// Where `_scoped` goes.
+    fn macro_end(&self) -> usize {
+        self.node.start_byte() + self.macro_name().len()
+    }
+
+    /// Whether `n` is the statement `put_fn(child);`.
+    fn is_put(&self, n: Node, parsed: &Parsed) -> bool {
+        n.kind() == "expression_statement"
+            && n.named_child(0).is_some_and(|c| {
+                c.kind() == "call_expression"
+                    && callee(c, parsed) == Some(self.put_fn())
+                    && call_args(c).len() == 1
+                    && text(call_args(c)[0], parsed) == self.child
+            })
+    }
+
+    /// Whether `n` is the loop's variable.
+    fn is_child(&self, n: Node, parsed: &Parsed) -> bool {
+        n.kind() == "identifier" && text(n, parsed) == self.child
+    }
+}
+
+/// A loop's early exits, split by whether a put runs before them.
+struct Exits<'a> {
+    /// The exits no put runs before.
+    leaking: Vec<Node<'a>>,
+    /// Their lines and text.
+    leaks: Vec<(usize, String)>,
+    /// The puts before the other exits.
+    puts: Vec<Node<'a>>,
+}
+
+/// A function's iterator loops become sites, the `auto` ones edits.
+fn convert_function(f: &Func, out: &mut TransformOutput) {
+    push_scoped_sites(f, out);
+    let mut converted: Vec<Loop> = Vec::new();
+    let mut quiet: Vec<(Node, usize, String)> = Vec::new();
+    for (node, which, child) in &f.loops {
+        let Some(body) = node.child_by_field_name("body") else {
+            continue;
+        };
+        let c = Candidate {
+            node: *node,
+            which: *which,
+            child,
+            body,
+            inside: descendants(body),
+        };
+        match early_exits(f, &c) {
+            Some(exits) => converted.extend(judge_loop(f, &c, exits, out)),
+            // Not a site; but when it shares its iterator with a converted
+            // loop, it is converted along so the declaration can go.
+            None if may_go_along(f, &c) => quiet.push((*node, c.macro_end(), child.clone())),
+            None => {}
+        }
+    }
+    take_along(f, quiet, &mut converted, out);
+    loop_edits(f, &converted, out);
+    drop_declarations(f, &converted, out);
+}
+
+/// Loops already in the new form, for the ledger.
+fn push_scoped_sites(f: &Func, out: &mut TransformOutput) {
+    for n in f.all.iter().filter(|n| n.kind() == "while_statement") {
+        let rest = &f.bytes[n.start_byte()..];
         if let Some((m, ..)) = ITERATORS
             .iter()
             .find(|(m, ..)| rest.starts_with(format!("{m}_scoped").as_bytes()))
         {
-            let (l, column) = parsed.line_col(n.start_byte());
+            let (l, column) = f.parsed.line_col(n.start_byte());
             out.sites.push(Site {
-                pattern: ctx.pattern_id.to_string(),
+                pattern: f.ctx.pattern_id.to_string(),
                 rule: format!("{m}_scoped"),
-                file: rel.to_string(),
+                file: f.rel.to_string(),
                 line: l,
                 column,
-                context: Some(fn_name.clone()),
+                context: Some(f.name.clone()),
                 verdict: Verdict::Converted,
                 reason: None,
-                snippet: first_line_excerpt(bytes, n.start_byte()),
+                snippet: first_line_excerpt(f.bytes, n.start_byte()),
                 notes: Vec::new(),
-                group: rel.to_string(),
+                group: f.rel.to_string(),
             });
         }
     }
-    let mut converted: Vec<Loop> = Vec::new();
-    let mut quiet: Vec<(Node, usize, String)> = Vec::new();
-    for (node, which, child) in &loops {
-        let (macro_name, put_fn, ty, header) = ITERATORS[*which];
-        let body = match node.child_by_field_name("body") {
-            Some(b) => b,
-            None => continue,
+}
+
+/// The loop's early exits (a `return`, a `break` of this loop, a `goto`
+/// out of it) and the put before each; `None` when it has none.
+fn early_exits<'a>(f: &Func, c: &Candidate<'a, '_>) -> Option<Exits<'a>> {
+    let parsed = f.parsed;
+    let mut exits = Vec::new();
+    for n in &c.inside {
+        let exit = match n.kind() {
+            "return_statement" => true,
+            "break_statement" => innermost_breakable(*n) == Some(c.node),
+            "goto_statement" => {
+                let label = n
+                    .child_by_field_name("label")
+                    .map(|l| text(l, parsed))
+                    .unwrap_or("");
+                !c.inside.iter().any(|l| {
+                    l.kind() == "labeled_statement"
+                        && l.child_by_field_name("label")
+                            .is_some_and(|x| text(x, parsed) == label)
+                })
+            }
+            _ => false,
         };
-        let inside: Vec<Node> = descendants(body);
-        let is_put = |n: Node| {
-            n.kind() == "expression_statement"
-                && n.named_child(0).is_some_and(|c| {
-                    c.kind() == "call_expression"
-                        && callee(c, parsed) == Some(put_fn)
-                        && call_args(c).len() == 1
-                        && text(call_args(c)[0], parsed) == child
-                })
-        };
-        // Early exits, and the put before each.
-        let mut exits = Vec::new();
-        for n in &inside {
-            let exit = match n.kind() {
-                "return_statement" => true,
-                "break_statement" => innermost_breakable(*n) == Some(*node),
-                "goto_statement" => {
-                    let label = n
-                        .child_by_field_name("label")
-                        .map(|l| text(l, parsed))
-                        .unwrap_or("");
-                    !inside.iter().any(|l| {
-                        l.kind() == "labeled_statement"
-                            && l.child_by_field_name("label")
-                                .is_some_and(|x| text(x, parsed) == label)
-                    })
-                }
-                _ => false,
-            };
-            if exit {
-                exits.push((*n, put_before(*n, body, &is_put)));
-            }
+        if exit {
+            exits.push((*n, put_before(*n, c.body, &|p| c.is_put(p, parsed))));
         }
-        if exits.is_empty() {
-            // Not a site; but when it shares its iterator with a converted
-            // loop, it is converted along so the declaration can go.
-            let clean = !inside.iter().any(|n| is_put(*n))
-                && !inside.iter().any(|n| {
-                    n.kind() == "identifier"
-                        && text(*n, parsed) == child
-                        && escapes(*n, parsed).is_some()
-                })
-                && !all.iter().any(|n| {
-                    n.kind() == "identifier"
-                        && text(*n, parsed) == *child
-                        && n.start_byte() >= node.end_byte()
-                        && !within_loop_over(*n, &loops, child)
-                })
-                && (present[*which] || header == "include/linux/of.h" || ctx.options.assume_api);
-            if clean {
-                quiet.push((*node, node.start_byte() + macro_name.len(), child.clone()));
-            }
-            continue;
-        }
-        let mut problems: Vec<(usize, String)> = Vec::new();
-        // Exits without a put: a leak the scoped loop fixes, unless the
-        // reference was handed on (decided below, once nothing else is
-        // wrong with the loop).
-        let leaking: Vec<Node> = exits
+    }
+    if exits.is_empty() {
+        return None;
+    }
+    let leaking: Vec<Node> = exits
+        .iter()
+        .filter(|(_, put)| put.is_none())
+        .map(|(exit, _)| *exit)
+        .collect();
+    Some(Exits {
+        leaks: leaking
             .iter()
-            .filter(|(_, put)| put.is_none())
-            .map(|(exit, _)| *exit)
-            .collect();
-        let leaks: Vec<(usize, String)> = leaking
+            .map(|exit| (f.line(*exit), one_line(*exit, parsed)))
+            .collect(),
+        leaking,
+        puts: exits.iter().filter_map(|(_, p)| *p).collect(),
+    })
+}
+
+/// Whether a loop without early exits can become scoped along with
+/// another: no put, no escape, no use after it, and the scoped form there.
+fn may_go_along(f: &Func, c: &Candidate) -> bool {
+    !c.inside.iter().any(|n| c.is_put(*n, f.parsed))
+        && !c
+            .inside
             .iter()
-            .map(|exit| (line(*exit), one_line(*exit, parsed)))
-            .collect();
-        let exit_puts: Vec<Node> = exits.iter().filter_map(|(_, p)| *p).collect();
-        for n in inside.iter().filter(|n| is_put(**n)) {
-            if !exit_puts.contains(n) {
-                problems.push((line(*n), format!("{put_fn}({child}) on line {} is not on an early exit: the scoped loop would put it twice", line(*n))));
-            }
+            .any(|n| c.is_child(*n, f.parsed) && escapes(*n, f.parsed).is_some())
+        && f.later_use(c).is_none()
+        && f.has_scoped(c.which)
+}
+
+/// The site of a loop with early exits, and the loop to convert when it
+/// is `auto`.
+fn judge_loop<'a>(
+    f: &Func,
+    c: &Candidate<'a, '_>,
+    exits: Exits<'a>,
+    out: &mut TransformOutput,
+) -> Option<Loop<'a>> {
+    let problems = loop_problems(f, c, &exits);
+    let site = loop_site(f, c, &exits, &problems);
+    let auto = site.verdict == Verdict::Auto;
+    out.sites.push(site);
+    auto.then(|| {
+        let mut puts = exits.puts;
+        puts.sort_by_key(|p| p.start_byte());
+        puts.dedup();
+        Loop {
+            node: c.node,
+            macro_end: c.macro_end(),
+            child: c.child.to_string(),
+            puts,
+            site: out.sites.len() - 1,
         }
-        // A comment next to a put most often explains the put: it would be
-        // left stale, and rewording it is a human's job.
-        for n in &exit_puts {
-            let above = n.prev_sibling().filter(|c| {
-                c.kind() == "comment" && c.end_position().row + 1 == n.start_position().row
-            });
-            let beside = n.next_sibling().filter(|c| {
-                c.kind() == "comment" && c.start_position().row == n.end_position().row
-            });
-            if let Some(c) = above.or(beside) {
-                problems.push((line(c), format!("the comment on line {} goes with {put_fn}({child}): drop or reword it by hand", line(c))));
-            }
+    })
+}
+
+/// Why the loop cannot be converted as it is, by line; the use after the
+/// loop first, as it most often explains an exit without a put (the
+/// label after the loop puts it).
+fn loop_problems(f: &Func, c: &Candidate, exits: &Exits) -> Vec<(usize, String)> {
+    let (parsed, child) = (f.parsed, c.child);
+    let mut problems = put_problems(f, c, &exits.puts);
+    for n in c.inside.iter().filter(|n| c.is_child(**n, parsed)) {
+        if let Some(why) = escapes(*n, parsed) {
+            problems.push((f.line(*n), why));
         }
-        for n in inside
-            .iter()
-            .filter(|n| n.kind() == "identifier" && text(**n, parsed) == child)
-        {
-            if let Some(why) = escapes(*n, parsed) {
-                problems.push((line(*n), why));
-            }
-        }
-        let later = all.iter().find(|n| {
-            n.kind() == "identifier"
-                && text(**n, parsed) == *child
-                && n.start_byte() >= node.end_byte()
-                && !within_loop_over(**n, &loops, child)
-        });
+    }
+    let later = f.later_use(c);
+    if let Some(u) = later {
+        // Line 0 sorts it first; its own line is put back below.
+        problems.push((
+            0,
+            format!("`{child}` is used after the loop, on line {}", f.line(u)),
+        ));
+    }
+    problems.extend(declaration_problem(f, c));
+    leak_problems(f, c, exits, &mut problems);
+    problems.sort();
+    problems.dedup();
+    if problems.first().is_some_and(|(l, _)| *l == 0) {
         if let Some(u) = later {
-            // Line 0 sorts it first: it is what most often explains an
-            // exit without a put (the label after the loop puts it).
-            problems.push((
-                0,
-                format!("`{child}` is used after the loop, on line {}", line(*u)),
-            ));
-        }
-        let decl = local_declaration(def, parsed, child);
-        match decl {
-            None => problems.push((
-                line(*node),
-                format!("`{child}` is not a local variable of `{fn_name}`"),
-            )),
-            Some((d, _))
-                if !text(d.child_by_field_name("type").unwrap_or(d), parsed).contains(ty) =>
-            {
-                problems.push((
-                    line(d),
-                    format!("`{child}` is not declared as a `struct {ty} *`"),
-                ))
-            }
-            _ => {}
-        }
-        let handed = if leaking.is_empty() {
-            None
-        } else {
-            taker(def, &inside, &leaking, parsed, child, put_fn)
-        };
-        if !problems.is_empty() || handed.is_some() {
-            for (l, what) in &leaks {
-                let why = match &handed {
-                    Some(how) if problems.is_empty() => format!(
-                        "`{what}` leaves the loop without {put_fn}({child}), and `{child}` {how}"
-                    ),
-                    _ => format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on"),
-                };
-                problems.push((*l, why));
-            }
-        }
-        problems.sort();
-        problems.dedup();
-        let after = problems.first().filter(|(l, _)| *l == 0).is_some();
-        if after {
-            if let Some(u) = later {
-                problems[0].0 = line(*u);
-            }
-        }
-        let (l, column) = parsed.line_col(node.start_byte());
-        let mut site = Site {
-            pattern: ctx.pattern_id.to_string(),
-            rule: macro_name.to_string(),
-            file: rel.to_string(),
-            line: l,
-            column,
-            context: Some(fn_name.clone()),
-            verdict: Verdict::Auto,
-            reason: None,
-            snippet: first_line_excerpt(bytes, node.start_byte()),
-            notes: exit_puts
-                .iter()
-                .map(|p| Note {
-                    file: rel.to_string(),
-                    line: line(*p),
-                    message: format!("{put_fn}({child}) goes"),
-                })
-                .collect(),
-            group: rel.to_string(),
-        };
-        if problems.is_empty() && !leaks.is_empty() {
-            // The scoped loop puts the child on these exits too: say so,
-            // the patch fixes a leak besides dropping the puts. The series
-            // carries this sentence into the commit message.
-            let exits: Vec<String> = leaks
-                .iter()
-                .map(|(l, what)| format!("`{what}` on line {l}"))
-                .collect();
-            site.reason = Some(format!(
-                "the scoped loop also fixes a leak: {} left the loop without {put_fn}({child})",
-                join_and(&exits)
-            ));
-        }
-        if let Some(why) = errors.refusal(*node) {
-            site.verdict = Verdict::Unparsed;
-            site.reason = Some(why);
-        } else if let Some((_, why)) = problems.first() {
-            site.verdict = Verdict::Manual;
-            site.reason = Some(why.clone());
-            site.notes = problems
-                .iter()
-                .skip(1)
-                .map(|(l, m)| Note {
-                    file: rel.to_string(),
-                    line: *l,
-                    message: m.clone(),
-                })
-                .collect();
-        } else if !present[*which] && header != "include/linux/of.h" && !ctx.options.assume_api {
-            // The pattern's probe decides for of.h; property.h got its
-            // scoped loop in another release, so it is checked here.
-            site.verdict = Verdict::Blocked;
-            site.reason = Some(format!("{macro_name}_scoped() is not in this tree"));
-        }
-        let auto = site.verdict == Verdict::Auto;
-        out.sites.push(site);
-        if auto {
-            let mut puts = exit_puts;
-            puts.sort_by_key(|p| p.start_byte());
-            puts.dedup();
-            converted.push(Loop {
-                node: *node,
-                macro_end: node.start_byte() + macro_name.len(),
-                child: child.clone(),
-                puts,
-                site: out.sites.len() - 1,
-            });
+            problems[0].0 = f.line(u);
         }
     }
-    // Loops without early exits go along with a converted loop over the
-    // same variable (they would keep its declaration alive otherwise).
+    problems
+}
+
+/// Puts that are not on an early exit, and comments next to those that
+/// are.
+fn put_problems(f: &Func, c: &Candidate, exit_puts: &[Node]) -> Vec<(usize, String)> {
+    let (put_fn, child) = (c.put_fn(), c.child);
+    let mut problems = Vec::new();
+    for n in c.inside.iter().filter(|n| c.is_put(**n, f.parsed)) {
+        if !exit_puts.contains(n) {
+            problems.push((f.line(*n), format!("{put_fn}({child}) on line {} is not on an early exit: the scoped loop would put it twice", f.line(*n))));
+        }
+    }
+    // A comment next to a put most often explains the put: it would be
+    // left stale, and rewording it is a human's job.
+    for n in exit_puts {
+        let above = n.prev_sibling().filter(|c| {
+            c.kind() == "comment" && c.end_position().row + 1 == n.start_position().row
+        });
+        let beside = n
+            .next_sibling()
+            .filter(|c| c.kind() == "comment" && c.start_position().row == n.end_position().row);
+        if let Some(cm) = above.or(beside) {
+            problems.push((
+                f.line(cm),
+                format!(
+                    "the comment on line {} goes with {put_fn}({child}): drop or reword it by hand",
+                    f.line(cm)
+                ),
+            ));
+        }
+    }
+    problems
+}
+
+/// The loop's variable must be a local `struct <type> *`.
+fn declaration_problem(f: &Func, c: &Candidate) -> Option<(usize, String)> {
+    let (child, ty) = (c.child, ITERATORS[c.which].2);
+    match local_declaration(f.def, f.parsed, child) {
+        None => Some((
+            f.line(c.node),
+            format!("`{child}` is not a local variable of `{}`", f.name),
+        )),
+        Some((d, _))
+            if !text(d.child_by_field_name("type").unwrap_or(d), f.parsed).contains(ty) =>
+        {
+            Some((
+                f.line(d),
+                format!("`{child}` is not declared as a `struct {ty} *`"),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Exits without a put: a leak the scoped loop fixes, unless the
+/// reference was handed on; a problem once that or anything else is
+/// wrong with the loop.
+fn leak_problems(f: &Func, c: &Candidate, exits: &Exits, problems: &mut Vec<(usize, String)>) {
+    let (put_fn, child) = (c.put_fn(), c.child);
+    let handed = if exits.leaking.is_empty() {
+        None
+    } else {
+        taker(f.def, &c.inside, &exits.leaking, f.parsed, child, put_fn)
+    };
+    if problems.is_empty() && handed.is_none() {
+        return;
+    }
+    for (l, what) in &exits.leaks {
+        // Only the first leak names the taker when nothing else is wrong.
+        let why = match &handed {
+            Some(how) if problems.is_empty() => format!(
+                "`{what}` leaves the loop without {put_fn}({child}), and `{child}` {how}"
+            ),
+            _ => format!("`{what}` leaves the loop without {put_fn}({child}): a leak, or a reference handed on"),
+        };
+        problems.push((*l, why));
+    }
+}
+
+/// The loop's site: `auto` with the puts that go as notes (and the leaks
+/// it fixes as its reason), or why not.
+fn loop_site(f: &Func, c: &Candidate, exits: &Exits, problems: &[(usize, String)]) -> Site {
+    let (put_fn, child, rel) = (c.put_fn(), c.child, f.rel);
+    let (l, column) = f.parsed.line_col(c.node.start_byte());
+    let note = |line, message| Note {
+        file: rel.to_string(),
+        line,
+        message,
+    };
+    let mut site = Site {
+        pattern: f.ctx.pattern_id.to_string(),
+        rule: c.macro_name().to_string(),
+        file: rel.to_string(),
+        line: l,
+        column,
+        context: Some(f.name.clone()),
+        verdict: Verdict::Auto,
+        reason: None,
+        snippet: first_line_excerpt(f.bytes, c.node.start_byte()),
+        notes: exits
+            .puts
+            .iter()
+            .map(|p| note(f.line(*p), format!("{put_fn}({child}) goes")))
+            .collect(),
+        group: rel.to_string(),
+    };
+    if problems.is_empty() && !exits.leaks.is_empty() {
+        // The scoped loop puts the child on these exits too: say so,
+        // the patch fixes a leak besides dropping the puts. The series
+        // carries this sentence into the commit message.
+        let left: Vec<String> = exits
+            .leaks
+            .iter()
+            .map(|(l, what)| format!("`{what}` on line {l}"))
+            .collect();
+        site.reason = Some(format!(
+            "the scoped loop also fixes a leak: {} left the loop without {put_fn}({child})",
+            join_and(&left)
+        ));
+    }
+    if let Some(why) = f.errors.refusal(c.node) {
+        site.verdict = Verdict::Unparsed;
+        site.reason = Some(why);
+    } else if let Some((_, why)) = problems.first() {
+        site.verdict = Verdict::Manual;
+        site.reason = Some(why.clone());
+        site.notes = problems
+            .iter()
+            .skip(1)
+            .map(|(l, m)| note(*l, m.clone()))
+            .collect();
+    } else if !f.has_scoped(c.which) {
+        site.verdict = Verdict::Blocked;
+        site.reason = Some(format!("{}_scoped() is not in this tree", c.macro_name()));
+    }
+    site
+}
+
+/// Loops without early exits go along with a converted loop over the
+/// same variable (they would keep its declaration alive otherwise).
+fn take_along<'a>(
+    f: &Func,
+    quiet: Vec<(Node<'a>, usize, String)>,
+    converted: &mut Vec<Loop<'a>>,
+    out: &mut TransformOutput,
+) {
     for (node, macro_end, child) in quiet {
         let Some(site) = converted.iter().find(|l| l.child == child).map(|l| l.site) else {
             continue;
         };
-        let line = parsed.line_col(node.start_byte()).0;
+        let line = f.line(node);
         out.sites[site].notes.push(Note {
-            file: rel.to_string(),
+            file: f.rel.to_string(),
             line,
             message: format!("the loop over `{child}` on line {line} becomes scoped too"),
         });
@@ -413,17 +567,20 @@ fn convert_function(
             site,
         });
     }
-    // Edits: the macro names, the puts (with braces left around one
-    // statement), and the declarations nothing else uses any more.
+}
+
+/// Edits: the macro names, the puts (with braces left around one
+/// statement).
+fn loop_edits(f: &Func, converted: &[Loop], out: &mut TransformOutput) {
     let deleted: Vec<Node> = converted
         .iter()
         .flat_map(|l| l.puts.iter().copied())
         .collect();
-    for l in &converted {
+    for l in converted {
         let mut add = |range: Range<usize>, new: &str| {
             out.add_edit(
-                rel,
-                bytes,
+                f.rel,
+                f.bytes,
                 Edit {
                     range,
                     replacement: new.as_bytes().to_vec(),
@@ -433,27 +590,30 @@ fn convert_function(
         };
         add(l.macro_end..l.macro_end, "_scoped");
         for p in &l.puts {
-            add(statement_range(bytes, *p), "");
-            if let Some((open, close)) = braces_to_drop(bytes, parsed, *p, &deleted) {
+            add(statement_range(f.bytes, *p), "");
+            if let Some((open, close)) = braces_to_drop(f.bytes, f.parsed, *p, &deleted) {
                 add(open, "");
                 add(close, "");
             }
         }
     }
-    // Declarators nothing else uses any more, gathered per declaration so
-    // that `*child, *sub` losing both becomes one edit.
+}
+
+/// Declarators nothing else uses any more, as (declaration, declarator,
+/// site).
+fn unused_declarators<'a>(f: &Func<'a>, converted: &[Loop]) -> Vec<(Node<'a>, Node<'a>, usize)> {
     let mut drops: Vec<(Node, Node, usize)> = Vec::new();
-    for l in &converted {
-        let Some((decl, declarator)) = local_declaration(def, parsed, &l.child) else {
+    for l in converted {
+        let Some((decl, declarator)) = local_declaration(f.def, f.parsed, &l.child) else {
             continue;
         };
         if drops.iter().any(|(_, d, _)| *d == declarator) {
             continue;
         }
         let mine: Vec<&Loop> = converted.iter().filter(|o| o.child == l.child).collect();
-        let other_use = all.iter().any(|n| {
+        let other_use = f.all.iter().any(|n| {
             n.kind() == "identifier"
-                && text(*n, parsed) == l.child
+                && text(*n, f.parsed) == l.child
                 && !declarator.byte_range().contains(&n.start_byte())
                 && !mine
                     .iter()
@@ -463,6 +623,13 @@ fn convert_function(
             drops.push((decl, declarator, l.site));
         }
     }
+    drops
+}
+
+/// The unused declarators go, gathered per declaration so that
+/// `*child, *sub` losing both becomes one edit.
+fn drop_declarations(f: &Func, converted: &[Loop], out: &mut TransformOutput) {
+    let drops = unused_declarators(f, converted);
     let mut seen: Vec<Node> = Vec::new();
     for (decl, _, site) in &drops {
         if seen.contains(decl) {
@@ -474,10 +641,10 @@ fn convert_function(
             .filter(|(d, ..)| d == decl)
             .map(|(_, x, _)| *x)
             .collect();
-        let (range, new) = declaration_edit(bytes, *decl, &gone);
+        let (range, new) = declaration_edit(f.bytes, *decl, &gone);
         out.add_edit(
-            rel,
-            bytes,
+            f.rel,
+            f.bytes,
             Edit {
                 range,
                 replacement: new.into_bytes(),
@@ -505,36 +672,12 @@ fn taker(
     child: &str,
     put_fn: &str,
 ) -> Option<String> {
-    let mentions = |n: Node| {
-        std::iter::once(n)
-            .chain(descendants(n))
-            .any(|d| d.kind() == "identifier" && text(d, parsed) == child)
-    };
-    // `child` itself, or a conversion of it: `to_of_node(child)`,
-    // `of_fwnode_handle(child)`, `container_of(child, ...)`, `&child->fwnode`.
-    let same_node = |mut v: Node| {
-        while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
-            match v.named_child(v.named_child_count().saturating_sub(1)) {
-                Some(inner) => v = inner,
-                None => return false,
-            }
-        }
-        match v.kind() {
-            "identifier" => text(v, parsed) == child,
-            "pointer_expression" => mentions(v),
-            "call_expression" => {
-                callee(v, parsed).is_some_and(|f| {
-                    f.starts_with("to_") || f.ends_with("_handle") || f == "container_of"
-                }) && call_args(v).into_iter().any(mentions)
-            }
-            _ => false,
-        }
-    };
     let line = |n: Node| n.start_position().row + 1;
-    if let Some(r) = leaking
-        .iter()
-        .find(|e| e.kind() == "return_statement" && e.named_child(0).is_some_and(&same_node))
-    {
+    if let Some(r) = leaking.iter().find(|e| {
+        e.kind() == "return_statement"
+            && e.named_child(0)
+                .is_some_and(|v| same_node(v, parsed, child))
+    }) {
         return Some(format!("is returned on line {}", line(*r)));
     }
     let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
@@ -543,21 +686,41 @@ fn taker(
         .filter(|n| n.kind() == "function_definition")
         .filter_map(|d| function_name(d, parsed.text()))
         .collect();
-    inside.iter().find_map(|n| {
+    let hand = Hand {
+        parsed,
+        child,
+        put_fn,
+        local: &local,
+    };
+    inside.iter().find_map(|n| hand.on(*n))
+}
+
+/// What `taker` looks for in each statement of the loop.
+struct Hand<'a> {
+    parsed: &'a Parsed,
+    child: &'a str,
+    put_fn: &'a str,
+    /// The functions of this file.
+    local: &'a [String],
+}
+
+impl Hand<'_> {
+    /// How `n` hands the reference on: a call that may keep it, or an
+    /// alias.
+    fn on(&self, n: Node) -> Option<String> {
+        let (parsed, child) = (self.parsed, self.child);
+        let line = n.start_position().row + 1;
         match n.kind() {
             "call_expression" => {
-                let f = callee(*n, parsed).filter(|f| *f != put_fn)?;
+                let f = callee(n, parsed).filter(|f| *f != self.put_fn)?;
                 let keeps = f.ends_with("_put")
                     || f.contains("_get_next_")
                     || f.starts_with("of_find_")
                     || f == "device_set_node"
                     || (f.starts_with("set_") && f.ends_with("_fwnode"))
-                    || local.iter().any(|l| l == f);
-                (keeps && call_args(*n).into_iter().any(mentions)).then(|| {
-                    format!(
-                        "goes to `{f}()` on line {}, which may keep the reference",
-                        line(*n)
-                    )
+                    || self.local.iter().any(|l| l == f);
+                (keeps && call_args(n).into_iter().any(|a| mentions(a, parsed, child))).then(|| {
+                    format!("goes to `{f}()` on line {line}, which may keep the reference")
                 })
             }
             "assignment_expression" | "init_declarator" => {
@@ -568,17 +731,40 @@ fn taker(
                 };
                 let v = n.child_by_field_name(field)?;
                 // `x = child` itself is a store, already refused.
-                (v.kind() != "identifier" && same_node(v)).then(|| {
-                    format!(
-                        "is aliased on line {}: `{}`",
-                        line(*n),
-                        one_line(*n, parsed)
-                    )
-                })
+                (v.kind() != "identifier" && same_node(v, parsed, child))
+                    .then(|| format!("is aliased on line {line}: `{}`", one_line(n, parsed)))
             }
             _ => None,
         }
-    })
+    }
+}
+
+/// Whether `n` is or holds the identifier `child`.
+fn mentions(n: Node, parsed: &Parsed, child: &str) -> bool {
+    std::iter::once(n)
+        .chain(descendants(n))
+        .any(|d| d.kind() == "identifier" && text(d, parsed) == child)
+}
+
+/// `child` itself, or a conversion of it: `to_of_node(child)`,
+/// `of_fwnode_handle(child)`, `container_of(child, ...)`, `&child->fwnode`.
+fn same_node(mut v: Node, parsed: &Parsed, child: &str) -> bool {
+    while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
+        match v.named_child(v.named_child_count().saturating_sub(1)) {
+            Some(inner) => v = inner,
+            None => return false,
+        }
+    }
+    match v.kind() {
+        "identifier" => text(v, parsed) == child,
+        "pointer_expression" => mentions(v, parsed, child),
+        "call_expression" => {
+            callee(v, parsed).is_some_and(|f| {
+                f.starts_with("to_") || f.ends_with("_handle") || f == "container_of"
+            }) && call_args(v).into_iter().any(|a| mentions(a, parsed, child))
+        }
+        _ => false,
+    }
 }
 
 /// The innermost loop or switch around a `break`.
