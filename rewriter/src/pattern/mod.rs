@@ -23,7 +23,7 @@ use marks::Marks;
 use matcher::Matcher;
 use regex::Regex;
 use sequence::Sequence;
-use spec::PatternSpec;
+use spec::{PatternSpec, RequiresSpec};
 use std::path::Path;
 
 /// The campaigns shipped with unplug, compiled into the binary so an
@@ -316,25 +316,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let marks = Marks::of(text, origin);
     let spec = parse_spec(text, origin, &marks)?;
     let top = At::new(&marks, "");
-    if !(1..=2).contains(&spec.version) {
-        bail!(
-            "{}: unsupported pattern format version {} (expected 1 or 2)",
-            top.field("version"),
-            spec.version
-        );
-    }
-    if spec.version < 2 && !spec.also_parse.is_empty() {
-        bail!(
-            "{}: `also-parse` needs `version: 2`",
-            top.field("also-parse")
-        );
-    }
-    if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
-        bail!(
-            "{}: `anchors` must list at least one non-empty literal",
-            top.field("anchors")
-        );
-    }
+    check_top_level(&spec, &top)?;
     let transform = match &spec.transform {
         Some(name) => Some(transforms::by_name(name).ok_or_else(|| {
             anyhow!(
@@ -348,16 +330,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     if spec.rules.is_empty() && transform.is_none() {
         bail!("{}: a pattern needs `rules` or a `transform`", top.here());
     }
-    let requires = match spec.requires {
-        Some(r) => Some(Requires {
-            regex: Regex::new(&r.regex).map_err(|e| {
-                anyhow!("{}: bad `requires.regex`: {e}", top.field("requires.regex"))
-            })?,
-            file: r.file,
-            missing: r.missing,
-        }),
-        None => None,
-    };
+    let requires = compile_requires(spec.requires, &top)?;
     let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
     let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
     let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
@@ -401,6 +374,41 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         whole_files,
         origin: origin.to_string(),
     })
+}
+
+/// The checks of a pattern file's top-level keys that need no compiling.
+fn check_top_level(spec: &PatternSpec, top: &At) -> Result<()> {
+    if !(1..=2).contains(&spec.version) {
+        bail!(
+            "{}: unsupported pattern format version {} (expected 1 or 2)",
+            top.field("version"),
+            spec.version
+        );
+    }
+    if spec.version < 2 && !spec.also_parse.is_empty() {
+        bail!(
+            "{}: `also-parse` needs `version: 2`",
+            top.field("also-parse")
+        );
+    }
+    if spec.anchors.is_empty() || spec.anchors.iter().any(|a| a.is_empty()) {
+        bail!(
+            "{}: `anchors` must list at least one non-empty literal",
+            top.field("anchors")
+        );
+    }
+    Ok(())
+}
+
+fn compile_requires(spec: Option<RequiresSpec>, top: &At) -> Result<Option<Requires>> {
+    let Some(r) = spec else { return Ok(None) };
+    let regex = Regex::new(&r.regex)
+        .map_err(|e| anyhow!("{}: bad `requires.regex`: {e}", top.field("requires.regex")))?;
+    Ok(Some(Requires {
+        regex,
+        file: r.file,
+        missing: r.missing,
+    }))
 }
 
 /// Reads the YAML of a pattern file. YAML anchors and aliases need nothing
