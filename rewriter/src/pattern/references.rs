@@ -417,7 +417,8 @@ pub fn expand(template: &str, texts: &[(String, Vec<u8>)]) -> String {
     if texts.is_empty() {
         return template.to_string();
     }
-    let re = regex::Regex::new(r"\$([A-Z][A-Z0-9_]*)").expect("static regex");
+    static NAME: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re = NAME.get_or_init(|| regex::Regex::new(r"\$([A-Z][A-Z0-9_]*)").expect("static regex"));
     re.replace_all(template, |c: &regex::Captures| {
         match texts.iter().rev().find(|(n, _)| *n == c[1]) {
             Some((_, t)) => String::from_utf8_lossy(t).into_owned(),
