@@ -68,12 +68,13 @@ pub fn run_rules_in_tree(
         original,
         utils: &pattern.utils,
         root: parsed.root(),
+        parent_of: None,
     };
     let mut out = FileMatches::default();
     // Each node travels with the function definition around it: looking
     // it up through `Node::parent` would cost the square of the depth.
-    let mut stack = vec![(parsed.root(), None)];
-    while let Some((node, def)) = stack.pop() {
+    let mut stack = vec![(parsed.root(), None, None)];
+    while let Some((node, def, parent)) = stack.pop() {
         let def = if node.kind() == "function_definition" {
             Some(node)
         } else {
@@ -86,7 +87,7 @@ pub fn run_rules_in_tree(
         if let Some((rule, caps)) = pattern
             .rules
             .iter()
-            .find_map(|r| node_match(&run, &cx, r, node).map(|c| (r, c)))
+            .find_map(|r| node_match(&run, &cx.knowing(node, parent), r, node).map(|c| (r, c)))
         {
             let m = Match::single(node);
             record(&run, rule, &caps, &m, def, &mut out);
@@ -95,7 +96,7 @@ pub fn run_rules_in_tree(
         let kids = children(node)
             .into_iter()
             .filter(|c| !decided.contains(&c.id()));
-        stack.extend(kids.rev().map(|c| (c, def)));
+        stack.extend(kids.rev().map(|c| (c, def, Some(node))));
     }
     out
 }
@@ -297,6 +298,7 @@ fn record<'f>(
             original: run.original,
             utils: &run.pattern.utils,
             root: run.parsed.root(),
+            parent_of: None,
         };
         let cx = FixCx {
             original: run.original,

@@ -276,6 +276,9 @@ fn a_multi_megabyte_line_is_a_finding_and_every_other_file_is_reported() {
 
 #[test]
 fn timer_shutdown_on_a_call_nested_thousands_deep_is_found() {
+    // `inside` visits every enclosing block and `precedes` steps through
+    // the siblings of each: with `Node::next_sibling` (a search down from
+    // the root) that cost the square of the depth, over a minute here.
     let t = tempfile::tempdir().unwrap();
     let depth = 30_000;
     let src = format!(

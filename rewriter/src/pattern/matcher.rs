@@ -57,6 +57,37 @@ pub struct Cx<'a> {
     pub utils: &'a [Matcher],
     /// The file's syntax tree.
     pub root: Node<'a>,
+    /// A node whose parent the caller already holds, with that parent:
+    /// `Node::prev_sibling`/`next_sibling` search down from the root, so a
+    /// relation stepping through the siblings of each of the ancestors
+    /// `inside` visits would cost the square of the depth.
+    pub parent_of: Option<(Node<'a>, Node<'a>)>,
+}
+
+impl<'a> Cx<'a> {
+    /// A context that knows `parent` is the parent of `node`.
+    pub fn knowing(&self, node: Node<'a>, parent: Option<Node<'a>>) -> Cx<'a> {
+        Cx {
+            parent_of: parent.map(|p| (node, p)),
+            ..*self
+        }
+    }
+
+    /// The siblings of `node` on one side, nearest first: through the
+    /// known parent's children when there is one.
+    fn siblings(&self, node: Node<'a>, before: bool) -> Vec<Node<'a>> {
+        let Some((_, parent)) = self.parent_of.filter(|(n, _)| *n == node) else {
+            let step = |n: Node<'a>| if before { n.prev_sibling() } else { n.next_sibling() };
+            return std::iter::successors(step(node), |n| step(*n)).collect();
+        };
+        let all = children(parent);
+        let at = all.iter().position(|n| *n == node).unwrap_or(all.len());
+        if before {
+            all[..at].iter().rev().copied().collect()
+        } else {
+            all.get(at + 1..).unwrap_or_default().to_vec()
+        }
+    }
 }
 
 impl Matcher {
@@ -117,63 +148,66 @@ impl Relation {
         let found = self
             .candidates(node, cx)
             .into_iter()
-            .any(|n| self.rule.matches(n, cx, &mut own));
+            .any(|(n, parent)| self.rule.matches(n, &cx.knowing(n, parent), &mut own));
         if found && !self.fresh {
             *caps = own;
         }
         found
     }
 
-    /// The nodes the relation looks at, nearest first.
-    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx<'t>) -> Vec<Node<'t>> {
-        let stops = |n: Node| match &self.stop {
-            Stop::Rule(r) => r.matches(n, cx, &mut Captures::new()),
+    /// The nodes the relation looks at, nearest first, each with its
+    /// parent when the walk knows it.
+    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
+        let stops = |n: Node<'t>, parent: Option<Node<'t>>| match &self.stop {
+            Stop::Rule(r) => r.matches(n, &cx.knowing(n, parent), &mut Captures::new()),
             _ => false,
         };
         let neighbor = matches!(self.stop, Stop::Neighbor);
         match self.kind {
             RelKind::Inside => {
+                let path = ancestors(cx.root, node);
                 let mut out = Vec::new();
-                for a in ancestors(cx.root, node).into_iter().rev() {
-                    out.push(a);
-                    if neighbor || stops(a) {
+                for (i, a) in path.iter().enumerate().rev() {
+                    let parent = i.checked_sub(1).map(|p| path[p]);
+                    out.push((*a, parent));
+                    if neighbor || stops(*a, parent) {
                         break;
                     }
                 }
                 out
             }
-            RelKind::Has if neighbor => significant(children(node)),
+            RelKind::Has if neighbor => with_parent(significant(children(node)), node),
             RelKind::Has => {
                 let mut out = Vec::new();
-                let mut stack: Vec<Node> = significant(children(node)).into_iter().rev().collect();
-                while let Some(n) = stack.pop() {
-                    out.push(n);
-                    if !stops(n) {
-                        stack.extend(significant(children(n)).into_iter().rev());
+                let mut stack = with_parent(significant(children(node)), node);
+                stack.reverse();
+                while let Some((n, parent)) = stack.pop() {
+                    out.push((n, parent));
+                    if !stops(n, parent) {
+                        stack.extend(with_parent(significant(children(n)), n).into_iter().rev());
                     }
                 }
                 out
             }
             RelKind::Follows | RelKind::Precedes => {
-                let step = |n: Node<'t>| match self.kind {
-                    RelKind::Follows => n.prev_sibling(),
-                    _ => n.next_sibling(),
-                };
+                let parent = cx.parent_of.filter(|(n, _)| *n == node).map(|(_, p)| p);
                 let mut out = Vec::new();
-                let mut at = step(node);
-                while let Some(s) = at {
+                for s in cx.siblings(node, self.kind == RelKind::Follows) {
                     if s.kind() != "comment" {
-                        out.push(s);
-                        if neighbor || stops(s) {
+                        out.push((s, parent));
+                        if neighbor || stops(s, parent) {
                             break;
                         }
                     }
-                    at = step(s);
                 }
                 out
             }
         }
     }
+}
+
+fn with_parent<'t>(nodes: Vec<Node<'t>>, parent: Node<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
+    nodes.into_iter().map(|n| (n, Some(parent))).collect()
 }
 
 /// The ancestors of `node`, outermost first, found from `root` down:
