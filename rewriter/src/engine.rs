@@ -235,18 +235,12 @@ fn run_rules_parallel(
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
         .map(|f| {
-            // The items holding an anchor, those holding a word every
-            // candidate has (`all-anchors`) and those the pattern asks
-            // for (`also-parse`): a rule may look at all of them.
-            let words: Vec<&[u8]> = (pattern.anchors.iter().chain(&pattern.all_anchors))
-                .chain(&pattern.also_parse)
-                .map(|a| a.as_bytes())
-                .collect();
-            // A rule that follows a name to all its references needs them all.
+            // A rule that follows a name to all its references needs them
+            // all; otherwise the items the pattern's focus names.
             let parsed = if pattern.whole_files {
                 crate::parse::parse(&f.bytes)
             } else {
-                parse_focused(&f.bytes, &words)
+                parse_focused(&f.bytes, &pattern.focus.words_in(&f.bytes))
             };
             let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, probes);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);

@@ -107,6 +107,29 @@ fn also_parse_reads_the_items_a_rule_looks_at() {
 }
 
 #[test]
+fn also_parse_names_reads_the_items_holding_each_captured_name() {
+    // `.ops = a_ops` names the object whose items a rule looks at; the
+    // name differs per file, so no word could list it.
+    let yaml = "also-parse:\n  - names: '\\.ops\\s*=\\s*(\\w+)'\nrules:\n  - id: shared\n    pattern: stop($T)\n    inside: { kind: translation_unit, has: { pattern: \"$F($T)\", regex: '^a_setup' } }\n    verdict: manual\n    reason: set up elsewhere\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("drivers")).unwrap();
+    let src = "static void a_setup(void)\n{\n\ta_setup_timer(&t);\n}\n\nstatic struct ops x = {\n\t.ops = a_setup,\n};\n\nstatic void a_remove(void)\n{\n\tstop(&t);\n}\n";
+    let run_with = |src: &str| {
+        std::fs::write(dir.path().join("drivers/a.c"), src).unwrap();
+        let p = load_str(&pattern(yaml), "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
+        run(dir.path(), &[&p], &RunOptions::default())
+            .unwrap()
+            .sites
+            .len()
+    };
+    assert_eq!(run_with(src), 1);
+    // Named by nothing, the setup is not parsed, so not seen.
+    assert_eq!(run_with(&src.replace(".ops = a_setup", ".ops = b_other")), 0);
+    let e = error("also-parse:\n  - names: '\\.ops = \\w+'\nrules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n");
+    assert!(e.contains("t.yaml:7:12: `names` needs a group"), "{e}");
+}
+
+#[test]
 fn errors_of_the_new_keys() {
     let base = "rules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n";
     let e = error(&format!("{base}    notes: [{{ at: $NOPE, message: m }}]\n"));

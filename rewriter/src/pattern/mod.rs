@@ -2,6 +2,7 @@
 
 mod compile;
 pub mod constraint;
+pub mod focus;
 pub mod dataflow;
 pub mod fix;
 mod marks;
@@ -75,8 +76,8 @@ pub struct Pattern {
     pub rationale: String,
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
-    /// Words whose top-level items are parsed too (`also-parse`).
-    pub also_parse: Vec<String>,
+    /// Which items of a candidate are parsed (anchors, `also-parse`).
+    pub focus: focus::Focus,
     pub since: Option<String>,
     pub opt_in: bool,
     pub requires: Option<Requires>,
@@ -141,7 +142,7 @@ fn compile_phase(
             rationale: p.rationale.clone(),
             anchors: p.anchors.clone(),
             all_anchors: vec![],
-            also_parse: vec![],
+            focus: focus::Focus::words(&p.anchors),
             since: None,
             opt_in: true,
             requires: None,
@@ -337,6 +338,13 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let rules = references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
     let probes = references::compile_probes(&spec.probes, &top.child("probes"), spec.version)?;
     let whole_files = rules.iter().any(references::looks_at_references);
+    let focus = focus::Focus::compile(
+        &spec.anchors,
+        &spec.all_anchors,
+        &spec.also_parse,
+        spec.version,
+        &top.child("also-parse"),
+    )?;
     let introduce = compile_phase(
         &spec.id,
         "introduce",
@@ -360,7 +368,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rationale: spec.rationale,
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
-        also_parse: spec.also_parse,
+        focus,
         since: spec.since,
         opt_in: spec.opt_in,
         requires,

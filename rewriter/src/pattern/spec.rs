@@ -5,6 +5,14 @@
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// One `also-parse` entry: a word, or a regex naming words per file.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum AlsoParseSpec {
+    Word(String),
+    Names { names: String },
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatternSpec {
@@ -24,10 +32,11 @@ pub struct PatternSpec {
     #[serde(default, rename = "all-anchors")]
     pub all_anchors: Vec<String>,
     /// Version 2: words whose top-level items a candidate file also has
-    /// parsed, for rules that look there (a setup in another function);
-    /// they do not make a file a candidate.
+    /// parsed, for rules that look there (a setup in another function),
+    /// or `{ names: REGEX }`: the names its first group captures in the
+    /// file; they do not make a file a candidate.
     #[serde(default, rename = "also-parse")]
-    pub also_parse: Vec<String>,
+    pub also_parse: Vec<AlsoParseSpec>,
     #[serde(default)]
     pub requires: Option<RequiresSpec>,
     /// Run only when named with --pattern (an alternative form of another
