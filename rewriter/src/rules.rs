@@ -199,7 +199,7 @@ impl<'t> Judge<'t> for SeqJudge<'_, '_, '_> {
     fn accept(&self, m: &SeqMatch<'t>, caps: &mut Captures) -> bool {
         let mut trial = caps.clone();
         for (i, s) in m.stmts.iter().enumerate() {
-            trial.insert(format!("STMT{}", i + 1), s.byte_range());
+            trial.insert(format!("STMT{}", i + 1).into(), s.byte_range());
         }
         let (first, last) = (m.stmts[0], m.stmts[m.stmts.len() - 1]);
         trial.insert("MATCH".into(), first.start_byte()..last.end_byte());

@@ -131,7 +131,7 @@ pub fn check_constraints(
         let before = left.len();
         let mut waiting = Vec::new();
         for c in left {
-            match trial.get(&c.0).cloned() {
+            match trial.get(c.0.as_str()).cloned() {
                 None => waiting.push(c),
                 Some(range) => {
                     if !check_one(&c.1, range, m, &mut trial, cx, facts) {
@@ -193,7 +193,7 @@ fn check_one(
 /// of another capture.
 fn check_occurrence(check: &MetaCheck, name: &[u8], caps: &Captures, cx: &Cx) -> bool {
     let occurs = |other: &String| {
-        caps.get(other).is_some_and(|r| {
+        caps.get(other.as_str()).is_some_and(|r| {
             let root = cx.root;
             let Some(scope) = root.descendant_for_byte_range(r.start, r.end.max(r.start)) else {
                 return false;

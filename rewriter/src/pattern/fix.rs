@@ -80,7 +80,7 @@ pub fn edit_list(
 fn target<'t>(e: &FixEdit, cx: &FixCx<'_, 't>) -> Result<Node<'t>, Refusal> {
     let range = cx
         .caps
-        .get(&e.target)
+        .get(e.target.as_str())
         .ok_or_else(|| Refusal::Manual(format!("${} was not captured by this match", e.target)))?;
     node_at(cx.parsed.root(), range.clone())
         .ok_or_else(|| Refusal::Manual(format!("${} is not one node", e.target)))
@@ -134,7 +134,7 @@ fn refuse_lost_comment(node: Node, cx: &FixCx) -> Result<(), Refusal> {
     let lost = comments(node).into_iter().find(|c| {
         !cx.caps
             .iter()
-            .filter(|(name, _)| name.as_str() != "MATCH" && !name.starts_with("STMT"))
+            .filter(|(name, _)| name.as_ref() != "MATCH" && !name.starts_with("STMT"))
             .any(|(_, r)| r.start <= c.start_byte() && c.end_byte() <= r.end)
     });
     match lost {
@@ -325,7 +325,7 @@ fn tidy_blank_lines(s: &[u8], lines: Range<usize>) -> Range<usize> {
 fn insert(e: &FixEdit, with: &str, cx: &FixCx) -> Result<Change, Refusal> {
     let range = cx
         .caps
-        .get(&e.target)
+        .get(e.target.as_str())
         .cloned()
         .filter(|r| r.start <= r.end && r.end <= cx.original.len());
     let range = range
@@ -399,7 +399,7 @@ fn node_is_declaration(node: Node) -> bool {
 fn drop_declaration(e: &FixEdit, cx: &FixCx, done: &[Change]) -> Result<Vec<Change>, Refusal> {
     let range = cx
         .caps
-        .get(&e.target)
+        .get(e.target.as_str())
         .ok_or_else(|| Refusal::Manual(format!("${} was not captured by this match", e.target)))?;
     let name = &cx.original[range.clone()];
     let Some(func) = enclosing_function(cx.anchor) else {

@@ -73,7 +73,7 @@ impl NoteTemplate {
         original: &[u8],
         parsed: &Parsed,
     ) -> Option<Note> {
-        let at = caps.get(&self.at)?;
+        let at = caps.get(self.at.as_str())?;
         Some(Note {
             file: rel.to_string(),
             line: parsed.line_col(at.start).0,

@@ -242,7 +242,7 @@ pub fn check(
     facts: &FileFacts,
 ) -> bool {
     if let Some((other, want)) = &check.declared_before {
-        let Some(at) = caps.get(other).map(|r| r.start) else {
+        let Some(at) = caps.get(other.as_str()).map(|r| r.start) else {
             return false;
         };
         if declared_before(name, at, cx) != *want {
@@ -385,7 +385,7 @@ pub fn for_each(
         .ok_or_else(|| Refusal::Manual("`for-each` needs a rule's match".into()))?;
     let range = cx
         .caps
-        .get(&e.target)
+        .get(e.target.as_str())
         .ok_or_else(|| Refusal::Manual(format!("${} was not captured by this match", e.target)))?;
     let name = &rcx.cx.text[range.clone()];
     let mut out = Vec::new();

@@ -42,11 +42,11 @@ pub fn match_binding(re: &Regex, file: &[u8], range: Range<usize>, caps: &mut Ca
     for name in &names {
         let Some(m) = found.name(name) else { continue };
         let at = range.start + m.start()..range.start + m.end();
-        match trial.get(name) {
+        match trial.get(name.as_str()) {
             Some(prev) if file.get(prev.clone()) != Some(m.as_str().as_bytes()) => return false,
             Some(_) => {}
             None => {
-                trial.insert(name.clone(), at);
+                trial.insert(name.as_str().into(), at);
             }
         }
     }

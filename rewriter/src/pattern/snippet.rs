@@ -32,7 +32,9 @@ pub struct Snippet {
 }
 
 /// What a match captured: byte ranges in the matched file.
-pub type Captures = HashMap<String, Range<usize>>;
+/// Metavariable name to the bytes it bound. Names are shared, not copied:
+/// a rule clones its captures for every trial match.
+pub type Captures = HashMap<std::sync::Arc<str>, Range<usize>>;
 
 impl Snippet {
     /// Compiles `text`. Without a context it is tried as a top-level item
@@ -307,7 +309,7 @@ fn bind(caps: &mut Captures, name: &str, range: Range<usize>, text: &[u8]) -> bo
     match caps.get(name) {
         Some(prev) => text[prev.clone()] == text[range],
         None => {
-            caps.insert(name.to_string(), range);
+            caps.insert(name.into(), range);
             true
         }
     }
@@ -348,7 +350,7 @@ fn match_seq(pats: &[PNode], targets: &[Node], text: &[u8], caps: &mut Captures)
                 targets[0].start_byte()..targets[take - 1].end_byte()
             };
             let bound = if take == 0 && range.start == usize::MAX {
-                trial.entry(name.clone()).or_insert(0..0);
+                trial.entry(name.as_str().into()).or_insert(0..0);
                 true
             } else {
                 bind(&mut trial, name, range, text)
@@ -418,7 +420,7 @@ mod tests {
             if let Some(c) = snippet.matches(n, parsed.text()) {
                 found.push(
                     c.into_iter()
-                        .map(|(k, r)| (k, src[r].to_string()))
+                        .map(|(k, r)| (k.to_string(), src[r].to_string()))
                         .collect(),
                 );
             }

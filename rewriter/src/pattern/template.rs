@@ -198,7 +198,7 @@ mod tests {
     fn caps(pairs: &[(&str, std::ops::Range<usize>)]) -> Captures {
         pairs
             .iter()
-            .map(|(k, r)| (k.to_string(), r.clone()))
+            .map(|(k, r)| ((*k).into(), r.clone()))
             .collect()
     }
 
