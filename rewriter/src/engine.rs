@@ -88,7 +88,7 @@ fn read_candidates(
     let mut anchors = Vec::new();
     let mut owner = Vec::new();
     for (pi, p) in patterns.iter().enumerate() {
-        for a in &p.anchors {
+        for a in p.anchors.iter().chain(&p.transform_anchors) {
             anchors.push(a.as_bytes());
             owner.push(pi);
         }
@@ -166,7 +166,16 @@ fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> 
         run_rules_with_tree(pattern, &mine, services)
     };
     if !pattern.rules.is_empty() && pattern.transform.is_some() {
-        out.append(run_rules_with_tree(pattern, &mine, services));
+        // The rules see the files holding one of their own anchors.
+        let theirs: Vec<&SourceFile> = if pattern.transform_anchors.is_empty() {
+            mine
+        } else {
+            let words: Vec<&str> = pattern.anchors.iter().map(String::as_str).collect();
+            mine.into_iter()
+                .filter(|f| crate::transforms::holds_all(&f.bytes, &[&words]))
+                .collect()
+        };
+        out.append(run_rules_with_tree(pattern, &theirs, services));
     }
     out
 }

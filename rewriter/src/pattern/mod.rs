@@ -76,6 +76,8 @@ pub struct Pattern {
     pub rationale: String,
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
+    /// Candidate words of the transform alone (`transform-anchors`).
+    pub transform_anchors: Vec<String>,
     /// Which items of a candidate are parsed (anchors, `also-parse`).
     pub focus: focus::Focus,
     pub since: Option<String>,
@@ -142,6 +144,7 @@ fn compile_phase(
             rationale: p.rationale.clone(),
             anchors: p.anchors.clone(),
             all_anchors: vec![],
+            transform_anchors: vec![],
             focus: focus::Focus::words(&p.anchors),
             since: None,
             opt_in: true,
@@ -331,6 +334,12 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     if spec.rules.is_empty() && transform.is_none() {
         bail!("{}: a pattern needs `rules` or a `transform`", top.here());
     }
+    if transform.is_none() && !spec.transform_anchors.is_empty() {
+        bail!(
+            "{}: `transform-anchors` needs a `transform`",
+            top.field("transform-anchors")
+        );
+    }
     let requires = compile_requires(spec.requires, &top)?;
     let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
     let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
@@ -368,6 +377,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rationale: spec.rationale,
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
+        transform_anchors: spec.transform_anchors,
         focus,
         since: spec.since,
         opt_in: spec.opt_in,

@@ -54,6 +54,10 @@ pub struct PatternSpec {
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
+    /// Words that make a file a candidate of the transform only: the
+    /// rules neither parse the items holding them nor see those files.
+    #[serde(default, rename = "transform-anchors")]
+    pub transform_anchors: Vec<String>,
     /// Version 2: named questions to the tree (a regex over one of its
     /// files), asked once per run; a rule's `probe` picks the answer it
     /// needs.
