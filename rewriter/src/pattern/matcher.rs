@@ -5,7 +5,6 @@
 //! (so `$RES` in a `not: { has: ... }` is the resource the pattern found).
 
 use super::snippet::{Captures, Snippet};
-use crate::parse::children;
 use tree_sitter::Node;
 
 pub enum Matcher {
@@ -72,22 +71,6 @@ impl<'a> Cx<'a> {
             ..*self
         }
     }
-
-    /// The siblings of `node` on one side, nearest first: through the
-    /// known parent's children when there is one.
-    fn siblings(&self, node: Node<'a>, before: bool) -> Vec<Node<'a>> {
-        let Some((_, parent)) = self.parent_of.filter(|(n, _)| *n == node) else {
-            let step = |n: Node<'a>| if before { n.prev_sibling() } else { n.next_sibling() };
-            return std::iter::successors(step(node), |n| step(*n)).collect();
-        };
-        let all = children(parent);
-        let at = all.iter().position(|n| *n == node).unwrap_or(all.len());
-        if before {
-            all[..at].iter().rev().copied().collect()
-        } else {
-            all.get(at + 1..).unwrap_or_default().to_vec()
-        }
-    }
 }
 
 impl Matcher {
@@ -123,15 +106,20 @@ impl Matcher {
                 super::regex_caps::match_binding(re, cx.original, node.byte_range(), caps)
             }
             Matcher::All(parts) => {
-                let mut trial = caps.clone();
-                let ok = parts.iter().all(|p| p.matches(node, cx, &mut trial));
-                if ok {
-                    *caps = trial;
+                let mark = caps.mark();
+                let ok = parts.iter().all(|p| p.matches(node, cx, caps));
+                if !ok {
+                    caps.back_to(mark);
                 }
                 ok
             }
             Matcher::Any(alts) => alts.iter().any(|a| a.matches(node, cx, caps)),
-            Matcher::Not(inner) => !inner.matches(node, cx, &mut caps.clone()),
+            Matcher::Not(inner) => {
+                let mark = caps.mark();
+                let found = inner.matches(node, cx, caps);
+                caps.back_to(mark);
+                !found
+            }
             Matcher::Util(i) => cx.utils[*i].matches(node, cx, caps),
             Matcher::Relation(rel) => rel.matches(node, cx, caps),
         }
@@ -140,74 +128,151 @@ impl Matcher {
 
 impl Relation {
     fn matches<'t>(&self, node: Node<'t>, cx: &Cx<'t>, caps: &mut Captures) -> bool {
-        let mut own = if self.fresh {
-            Captures::new()
-        } else {
-            caps.clone()
-        };
-        let found = self
-            .candidates(node, cx)
-            .into_iter()
-            .any(|(n, parent)| self.rule.matches(n, &cx.knowing(n, parent), &mut own));
-        if found && !self.fresh {
-            *caps = own;
-        }
-        found
+        // A failed match leaves the captures as they were, so the
+        // candidates are tried on the rule's own captures in turn.
+        let mut fresh = Captures::new();
+        let own = if self.fresh { &mut fresh } else { caps };
+        self.any_candidate(node, cx, &mut |n, parent| {
+            self.rule.matches(n, &cx.knowing(n, parent), own)
+        })
     }
 
-    /// The nodes the relation looks at, nearest first, each with its
-    /// parent when the walk knows it.
-    fn candidates<'t>(&self, node: Node<'t>, cx: &Cx<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
-        let stops = |n: Node<'t>, parent: Option<Node<'t>>| match &self.stop {
+    fn stops<'t>(&self, n: Node<'t>, parent: Option<Node<'t>>, cx: &Cx<'t>) -> bool {
+        match &self.stop {
             Stop::Rule(r) => r.matches(n, &cx.knowing(n, parent), &mut Captures::new()),
             _ => false,
-        };
+        }
+    }
+
+    /// Whether `test` holds for one of the nodes the relation looks at,
+    /// nearest first, each handed over with its parent when the walk
+    /// knows it. The walk stops at the first that does, and allocates
+    /// nothing per node: a `has` over a large block, tried from each of
+    /// many sites, visits it whole every time.
+    fn any_candidate<'t>(
+        &self,
+        node: Node<'t>,
+        cx: &Cx<'t>,
+        test: &mut dyn FnMut(Node<'t>, Option<Node<'t>>) -> bool,
+    ) -> bool {
         let neighbor = matches!(self.stop, Stop::Neighbor);
         match self.kind {
             RelKind::Inside => {
                 let path = ancestors(cx.root, node);
-                let mut out = Vec::new();
                 for (i, a) in path.iter().enumerate().rev() {
                     let parent = i.checked_sub(1).map(|p| path[p]);
-                    out.push((*a, parent));
-                    if neighbor || stops(*a, parent) {
+                    if test(*a, parent) {
+                        return true;
+                    }
+                    if neighbor || self.stops(*a, parent, cx) {
                         break;
                     }
                 }
-                out
+                false
             }
-            RelKind::Has if neighbor => with_parent(significant(children(node)), node),
-            RelKind::Has => {
-                let mut out = Vec::new();
-                let mut stack = with_parent(significant(children(node)), node);
-                stack.reverse();
-                while let Some((n, parent)) = stack.pop() {
-                    out.push((n, parent));
-                    if !stops(n, parent) {
-                        stack.extend(with_parent(significant(children(n)), n).into_iter().rev());
-                    }
-                }
-                out
-            }
+            RelKind::Has => self.any_descendant(node, cx, neighbor, test),
             RelKind::Follows | RelKind::Precedes => {
                 let parent = cx.parent_of.filter(|(n, _)| *n == node).map(|(_, p)| p);
-                let mut out = Vec::new();
-                for s in cx.siblings(node, self.kind == RelKind::Follows) {
-                    if s.kind() != "comment" {
-                        out.push((s, parent));
-                        if neighbor || stops(s, parent) {
-                            break;
-                        }
+                let before = self.kind == RelKind::Follows;
+                let mut found = false;
+                each_sibling(node, parent, before, &mut |s| {
+                    if s.kind() == "comment" {
+                        return false;
                     }
+                    found = test(s, parent);
+                    found || neighbor || self.stops(s, parent, cx)
+                });
+                found
+            }
+        }
+    }
+
+    /// `has`: the descendants of `node` in document order (only its
+    /// children with `stop-by: neighbor`), not below a node the stop
+    /// rule matches; comments are skipped.
+    fn any_descendant<'t>(
+        &self,
+        node: Node<'t>,
+        cx: &Cx<'t>,
+        neighbor: bool,
+        test: &mut dyn FnMut(Node<'t>, Option<Node<'t>>) -> bool,
+    ) -> bool {
+        let mut cursor = node.walk();
+        if !cursor.goto_first_child() {
+            return false;
+        }
+        let mut parents = vec![node];
+        loop {
+            let n = cursor.node();
+            let parent = parents.last().copied();
+            let mut descend = false;
+            if n.kind() != "comment" {
+                if test(n, parent) {
+                    return true;
                 }
-                out
+                descend = !neighbor && !self.stops(n, parent, cx);
+            }
+            if descend && cursor.goto_first_child() {
+                parents.push(n);
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if parents.len() == 1 || !cursor.goto_parent() {
+                    return false;
+                }
+                parents.pop();
             }
         }
     }
 }
 
-fn with_parent<'t>(nodes: Vec<Node<'t>>, parent: Node<'t>) -> Vec<(Node<'t>, Option<Node<'t>>)> {
-    nodes.into_iter().map(|n| (n, Some(parent))).collect()
+/// Calls `step` on the siblings of `node` on one side, nearest first,
+/// until it returns true: through a cursor over the known parent's
+/// children when there is one (`Node::next_sibling` searches down from
+/// the root at every step).
+fn each_sibling<'t>(
+    node: Node<'t>,
+    parent: Option<Node<'t>>,
+    before: bool,
+    step: &mut dyn FnMut(Node<'t>) -> bool,
+) {
+    let Some(parent) = parent else {
+        let next = |n: Node<'t>| if before { n.prev_sibling() } else { n.next_sibling() };
+        let mut at = next(node);
+        while let Some(s) = at {
+            if step(s) {
+                return;
+            }
+            at = next(s);
+        }
+        return;
+    };
+    let mut cursor = parent.walk();
+    if !cursor.goto_first_child() {
+        return;
+    }
+    let mut earlier = Vec::new();
+    while cursor.node() != node {
+        if before {
+            earlier.push(cursor.node());
+        }
+        if !cursor.goto_next_sibling() {
+            return;
+        }
+    }
+    if before {
+        for s in earlier.into_iter().rev() {
+            if step(s) {
+                return;
+            }
+        }
+        return;
+    }
+    while cursor.goto_next_sibling() {
+        if step(cursor.node()) {
+            return;
+        }
+    }
 }
 
 /// The ancestors of `node`, outermost first, found from `root` down:
@@ -225,13 +290,6 @@ fn ancestors<'t>(root: Node<'t>, node: Node<'t>) -> Vec<Node<'t>> {
         at = next;
     }
     path
-}
-
-fn significant(nodes: Vec<Node>) -> Vec<Node> {
-    nodes
-        .into_iter()
-        .filter(|n| n.kind() != "comment")
-        .collect()
 }
 
 /// The outermost node that spans exactly `range` (a capture's node: a

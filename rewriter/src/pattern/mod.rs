@@ -1,5 +1,6 @@
 //! Loading and compiling campaign patterns.
 
+pub mod captures;
 mod compile;
 pub mod constraint;
 pub mod focus;

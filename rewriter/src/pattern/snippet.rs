@@ -9,7 +9,6 @@
 
 use crate::parse::parse_raw;
 use anyhow::{bail, Result};
-use std::collections::HashMap;
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -32,9 +31,7 @@ pub struct Snippet {
 }
 
 /// What a match captured: byte ranges in the matched file.
-/// Metavariable name to the bytes it bound. Names are shared, not copied:
-/// a rule clones its captures for every trial match.
-pub type Captures = HashMap<std::sync::Arc<str>, Range<usize>>;
+pub use super::captures::Captures;
 
 impl Snippet {
     /// Compiles `text`. Without a context it is tried as a top-level item
@@ -149,10 +146,10 @@ impl Snippet {
 
 /// Matches one compiled pattern node, keeping `caps` unchanged on failure.
 pub fn match_pnode(p: &PNode, node: Node, text: &[u8], caps: &mut Captures) -> bool {
-    let mut trial = caps.clone();
-    let ok = match_node(p, node, text, &mut trial);
-    if ok {
-        *caps = trial;
+    let mark = caps.mark();
+    let ok = match_node(p, node, text, caps);
+    if !ok {
+        caps.back_to(mark);
     }
     ok
 }
@@ -342,7 +339,7 @@ fn match_seq(pats: &[PNode], targets: &[Node], text: &[u8], caps: &mut Captures)
     };
     if let PNode::Seq(name) = first {
         for take in 0..=targets.len() {
-            let mut trial = caps.clone();
+            let mark = caps.mark();
             let range = if take == 0 {
                 let at = targets.first().map_or(usize::MAX, |t| t.start_byte());
                 at..at
@@ -350,26 +347,26 @@ fn match_seq(pats: &[PNode], targets: &[Node], text: &[u8], caps: &mut Captures)
                 targets[0].start_byte()..targets[take - 1].end_byte()
             };
             let bound = if take == 0 && range.start == usize::MAX {
-                trial.entry(name.as_str().into()).or_insert(0..0);
+                caps.bind_new(name, 0..0);
                 true
             } else {
-                bind(&mut trial, name, range, text)
+                bind(caps, name, range, text)
             };
-            if bound && match_seq(rest, &targets[take..], text, &mut trial) {
-                *caps = trial;
+            if bound && match_seq(rest, &targets[take..], text, caps) {
                 return true;
             }
+            caps.back_to(mark);
         }
         return false;
     }
     let Some((t, trest)) = targets.split_first() else {
         return false;
     };
-    let mut trial = caps.clone();
-    if match_node(first, *t, text, &mut trial) && match_seq(rest, trest, text, &mut trial) {
-        *caps = trial;
+    let mark = caps.mark();
+    if match_node(first, *t, text, caps) && match_seq(rest, trest, text, caps) {
         return true;
     }
+    caps.back_to(mark);
     false
 }
 
@@ -412,7 +409,7 @@ mod tests {
     use super::*;
     use crate::parse::parse;
 
-    fn find_all(snippet: &Snippet, src: &str) -> Vec<HashMap<String, String>> {
+    fn find_all(snippet: &Snippet, src: &str) -> Vec<std::collections::HashMap<String, String>> {
         let parsed = parse(src.as_bytes());
         let mut found = Vec::new();
         let mut stack = vec![parsed.root()];
