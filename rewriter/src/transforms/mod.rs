@@ -121,9 +121,13 @@ impl TransformCtx<'_> {
         focus: Option<Focus>,
         each: impl Fn(ParsedFile) -> T + Sync,
     ) -> Vec<T> {
+        let parse_with = |bytes: &[u8]| match focus {
+            Some(words) => parse_focused(bytes, &words(bytes)),
+            None => parse(bytes),
+        };
         self.candidates
             .par_iter()
-            .map(|f| parse_one(f, focus, &each))
+            .map(|f| parse_one(f, &parse_with, &each))
             .collect()
     }
 
@@ -145,11 +149,35 @@ impl TransformCtx<'_> {
         needs: &[&[&str]],
         each: impl Fn(ParsedFile) -> TransformOutput + Sync,
     ) -> TransformOutput {
+        self.merge_files(needs, &|bytes| parse(bytes), each)
+    }
+
+    /// `each_file_holding` with each file parsed only in the top-level
+    /// items holding one of `words` (as a whole word): a transform whose
+    /// sites lie in the functions that name its macros parses those alone.
+    pub fn each_file_focused(
+        &self,
+        needs: &[&[&str]],
+        words: &[&str],
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
+        let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        self.merge_files(needs, &|bytes| parse_focused(bytes, &words), each)
+    }
+
+    /// The outputs of `each` over the candidates holding `needs`, each
+    /// parsed by `parse_with`, merged in candidate order.
+    fn merge_files(
+        &self,
+        needs: &[&[&str]],
+        parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
         let outputs: Vec<TransformOutput> = self
             .candidates
             .par_iter()
             .filter(|f| holds_all(&f.bytes, needs))
-            .map(|f| parse_one(f, None, &each))
+            .map(|f| parse_one(f, parse_with, &each))
             .collect();
         let mut out = TransformOutput::default();
         for one in outputs {
@@ -202,13 +230,14 @@ impl TransformCtx<'_> {
     }
 }
 
-/// Parses one candidate (whole, or focused on the words `focus` picks)
-/// and hands it with its error map to `each`.
-fn parse_one<T>(f: &SourceFile, focus: Option<Focus>, each: impl Fn(ParsedFile) -> T) -> T {
-    let parsed = match focus {
-        Some(words) => parse_focused(&f.bytes, &words(&f.bytes)),
-        None => parse(&f.bytes),
-    };
+/// Parses one candidate with `parse_with` (whole, or focused on some
+/// words) and hands it with its error map to `each`.
+fn parse_one<T>(
+    f: &SourceFile,
+    parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
+    each: impl Fn(ParsedFile) -> T,
+) -> T {
+    let parsed = parse_with(&f.bytes);
     let errors = ErrorMap::of(&parsed.tree);
     each(ParsedFile {
         file: f,

@@ -27,7 +27,8 @@ use super::c_util::{
 use super::{ParsedFile, Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, ErrorMap, Parsed};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use std::cell::OnceCell;
 use std::ops::Range;
 use tree_sitter::Node;
 
@@ -76,16 +77,70 @@ impl Transform for OfScoped {
             .iter()
             .map(|(m, _, _, h)| ctx.probe(h, &regex::escape(&format!("#define {m}_scoped("))))
             .collect();
-        ctx.each_file(|p| {
+        // Only the functions that name a loop macro (or its scoped form)
+        // are parsed; `taker`, which needs the file's every function,
+        // parses the whole file when it gets there.
+        let scoped: Vec<String> = ITERATORS
+            .iter()
+            .map(|(m, ..)| format!("{m}_scoped"))
+            .collect();
+        let words: Vec<&str> = ITERATORS
+            .iter()
+            .map(|(m, ..)| *m)
+            .chain(scoped.iter().map(String::as_str))
+            .collect();
+        ctx.each_file_focused(&[], &words, |p| {
             let mut out = TransformOutput::default();
+            let defined = Defined::new(&p.file.bytes);
             for def in descendants(p.parsed.root())
                 .into_iter()
                 .filter(|n| n.kind() == "function_definition")
             {
-                convert_function(&Func::new(ctx, &p, def, &present), &mut out);
+                convert_function(&Func::new(ctx, &p, def, &present, &defined), &mut out);
             }
             out
         })
+    }
+}
+
+/// The names of the functions a file defines, found by a whole parse of
+/// it on the first question that needs one (the focused parse the loops
+/// come from shows only the functions that name a loop macro).
+struct Defined<'a> {
+    bytes: &'a [u8],
+    names: OnceCell<Vec<String>>,
+}
+
+impl<'a> Defined<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Defined {
+            bytes,
+            names: OnceCell::new(),
+        }
+    }
+
+    /// Whether the file defines a function `name`: a name that occurs
+    /// once as a word (the call asking) has no definition, without parsing.
+    fn has(&self, name: &str) -> bool {
+        let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+        let words = memchr::memmem::find_iter(self.bytes, name.as_bytes()).filter(|&at| {
+            !(at > 0 && ident(&self.bytes[at - 1]))
+                && !self.bytes.get(at + name.len()).is_some_and(ident)
+        });
+        if words.take(2).count() < 2 {
+            return false;
+        }
+        self.names
+            .get_or_init(|| {
+                let whole = parse(self.bytes);
+                descendants(whole.root())
+                    .into_iter()
+                    .filter(|n| n.kind() == "function_definition")
+                    .filter_map(|d| function_name(d, whole.text()))
+                    .collect()
+            })
+            .iter()
+            .any(|l| l == name)
     }
 }
 
@@ -122,6 +177,8 @@ struct Func<'a> {
     def: Node<'a>,
     /// Which scoped macros the tree has, per `ITERATORS` entry.
     present: &'a [bool],
+    /// The functions of the file.
+    defined: &'a Defined<'a>,
     /// Every node of the function.
     all: Vec<Node<'a>>,
     name: String,
@@ -136,6 +193,7 @@ impl<'a> Func<'a> {
         p: &ParsedFile<'a>,
         def: Node<'a>,
         present: &'a [bool],
+        defined: &'a Defined<'a>,
     ) -> Self {
         let (bytes, parsed) = (p.file.bytes.as_slice(), p.parsed);
         let all = descendants(def);
@@ -155,6 +213,7 @@ impl<'a> Func<'a> {
             errors: p.errors,
             def,
             present,
+            defined,
             all,
             name: function_name(def, parsed.text()).unwrap_or_default(),
             loops,
@@ -465,7 +524,14 @@ fn leak_problems(f: &Func, c: &Candidate, exits: &Exits, problems: &mut Vec<(usi
     let handed = if exits.leaking.is_empty() {
         None
     } else {
-        taker(f.def, &c.inside, &exits.leaking, f.parsed, child, put_fn)
+        taker(
+            f.defined,
+            &c.inside,
+            &exits.leaking,
+            f.parsed,
+            child,
+            put_fn,
+        )
     };
     if problems.is_empty() && handed.is_none() {
         return;
@@ -665,7 +731,7 @@ fn drop_declarations(f: &Func, converted: &[Loop], out: &mut TransformOutput) {
 /// - it is aliased: `x = to_of_node(child)`, `x = of_fwnode_handle(child)`,
 ///   `x = &child->fwnode` (a put of `x` drops it).
 fn taker(
-    def: Node,
+    defined: &Defined,
     inside: &[Node],
     leaking: &[Node],
     parsed: &Parsed,
@@ -680,17 +746,11 @@ fn taker(
     }) {
         return Some(format!("is returned on line {}", line(*r)));
     }
-    let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
-    let local: Vec<String> = descendants(root)
-        .into_iter()
-        .filter(|n| n.kind() == "function_definition")
-        .filter_map(|d| function_name(d, parsed.text()))
-        .collect();
     let hand = Hand {
         parsed,
         child,
         put_fn,
-        local: &local,
+        defined,
     };
     inside.iter().find_map(|n| hand.on(*n))
 }
@@ -701,7 +761,7 @@ struct Hand<'a> {
     child: &'a str,
     put_fn: &'a str,
     /// The functions of this file.
-    local: &'a [String],
+    defined: &'a Defined<'a>,
 }
 
 impl Hand<'_> {
@@ -713,13 +773,15 @@ impl Hand<'_> {
         match n.kind() {
             "call_expression" => {
                 let f = callee(n, parsed).filter(|f| *f != self.put_fn)?;
-                let keeps = f.ends_with("_put")
-                    || f.contains("_get_next_")
-                    || f.starts_with("of_find_")
-                    || f == "device_set_node"
-                    || (f.starts_with("set_") && f.ends_with("_fwnode"))
-                    || self.local.iter().any(|l| l == f);
-                (keeps && call_args(n).into_iter().any(|a| mentions(a, parsed, child))).then(|| {
+                // The arguments first: the file's functions may cost a parse.
+                let keeps = call_args(n).into_iter().any(|a| mentions(a, parsed, child))
+                    && (f.ends_with("_put")
+                        || f.contains("_get_next_")
+                        || f.starts_with("of_find_")
+                        || f == "device_set_node"
+                        || (f.starts_with("set_") && f.ends_with("_fwnode"))
+                        || self.defined.has(f));
+                keeps.then(|| {
                     format!("goes to `{f}()` on line {line}, which may keep the reference")
                 })
             }
