@@ -45,6 +45,10 @@ pub struct PatternSpec {
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
+    /// The transform's tables (names, forms): a mapping the transform
+    /// reads into its own type when the pattern is loaded.
+    #[serde(default)]
+    pub parameters: Option<serde_yaml::Value>,
     /// Version 2: named questions to the tree (a regex over one of its
     /// files), asked once per run; a rule's `probe` picks the answer it
     /// needs.
