@@ -23,7 +23,8 @@ use super::c_util::{call_args, callee, descendants, indent_of, line_range, squee
 use super::{kept, ParamError, Parameters, Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, ErrorMap, Parsed};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::tree::SourceFile;
 use regex::Regex;
 use serde::Deserialize;
 use std::ops::Range;
@@ -43,7 +44,10 @@ pub struct SysfsSelfDelete {
 
 /// The pattern's `parameters`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a mapping with `handlers`, `queues`, `declare` and `removals`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `handlers`, `queues`, `declare` and `removals`"
+)]
 struct Params {
     handlers: Vec<HandlerForm>,
     queues: Vec<Queue>,
@@ -160,44 +164,70 @@ impl Transform for SysfsSelfDelete {
         // also queue work).
         let attributes: Vec<&str> = self.handlers.iter().map(|h| h.attribute.as_str()).collect();
         let queues: Vec<&str> = self.queues.iter().map(|q| q.call.as_str()).collect();
-        ctx.each_file_holding(&[&attributes, &queues], |p| {
-            let mut out = TransformOutput::default();
-            let (f, parsed, errors) = (p.file, p.parsed, p.errors);
-            let file = File {
-                t: self,
-                rel: &f.rel,
-                bytes: &f.bytes,
-                parsed,
-                all: descendants(parsed.root()),
-            };
-            for def in file
-                .all
-                .iter()
-                .copied()
-                .filter(|n| n.kind() == "function_definition")
-            {
-                let Some(handler) = store_handler(&self.handlers, def, parsed) else {
-                    continue;
-                };
-                for call in descendants(def)
-                    .into_iter()
-                    .filter(|n| n.kind() == "call_expression")
-                {
-                    if callee(call, parsed) != Some(handler.form.get.as_str()) {
-                        continue;
-                    }
-                    let Some(plan) = file.work_item(def, call, &handler) else {
-                        continue;
-                    };
-                    file.record(ctx, errors, def, call, plan, &mut out);
-                }
+        // A site starts at a store handler's call of its `get`: the items
+        // holding one are parsed first, and only a file where one calls it
+        // (or whose focused parse has an error: the whole may read
+        // otherwise) is parsed whole, for its work functions, its
+        // `DECLARE_*WORK` lines and every use of their names.
+        let gets: Vec<&str> = self.handlers.iter().map(|h| h.get.as_str()).collect();
+        ctx.each_file_focused(&[&attributes, &queues], &gets, |p| {
+            if p.errors.count() == 0 && self.handler_calls(p.parsed).next().is_none() {
+                return TransformOutput::default();
             }
-            out
+            let parsed = parse(&p.file.bytes);
+            let errors = ErrorMap::of(&parsed.tree);
+            self.convert_file(ctx, p.file, &parsed, &errors)
         })
     }
 }
 
+impl SysfsSelfDelete {
+    /// Every store handler of `parsed` with each call of its `get`.
+    fn handler_calls<'p>(
+        &'p self,
+        parsed: &'p Parsed,
+    ) -> impl Iterator<Item = (Node<'p>, Handler<'p>, Node<'p>)> + 'p {
+        descendants(parsed.root())
+            .into_iter()
+            .filter(|n| n.kind() == "function_definition")
+            .filter_map(move |def| Some((def, store_handler(&self.handlers, def, parsed)?)))
+            .flat_map(move |(def, handler)| {
+                descendants(def)
+                    .into_iter()
+                    .filter(|n| n.kind() == "call_expression")
+                    .filter(|call| callee(*call, parsed) == Some(handler.form.get.as_str()))
+                    .map(|call| (def, handler.clone(), call))
+                    .collect::<Vec<_>>()
+            })
+    }
+
+    /// The sites of a file parsed whole, and their edits.
+    fn convert_file(
+        &self,
+        ctx: &TransformCtx,
+        f: &SourceFile,
+        parsed: &Parsed,
+        errors: &ErrorMap,
+    ) -> TransformOutput {
+        let mut out = TransformOutput::default();
+        let file = File {
+            t: self,
+            rel: &f.rel,
+            bytes: &f.bytes,
+            parsed,
+            all: descendants(parsed.root()),
+        };
+        for (def, handler, call) in self.handler_calls(parsed) {
+            if let Some(plan) = file.work_item(def, call, &handler) {
+                file.record(ctx, errors, def, call, plan, &mut out);
+            }
+        }
+        out
+    }
+}
+
 /// A store handler's parameters: the object and the attribute.
+#[derive(Clone)]
 struct Handler<'f> {
     form: &'f HandlerForm,
     object: String,
