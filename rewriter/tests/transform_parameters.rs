@@ -116,7 +116,11 @@ fn load_error(yaml: &str) -> String {
 
 /// `p.yaml:LINE:COLUMN` of the first `needle` of `yaml`.
 fn at(yaml: &str, needle: &str) -> String {
-    let off = yaml.find(needle).unwrap();
+    at_offset(yaml, yaml.find(needle).unwrap())
+}
+
+/// `p.yaml:LINE:COLUMN` of byte `off` of `yaml`.
+fn at_offset(yaml: &str, off: usize) -> String {
     let line = yaml[..off].matches('\n').count() + 1;
     let col = off - yaml[..off].rfind('\n').map_or(0, |n| n + 1) + 1;
     format!("p.yaml:{line}:{col}")
@@ -152,6 +156,32 @@ fn bad_names_and_templates_name_their_place() {
     assert!(
         err.starts_with(&format!("{place}: `of find*` is not a function name")),
         "{err}"
+    );
+    let yaml = edited(
+        of_yaml(),
+        "type: fwnode_handle",
+        "type: struct fwnode_handle",
+    );
+    let err = load_error(&yaml);
+    let place = at(&yaml, "struct fwnode_handle\n");
+    assert_eq!(
+        err,
+        format!("{place}: `struct fwnode_handle` is not a C name")
+    );
+    let yaml = edited(
+        of_yaml(),
+        "    - macro: for_each_available_child_of_node",
+        "    - macro: for_each_child_of_node",
+    );
+    let err = load_error(&yaml);
+    let (second, _) = yaml
+        .match_indices("macro: for_each_child_of_node\n")
+        .nth(1)
+        .unwrap();
+    let place = at_offset(&yaml, second + "macro: ".len());
+    assert_eq!(
+        err,
+        format!("{place}: the iterator `for_each_child_of_node` is listed twice")
     );
     let sysfs = builtin("sysfs-self-delete.yaml");
     let yaml = edited(

@@ -372,6 +372,17 @@ impl Parameters<'_> {
     }
 }
 
+/// An error at `path` (under `parameters`) unless `s` is a C name.
+pub fn c_name(s: &str, path: &str) -> Result<(), ParamError> {
+    let ok = !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match ok {
+        true => Ok(()),
+        false => Err(ParamError::at(path, format!("`{s}` is not a C name"))),
+    }
+}
+
 /// What `kept` tells transforms apart by: the name, the parameters and
 /// the file `requires` reads.
 type KeptKey = (String, Option<serde_yaml::Value>, Option<String>);

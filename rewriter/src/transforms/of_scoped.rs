@@ -24,7 +24,9 @@
 use super::c_util::{
     blank_line_at, call_args, callee, descendants, line_range, newline_len, one_line, text,
 };
-use super::{kept, ParamError, Parameters, ParsedFile, Transform, TransformCtx, TransformOutput};
+use super::{
+    c_name, kept, ParamError, Parameters, ParsedFile, Transform, TransformCtx, TransformOutput,
+};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
@@ -48,7 +50,10 @@ pub struct OfScoped {
 
 /// The pattern's `parameters`.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, expecting = "a mapping with `iterators`, `keepers` and `conversions`")]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `iterators`, `keepers` and `conversions`"
+)]
 struct Params {
     iterators: Vec<Iterator>,
     keepers: Vec<String>,
@@ -81,10 +86,7 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
     }
     for (i, it) in p.iterators.iter_mut().enumerate() {
         for (key, value) in [("macro", &it.name), ("put", &it.put), ("type", &it.ty)] {
-            if !is_name(value) {
-                let msg = format!("`{value}` is not a C name");
-                return Err(ParamError::at(format!("iterators.{i}.{key}"), msg));
-            }
+            c_name(value, &format!("iterators.{i}.{key}"))?;
         }
         params.anchored(&it.name, &format!("iterators.{i}.macro"), "the iterator")?;
         it.by_requires = params.requires_file == Some(it.header.as_str());
@@ -106,12 +108,6 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
             conversions,
         })
     }))
-}
-
-fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// One regex for a list of function names where `*` stands for any run
@@ -205,8 +201,8 @@ impl<'a> Defined<'a> {
     fn has(&self, name: &str) -> bool {
         let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
         let words = memchr::memmem::find_iter(self.bytes, name.as_bytes()).filter(|&at| {
-            !(at > 0 && ident(&self.bytes[at - 1]))
-                && !self.bytes.get(at + name.len()).is_some_and(ident)
+            let before = at.checked_sub(1).map(|i| &self.bytes[i]);
+            !before.is_some_and(ident) && !self.bytes.get(at + name.len()).is_some_and(ident)
         });
         if words.take(2).count() < 2 {
             return false;

@@ -20,7 +20,7 @@
 //! completely are `manual`, with what is in the way.
 
 use super::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
-use super::{kept, ParamError, Parameters, Transform, TransformCtx, TransformOutput};
+use super::{c_name, kept, ParamError, Parameters, Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
@@ -92,6 +92,7 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
             return Err(ParamError::at(key, "list at least one"));
         }
     }
+    let placeholder = Regex::new(r"\$(\w+)").expect("static regex");
     for (i, h) in p.handlers.iter().enumerate() {
         let names = [
             ("object", &h.object),
@@ -100,10 +101,9 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
             ("put", &h.put),
         ];
         for (key, value) in names {
-            name_at(value, &format!("handlers.{i}.{key}"))?;
+            c_name(value, &format!("handlers.{i}.{key}"))?;
         }
         params.anchored(&h.get, &format!("handlers.{i}.get"), "the reference taker")?;
-        let placeholder = Regex::new(r"\$(\w+)").expect("static regex");
         let other = (placeholder.captures_iter(&h.remove_self))
             .map(|c| c[1].to_string())
             .find(|n| n != "OBJ" && n != "ATTR");
@@ -113,10 +113,10 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
         }
     }
     for (i, q) in p.queues.iter().enumerate() {
-        name_at(&q.call, &format!("queues.{i}.call"))?;
+        c_name(&q.call, &format!("queues.{i}.call"))?;
     }
     for (i, d) in p.declare.iter().enumerate() {
-        name_at(d, &format!("declare.{i}"))?;
+        c_name(d, &format!("declare.{i}"))?;
     }
     let forms: Vec<&str> = p.declare.iter().map(String::as_str).collect();
     let declare = Regex::new(&format!(
@@ -132,17 +132,6 @@ pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
             removals: p.removals,
         })
     }))
-}
-
-/// An error at `path` unless `s` is a C name.
-fn name_at(s: &str, path: &str) -> Result<(), ParamError> {
-    let ok = !s.is_empty()
-        && !s.starts_with(|c: char| c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    match ok {
-        true => Ok(()),
-        false => Err(ParamError::at(path, format!("`{s}` is not a C name"))),
-    }
 }
 
 impl SysfsSelfDelete {
