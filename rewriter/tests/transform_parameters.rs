@@ -232,3 +232,13 @@ fn parameters_belong_to_a_transform_that_reads_them() {
         format!("{place}: the transform `platform-remove-void` takes no `parameters`")
     );
 }
+
+#[test]
+fn loads_with_equal_parameters_share_one_transform() {
+    let addr = |yaml: &str| {
+        let p = load_str(yaml, "p.yaml").unwrap();
+        p.transform.unwrap() as *const dyn rewriter::transforms::Transform as *const () as usize
+    };
+    assert_eq!(addr(of_yaml()), addr(of_yaml()));
+    assert_ne!(addr(of_yaml()), addr(&with_fwnode_loop()));
+}
