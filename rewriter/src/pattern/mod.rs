@@ -322,16 +322,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let spec = parse_spec(text, origin, &marks)?;
     let top = At::new(&marks, "");
     check_top_level(&spec, &top)?;
-    let transform = match &spec.transform {
-        Some(name) => Some(transforms::by_name(name).ok_or_else(|| {
-            anyhow!(
-                "{}: unknown built-in transform `{name}` (expected one of: {})",
-                top.field("transform"),
-                transforms::names().join(", ")
-            )
-        })?),
-        None => None,
-    };
+    let transform = load_transform(&spec, &top)?;
     if spec.rules.is_empty() && transform.is_none() {
         bail!("{}: a pattern needs `rules` or a `transform`", top.here());
     }
@@ -417,6 +408,48 @@ fn check_top_level(spec: &PatternSpec, top: &At) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The pattern's transform, with its `parameters` read and checked
+/// against the pattern (an error names the value at fault).
+fn load_transform(
+    spec: &PatternSpec,
+    top: &At,
+) -> Result<Option<&'static dyn transforms::Transform>> {
+    let Some(name) = &spec.transform else {
+        if spec.parameters.is_some() {
+            bail!(
+                "{}: `parameters` are read by a `transform`, and this pattern has none",
+                top.field("parameters")
+            );
+        }
+        return Ok(None);
+    };
+    // A name a transform starts from makes a file its candidate either way.
+    let anchors: Vec<String> = (spec.anchors.iter())
+        .chain(&spec.transform_anchors)
+        .cloned()
+        .collect();
+    let params = transforms::Parameters {
+        value: spec.parameters.as_ref(),
+        anchors: &anchors,
+        requires_file: spec.requires.as_ref().map(|r| r.file.as_str()),
+    };
+    let loaded = transforms::load(name, &params).ok_or_else(|| {
+        anyhow!(
+            "{}: unknown built-in transform `{name}` (expected one of: {})",
+            top.field("transform"),
+            transforms::names().join(", ")
+        )
+    })?;
+    loaded.map(Some).map_err(|e| {
+        let at = match (&spec.parameters, e.path.is_empty()) {
+            (None, _) => top.field("transform"),
+            (Some(_), true) => top.field("parameters"),
+            (Some(_), false) => top.field(&format!("parameters.{}", e.path)),
+        };
+        anyhow!("{at}: {}", e.message)
+    })
 }
 
 fn compile_requires(spec: Option<RequiresSpec>, top: &At) -> Result<Option<Requires>> {

@@ -58,6 +58,10 @@ pub struct PatternSpec {
     /// rules neither parse the items holding them nor see those files.
     #[serde(default, rename = "transform-anchors")]
     pub transform_anchors: Vec<String>,
+    /// The transform's tables (names, forms): a mapping the transform
+    /// reads into its own type when the pattern is loaded.
+    #[serde(default)]
+    pub parameters: Option<serde_yaml::Value>,
     /// Version 2: named questions to the tree (a regex over one of its
     /// files), asked once per run; a rule's `probe` picks the answer it
     /// needs.

@@ -121,9 +121,13 @@ impl TransformCtx<'_> {
         focus: Option<Focus>,
         each: impl Fn(ParsedFile) -> T + Sync,
     ) -> Vec<T> {
+        let parse_with = |bytes: &[u8]| match focus {
+            Some(words) => parse_focused(bytes, &words(bytes)),
+            None => parse(bytes),
+        };
         self.candidates
             .par_iter()
-            .map(|f| parse_one(f, focus, &each))
+            .map(|f| parse_one(f, &parse_with, &each))
             .collect()
     }
 
@@ -145,11 +149,35 @@ impl TransformCtx<'_> {
         needs: &[&[&str]],
         each: impl Fn(ParsedFile) -> TransformOutput + Sync,
     ) -> TransformOutput {
+        self.merge_files(needs, &|bytes| parse(bytes), each)
+    }
+
+    /// `each_file_holding` with each file parsed only in the top-level
+    /// items holding one of `words` (as a whole word): a transform whose
+    /// sites lie in the functions that name its macros parses those alone.
+    pub fn each_file_focused(
+        &self,
+        needs: &[&[&str]],
+        words: &[&str],
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
+        let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
+        self.merge_files(needs, &|bytes| parse_focused(bytes, &words), each)
+    }
+
+    /// The outputs of `each` over the candidates holding `needs`, each
+    /// parsed by `parse_with`, merged in candidate order.
+    fn merge_files(
+        &self,
+        needs: &[&[&str]],
+        parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
+        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
+    ) -> TransformOutput {
         let outputs: Vec<TransformOutput> = self
             .candidates
             .par_iter()
             .filter(|f| holds_all(&f.bytes, needs))
-            .map(|f| parse_one(f, None, &each))
+            .map(|f| parse_one(f, parse_with, &each))
             .collect();
         let mut out = TransformOutput::default();
         for one in outputs {
@@ -202,13 +230,14 @@ impl TransformCtx<'_> {
     }
 }
 
-/// Parses one candidate (whole, or focused on the words `focus` picks)
-/// and hands it with its error map to `each`.
-fn parse_one<T>(f: &SourceFile, focus: Option<Focus>, each: impl Fn(ParsedFile) -> T) -> T {
-    let parsed = match focus {
-        Some(words) => parse_focused(&f.bytes, &words(&f.bytes)),
-        None => parse(&f.bytes),
-    };
+/// Parses one candidate with `parse_with` (whole, or focused on some
+/// words) and hands it with its error map to `each`.
+fn parse_one<T>(
+    f: &SourceFile,
+    parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
+    each: impl Fn(ParsedFile) -> T,
+) -> T {
+    let parsed = parse_with(&f.bytes);
     let errors = ErrorMap::of(&parsed.tree);
     each(ParsedFile {
         file: f,
@@ -267,18 +296,148 @@ pub trait Transform: Sync {
     fn run(&self, ctx: &TransformCtx) -> TransformOutput;
 }
 
-const ALL: &[&dyn Transform] = &[
-    &platform_remove_void::PlatformRemoveVoid,
-    &of_scoped::OfScoped,
-    &sysfs_self_delete::SysfsSelfDelete,
+/// What a pattern hands its transform when it loads: its `parameters`,
+/// and what they are checked against.
+pub struct Parameters<'a> {
+    /// The pattern's `parameters`, if it has them.
+    pub value: Option<&'a serde_yaml::Value>,
+    /// The pattern's `anchors` and `transform-anchors`: a name a
+    /// transform's sites start from must be one, or no file holding it is
+    /// ever read.
+    pub anchors: &'a [String],
+    /// The file the pattern's `requires` reads.
+    pub requires_file: Option<&'a str>,
+}
+
+/// Why a transform's parameters do not load: the path of the value at
+/// fault under `parameters` (`iterators.2.macro`; empty: the mapping, or
+/// the `transform` key when there is none) and what is wrong.
+#[derive(Debug)]
+pub struct ParamError {
+    pub path: String,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn at(path: impl Into<String>, message: impl Into<String>) -> ParamError {
+        ParamError {
+            path: path.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl Parameters<'_> {
+    /// The parameters read into the transform's own type (which refuses
+    /// unknown keys), the path of the value at fault on error.
+    pub fn read<T: serde::de::DeserializeOwned>(&self, transform: &str) -> Result<T, ParamError> {
+        let Some(value) = self.value else {
+            return Err(ParamError::at(
+                "",
+                format!("the transform `{transform}` needs `parameters` (see patterns/README.md)"),
+            ));
+        };
+        serde_path_to_error::deserialize(value.clone()).map_err(|e| {
+            let path: Vec<String> = e
+                .path()
+                .iter()
+                .map(|seg| match seg {
+                    serde_path_to_error::Segment::Seq { index } => index.to_string(),
+                    other => other.to_string(),
+                })
+                .collect();
+            ParamError::at(path.join("."), e.into_inner().to_string())
+        })
+    }
+
+    /// For a transform that takes no parameters: an error if it was given some.
+    pub fn none(&self, transform: &str) -> Result<(), ParamError> {
+        match self.value {
+            None => Ok(()),
+            Some(_) => Err(ParamError::at(
+                "",
+                format!("the transform `{transform}` takes no `parameters`"),
+            )),
+        }
+    }
+
+    /// An error unless `name` is one of the pattern's anchors.
+    pub fn anchored(&self, name: &str, path: &str, what: &str) -> Result<(), ParamError> {
+        if self.anchors.iter().any(|a| a == name) {
+            return Ok(());
+        }
+        Err(ParamError::at(
+            path,
+            format!("{what} `{name}` is not among the pattern's `anchors` or `transform-anchors`: no file holding it would be read"),
+        ))
+    }
+}
+
+/// An error at `path` (under `parameters`) unless `s` is a C name.
+pub fn c_name(s: &str, path: &str) -> Result<(), ParamError> {
+    let ok = !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match ok {
+        true => Ok(()),
+        false => Err(ParamError::at(path, format!("`{s}` is not a C name"))),
+    }
+}
+
+/// What `kept` tells transforms apart by: the name, the parameters and
+/// the file `requires` reads.
+type KeptKey = (String, Option<serde_yaml::Value>, Option<String>);
+
+/// The transform `make` builds from `params`, kept for the process (a
+/// pattern holds a `&'static dyn Transform`): loads with equal parameters
+/// share one, so loading the patterns again (each command, each test)
+/// does not grow memory. `make` reads nothing but `params.value` and
+/// `params.requires_file`.
+pub fn kept(
+    name: &str,
+    params: &Parameters,
+    make: impl FnOnce() -> Box<dyn Transform>,
+) -> &'static dyn Transform {
+    static KEPT: Mutex<Vec<(KeptKey, &'static dyn Transform)>> = Mutex::new(Vec::new());
+    let key: KeptKey = (
+        name.to_string(),
+        params.value.cloned(),
+        params.requires_file.map(str::to_string),
+    );
+    let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some((_, t)) = kept.iter().find(|(k, _)| *k == key) {
+        return *t;
+    }
+    let t: &'static dyn Transform = Box::leak(make());
+    kept.push((key, t));
+    t
+}
+
+/// Reads a pattern's parameters into a transform.
+type Load = fn(&Parameters) -> Result<&'static dyn Transform, ParamError>;
+
+const ALL: &[(&str, Load)] = &[
+    ("platform-remove-void", load_platform_remove_void),
+    ("of-node-scoped-iterators", of_scoped::load),
+    ("sysfs-self-delete", sysfs_self_delete::load),
 ];
 
-pub fn by_name(name: &str) -> Option<&'static dyn Transform> {
-    ALL.iter().copied().find(|t| t.name() == name)
+/// `platform-remove-void` takes no parameters.
+fn load_platform_remove_void(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
+    params.none("platform-remove-void")?;
+    Ok(&platform_remove_void::PlatformRemoveVoid)
+}
+
+/// The built-in transform `name` configured by `params`; `None` when
+/// there is no such transform.
+pub fn load(name: &str, params: &Parameters) -> Option<Result<&'static dyn Transform, ParamError>> {
+    ALL.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, load)| load(params))
 }
 
 pub fn names() -> Vec<&'static str> {
-    ALL.iter().map(|t| t.name()).collect()
+    ALL.iter().map(|(n, _)| *n).collect()
 }
 
 #[cfg(test)]

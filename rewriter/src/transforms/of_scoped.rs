@@ -24,37 +24,111 @@
 use super::c_util::{
     blank_line_at, call_args, callee, descendants, line_range, newline_len, one_line, text,
 };
-use super::{ParsedFile, Transform, TransformCtx, TransformOutput};
+use super::{
+    c_name, kept, ParamError, Parameters, ParsedFile, Transform, TransformCtx, TransformOutput,
+};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, ErrorMap, Parsed};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use regex::Regex;
+use serde::Deserialize;
+use std::cell::OnceCell;
 use std::ops::Range;
 use tree_sitter::Node;
 
-pub struct OfScoped;
+const NAME: &str = "of-node-scoped-iterators";
 
-/// Loop macros, the call that drops the iterator's reference, the
+/// The transform with its tables, from the pattern's `parameters`
+/// (`patterns/of-node-scoped-iterators.yaml`).
+pub struct OfScoped {
+    iterators: Vec<Iterator>,
+    /// Calls that may keep a node handed to them (`keepers`).
+    keepers: Regex,
+    /// Calls that give the node under another type (`conversions`).
+    conversions: Regex,
+}
+
+/// The pattern's `parameters`.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `iterators`, `keepers` and `conversions`"
+)]
+struct Params {
+    iterators: Vec<Iterator>,
+    keepers: Vec<String>,
+    conversions: Vec<String>,
+}
+
+/// A loop macro, the call that drops the iterator's reference, the
 /// iterator's type, and the header that has the scoped form.
-const ITERATORS: &[(&str, &str, &str, &str)] = &[
-    (
-        "for_each_child_of_node",
-        "of_node_put",
-        "device_node",
-        "include/linux/of.h",
-    ),
-    (
-        "for_each_available_child_of_node",
-        "of_node_put",
-        "device_node",
-        "include/linux/of.h",
-    ),
-    (
-        "device_for_each_child_node",
-        "fwnode_handle_put",
-        "fwnode_handle",
-        "include/linux/property.h",
-    ),
-];
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Iterator {
+    #[serde(rename = "macro")]
+    name: String,
+    put: String,
+    #[serde(rename = "type")]
+    ty: String,
+    header: String,
+    /// The header is the one the pattern's `requires` reads, which
+    /// decides for this loop: it is not probed again.
+    #[serde(skip)]
+    by_requires: bool,
+}
+
+/// Reads and checks the pattern's `parameters`: every macro an anchor
+/// (the candidates are the files that hold one), names that are names.
+pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
+    let mut p: Params = params.read(NAME)?;
+    if p.iterators.is_empty() {
+        return Err(ParamError::at("iterators", "list at least one loop macro"));
+    }
+    for (i, it) in p.iterators.iter_mut().enumerate() {
+        for (key, value) in [("macro", &it.name), ("put", &it.put), ("type", &it.ty)] {
+            c_name(value, &format!("iterators.{i}.{key}"))?;
+        }
+        params.anchored(&it.name, &format!("iterators.{i}.macro"), "the iterator")?;
+        it.by_requires = params.requires_file == Some(it.header.as_str());
+    }
+    if let Some(i) = (1..p.iterators.len()).find(|&i| {
+        p.iterators[..i]
+            .iter()
+            .any(|o| o.name == p.iterators[i].name)
+    }) {
+        let msg = format!("the iterator `{}` is listed twice", p.iterators[i].name);
+        return Err(ParamError::at(format!("iterators.{i}.macro"), msg));
+    }
+    let keepers = names_regex(&p.keepers, "keepers")?;
+    let conversions = names_regex(&p.conversions, "conversions")?;
+    Ok(kept(NAME, params, || {
+        Box::new(OfScoped {
+            iterators: p.iterators,
+            keepers,
+            conversions,
+        })
+    }))
+}
+
+/// One regex for a list of function names where `*` stands for any run
+/// of characters (`*_put`, `set_*_fwnode`).
+fn names_regex(globs: &[String], key: &str) -> Result<Regex, ParamError> {
+    let mut alternatives = Vec::new();
+    for (i, g) in globs.iter().enumerate() {
+        if !g
+            .split('*')
+            .all(|part| part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            || g.chars().all(|c| c == '*')
+        {
+            let msg = format!("`{g}` is not a function name (with `*` for any run of characters)");
+            return Err(ParamError::at(format!("{key}.{i}"), msg));
+        }
+        let parts: Vec<String> = g.split('*').map(regex::escape).collect();
+        alternatives.push(parts.join(".*"));
+    }
+    let re = format!("^(?:{})$", alternatives.join("|"));
+    Ok(Regex::new(&re).expect("escaped names joined by `.*` are a regex"))
+}
 
 /// One loop and what converting it takes.
 struct Loop<'a> {
@@ -67,35 +141,93 @@ struct Loop<'a> {
 
 impl Transform for OfScoped {
     fn name(&self) -> &'static str {
-        "of-node-scoped-iterators"
+        NAME
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        // Which scoped macros the tree has (the pattern's probe checks of.h).
-        let present: Vec<bool> = ITERATORS
-            .iter()
-            .map(|(m, _, _, h)| ctx.probe(h, &regex::escape(&format!("#define {m}_scoped("))))
+        // Which scoped macros the tree has (`requires` decides for its
+        // header).
+        let present: Vec<bool> = (self.iterators.iter())
+            .map(|it| {
+                it.by_requires
+                    || ctx.probe(
+                        &it.header,
+                        &regex::escape(&format!("#define {}_scoped(", it.name)),
+                    )
+            })
             .collect();
-        ctx.each_file(|p| {
+        // Only the functions that name a loop macro (or its scoped form)
+        // are parsed; `taker`, which needs the file's every function,
+        // parses the whole file when it gets there.
+        let scoped: Vec<String> = (self.iterators.iter())
+            .map(|it| format!("{}_scoped", it.name))
+            .collect();
+        let words: Vec<&str> = (self.iterators.iter())
+            .map(|it| it.name.as_str())
+            .chain(scoped.iter().map(String::as_str))
+            .collect();
+        ctx.each_file_focused(&[], &words, |p| {
             let mut out = TransformOutput::default();
+            let defined = Defined::new(&p.file.bytes);
             for def in descendants(p.parsed.root())
                 .into_iter()
                 .filter(|n| n.kind() == "function_definition")
             {
-                convert_function(&Func::new(ctx, &p, def, &present), &mut out);
+                convert_function(&Func::new(self, ctx, &p, def, &present, &defined), &mut out);
             }
             out
         })
     }
 }
 
+/// The names of the functions a file defines, found by a whole parse of
+/// it on the first question that needs one (the focused parse the loops
+/// come from shows only the functions that name a loop macro).
+struct Defined<'a> {
+    bytes: &'a [u8],
+    names: OnceCell<Vec<String>>,
+}
+
+impl<'a> Defined<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Defined {
+            bytes,
+            names: OnceCell::new(),
+        }
+    }
+
+    /// Whether the file defines a function `name`: a name that occurs
+    /// once as a word (the call asking) has no definition, without parsing.
+    fn has(&self, name: &str) -> bool {
+        let ident = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+        let words = memchr::memmem::find_iter(self.bytes, name.as_bytes()).filter(|&at| {
+            let before = at.checked_sub(1).map(|i| &self.bytes[i]);
+            !before.is_some_and(ident) && !self.bytes.get(at + name.len()).is_some_and(ident)
+        });
+        if words.take(2).count() < 2 {
+            return false;
+        }
+        self.names
+            .get_or_init(|| {
+                let whole = parse(self.bytes);
+                descendants(whole.root())
+                    .into_iter()
+                    .filter(|n| n.kind() == "function_definition")
+                    .filter_map(|d| function_name(d, whole.text()))
+                    .collect()
+            })
+            .iter()
+            .any(|l| l == name)
+    }
+}
+
 /// The macro a while statement was masked from, with its index.
-fn iterator_of(bytes: &[u8], n: Node) -> Option<usize> {
+fn iterator_of(iterators: &[Iterator], bytes: &[u8], n: Node) -> Option<usize> {
     if n.kind() != "while_statement" {
         return None;
     }
     let rest = &bytes[n.start_byte()..];
-    ITERATORS.iter().position(|(m, _, _, _)| {
+    iterators.iter().map(|it| &it.name).position(|m| {
         rest.starts_with(m.as_bytes())
             && !rest
                 .get(m.len())
@@ -114,40 +246,46 @@ fn loop_child<'a>(n: Node<'a>, parsed: &Parsed) -> Option<Node<'a>> {
 
 /// What the steps over one function share.
 struct Func<'a> {
+    t: &'a OfScoped,
     ctx: &'a TransformCtx<'a>,
     rel: &'a str,
     bytes: &'a [u8],
     parsed: &'a Parsed,
     errors: &'a ErrorMap,
     def: Node<'a>,
-    /// Which scoped macros the tree has, per `ITERATORS` entry.
+    /// Which scoped macros the tree has, per iterator.
     present: &'a [bool],
+    /// The functions of the file.
+    defined: &'a Defined<'a>,
     /// Every node of the function.
     all: Vec<Node<'a>>,
     name: String,
-    /// Every iterator loop of the function, its `ITERATORS` index and
-    /// its variable.
+    /// Every iterator loop of the function, its iterator's index and its
+    /// variable.
     loops: Vec<(Node<'a>, usize, String)>,
 }
 
 impl<'a> Func<'a> {
     fn new(
+        t: &'a OfScoped,
         ctx: &'a TransformCtx<'a>,
         p: &ParsedFile<'a>,
         def: Node<'a>,
         present: &'a [bool],
+        defined: &'a Defined<'a>,
     ) -> Self {
         let (bytes, parsed) = (p.file.bytes.as_slice(), p.parsed);
         let all = descendants(def);
         let loops = all
             .iter()
             .filter_map(|n| {
-                let i = iterator_of(bytes, *n)?;
+                let i = iterator_of(&t.iterators, bytes, *n)?;
                 let c = loop_child(*n, parsed)?;
                 Some((*n, i, text(c, parsed).to_string()))
             })
             .collect();
         Func {
+            t,
             ctx,
             rel: p.file.rel.as_str(),
             bytes,
@@ -155,6 +293,7 @@ impl<'a> Func<'a> {
             errors: p.errors,
             def,
             present,
+            defined,
             all,
             name: function_name(def, parsed.text()).unwrap_or_default(),
             loops,
@@ -165,13 +304,11 @@ impl<'a> Func<'a> {
         self.parsed.line_col(n.start_byte()).0
     }
 
-    /// Whether the tree has the scoped form of loop `which`: the pattern's
-    /// probe decides for of.h; property.h got its scoped loop in another
-    /// release, so it is checked here.
+    /// Whether the tree has the scoped form of loop `which`: `requires`
+    /// decides for the header it reads (of.h); property.h got its scoped
+    /// loop in another release, so it is probed.
     fn has_scoped(&self, which: usize) -> bool {
-        self.present[which]
-            || ITERATORS[which].3 == "include/linux/of.h"
-            || self.ctx.options.assume_api
+        self.present[which] || self.ctx.options.assume_api
     }
 
     /// A use of the loop's variable after the loop, outside the loops
@@ -190,6 +327,7 @@ impl<'a> Func<'a> {
 struct Candidate<'a, 'c> {
     node: Node<'a>,
     which: usize,
+    it: &'c Iterator,
     child: &'c str,
     body: Node<'a>,
     /// Every node of the body.
@@ -197,12 +335,12 @@ struct Candidate<'a, 'c> {
 }
 
 impl Candidate<'_, '_> {
-    fn macro_name(&self) -> &'static str {
-        ITERATORS[self.which].0
+    fn macro_name(&self) -> &str {
+        &self.it.name
     }
 
-    fn put_fn(&self) -> &'static str {
-        ITERATORS[self.which].1
+    fn put_fn(&self) -> &str {
+        &self.it.put
     }
 
     /// Where `_scoped` goes.
@@ -249,6 +387,7 @@ fn convert_function(f: &Func, out: &mut TransformOutput) {
         let c = Candidate {
             node: *node,
             which: *which,
+            it: &f.t.iterators[*which],
             child,
             body,
             inside: descendants(body),
@@ -270,9 +409,9 @@ fn convert_function(f: &Func, out: &mut TransformOutput) {
 fn push_scoped_sites(f: &Func, out: &mut TransformOutput) {
     for n in f.all.iter().filter(|n| n.kind() == "while_statement") {
         let rest = &f.bytes[n.start_byte()..];
-        if let Some((m, ..)) = ITERATORS
-            .iter()
-            .find(|(m, ..)| rest.starts_with(format!("{m}_scoped").as_bytes()))
+        if let Some(m) = (f.t.iterators.iter())
+            .map(|it| &it.name)
+            .find(|m| rest.starts_with(format!("{m}_scoped").as_bytes()))
         {
             let (l, column) = f.parsed.line_col(n.start_byte());
             out.sites.push(Site {
@@ -439,7 +578,7 @@ fn put_problems(f: &Func, c: &Candidate, exit_puts: &[Node]) -> Vec<(usize, Stri
 
 /// The loop's variable must be a local `struct <type> *`.
 fn declaration_problem(f: &Func, c: &Candidate) -> Option<(usize, String)> {
-    let (child, ty) = (c.child, ITERATORS[c.which].2);
+    let (child, ty) = (c.child, c.it.ty.as_str());
     match local_declaration(f.def, f.parsed, child) {
         None => Some((
             f.line(c.node),
@@ -465,7 +604,7 @@ fn leak_problems(f: &Func, c: &Candidate, exits: &Exits, problems: &mut Vec<(usi
     let handed = if exits.leaking.is_empty() {
         None
     } else {
-        taker(f.def, &c.inside, &exits.leaking, f.parsed, child, put_fn)
+        taker(f, c, &exits.leaking)
     };
     if problems.is_empty() && handed.is_none() {
         return;
@@ -664,44 +803,31 @@ fn drop_declarations(f: &Func, converted: &[Loop], out: &mut TransformOutput) {
 ///   their `from` node, `device_set_node()`, the `set_*_fwnode()` setters);
 /// - it is aliased: `x = to_of_node(child)`, `x = of_fwnode_handle(child)`,
 ///   `x = &child->fwnode` (a put of `x` drops it).
-fn taker(
-    def: Node,
-    inside: &[Node],
-    leaking: &[Node],
-    parsed: &Parsed,
-    child: &str,
-    put_fn: &str,
-) -> Option<String> {
+fn taker(f: &Func, c: &Candidate, leaking: &[Node]) -> Option<String> {
+    let hand = Hand {
+        t: f.t,
+        parsed: f.parsed,
+        child: c.child,
+        put_fn: c.put_fn(),
+        defined: f.defined,
+    };
     let line = |n: Node| n.start_position().row + 1;
     if let Some(r) = leaking.iter().find(|e| {
-        e.kind() == "return_statement"
-            && e.named_child(0)
-                .is_some_and(|v| same_node(v, parsed, child))
+        e.kind() == "return_statement" && e.named_child(0).is_some_and(|v| hand.same_node(v))
     }) {
         return Some(format!("is returned on line {}", line(*r)));
     }
-    let root = std::iter::successors(Some(def), |n| n.parent()).last()?;
-    let local: Vec<String> = descendants(root)
-        .into_iter()
-        .filter(|n| n.kind() == "function_definition")
-        .filter_map(|d| function_name(d, parsed.text()))
-        .collect();
-    let hand = Hand {
-        parsed,
-        child,
-        put_fn,
-        local: &local,
-    };
-    inside.iter().find_map(|n| hand.on(*n))
+    c.inside.iter().find_map(|n| hand.on(*n))
 }
 
 /// What `taker` looks for in each statement of the loop.
 struct Hand<'a> {
+    t: &'a OfScoped,
     parsed: &'a Parsed,
     child: &'a str,
     put_fn: &'a str,
     /// The functions of this file.
-    local: &'a [String],
+    defined: &'a Defined<'a>,
 }
 
 impl Hand<'_> {
@@ -713,13 +839,10 @@ impl Hand<'_> {
         match n.kind() {
             "call_expression" => {
                 let f = callee(n, parsed).filter(|f| *f != self.put_fn)?;
-                let keeps = f.ends_with("_put")
-                    || f.contains("_get_next_")
-                    || f.starts_with("of_find_")
-                    || f == "device_set_node"
-                    || (f.starts_with("set_") && f.ends_with("_fwnode"))
-                    || self.local.iter().any(|l| l == f);
-                (keeps && call_args(n).into_iter().any(|a| mentions(a, parsed, child))).then(|| {
+                // The arguments first: the file's functions may cost a parse.
+                let keeps = call_args(n).into_iter().any(|a| mentions(a, parsed, child))
+                    && (self.t.keepers.is_match(f) || self.defined.has(f));
+                keeps.then(|| {
                     format!("goes to `{f}()` on line {line}, which may keep the reference")
                 })
             }
@@ -731,7 +854,7 @@ impl Hand<'_> {
                 };
                 let v = n.child_by_field_name(field)?;
                 // `x = child` itself is a store, already refused.
-                (v.kind() != "identifier" && same_node(v, parsed, child))
+                (v.kind() != "identifier" && self.same_node(v))
                     .then(|| format!("is aliased on line {line}: `{}`", one_line(n, parsed)))
             }
             _ => None,
@@ -746,24 +869,27 @@ fn mentions(n: Node, parsed: &Parsed, child: &str) -> bool {
         .any(|d| d.kind() == "identifier" && text(d, parsed) == child)
 }
 
-/// `child` itself, or a conversion of it: `to_of_node(child)`,
-/// `of_fwnode_handle(child)`, `container_of(child, ...)`, `&child->fwnode`.
-fn same_node(mut v: Node, parsed: &Parsed, child: &str) -> bool {
-    while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
-        match v.named_child(v.named_child_count().saturating_sub(1)) {
-            Some(inner) => v = inner,
-            None => return false,
+impl Hand<'_> {
+    /// `child` itself, or a conversion of it: `to_of_node(child)`,
+    /// `of_fwnode_handle(child)`, `container_of(child, ...)`,
+    /// `&child->fwnode`.
+    fn same_node(&self, mut v: Node) -> bool {
+        let (parsed, child) = (self.parsed, self.child);
+        while matches!(v.kind(), "parenthesized_expression" | "cast_expression") {
+            match v.named_child(v.named_child_count().saturating_sub(1)) {
+                Some(inner) => v = inner,
+                None => return false,
+            }
         }
-    }
-    match v.kind() {
-        "identifier" => text(v, parsed) == child,
-        "pointer_expression" => mentions(v, parsed, child),
-        "call_expression" => {
-            callee(v, parsed).is_some_and(|f| {
-                f.starts_with("to_") || f.ends_with("_handle") || f == "container_of"
-            }) && call_args(v).into_iter().any(|a| mentions(a, parsed, child))
+        match v.kind() {
+            "identifier" => text(v, parsed) == child,
+            "pointer_expression" => mentions(v, parsed, child),
+            "call_expression" => {
+                callee(v, parsed).is_some_and(|f| self.t.conversions.is_match(f))
+                    && call_args(v).into_iter().any(|a| mentions(a, parsed, child))
+            }
+            _ => false,
         }
-        _ => false,
     }
 }
 
@@ -1028,6 +1154,16 @@ mod tests {
         );
     }
 
+    /// The iterators of the pattern file compiled into unplug.
+    fn builtin_iterators() -> Vec<Iterator> {
+        let (_, text) = (crate::pattern::BUILTIN.iter())
+            .find(|(name, _)| *name == "of-node-scoped-iterators.yaml")
+            .unwrap();
+        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let p: Params = serde_yaml::from_value(v["parameters"].clone()).unwrap();
+        p.iterators
+    }
+
     #[test]
     fn macro_names_are_whole() {
         let src = b"void f(void)\n{\n\tfor_each_child_of_node_scoped(np, c) {\n\t\tg(c);\n\t}\n\tfor_each_child_of_node(np, d) {\n\t\tg(d);\n\t}\n}\n";
@@ -1035,7 +1171,7 @@ mod tests {
         let loops: Vec<Option<usize>> = descendants(parsed.root())
             .into_iter()
             .filter(|n| n.kind() == "while_statement")
-            .map(|n| iterator_of(src, n))
+            .map(|n| iterator_of(&builtin_iterators(), src, n))
             .collect();
         assert_eq!(loops, vec![None, Some(0)]);
     }

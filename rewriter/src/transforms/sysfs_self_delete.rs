@@ -20,126 +20,212 @@
 //! completely are `manual`, with what is in the way.
 
 use super::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
-use super::{Transform, TransformCtx, TransformOutput};
+use super::{c_name, kept, ParamError, Parameters, Transform, TransformCtx, TransformOutput};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
-use crate::parse::{children, function_name, ErrorMap, Parsed};
+use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::tree::SourceFile;
+use regex::Regex;
+use serde::Deserialize;
 use std::ops::Range;
 use tree_sitter::Node;
 
-pub struct SysfsSelfDelete;
+const NAME: &str = "sysfs-self-delete";
 
-/// Calls that queue a work item, and the index of its argument.
-const QUEUES: &[(&str, usize)] = &[
-    ("schedule_work", 0),
-    ("schedule_delayed_work", 0),
-    ("queue_work", 1),
-    ("queue_delayed_work", 1),
-];
+/// The transform with its tables, from the pattern's `parameters`
+/// (`patterns/sysfs-self-delete.yaml`).
+pub struct SysfsSelfDelete {
+    handlers: Vec<HandlerForm>,
+    queues: Vec<Queue>,
+    /// `[static] DECLARE_*WORK(work, fn);`, capturing both names.
+    declare: Regex,
+    removals: Vec<String>,
+}
 
-/// What a file needs besides an anchor to hold a site: a store handler's
-/// attribute type, and a queued work item (the anchors `get_device` and
-/// `kobject_get` are in one file of fifty; a few dozen of those also
-/// queue work).
-const NEEDS: &[&[&str]] = &[
-    &["device_attribute", "kobj_attribute"],
-    &[
-        "schedule_work",
-        "schedule_delayed_work",
-        "queue_work",
-        "queue_delayed_work",
-    ],
-];
+/// The pattern's `parameters`.
+#[derive(Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with `handlers`, `queues`, `declare` and `removals`"
+)]
+struct Params {
+    handlers: Vec<HandlerForm>,
+    queues: Vec<Queue>,
+    declare: Vec<String>,
+    removals: Vec<String>,
+}
 
-/// A call whose name says it removes something.
-fn removes(name: &str) -> bool {
-    [
-        "unregister",
-        "remove",
-        "destroy",
-        "device_del",
-        "kobject_del",
-    ]
-    .iter()
-    .any(|w| name.contains(w))
+/// A store handler's form: the types of its first two parameters, what
+/// takes and drops the reference the work item holds, and the condition
+/// the folded body runs under.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandlerForm {
+    object: String,
+    attribute: String,
+    get: String,
+    put: String,
+    #[serde(rename = "remove-self")]
+    remove_self: String,
+}
+
+/// A call that queues a work item, and the index of its argument.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Queue {
+    call: String,
+    work: usize,
+}
+
+/// Reads and checks the pattern's `parameters`: every `get` an anchor
+/// (its files are the candidates), `remove-self` naming only `$OBJ` and
+/// `$ATTR`, names that are names.
+pub fn load(params: &Parameters) -> Result<&'static dyn Transform, ParamError> {
+    let p: Params = params.read(NAME)?;
+    for (key, empty) in [
+        ("handlers", p.handlers.is_empty()),
+        ("queues", p.queues.is_empty()),
+        ("declare", p.declare.is_empty()),
+        ("removals", p.removals.is_empty()),
+    ] {
+        if empty {
+            return Err(ParamError::at(key, "list at least one"));
+        }
+    }
+    let placeholder = Regex::new(r"\$(\w+)").expect("static regex");
+    for (i, h) in p.handlers.iter().enumerate() {
+        let names = [
+            ("object", &h.object),
+            ("attribute", &h.attribute),
+            ("get", &h.get),
+            ("put", &h.put),
+        ];
+        for (key, value) in names {
+            c_name(value, &format!("handlers.{i}.{key}"))?;
+        }
+        params.anchored(&h.get, &format!("handlers.{i}.get"), "the reference taker")?;
+        let other = (placeholder.captures_iter(&h.remove_self))
+            .map(|c| c[1].to_string())
+            .find(|n| n != "OBJ" && n != "ATTR");
+        if let Some(other) = other {
+            let msg = format!("`${other}` is neither `$OBJ` nor `$ATTR`");
+            return Err(ParamError::at(format!("handlers.{i}.remove-self"), msg));
+        }
+    }
+    for (i, q) in p.queues.iter().enumerate() {
+        c_name(&q.call, &format!("queues.{i}.call"))?;
+    }
+    for (i, d) in p.declare.iter().enumerate() {
+        c_name(d, &format!("declare.{i}"))?;
+    }
+    let forms: Vec<&str> = p.declare.iter().map(String::as_str).collect();
+    let declare = Regex::new(&format!(
+        r"^(?:static\s+)?(?:{})\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*;",
+        forms.join("|")
+    ))
+    .expect("names joined by `|` are a regex");
+    Ok(kept(NAME, params, || {
+        Box::new(SysfsSelfDelete {
+            handlers: p.handlers,
+            queues: p.queues,
+            declare,
+            removals: p.removals,
+        })
+    }))
+}
+
+impl SysfsSelfDelete {
+    /// Whether a call's name says it removes something.
+    fn removes(&self, name: &str) -> bool {
+        self.removals.iter().any(|w| name.contains(w.as_str()))
+    }
 }
 
 impl Transform for SysfsSelfDelete {
     fn name(&self) -> &'static str {
-        "sysfs-self-delete"
+        NAME
     }
 
     fn run(&self, ctx: &TransformCtx) -> TransformOutput {
-        ctx.each_file_holding(NEEDS, |p| {
-            let mut out = TransformOutput::default();
-            let (f, parsed, errors) = (p.file, p.parsed, p.errors);
-            let file = File {
-                rel: &f.rel,
-                bytes: &f.bytes,
-                parsed,
-                all: descendants(parsed.root()),
-            };
-            for def in file
-                .all
-                .iter()
-                .copied()
-                .filter(|n| n.kind() == "function_definition")
-            {
-                let Some(handler) = store_handler(def, parsed) else {
-                    continue;
-                };
-                for call in descendants(def)
-                    .into_iter()
-                    .filter(|n| n.kind() == "call_expression")
-                {
-                    if callee(call, parsed) != Some(handler.kind.get()) {
-                        continue;
-                    }
-                    let Some(plan) = file.work_item(def, call, &handler) else {
-                        continue;
-                    };
-                    file.record(ctx, errors, def, call, plan, &mut out);
-                }
+        // Besides an anchor, a file with a site holds a store handler's
+        // attribute type and queues work (the anchors `get_device` and
+        // `kobject_get` are in one file of fifty; a few dozen of those
+        // also queue work).
+        let attributes: Vec<&str> = self.handlers.iter().map(|h| h.attribute.as_str()).collect();
+        let queues: Vec<&str> = self.queues.iter().map(|q| q.call.as_str()).collect();
+        // A site starts at a store handler's call of its `get`: the items
+        // holding one are parsed first, and only a file where one calls it
+        // (or whose focused parse has an error: the whole may read
+        // otherwise) is parsed whole, for its work functions, its
+        // `DECLARE_*WORK` lines and every use of their names.
+        let gets: Vec<&str> = self.handlers.iter().map(|h| h.get.as_str()).collect();
+        ctx.each_file_focused(&[&attributes, &queues], &gets, |p| {
+            if p.errors.count() == 0 && self.handler_calls(p.parsed).next().is_none() {
+                return TransformOutput::default();
             }
-            out
+            let parsed = parse(&p.file.bytes);
+            let errors = ErrorMap::of(&parsed.tree);
+            self.convert_file(ctx, p.file, &parsed, &errors)
         })
     }
 }
 
-#[derive(PartialEq, Eq)]
-enum Kind {
-    Device,
-    Kobject,
-}
-
-impl Kind {
-    /// What takes the reference the work item holds.
-    fn get(&self) -> &'static str {
-        match self {
-            Kind::Device => "get_device",
-            Kind::Kobject => "kobject_get",
-        }
+impl SysfsSelfDelete {
+    /// Every store handler of `parsed` with each call of its `get`.
+    fn handler_calls<'p>(
+        &'p self,
+        parsed: &'p Parsed,
+    ) -> impl Iterator<Item = (Node<'p>, Handler<'p>, Node<'p>)> + 'p {
+        descendants(parsed.root())
+            .into_iter()
+            .filter(|n| n.kind() == "function_definition")
+            .filter_map(move |def| Some((def, store_handler(&self.handlers, def, parsed)?)))
+            .flat_map(move |(def, handler)| {
+                descendants(def)
+                    .into_iter()
+                    .filter(|n| n.kind() == "call_expression")
+                    .filter(|call| callee(*call, parsed) == Some(handler.form.get.as_str()))
+                    .map(|call| (def, handler.clone(), call))
+                    .collect::<Vec<_>>()
+            })
     }
 
-    /// What drops the reference the handler took for the work.
-    fn put(&self) -> &'static str {
-        match self {
-            Kind::Device => "put_device",
-            Kind::Kobject => "kobject_put",
+    /// The sites of a file parsed whole, and their edits.
+    fn convert_file(
+        &self,
+        ctx: &TransformCtx,
+        f: &SourceFile,
+        parsed: &Parsed,
+        errors: &ErrorMap,
+    ) -> TransformOutput {
+        let mut out = TransformOutput::default();
+        let file = File {
+            t: self,
+            rel: &f.rel,
+            bytes: &f.bytes,
+            parsed,
+            all: descendants(parsed.root()),
+        };
+        for (def, handler, call) in self.handler_calls(parsed) {
+            if let Some(plan) = file.work_item(def, call, &handler) {
+                file.record(ctx, errors, def, call, plan, &mut out);
+            }
         }
+        out
     }
 }
 
 /// A store handler's parameters: the object and the attribute.
-struct Handler {
-    kind: Kind,
+#[derive(Clone)]
+struct Handler<'f> {
+    form: &'f HandlerForm,
     object: String,
     attr: String,
 }
 
 /// `ssize_t foo_store(struct device *dev, struct device_attribute *attr,
 /// const char *buf, size_t count)`, or the kobject form.
-fn store_handler(def: Node, parsed: &Parsed) -> Option<Handler> {
+fn store_handler<'f>(forms: &'f [HandlerForm], def: Node, parsed: &Parsed) -> Option<Handler<'f>> {
     let mut d = def.child_by_field_name("declarator")?;
     while d.kind() != "function_declarator" {
         d = d.child_by_field_name("declarator")?;
@@ -163,13 +249,13 @@ fn store_handler(def: Node, parsed: &Parsed) -> Option<Handler> {
             .map(|t| squeezed(t, parsed))
             .unwrap_or_default()
     };
-    let kind = match (ty(params[0]).as_str(), ty(params[1]).as_str()) {
-        ("structdevice", "structdevice_attribute") => Kind::Device,
-        ("structkobject", "structkobj_attribute") => Kind::Kobject,
-        _ => return None,
-    };
+    let (object, attribute) = (ty(params[0]), ty(params[1]));
+    let form = forms.iter().find(|f| {
+        object.strip_prefix("struct") == Some(f.object.as_str())
+            && attribute.strip_prefix("struct") == Some(f.attribute.as_str())
+    })?;
     Some(Handler {
-        kind,
+        form,
         object: name(params[0])?,
         attr: name(params[1])?,
     })
@@ -210,6 +296,7 @@ struct WorkFn<'a> {
 }
 
 struct File<'a> {
+    t: &'a SysfsSelfDelete,
     rel: &'a str,
     bytes: &'a [u8],
     parsed: &'a Parsed,
@@ -257,8 +344,8 @@ impl<'a> File<'a> {
             .filter(|s| s.start_byte() > get_stmt.end_byte() && s.kind() == "expression_statement")
             .find_map(|s| {
                 let c = s.named_child(0).filter(|c| c.kind() == "call_expression")?;
-                let (_, at) = QUEUES.iter().find(|(q, _)| callee(c, p) == Some(q))?;
-                let w = call_args(c).get(*at).map(|a| squeezed(*a, p))?;
+                let q = (self.t.queues.iter()).find(|q| callee(c, p) == Some(q.call.as_str()))?;
+                let w = call_args(c).get(q.work).map(|a| squeezed(*a, p))?;
                 Some((s, w))
             })
             .ok_or(None)?;
@@ -302,7 +389,7 @@ impl<'a> File<'a> {
             s.kind() == "expression_statement"
                 && s.named_child(0).is_some_and(|c| {
                     c.kind() == "call_expression"
-                        && callee(c, p) == Some(h.kind.put())
+                        && callee(c, p) == Some(h.form.put.as_str())
                         && call_args(c)
                             .first()
                             .is_some_and(|a| text(*a, p) == q.holder)
@@ -311,14 +398,14 @@ impl<'a> File<'a> {
         // Deferred work that does not drop the reference: not this shape.
         let put = stmts.iter().copied().find(is_put).ok_or(None)?;
         let removes_here = |d: Node| {
-            descendants(d)
-                .iter()
-                .any(|n| n.kind() == "call_expression" && callee(*n, p).is_some_and(removes))
+            descendants(d).iter().any(|n| {
+                n.kind() == "call_expression" && callee(*n, p).is_some_and(|c| self.t.removes(c))
+            })
         };
         let removal = descendants(fbody).iter().any(|c| {
             c.kind() == "call_expression" && {
                 let name = callee(*c, p).unwrap_or("");
-                removes(name) || self.definition(name).is_some_and(removes_here)
+                self.t.removes(name) || self.definition(name).is_some_and(removes_here)
             }
         });
         if !removal {
@@ -337,10 +424,7 @@ impl<'a> File<'a> {
     /// read from the text: the parser sees a declaration or a call
     /// depending on the storage class in front.
     fn declare_work(&self, work: &str) -> Option<(Node<'a>, String)> {
-        let re = regex::Regex::new(
-            r"^(?:static\s+)?DECLARE_(?:DELAYED_)?WORK\(\s*(\w+)\s*,\s*(\w+)\s*\)\s*;",
-        )
-        .expect("static regex");
+        let re = &self.t.declare;
         children(self.parsed.root()).into_iter().find_map(|n| {
             // The parser may leave `static` out of the item: read the line.
             let line_start = indent_start(self.bytes, n.start_byte());
@@ -417,10 +501,12 @@ impl<'a> File<'a> {
     /// `DECLARE_*WORK` line and the holder go.
     fn folded(&self, h: &Handler, q: &Queued, w: &WorkFn, holder_decl: Node) -> Plan {
         let indent = indent_of(self.bytes, q.queue_stmt.start_byte());
-        let cond = match h.kind {
-            Kind::Device => format!("device_remove_file_self({}, {})", h.object, h.attr),
-            Kind::Kobject => format!("sysfs_remove_file_self({}, &{}->attr)", h.object, h.attr),
-        };
+        let placeholder = Regex::new(r"\$(OBJ|ATTR)\b").expect("static regex");
+        let cond =
+            placeholder.replace_all(&h.form.remove_self, |c: &regex::Captures| match &c[1] {
+                "OBJ" => h.object.clone(),
+                _ => h.attr.clone(),
+            });
         let lines = self.reindented(&w.kept, &indent);
         let one = w.kept.len() == 1 && w.kept[0].kind() == "expression_statement";
         let with = if one && lines.len() == 1 {
@@ -445,9 +531,7 @@ impl<'a> File<'a> {
         remove.sort_by_key(|r| r.start);
         let note = format!(
             "`{}` folds into the handler, without {}({})",
-            w.func,
-            h.kind.put(),
-            q.holder
+            w.func, h.form.put, q.holder
         );
         Plan::Convert {
             replace,
@@ -617,12 +701,23 @@ mod tests {
     use super::*;
     use crate::parse::parse;
 
+    /// The handler forms of the pattern file compiled into unplug.
+    fn builtin_forms() -> Vec<HandlerForm> {
+        let (_, text) = (crate::pattern::BUILTIN.iter())
+            .find(|(name, _)| *name == "sysfs-self-delete.yaml")
+            .unwrap();
+        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
+        let p: Params = serde_yaml::from_value(v["parameters"].clone()).unwrap();
+        p.handlers
+    }
+
     fn handler(src: &str) -> Option<(bool, String, String)> {
         let parsed = parse(src.as_bytes());
         let def = descendants(parsed.root())
             .into_iter()
             .find(|n| n.kind() == "function_definition")?;
-        store_handler(def, &parsed).map(|h| (h.kind == Kind::Device, h.object, h.attr))
+        let forms = builtin_forms();
+        store_handler(&forms, def, &parsed).map(|h| (h.form.get == "get_device", h.object, h.attr))
     }
 
     #[test]
