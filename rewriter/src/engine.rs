@@ -7,7 +7,7 @@ use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::constraint::TreeFacts;
 use crate::pattern::Pattern;
 use crate::rules::run_rules_in_tree;
-use crate::transforms::{Services, TransformCtx, TransformOutput};
+use crate::services::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
 use rayon::prelude::*;
@@ -172,7 +172,7 @@ fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> 
         } else {
             let words: Vec<&str> = pattern.anchors.iter().map(String::as_str).collect();
             mine.into_iter()
-                .filter(|f| crate::transforms::holds_all(&f.bytes, &[&words]))
+                .filter(|f| crate::services::holds_all(&f.bytes, &[&words]))
                 .collect()
         };
         out.append(run_rules_with_tree(pattern, &theirs, services));

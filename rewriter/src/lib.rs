@@ -10,6 +10,7 @@
 //! kernel verifier, or print (the fixture runner's report aside).
 
 pub mod align;
+pub mod c_util;
 pub mod diff;
 pub mod edit;
 pub mod engine;
@@ -22,6 +23,7 @@ pub mod options;
 pub mod parse;
 pub mod pattern;
 pub mod rules;
+pub mod services;
 pub mod symbols;
 pub mod transforms;
 pub mod tree;

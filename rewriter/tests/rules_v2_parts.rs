@@ -125,9 +125,15 @@ fn also_parse_names_reads_the_items_holding_each_captured_name() {
     };
     assert_eq!(run_with(src), 1);
     // Named by nothing, the setup is not parsed, so not seen.
-    assert_eq!(run_with(&src.replace(".ops = a_setup", ".ops = b_other")), 0);
+    assert_eq!(
+        run_with(&src.replace(".ops = a_setup", ".ops = b_other")),
+        0
+    );
     let e = error("transform-anchors: [get_device]\nrules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n");
-    assert!(e.contains("t.yaml:6:20: `transform-anchors` needs a `transform`"), "{e}");
+    assert!(
+        e.contains("t.yaml:6:20: `transform-anchors` needs a `transform`"),
+        "{e}"
+    );
     let e = error("also-parse:\n  - names: '\\.ops = \\w+'\nrules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n");
     assert!(e.contains("t.yaml:7:12: `names` needs a group"), "{e}");
 }

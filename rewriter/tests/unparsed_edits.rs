@@ -6,7 +6,8 @@ use rewriter::edit::Edit;
 use rewriter::engine::{run, RunOptions};
 use rewriter::model::Verdict;
 use rewriter::pattern::load_str;
-use rewriter::transforms::{Transform, TransformCtx, TransformOutput};
+use rewriter::services::{TransformCtx, TransformOutput};
+use rewriter::transforms::Transform;
 
 /// Line 4 of `drivers/bad.c` is an ERROR of several tokens.
 const BAD: &str = "int g(void)\n{\n\tint x;\n\treturn ) 1 (;\n}\n";

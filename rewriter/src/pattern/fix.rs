@@ -158,7 +158,7 @@ fn refuse_comment_inside(node: Node) -> Result<(), Refusal> {
 
 /// The comments inside `node`, in document order.
 fn comments(node: Node) -> Vec<Node> {
-    let mut all = crate::transforms::c_util::descendants(node);
+    let mut all = crate::c_util::descendants(node);
     all.retain(|n| n.kind() == "comment");
     all
 }

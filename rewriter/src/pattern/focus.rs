@@ -37,7 +37,9 @@ impl Focus {
         for (i, entry) in also.iter().enumerate() {
             match entry {
                 AlsoParseSpec::Word(w) => focus.words.push(w.clone()),
-                AlsoParseSpec::Names { names } => focus.names.push(name_regex(names, &at.child(&format!("{i}")))?),
+                AlsoParseSpec::Names { names } => focus
+                    .names
+                    .push(name_regex(names, &at.child(&format!("{i}")))?),
             }
         }
         Ok(focus)
@@ -55,7 +57,11 @@ impl Focus {
     pub fn words_in<'b>(&'b self, bytes: &'b [u8]) -> Vec<&'b [u8]> {
         let mut out: Vec<&[u8]> = self.words.iter().map(|w| w.as_bytes()).collect();
         for re in &self.names {
-            out.extend(re.captures_iter(bytes).filter_map(|c| c.get(1)).map(|m| m.as_bytes()));
+            out.extend(
+                re.captures_iter(bytes)
+                    .filter_map(|c| c.get(1))
+                    .map(|m| m.as_bytes()),
+            );
         }
         out
     }

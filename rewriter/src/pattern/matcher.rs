@@ -237,7 +237,13 @@ fn each_sibling<'t>(
     step: &mut dyn FnMut(Node<'t>) -> bool,
 ) {
     let Some(parent) = parent else {
-        let next = |n: Node<'t>| if before { n.prev_sibling() } else { n.next_sibling() };
+        let next = |n: Node<'t>| {
+            if before {
+                n.prev_sibling()
+            } else {
+                n.next_sibling()
+            }
+        };
         let mut at = next(node);
         while let Some(s) = at {
             if step(s) {

@@ -3,9 +3,9 @@
 pub mod captures;
 mod compile;
 pub mod constraint;
-pub mod focus;
 pub mod dataflow;
 pub mod fix;
+pub mod focus;
 mod marks;
 pub mod matcher;
 pub mod message;

@@ -454,7 +454,7 @@ pub fn unbraced_deletion(stmt: Node, original: &[u8]) -> Option<Change> {
         return None;
     }
     let before = block.prev_sibling()?;
-    let lines = crate::transforms::c_util::whole_lines(original, kept.byte_range());
+    let lines = crate::c_util::whole_lines(original, kept.byte_range());
     let line = &original[lines];
     let mut text = b"\n".to_vec();
     text.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));

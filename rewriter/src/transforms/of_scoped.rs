@@ -21,15 +21,14 @@
 //! leak, or a reference handed on), a put is not on an exit (the scoped
 //! loop would put twice), or the iterator is not a local variable.
 
-use super::c_util::{
+use super::{c_name, kept, ParamError, Parameters, Transform};
+use crate::c_util::{
     blank_line_at, call_args, callee, descendants, line_range, newline_len, one_line, text,
-};
-use super::{
-    c_name, kept, ParamError, Parameters, ParsedFile, Transform, TransformCtx, TransformOutput,
 };
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::services::{ParsedFile, TransformCtx, TransformOutput};
 use regex::Regex;
 use serde::Deserialize;
 use std::cell::OnceCell;

@@ -11,11 +11,12 @@
 //! callback shared by several drivers is one group: converted once, with
 //! its prototypes and every initializer pointing at it.
 
-use super::c_util::{remove_statement, text, whole_lines, with_blank_line_before};
-use super::{Transform, TransformCtx, TransformOutput};
+use super::Transform;
+use crate::c_util::{remove_statement, text, whole_lines, with_blank_line_before};
 use crate::edit::Edit;
 use crate::model::{excerpt, Finding, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse_focused, ErrorMap, Parsed};
+use crate::services::{TransformCtx, TransformOutput};
 use crate::tree::SourceFile;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};

@@ -19,11 +19,12 @@
 //! function and the reference holder go. Shapes this does not understand
 //! completely are `manual`, with what is in the way.
 
-use super::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
-use super::{c_name, kept, ParamError, Parameters, Transform, TransformCtx, TransformOutput};
+use super::{c_name, kept, ParamError, Parameters, Transform};
+use crate::c_util::{call_args, callee, descendants, indent_of, line_range, squeezed, text};
 use crate::edit::Edit;
 use crate::model::{first_line_excerpt, Note, Site, Verdict};
 use crate::parse::{children, function_name, parse, ErrorMap, Parsed};
+use crate::services::{TransformCtx, TransformOutput};
 use crate::tree::SourceFile;
 use regex::Regex;
 use serde::Deserialize;
@@ -688,7 +689,7 @@ fn indent_start(bytes: &[u8], at: usize) -> usize {
 
 /// A deleted top-level item takes the blank line after it along.
 fn with_blank_after(bytes: &[u8], r: Range<usize>) -> Range<usize> {
-    let n = super::c_util::newline_len(bytes, r.end);
+    let n = crate::c_util::newline_len(bytes, r.end);
     if n > 0 && r.start > 0 && bytes[r.start - 1] == b'\n' {
         r.start..r.end + n
     } else {
