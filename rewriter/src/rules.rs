@@ -32,6 +32,7 @@ struct FileRun<'a> {
     facts: crate::pattern::constraint::FileFacts<'a>,
     /// The answers of the pattern's `probes` on this tree.
     probes: &'a [bool],
+    hits: &'a crate::pattern::needs::WordHits,
 }
 
 /// Applies the rules of `pattern` to every node of `parsed`; the first
@@ -54,6 +55,7 @@ pub fn run_rules_in_tree(
     tree: &TreeFacts,
     probes: &[bool],
 ) -> FileMatches {
+    let hits = crate::pattern::needs::WordHits::default();
     let run = FileRun {
         pattern,
         rel,
@@ -62,6 +64,7 @@ pub fn run_rules_in_tree(
         errors: ErrorMap::of(&parsed.tree),
         facts: crate::pattern::constraint::FileFacts::new(parsed, rel, tree),
         probes,
+        hits: &hits,
     };
     let cx = Cx {
         text: parsed.text(),
@@ -69,12 +72,17 @@ pub fn run_rules_in_tree(
         utils: &pattern.utils,
         root: parsed.root(),
         parent_of: None,
+        path: None,
+        hits: run.hits,
     };
     let mut out = FileMatches::default();
-    // Each node travels with the function definition around it: looking
-    // it up through `Node::parent` would cost the square of the depth.
-    let mut stack = vec![(parsed.root(), None, None)];
-    while let Some((node, def, parent)) = stack.pop() {
+    // Each node travels with the function definition around it and its
+    // depth, and `path` holds its ancestors: looking them up through
+    // `Node::parent` would cost the square of the depth.
+    let mut stack = vec![(parsed.root(), None, 0)];
+    let mut path: Vec<Node> = Vec::new();
+    while let Some((node, def, depth)) = stack.pop() {
+        path.truncate(depth);
         let def = if node.kind() == "function_definition" {
             Some(node)
         } else {
@@ -87,7 +95,7 @@ pub fn run_rules_in_tree(
         if let Some((rule, caps)) = pattern
             .rules
             .iter()
-            .find_map(|r| node_match(&run, &cx.knowing(node, parent), r, node).map(|c| (r, c)))
+            .find_map(|r| node_match(&run, &cx.within(node, &path), r, node).map(|c| (r, c)))
         {
             let m = Match::single(node);
             record(&run, rule, &caps, &m, def, &mut out);
@@ -96,7 +104,8 @@ pub fn run_rules_in_tree(
         let kids = children(node)
             .into_iter()
             .filter(|c| !decided.contains(&c.id()));
-        stack.extend(kids.rev().map(|c| (c, def, Some(node))));
+        stack.extend(kids.rev().map(|c| (c, def, depth + 1)));
+        path.push(node);
     }
     out
 }
@@ -299,6 +308,8 @@ fn record<'f>(
             utils: &run.pattern.utils,
             root: run.parsed.root(),
             parent_of: None,
+            path: None,
+            hits: run.hits,
         };
         let cx = FixCx {
             original: run.original,

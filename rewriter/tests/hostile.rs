@@ -315,6 +315,32 @@ fn timer_shutdown_on_a_call_nested_thousands_deep_is_found() {
 }
 
 #[test]
+fn timer_shutdown_in_a_function_of_thousands_of_stops_is_found() {
+    // Each stop asks whether a later statement frees or re-arms: a walk
+    // over every later statement per stop, which trying the rule on each
+    // node of each (before the relations skipped the nodes without the
+    // words the rule needs) made minutes here.
+    let t = tempfile::tempdir().unwrap();
+    let stops: String = (0..3000)
+        .map(|i| format!("\tdel_timer_sync(&p->t{i});\n"))
+        .collect();
+    let src = format!("static void foo_remove(struct foo *p)\n{{\n{stops}\tkfree(p);\n}}\n");
+    write(t.path(), "drivers/many.c", &src);
+    let all = load_all(None).unwrap();
+    let p = all
+        .iter()
+        .find(|p| p.id == "timer-shutdown-on-teardown")
+        .unwrap();
+    let opts = RunOptions {
+        assume_api: true,
+        ..RunOptions::default()
+    };
+    let o = run(t.path(), &[p], &opts).unwrap();
+    assert_eq!(o.sites.len(), 3000, "{:?}", o.findings);
+    assert!(o.sites.iter().all(|s| s.rule == "freed-after"));
+}
+
+#[test]
 fn a_rule_site_nested_thousands_deep_is_found_with_its_function() {
     // The rules engine names the function around a site: found by walking
     // up `Node::parent` it cost the square of the depth.

@@ -486,6 +486,7 @@ fn push_relation(
         rule,
         stop,
         fresh,
+        needs: std::sync::OnceLock::new(),
     }));
     parts.push(if negated {
         Matcher::Not(Box::new(rel))

@@ -44,6 +44,9 @@ pub struct Relation {
     /// Version 1 relations match with captures of their own and give none
     /// back; version 2 relations share them with the rule they qualify.
     pub fresh: bool,
+    /// Words the text of a node `rule` matches holds (`needs.rs`), found
+    /// on first use: the utils they may come from are the file's.
+    pub needs: std::sync::OnceLock<Option<Vec<super::needs::Word>>>,
 }
 
 /// What matching needs besides the node: the file's masked text and the
@@ -61,6 +64,11 @@ pub struct Cx<'a> {
     /// relation stepping through the siblings of each of the ancestors
     /// `inside` visits would cost the square of the depth.
     pub parent_of: Option<(Node<'a>, Node<'a>)>,
+    /// A node whose ancestors the caller already holds (outermost first),
+    /// with them: `inside` need not find them again from the root.
+    pub path: Option<(Node<'a>, &'a [Node<'a>])>,
+    /// Where the words relations need occur in this file.
+    pub hits: &'a super::needs::WordHits,
 }
 
 impl<'a> Cx<'a> {
@@ -68,6 +76,16 @@ impl<'a> Cx<'a> {
     pub fn knowing(&self, node: Node<'a>, parent: Option<Node<'a>>) -> Cx<'a> {
         Cx {
             parent_of: parent.map(|p| (node, p)),
+            path: None,
+            ..*self
+        }
+    }
+
+    /// A context that knows `path` are the ancestors of `node`.
+    pub fn within(&self, node: Node<'a>, path: &'a [Node<'a>]) -> Cx<'a> {
+        Cx {
+            parent_of: path.last().map(|p| (node, *p)),
+            path: Some((node, path)),
             ..*self
         }
     }
@@ -137,6 +155,21 @@ impl Relation {
         })
     }
 
+    /// Whether `rule` could match `n`, by the words it needs.
+    fn may_match(&self, n: Node, cx: &Cx) -> bool {
+        let needs = self
+            .needs
+            .get_or_init(|| super::needs::needs(&self.rule, cx.utils));
+        let key = self as *const Relation as usize;
+        let texts = super::needs::Texts {
+            masked: cx.text,
+            original: cx.original,
+        };
+        needs
+            .as_ref()
+            .is_none_or(|w| cx.hits.any_within(key, w, texts, n.byte_range()))
+    }
+
     fn stops<'t>(&self, n: Node<'t>, parent: Option<Node<'t>>, cx: &Cx<'t>) -> bool {
         match &self.stop {
             Stop::Rule(r) => r.matches(n, &cx.knowing(n, parent), &mut Captures::new()),
@@ -158,7 +191,14 @@ impl Relation {
         let neighbor = matches!(self.stop, Stop::Neighbor);
         match self.kind {
             RelKind::Inside => {
-                let path = ancestors(cx.root, node);
+                let found;
+                let path = match cx.path.filter(|(n, _)| *n == node) {
+                    Some((_, known)) => known,
+                    None => {
+                        found = ancestors(cx.root, node);
+                        &found
+                    }
+                };
                 for (i, a) in path.iter().enumerate().rev() {
                     let parent = i.checked_sub(1).map(|p| path[p]);
                     if test(*a, parent) {
@@ -179,7 +219,7 @@ impl Relation {
                     if s.kind() == "comment" {
                         return false;
                     }
-                    found = test(s, parent);
+                    found = self.may_match(s, cx) && test(s, parent);
                     found || neighbor || self.stops(s, parent, cx)
                 });
                 found
@@ -206,7 +246,8 @@ impl Relation {
             let n = cursor.node();
             let parent = parents.last().copied();
             let mut descend = false;
-            if n.kind() != "comment" {
+            // Nothing below a node without the words matches either.
+            if n.kind() != "comment" && self.may_match(n, cx) {
                 if test(n, parent) {
                     return true;
                 }

@@ -9,6 +9,7 @@ pub mod focus;
 mod marks;
 pub mod matcher;
 pub mod message;
+pub mod needs;
 pub mod references;
 mod regex_caps;
 pub mod sequence;
