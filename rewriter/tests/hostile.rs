@@ -274,6 +274,20 @@ fn a_multi_megabyte_line_is_a_finding_and_every_other_file_is_reported() {
     }
 }
 
+/// `timer-shutdown-on-teardown` over `dir`, as if the tree had the API.
+fn run_timer_shutdown(dir: &Path) -> Outcome {
+    let all = load_all(None).unwrap();
+    let p = all
+        .iter()
+        .find(|p| p.id == "timer-shutdown-on-teardown")
+        .unwrap();
+    let opts = RunOptions {
+        assume_api: true,
+        ..RunOptions::default()
+    };
+    run(dir, &[p], &opts).unwrap()
+}
+
 #[test]
 fn timer_shutdown_on_a_call_nested_thousands_deep_is_found() {
     // `inside` visits every enclosing block and `precedes` steps through
@@ -292,16 +306,7 @@ fn timer_shutdown_on_a_call_nested_thousands_deep_is_found() {
         "drivers/good.c",
         "static void bar_remove(struct bar *b)\n{\n\tdel_timer_sync(&b->timer);\n\tkfree(b);\n}\n",
     );
-    let all = load_all(None).unwrap();
-    let p = all
-        .iter()
-        .find(|p| p.id == "timer-shutdown-on-teardown")
-        .unwrap();
-    let opts = RunOptions {
-        assume_api: true,
-        ..RunOptions::default()
-    };
-    let o = run(t.path(), &[p], &opts).unwrap();
+    let o = run_timer_shutdown(t.path());
     let files: Vec<&str> = o.sites.iter().map(|s| s.file.as_str()).collect();
     assert_eq!(
         files,
@@ -326,16 +331,7 @@ fn timer_shutdown_in_a_function_of_thousands_of_stops_is_found() {
         .collect();
     let src = format!("static void foo_remove(struct foo *p)\n{{\n{stops}\tkfree(p);\n}}\n");
     write(t.path(), "drivers/many.c", &src);
-    let all = load_all(None).unwrap();
-    let p = all
-        .iter()
-        .find(|p| p.id == "timer-shutdown-on-teardown")
-        .unwrap();
-    let opts = RunOptions {
-        assume_api: true,
-        ..RunOptions::default()
-    };
-    let o = run(t.path(), &[p], &opts).unwrap();
+    let o = run_timer_shutdown(t.path());
     assert_eq!(o.sites.len(), 3000, "{:?}", o.findings);
     assert!(o.sites.iter().all(|s| s.rule == "freed-after"));
 }

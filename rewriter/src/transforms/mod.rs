@@ -163,3 +163,13 @@ pub fn load(name: &str, params: &Parameters) -> Option<Result<&'static dyn Trans
 pub fn names() -> Vec<&'static str> {
     ALL.iter().map(|(n, _)| *n).collect()
 }
+
+/// The `parameters` of a pattern file compiled into unplug, for tests.
+#[cfg(test)]
+pub(crate) fn builtin_parameters<T: serde::de::DeserializeOwned>(file: &str) -> T {
+    let (_, text) = (crate::pattern::BUILTIN.iter())
+        .find(|(name, _)| *name == file)
+        .expect("a built-in pattern file");
+    let v: serde_yaml::Value = serde_yaml::from_str(text).expect("built-ins parse");
+    serde_yaml::from_value(v["parameters"].clone()).expect("built-in parameters load")
+}

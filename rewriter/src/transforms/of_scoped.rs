@@ -1155,12 +1155,7 @@ mod tests {
 
     /// The iterators of the pattern file compiled into unplug.
     fn builtin_iterators() -> Vec<Iterator> {
-        let (_, text) = (crate::pattern::BUILTIN.iter())
-            .find(|(name, _)| *name == "of-node-scoped-iterators.yaml")
-            .unwrap();
-        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
-        let p: Params = serde_yaml::from_value(v["parameters"].clone()).unwrap();
-        p.iterators
+        super::super::builtin_parameters::<Params>("of-node-scoped-iterators.yaml").iterators
     }
 
     #[test]

@@ -704,12 +704,7 @@ mod tests {
 
     /// The handler forms of the pattern file compiled into unplug.
     fn builtin_forms() -> Vec<HandlerForm> {
-        let (_, text) = (crate::pattern::BUILTIN.iter())
-            .find(|(name, _)| *name == "sysfs-self-delete.yaml")
-            .unwrap();
-        let v: serde_yaml::Value = serde_yaml::from_str(text).unwrap();
-        let p: Params = serde_yaml::from_value(v["parameters"].clone()).unwrap();
-        p.handlers
+        super::super::builtin_parameters::<Params>("sysfs-self-delete.yaml").handlers
     }
 
     fn handler(src: &str) -> Option<(bool, String, String)> {
