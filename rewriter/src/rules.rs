@@ -35,6 +35,21 @@ struct FileRun<'a> {
     hits: &'a crate::pattern::needs::WordHits,
 }
 
+impl<'a> FileRun<'a> {
+    /// What matching in this file needs, knowing no node's place yet.
+    fn cx(&self) -> Cx<'a> {
+        Cx {
+            text: self.parsed.text(),
+            original: self.original,
+            utils: &self.pattern.utils,
+            root: self.parsed.root(),
+            parent_of: None,
+            path: None,
+            hits: self.hits,
+        }
+    }
+}
+
 /// Applies the rules of `pattern` to every node of `parsed`; the first
 /// rule that matches a node decides it, and its subtree is not searched
 /// again (a rewrite there would conflict with the outer one). In a block,
@@ -66,15 +81,7 @@ pub fn run_rules_in_tree(
         probes,
         hits: &hits,
     };
-    let cx = Cx {
-        text: parsed.text(),
-        original,
-        utils: &pattern.utils,
-        root: parsed.root(),
-        parent_of: None,
-        path: None,
-        hits: run.hits,
-    };
+    let cx = run.cx();
     let mut out = FileMatches::default();
     // Each node travels with the function definition around it and its
     // depth, and `path` holds its ancestors: looking them up through
@@ -302,15 +309,7 @@ fn record<'f>(
         verdict = Verdict::Unparsed;
         reason = Some(why);
     } else if let Some(fix) = &rule.fix {
-        let matcher_cx = Cx {
-            text: run.parsed.text(),
-            original: run.original,
-            utils: &run.pattern.utils,
-            root: run.parsed.root(),
-            parent_of: None,
-            path: None,
-            hits: run.hits,
-        };
+        let matcher_cx = run.cx();
         let cx = FixCx {
             original: run.original,
             parsed: run.parsed,

@@ -49,8 +49,10 @@ pub struct Relation {
     pub needs: std::sync::OnceLock<Option<Vec<super::needs::Word>>>,
 }
 
-/// What matching needs besides the node: the file's masked text and the
-/// pattern's compiled `utils`.
+/// What matching needs besides the node: the file's texts and tree, the
+/// pattern's compiled `utils`, and what the caller already knows of the
+/// node's place (its parent, its ancestors), so relations need not search
+/// for it from the root.
 pub struct Cx<'a> {
     pub text: &'a [u8],
     /// The file as written: what a `regex` reads (masked tokens such as
