@@ -38,10 +38,14 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
     let services = Services::new(root, &files, opts);
-    for (pi, pattern) in patterns.iter().enumerate() {
-        let owned = std::mem::take(&mut per_pattern[pi]);
-        let mut out = run_pattern(pattern, &owned, &services);
-        let status = &interfaces[pi];
+    // The patterns run side by side, so no core waits for the last files
+    // of one pattern before the next starts; their outputs are absorbed in
+    // order, which keeps the run's output the same.
+    let outs: Vec<TransformOutput> = (patterns.par_iter())
+        .zip(per_pattern.par_iter_mut())
+        .map(|(pattern, owned)| run_pattern(pattern, &std::mem::take(owned), &services))
+        .collect();
+    for (mut out, status) in outs.into_iter().zip(&interfaces) {
         if !status.present && !opts.assume_api {
             block(
                 &mut out,
