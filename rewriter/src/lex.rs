@@ -15,16 +15,36 @@ pub enum TokKind {
     Directive,
 }
 
+/// Offsets are kept in 32 bits: a file the parser takes is far smaller
+/// (`tree::MAX_READ_BYTES`), and a token list half as wide is half the
+/// memory to fill and filter for every candidate file.
 #[derive(Debug, Clone, Copy)]
 pub struct Tok {
     pub kind: TokKind,
-    pub start: usize,
-    pub end: usize,
+    start: u32,
+    end: u32,
 }
 
 impl Tok {
+    fn new(kind: TokKind, start: usize, end: usize) -> Tok {
+        let at = |off: usize| u32::try_from(off).expect("a source file is under 4 GiB");
+        Tok {
+            kind,
+            start: at(start),
+            end: at(end),
+        }
+    }
+
+    pub fn start(&self) -> usize {
+        self.start as usize
+    }
+
+    pub fn end(&self) -> usize {
+        self.end as usize
+    }
+
     pub fn text<'a>(&self, src: &'a [u8]) -> &'a [u8] {
-        &src[self.start..self.end]
+        &src[self.start()..self.end()]
     }
 
     pub fn is(&self, src: &[u8], word: &str) -> bool {
@@ -71,38 +91,22 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
             b'#' if at_line_start => {
                 let start = i;
                 i = directive_end(src, i);
-                toks.push(Tok {
-                    kind: TokKind::Directive,
-                    start,
-                    end: i,
-                });
+                toks.push(Tok::new(TokKind::Directive, start, i));
             }
             b'"' | b'\'' => {
                 let start = i;
                 i = literal_end(src, i);
-                toks.push(Tok {
-                    kind: TokKind::Literal,
-                    start,
-                    end: i,
-                });
+                toks.push(Tok::new(TokKind::Literal, start, i));
                 at_line_start = false;
             }
             _ if is_ident_start(b) || b.is_ascii_digit() => {
                 let (kind, end) = word(src, i);
-                toks.push(Tok {
-                    kind,
-                    start: i,
-                    end,
-                });
+                toks.push(Tok::new(kind, i, end));
                 i = end;
                 at_line_start = false;
             }
             _ => {
-                toks.push(Tok {
-                    kind: TokKind::Punct(b),
-                    start: i,
-                    end: i + 1,
-                });
+                toks.push(Tok::new(TokKind::Punct(b), i, i + 1));
                 i += 1;
                 at_line_start = false;
             }
@@ -198,13 +202,13 @@ pub fn top_level_boundaries(toks: &[Tok], len: usize) -> Vec<usize> {
             TokKind::Punct(b'}') => {
                 depth = (depth - 1).max(0); // unbalanced input: never below the top
                 if body_open.pop().unwrap_or(false) && depth == 0 {
-                    out.push(t.end);
+                    out.push(t.end());
                 }
             }
-            TokKind::Punct(b';') if depth == 0 => out.push(t.end),
+            TokKind::Punct(b';') if depth == 0 => out.push(t.end()),
             TokKind::Directive if depth == 0 => {
-                out.push(t.start);
-                out.push(t.end);
+                out.push(t.start());
+                out.push(t.end());
             }
             _ => {}
         }

@@ -207,15 +207,14 @@ pub fn mask_items(
         bounds,
     } = conditional_view(src);
     let keep = choose(&bounds);
-    let live: Vec<Tok> = visible
-        .into_iter()
-        .filter(|t| t.kind != TokKind::Directive)
-        .collect();
     let mut kept: Vec<Range<usize>> = Vec::new();
+    // The tokens of a kept item, directives left out; most items are not
+    // kept, so their tokens are never copied.
+    let mut live: Vec<Tok> = Vec::new();
     let mut first = 0;
     for (i, pair) in bounds.windows(2).enumerate() {
-        let count = live[first..].partition_point(|t| t.start < pair[1]);
-        let item = &live[first..first + count];
+        let count = visible[first..].partition_point(|t| t.start() < pair[1]);
+        let item = &visible[first..first + count];
         first += count;
         if !keep.get(i).copied().unwrap_or(false) {
             blank(&mut out, pair[0]..pair[1]);
@@ -225,6 +224,9 @@ pub fn mask_items(
             Some(last) if last.end == pair[0] => last.end = pair[1],
             _ => kept.push(pair[0]..pair[1]),
         }
+        live.clear();
+        live.extend(item.iter().filter(|t| t.kind != TokKind::Directive));
+        let item = live.as_slice();
         mask_annotations(src, item, &mut out);
         mask_type_arguments(src, item, &mut out);
         mask_static_macro_declarations(src, item, &mut out);
@@ -262,7 +264,7 @@ fn conditional_view(src: &[u8]) -> ConditionalView {
     let inactive = mask_cutting_conditionals(src, &toks, &mut out);
     // The conditional mask blanks whole tokens (its directives and the
     // alternative branches), and no token starts with a space.
-    let visible: Vec<Tok> = toks.into_iter().filter(|t| out[t.start] != b' ').collect();
+    let visible: Vec<Tok> = toks.into_iter().filter(|t| out[t.start()] != b' ').collect();
     let bounds = crate::lex::top_level_boundaries(&visible, src.len());
     ConditionalView {
         out,
@@ -310,15 +312,15 @@ fn mask_annotations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         }
         let text = t.text(src);
         if blanked().contains(text) {
-            blank(out, t.start..t.end);
+            blank(out, t.start()..t.end());
         } else if blanked_with_args().contains(text) {
             let end = match toks.get(i + 1) {
                 Some(n) if n.is_punct(b'(') => {
-                    matching_close(toks, i + 1).map_or(t.end, |c| toks[c].end)
+                    matching_close(toks, i + 1).map_or(t.end(), |c| toks[c].end())
                 }
-                _ => t.end,
+                _ => t.end(),
             };
-            blank(out, t.start..end);
+            blank(out, t.start()..end);
         }
     }
 }
@@ -359,13 +361,13 @@ fn mask_type_arguments(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         let compound = toks.get(i + words + 1).is_some_and(|t| t.is_punct(b'{'));
         if words >= 2 && closes && !compound {
             let only_spaces = (1..words).all(|k| {
-                src[toks[i + k - 1].end..toks[i + k].start]
+                src[toks[i + k - 1].end()..toks[i + k].start()]
                     .iter()
                     .all(|b| *b == b' ' || *b == b'\t')
             });
             if only_spaces {
                 for k in 1..words {
-                    for b in &mut out[toks[i + k - 1].end..toks[i + k].start] {
+                    for b in &mut out[toks[i + k - 1].end()..toks[i + k].start()] {
                         *b = b'_';
                     }
                 }
@@ -419,7 +421,7 @@ fn mask_static_macro_declarations(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             continue;
         };
         if toks.get(close + 1).is_some_and(|t| t.is_punct(b';')) {
-            blank(out, t.start..toks[j].start);
+            blank(out, t.start()..toks[j].start());
         }
     }
 }
@@ -431,7 +433,7 @@ fn mask_string_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
     let is_string = |t: &Tok| t.kind == TokKind::Literal && t.text(src).last() == Some(&b'"');
     let is_macro = |t: &Tok| {
         t.kind == TokKind::Ident
-            && t.end - t.start >= 2
+            && t.end() - t.start() >= 2
             && t.text(src)
                 .iter()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_')
@@ -445,9 +447,9 @@ fn mask_string_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
         let run_toks = &toks[i..i + run];
         if run >= 2 && run_toks.iter().any(is_string) && run_toks.iter().any(is_macro) {
             for t in run_toks.iter().filter(|t| is_macro(t)) {
-                out[t.start] = b'"';
-                blank(out, t.start + 1..t.end - 1);
-                out[t.end - 1] = b'"';
+                out[t.start()] = b'"';
+                blank(out, t.start() + 1..t.end() - 1);
+                out[t.end() - 1] = b'"';
             }
         }
         i += run.max(1);
@@ -460,7 +462,7 @@ fn mask_string_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
 fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
     let depths = brace_depths(toks);
     for (i, t) in toks.iter().enumerate() {
-        if depths[i] <= 0 || t.kind != TokKind::Ident || t.end - t.start < 5 {
+        if depths[i] <= 0 || t.kind != TokKind::Ident || t.end() - t.start() < 5 {
             continue;
         }
         if !toks.get(i + 1).is_some_and(|n| n.is_punct(b'(')) {
@@ -491,8 +493,8 @@ fn mask_iterator_macros(src: &[u8], toks: &[Tok], out: &mut [u8]) {
             .get(close + 1)
             .is_some_and(|n| n.is_punct(b'{') || n.kind == TokKind::Ident);
         if followed_by_statement {
-            out[t.start..t.start + 5].copy_from_slice(b"while");
-            blank(out, t.start + 5..t.end);
+            out[t.start()..t.start() + 5].copy_from_slice(b"while");
+            blank(out, t.start() + 5..t.end());
         }
     }
 }
@@ -577,10 +579,10 @@ fn mask_cutting_conditionals(src: &[u8], toks: &[Tok], out: &mut [u8]) -> Vec<Ra
             continue;
         }
         for &d in &g.directives {
-            blank(out, toks[d].start..toks[d].end);
+            blank(out, toks[d].start()..toks[d].end());
         }
         if g.directives.len() > 2 {
-            let alt = toks[g.directives[1]].start..toks[last].start;
+            let alt = toks[g.directives[1]].start()..toks[last].start();
             blank(out, alt.clone());
             inactive.push(alt);
         }

@@ -332,13 +332,13 @@ fn collect_uses(src: &[u8], base: usize, names: &BTreeSet<String>, out: &mut Vec
                     .ok()
                     .filter(|t| names.contains(*t))
                 {
-                    out.push((name.to_string(), base + tok.start));
+                    out.push((name.to_string(), base + tok.start()));
                 }
             }
             // Past the `#`, a directive's text is tokens again.
             TokKind::Directive => collect_uses(
-                &src[tok.start + 1..tok.end],
-                base + tok.start + 1,
+                &src[tok.start() + 1..tok.end()],
+                base + tok.start() + 1,
                 names,
                 out,
             ),
