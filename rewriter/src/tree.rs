@@ -209,25 +209,49 @@ pub fn open_regular(path: &Path, no_follow: bool) -> std::io::Result<File> {
 /// Reads a regular file whole, refusing one larger than `limit` bytes
 /// (and one that grows past it while being read).
 pub fn read_regular(path: &Path, no_follow: bool, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    read_regular_into(path, no_follow, limit, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// `read_regular` into `bytes`, replacing what it held: a caller that
+/// reads many files and keeps few reuses one buffer.
+fn read_regular_into(
+    path: &Path,
+    no_follow: bool,
+    limit: u64,
+    bytes: &mut Vec<u8>,
+) -> std::io::Result<()> {
     let file = open_regular(path, no_follow)?;
     let len = file.metadata()?.len();
     let too_big = || std::io::Error::other(format!("larger than {} MiB, not read", limit >> 20));
     if len > limit {
         return Err(too_big());
     }
-    let mut bytes = Vec::with_capacity(len as usize);
-    file.take(limit + 1).read_to_end(&mut bytes)?;
+    bytes.clear();
+    bytes.reserve(len as usize);
+    file.take(limit + 1).read_to_end(bytes)?;
     if bytes.len() as u64 > limit {
         return Err(too_big());
     }
-    Ok(bytes)
+    Ok(())
 }
 
 /// Reads one source file. Binary files (a NUL byte in the first 8 KiB) are
 /// refused with a finding: they cannot be C; so are files whose lines end
 /// in a bare CR.
 pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
-    let bytes = read_regular(&root.join(rel), true, MAX_READ_BYTES)
+    let mut bytes = Vec::new();
+    read_source_into(root, rel, &mut bytes)?;
+    Ok(SourceFile {
+        rel: rel.to_string(),
+        bytes,
+    })
+}
+
+/// `read_source` into `bytes`.
+fn read_source_into(root: &Path, rel: &str, bytes: &mut Vec<u8>) -> Result<(), Finding> {
+    read_regular_into(&root.join(rel), true, MAX_READ_BYTES, bytes)
         .map_err(|e| Finding::error(rel, None, format!("cannot read: {e}")))?;
     if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
         return Err(Finding::error(
@@ -236,17 +260,14 @@ pub fn read_source(root: &Path, rel: &str) -> Result<SourceFile, Finding> {
             "binary file (contains NUL bytes), not examined",
         ));
     }
-    if cr_line_ends(&bytes) {
+    if cr_line_ends(bytes) {
         return Err(Finding::error(
             rel,
             None,
             "CR-only line ends (no LF), not examined: convert them to LF first",
         ));
     }
-    Ok(SourceFile {
-        rel: rel.to_string(),
-        bytes,
-    })
+    Ok(())
 }
 
 /// Whether lines end in a bare CR (old Mac style) rather than LF: the
@@ -312,20 +333,33 @@ pub fn read_filtered<T: Send>(
     keep: impl Fn(&[u8]) -> Option<T> + Sync,
     tick: impl Fn() + Sync,
 ) -> (Vec<(SourceFile, T)>, Vec<Finding>) {
+    thread_local! {
+        static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    // Each file is read into its thread's buffer and copied out only when
+    // kept: most files of a tree are not, and a fresh allocation for each
+    // cost more in page faults than the reading.
+    let read_one = |rel: &String, buf: &mut Vec<u8>| {
+        let read = read_source_into(root, rel, buf);
+        tick();
+        read?;
+        let Some(t) = keep(buf) else {
+            return Ok(None);
+        };
+        match parse_limit_exceeded(buf) {
+            Some(why) => Err(Finding::error(rel, None, why)),
+            None => Ok(Some((
+                SourceFile {
+                    rel: rel.clone(),
+                    bytes: buf.clone(),
+                },
+                t,
+            ))),
+        }
+    };
     let results: Vec<Result<Option<(SourceFile, T)>, Finding>> = rels
         .par_iter()
-        .map(|rel| {
-            let file = read_source(root, rel);
-            tick();
-            let file = file?;
-            let Some(t) = keep(&file.bytes) else {
-                return Ok(None);
-            };
-            match parse_limit_exceeded(&file.bytes) {
-                Some(why) => Err(Finding::error(rel, None, why)),
-                None => Ok(Some((file, t))),
-            }
-        })
+        .map(|rel| BUF.with(|b| read_one(rel, &mut b.borrow_mut())))
         .collect();
     let mut kept = Vec::new();
     let mut findings = Vec::new();
