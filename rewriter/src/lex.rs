@@ -61,8 +61,24 @@ fn is_ident_start(b: u8) -> bool {
 }
 
 fn is_ident_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
+    IDENT[b as usize]
 }
+
+/// The bytes of an identifier, as a table: the lexer's inner loop.
+static IDENT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric() || c == b'_';
+        b += 1;
+    }
+    t
+};
+
+/// The end of a block comment, searched for with one searcher built once.
+static COMMENT_END: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"*/"));
 
 /// Splits `src` into tokens. Never fails: bytes it does not know become
 /// punctuation, so the masking pass stays total on any input.
@@ -81,12 +97,10 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
             }
             b' ' | b'\t' | b'\r' | b'\x0b' | b'\x0c' => i += 1,
             b'/' if src.get(i + 1) == Some(&b'/') => {
-                while i < src.len() && src[i] != b'\n' {
-                    i += 1;
-                }
+                i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |p| i + p);
             }
             b'/' if src.get(i + 1) == Some(&b'*') => {
-                i = memchr::memmem::find(&src[i + 2..], b"*/").map_or(src.len(), |p| i + 2 + p + 2);
+                i = COMMENT_END.find(&src[i + 2..]).map_or(src.len(), |p| i + 2 + p + 2);
             }
             b'#' if at_line_start => {
                 let start = i;

@@ -556,6 +556,9 @@ fn mask_cutting_conditionals(src: &[u8], toks: &[Tok], out: &mut [u8]) -> Vec<Ra
             _ => {}
         }
     }
+    if groups.is_empty() {
+        return Vec::new();
+    }
     let contexts = bracket_contexts(toks);
     let mut inactive = Vec::new();
     for g in &groups {
