@@ -2,7 +2,7 @@
 //! module applies them, refusing overlaps, and checks that a rewritten
 //! file parses no worse than before.
 
-use crate::parse::{parse, ErrorMap};
+use crate::parse::error_maps;
 
 use std::ops::Range;
 
@@ -144,7 +144,7 @@ pub fn check_rewrite(before: &[u8], after: &[u8], edits: &[Edit]) -> Result<(), 
             i += 1;
         }
         let after_end = (end as isize + shift) as usize;
-        let old = ErrorMap::of(&parse(&before[start..end]).tree);
+        let (old, new) = error_maps(&before[start..end], &after[after_start..after_end]);
         let lines_before = |at: usize| before[..at].iter().filter(|b| **b == b'\n').count();
         for e in &sorted[first..i] {
             if let Some(err) = old.inside_or_across(e.range.start - start..e.range.end - start) {
@@ -156,7 +156,6 @@ pub fn check_rewrite(before: &[u8], after: &[u8], edits: &[Edit]) -> Result<(), 
                 });
             }
         }
-        let new = ErrorMap::of(&parse(&after[after_start..after_end]).tree);
         if new.count() > old.count() {
             let first_line = after[..after_start].iter().filter(|b| **b == b'\n').count();
             return Err(Refused::AddsError {

@@ -57,6 +57,40 @@ pub fn parse(src: &[u8]) -> Parsed {
     }
 }
 
+/// The error maps of `before` and of `after`, its rewrite, each masked and
+/// parsed; `after` is parsed incrementally from `before`'s tree, which
+/// tree-sitter re-reads only around the bytes that differ (the rewrite
+/// check parses every edited item twice, and most edits change a word).
+pub fn error_maps(before: &[u8], after: &[u8]) -> (ErrorMap, ErrorMap) {
+    let (old, new) = (mask(before).text, mask(after).text);
+    let old_tree = parse_raw(&old);
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let room = old.len().min(new.len()) - prefix;
+    let suffix = (old.iter().rev().zip(new.iter().rev()))
+        .take(room)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let point = |text: &[u8], at: usize| {
+        let row = memchr::memchr_iter(b'\n', &text[..at]).count();
+        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
+        tree_sitter::Point::new(row, at - line_start)
+    };
+    let edit = tree_sitter::InputEdit {
+        start_byte: prefix,
+        old_end_byte: old.len() - suffix,
+        new_end_byte: new.len() - suffix,
+        start_position: point(&old, prefix),
+        old_end_position: point(&old, old.len() - suffix),
+        new_end_position: point(&new, new.len() - suffix),
+    };
+    let mut edited = old_tree.clone();
+    edited.edit(&edit);
+    let new_tree = PARSER
+        .with(|p| p.borrow_mut().parse(&new, Some(&edited)))
+        .expect("parsing without a timeout or cancellation always yields a tree");
+    (ErrorMap::of(&old_tree), ErrorMap::of(&new_tree))
+}
+
 /// Masks and parses only the top-level items of `src` that contain one of
 /// `words` (as a whole word); every other item is blanked, keeping its
 /// newlines, and left out of the parser's included ranges: offsets are
@@ -356,6 +390,28 @@ mod tests {
             function_name(def, parsed.text()).as_deref(),
             Some("foo_init")
         );
+    }
+
+    #[test]
+    fn incremental_error_maps_are_those_of_fresh_parses() {
+        let before = "void f(void)\n{\n\tif (a)\n\t\tg(1);\n\th(2, 3);\n}\n";
+        let afters = [
+            before.replace("g(1)", "gg(1)"),
+            before.replace("g(1);", "g(1 +);"),
+            before.replace("\th(2, 3);\n", ""),
+            before.replace("h(2, 3)", "h(2, 3"),
+            before.replace("void f", "static void f"),
+            before.replace("}\n", "}\nint x = (;\n"),
+        ];
+        let ranges = |m: &ErrorMap| m.errors.iter().map(|e| e.range.clone()).collect::<Vec<_>>();
+        for after in &afters {
+            let (old, new) = error_maps(before.as_bytes(), after.as_bytes());
+            let fresh = ErrorMap::of(&parse(after.as_bytes()).tree);
+            assert_eq!(old.count(), 0, "{after}");
+            assert_eq!(ranges(&new), ranges(&fresh), "{after}");
+        }
+        let broken = error_maps(afters[1].as_bytes(), before.as_bytes());
+        assert!(broken.0.count() > 0 && broken.1.count() == 0);
     }
 
     #[test]
