@@ -115,10 +115,20 @@ impl std::fmt::Display for Refused {
 /// and after: a function or declaration parses the same on its own as in
 /// its file, and re-parsing whole files would double the cost of a run.
 pub fn check_rewrite(before: &[u8], after: &[u8], edits: &[Edit]) -> Result<(), Refused> {
+    check_rewrite_within(before, &crate::mask::top_level_boundaries(before), after, edits)
+}
+
+/// `check_rewrite` with the top-level item boundaries of `before` known
+/// (`mask::top_level_boundaries`: the parse that found the edits has them).
+pub fn check_rewrite_within(
+    before: &[u8],
+    bounds: &[usize],
+    after: &[u8],
+    edits: &[Edit],
+) -> Result<(), Refused> {
     // Counted once, as `apply` does, or each chunk after a duplicate would
     // be looked for too far on in `after`.
     let edits = &distinct(edits.to_vec());
-    let bounds = crate::mask::top_level_boundaries(before);
     let mut shift: isize = 0;
     let mut i = 0;
     let mut sorted: Vec<&Edit> = edits.iter().collect();

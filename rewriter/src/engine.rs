@@ -1,7 +1,7 @@
 //! One run of patterns over a tree: walk → prefilter → parse → match →
 //! edit → rewrite check (each edited item re-parsed). The output feeds `scan`, `rewrite`, `series` and the ledger.
 
-use crate::edit::{apply, check_rewrite, Edit};
+use crate::edit::{apply, check_rewrite, check_rewrite_within, Edit};
 use crate::model::{first_line_excerpt, FileChange, Finding, Note, Site, Verdict};
 use crate::parse::{line_col, parse_focused, ErrorMap};
 use crate::pattern::constraint::TreeFacts;
@@ -11,7 +11,7 @@ use crate::services::{Services, TransformCtx, TransformOutput};
 use crate::tree::{list_sources, read_filtered, SourceFile};
 use anyhow::Result;
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 pub use crate::options::RunOptions;
@@ -59,7 +59,8 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     }
 
     findings.extend(services.take_findings());
-    let changes = build_changes(file_edits, &mut sites, &mut findings);
+    let bounds = services.take_bounds();
+    let changes = build_changes(file_edits, &bounds, &mut sites, &mut findings);
     sites.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.pattern).cmp(&(&b.file, b.line, b.column, &b.pattern))
     });
@@ -201,7 +202,7 @@ fn run_rules_with_tree(
             })
         })
         .collect();
-    let run = |tree: &TreeFacts| run_rules_parallel(pattern, files, tree, &probes);
+    let run = |tree: &TreeFacts| run_rules_parallel(pattern, files, tree, &probes, services);
     if !pattern.asks_tree {
         return run(&TreeFacts::Absent);
     }
@@ -244,6 +245,7 @@ fn run_rules_parallel(
     files: &[&SourceFile],
     tree: &TreeFacts,
     probes: &[bool],
+    services: &Services,
 ) -> TransformOutput {
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
@@ -255,6 +257,7 @@ fn run_rules_parallel(
             } else {
                 parse_focused(&f.bytes, &pattern.focus.words_in(&f.bytes))
             };
+            services.keep_bounds(&f.rel, &parsed);
             let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, probes);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
             // Only a file with edits needs its bytes again.
@@ -424,13 +427,17 @@ fn block(out: &mut TransformOutput, reason: &str) {
 /// finding says what happened.
 fn build_changes(
     mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)>,
+    bounds: &HashMap<String, Vec<usize>>,
     sites: &mut [Site],
     findings: &mut Vec<Finding>,
 ) -> Vec<FileChange> {
     loop {
         let results: Vec<(String, Result<Vec<u8>, String>)> = file_edits
             .par_iter()
-            .map(|(file, (original, edits))| (file.clone(), try_apply(original, edits)))
+            .map(|(file, (original, edits))| {
+                let known = bounds.get(file).map(Vec::as_slice);
+                (file.clone(), try_apply(original, known, edits))
+            })
             .collect();
         let mut refused_groups = std::collections::BTreeSet::new();
         for (file, result) in &results {
@@ -480,13 +487,22 @@ fn build_changes(
     }
 }
 
-fn try_apply(original: &[u8], edits: &[Edit]) -> Result<Vec<u8>, String> {
+/// `edits` applied to `original` and checked (with the item boundaries
+/// of `original` when the parse that found them is known).
+fn try_apply(original: &[u8], bounds: Option<&[usize]>, edits: &[Edit]) -> Result<Vec<u8>, String> {
     let after = apply(original, edits.to_vec()).map_err(|c| {
         let (l1, _) = line_col(original, c.first.range.start);
         let (l2, _) = line_col(original, c.second.range.start);
         format!("conflicting edits at lines {l1} and {l2}; file left unchanged")
     })?;
-    check_rewrite(original, &after, edits).map_err(|why| format!("{why}; file left unchanged"))?;
+    // Boundaries that do not end where the file does are of other bytes.
+    let checked = match bounds {
+        Some(b) if b.last() == Some(&original.len()) => {
+            check_rewrite_within(original, b, &after, edits)
+        }
+        _ => check_rewrite(original, &after, edits),
+    };
+    checked.map_err(|why| format!("{why}; file left unchanged"))?;
     Ok(after)
 }
 

@@ -182,6 +182,9 @@ pub struct Masked {
     /// construct: blanked so the first branch parses, but nothing in them
     /// is examined, and anything a pattern looks for there must be reported.
     pub inactive: Vec<Range<usize>>,
+    /// Where the file's top-level items end (`top_level_boundaries`),
+    /// for the rewrite check of an edit found through this parse.
+    pub bounds: Vec<usize>,
 }
 
 /// Masks `src`; see the module comment.
@@ -237,6 +240,7 @@ pub fn mask_items(
         Masked {
             text: out,
             inactive,
+            bounds,
         },
         kept,
     )

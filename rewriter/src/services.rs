@@ -10,7 +10,7 @@ use crate::parse::{parse, parse_focused, ErrorMap, Parsed};
 use crate::symbols::SymbolIndex;
 use crate::tree::{list_sources, SourceFile};
 use rayon::prelude::*;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
@@ -26,6 +26,10 @@ pub struct Services<'a> {
     /// What the services could not do (a header a probe could not read),
     /// handed to the run's findings.
     findings: Mutex<Vec<Finding>>,
+    /// The top-level item boundaries of each candidate parsed, by file:
+    /// the rewrite check of its edits needs them, and finding them again
+    /// means lexing the whole file again.
+    bounds: Mutex<HashMap<String, Vec<usize>>>,
 }
 
 impl<'a> Services<'a> {
@@ -36,7 +40,21 @@ impl<'a> Services<'a> {
             options,
             tree_files: OnceLock::new(),
             findings: Mutex::new(Vec::new()),
+            bounds: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Keeps the item boundaries a parse of the candidate `rel` found.
+    pub fn keep_bounds(&self, rel: &str, parsed: &Parsed) {
+        let mut all = self.bounds.lock().expect("no panic while held");
+        if !all.contains_key(rel) {
+            all.insert(rel.to_string(), parsed.masked.bounds.clone());
+        }
+    }
+
+    /// The item boundaries kept for each file.
+    pub fn take_bounds(&self) -> HashMap<String, Vec<usize>> {
+        std::mem::take(&mut self.bounds.lock().expect("no panic while held"))
     }
 
     /// Keeps `finding` for the run's output.
@@ -122,7 +140,7 @@ impl TransformCtx<'_> {
         };
         self.candidates
             .par_iter()
-            .map(|f| parse_one(f, &parse_with, &each))
+            .map(|f| parse_one(self.services, f, &parse_with, &each))
             .collect()
     }
 
@@ -172,7 +190,7 @@ impl TransformCtx<'_> {
             .candidates
             .par_iter()
             .filter(|f| holds_all(&f.bytes, needs))
-            .map(|f| parse_one(f, parse_with, &each))
+            .map(|f| parse_one(self.services, f, parse_with, &each))
             .collect();
         let mut out = TransformOutput::default();
         for one in outputs {
@@ -228,11 +246,13 @@ impl TransformCtx<'_> {
 /// Parses one candidate with `parse_with` (whole, or focused on some
 /// words) and hands it with its error map to `each`.
 fn parse_one<T>(
+    services: &Services,
     f: &SourceFile,
     parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
     each: impl Fn(ParsedFile) -> T,
 ) -> T {
     let parsed = parse_with(&f.bytes);
+    services.keep_bounds(&f.rel, &parsed);
     let errors = ErrorMap::of(&parsed.tree);
     each(ParsedFile {
         file: f,
