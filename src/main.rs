@@ -22,6 +22,8 @@ use std::process::ExitCode;
 // A run allocates and frees a token list, a masked copy and a tree per
 // candidate file on every core; glibc's allocator spent a tenth of the
 // default scan in malloc, free and the page faults of its large blocks.
+// Built without transparent huge pages (`no_thp`): on a host whose memory
+// is fragmented, faulting them in doubled the scan's system time.
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
