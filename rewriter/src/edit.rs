@@ -115,7 +115,12 @@ impl std::fmt::Display for Refused {
 /// and after: a function or declaration parses the same on its own as in
 /// its file, and re-parsing whole files would double the cost of a run.
 pub fn check_rewrite(before: &[u8], after: &[u8], edits: &[Edit]) -> Result<(), Refused> {
-    check_rewrite_within(before, &crate::mask::top_level_boundaries(before), after, edits)
+    check_rewrite_within(
+        before,
+        &crate::mask::top_level_boundaries(before),
+        after,
+        edits,
+    )
 }
 
 /// `check_rewrite` with the top-level item boundaries of `before` known

@@ -100,7 +100,9 @@ pub fn tokenize(src: &[u8]) -> Vec<Tok> {
                 i = memchr::memchr(b'\n', &src[i..]).map_or(src.len(), |p| i + p);
             }
             b'/' if src.get(i + 1) == Some(&b'*') => {
-                i = COMMENT_END.find(&src[i + 2..]).map_or(src.len(), |p| i + 2 + p + 2);
+                i = COMMENT_END
+                    .find(&src[i + 2..])
+                    .map_or(src.len(), |p| i + 2 + p + 2);
             }
             b'#' if at_line_start => {
                 let start = i;

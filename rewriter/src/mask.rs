@@ -268,7 +268,10 @@ fn conditional_view(src: &[u8]) -> ConditionalView {
     let inactive = mask_cutting_conditionals(src, &toks, &mut out);
     // The conditional mask blanks whole tokens (its directives and the
     // alternative branches), and no token starts with a space.
-    let visible: Vec<Tok> = toks.into_iter().filter(|t| out[t.start()] != b' ').collect();
+    let visible: Vec<Tok> = toks
+        .into_iter()
+        .filter(|t| out[t.start()] != b' ')
+        .collect();
     let bounds = crate::lex::top_level_boundaries(&visible, src.len());
     ConditionalView {
         out,

@@ -34,13 +34,13 @@ fn tokens_in_order(src: &[u8]) -> Check {
     let mut end = 0;
     for t in rewriter::lex::tokenize(src) {
         ensure!(
-            t.start >= end && t.start < t.end && t.end <= src.len(),
+            t.start() >= end && t.start() < t.end() && t.end() <= src.len(),
             "token {}..{} after one ending at {end}, in a file of {} bytes",
-            t.start,
-            t.end,
+            t.start(),
+            t.end(),
             src.len()
         );
-        end = t.end;
+        end = t.end();
     }
     Ok(())
 }
