@@ -297,7 +297,18 @@ fn each_sibling<'t>(
         return;
     };
     let mut cursor = parent.walk();
-    if !cursor.goto_first_child() {
+    // Later siblings: the cursor starts at the first child reaching past
+    // the node's start, found by tree-sitter rather than step by step (a
+    // block of thousands of statements, each asking about those after it);
+    // an empty node shares its start with its neighbours.
+    let started = if before || node.start_byte() == node.end_byte() {
+        cursor.goto_first_child()
+    } else {
+        cursor
+            .goto_first_child_for_byte(node.start_byte())
+            .is_some()
+    };
+    if !started {
         return;
     }
     let mut earlier = Vec::new();
