@@ -172,6 +172,30 @@ impl Relation {
             .is_none_or(|w| cx.hits.any_within(key, w, texts, n.byte_range()))
     }
 
+    /// Whether the rule is known to match only nodes holding some words.
+    fn needs_words(&self, cx: &Cx) -> bool {
+        (self.needs)
+            .get_or_init(|| super::needs::needs(&self.rule, cx.utils))
+            .is_some()
+    }
+
+    /// Where the first word the rule needs occurs at or after `at`
+    /// (`usize::MAX` when none does; `at` when the rule needs none).
+    fn next_word_from(&self, at: usize, cx: &Cx) -> usize {
+        let needs = self
+            .needs
+            .get_or_init(|| super::needs::needs(&self.rule, cx.utils));
+        let Some(words) = needs else {
+            return at;
+        };
+        let key = self as *const Relation as usize;
+        let texts = super::needs::Texts {
+            masked: cx.text,
+            original: cx.original,
+        };
+        cx.hits.next_start(key, words, texts, at)
+    }
+
     fn stops<'t>(&self, n: Node<'t>, parent: Option<Node<'t>>, cx: &Cx<'t>) -> bool {
         match &self.stop {
             Stop::Rule(r) => r.matches(n, &cx.knowing(n, parent), &mut Captures::new()),
@@ -217,7 +241,20 @@ impl Relation {
                 let parent = cx.parent_of.filter(|(n, _)| *n == node).map(|(_, p)| p);
                 let before = self.kind == RelKind::Follows;
                 let mut found = false;
+                // Going forward with nothing to stop at, the siblings that
+                // end before the next place a needed word occurs hold none.
+                let skipping = !before && matches!(self.stop, Stop::End) && self.needs_words(cx);
+                let mut next_word = 0;
                 each_sibling(node, parent, before, &mut |s| {
+                    if skipping && s.end_byte() <= next_word {
+                        return false;
+                    }
+                    if skipping {
+                        next_word = self.next_word_from(s.start_byte(), cx);
+                        if s.end_byte() <= next_word {
+                            return false;
+                        }
+                    }
                     if s.kind() == "comment" {
                         return false;
                     }

@@ -112,6 +112,17 @@ impl WordHits {
     }
 }
 
+impl WordHits {
+    /// Where the first occurrence of one of `words` (those of the
+    /// relation `key`) at or after `at` starts; `usize::MAX` when none.
+    pub fn next_start(&self, key: usize, words: &[Word], texts: Texts, at: usize) -> usize {
+        let mut all = self.0.borrow_mut();
+        let hits = all.entry(key).or_insert_with(|| occurrences(texts, words));
+        let first = hits.partition_point(|h| h.start < at);
+        hits.get(first).map_or(usize::MAX, |h| h.start)
+    }
+}
+
 /// A file's masked text and its text as written (same offsets).
 #[derive(Clone, Copy)]
 pub struct Texts<'a> {
