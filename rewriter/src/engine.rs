@@ -33,7 +33,7 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     findings.extend(read_findings);
     let interfaces = interface_statuses(root, patterns);
     let candidate_count = candidates.len();
-    let mut per_pattern = split_per_pattern(candidates, patterns.len());
+    let per_pattern = split_per_pattern(candidates, patterns.len());
 
     let mut sites: Vec<Site> = Vec::new();
     let mut file_edits: BTreeMap<String, (Vec<u8>, Vec<Edit>)> = BTreeMap::new();
@@ -42,8 +42,8 @@ pub fn run(root: &Path, patterns: &[&Pattern], opts: &RunOptions) -> Result<Outc
     // of one pattern before the next starts; their outputs are absorbed in
     // order, which keeps the run's output the same.
     let outs: Vec<TransformOutput> = (patterns.par_iter())
-        .zip(per_pattern.par_iter_mut())
-        .map(|(pattern, owned)| run_pattern(pattern, &std::mem::take(owned), &services))
+        .zip(per_pattern)
+        .map(|(pattern, owned)| run_pattern(pattern, &owned, &services))
         .collect();
     for (mut out, status) in outs.into_iter().zip(&interfaces) {
         if !status.present && !opts.assume_api {
@@ -257,13 +257,14 @@ fn run_rules_parallel(
             } else {
                 parse_focused(&f.bytes, &pattern.focus.words_in(&f.bytes))
             };
-            services.keep_bounds(&f.rel, &parsed);
             let matches = run_rules_in_tree(pattern, &f.rel, &f.bytes, &parsed, tree, probes);
             let unread = unread_anchor_sites(pattern, f, &parsed, &matches.sites);
-            // Only a file with edits needs its bytes again.
+            // Only a file with edits needs its bytes again, and the item
+            // boundaries for their rewrite check.
             let bytes = if matches.edits.is_empty() {
                 Vec::new()
             } else {
+                services.keep_bounds(&f.rel, &parsed);
                 f.bytes.clone()
             };
             (f.rel.clone(), bytes, matches, unread)

@@ -71,9 +71,8 @@ pub fn error_maps(before: &[u8], after: &[u8]) -> (ErrorMap, ErrorMap) {
         .take_while(|(a, b)| a == b)
         .count();
     let point = |text: &[u8], at: usize| {
-        let row = memchr::memchr_iter(b'\n', &text[..at]).count();
-        let line_start = memchr::memrchr(b'\n', &text[..at]).map_or(0, |i| i + 1);
-        tree_sitter::Point::new(row, at - line_start)
+        let (line, column) = line_col(text, at);
+        tree_sitter::Point::new(line - 1, column - 1)
     };
     let edit = tree_sitter::InputEdit {
         start_byte: prefix,

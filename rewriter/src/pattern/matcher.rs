@@ -159,41 +159,33 @@ impl Relation {
 
     /// Whether `rule` could match `n`, by the words it needs.
     fn may_match(&self, n: Node, cx: &Cx) -> bool {
-        let needs = self
-            .needs
-            .get_or_init(|| super::needs::needs(&self.rule, cx.utils));
-        let key = self as *const Relation as usize;
-        let texts = super::needs::Texts {
-            masked: cx.text,
-            original: cx.original,
-        };
-        needs
-            .as_ref()
-            .is_none_or(|w| cx.hits.any_within(key, w, texts, n.byte_range()))
+        self.words(cx)
+            .is_none_or(|w| (cx.hits).any_within(self.key(), w, Self::texts(cx), n.byte_range()))
     }
 
-    /// Whether the rule is known to match only nodes holding some words.
-    fn needs_words(&self, cx: &Cx) -> bool {
+    /// The words one of which every node `rule` matches holds, when known.
+    fn words(&self, cx: &Cx) -> Option<&[super::needs::Word]> {
         (self.needs)
             .get_or_init(|| super::needs::needs(&self.rule, cx.utils))
-            .is_some()
+            .as_deref()
     }
 
-    /// Where the first word the rule needs occurs at or after `at`
-    /// (`usize::MAX` when none does; `at` when the rule needs none).
-    fn next_word_from(&self, at: usize, cx: &Cx) -> usize {
-        let needs = self
-            .needs
-            .get_or_init(|| super::needs::needs(&self.rule, cx.utils));
-        let Some(words) = needs else {
-            return at;
-        };
-        let key = self as *const Relation as usize;
-        let texts = super::needs::Texts {
+    /// Where the first of `words` (this relation's) occurs at or after
+    /// `at` (`usize::MAX` when none does).
+    fn next_word_from(&self, words: &[super::needs::Word], at: usize, cx: &Cx) -> usize {
+        cx.hits.next_start(self.key(), words, Self::texts(cx), at)
+    }
+
+    /// What the file's occurrences of this relation's words are kept by.
+    fn key(&self) -> usize {
+        self as *const Relation as usize
+    }
+
+    fn texts<'c>(cx: &Cx<'c>) -> super::needs::Texts<'c> {
+        super::needs::Texts {
             masked: cx.text,
             original: cx.original,
-        };
-        cx.hits.next_start(key, words, texts, at)
+        }
     }
 
     fn stops<'t>(&self, n: Node<'t>, parent: Option<Node<'t>>, cx: &Cx<'t>) -> bool {
@@ -243,14 +235,15 @@ impl Relation {
                 let mut found = false;
                 // Going forward with nothing to stop at, the siblings that
                 // end before the next place a needed word occurs hold none.
-                let skipping = !before && matches!(self.stop, Stop::End) && self.needs_words(cx);
+                let skip_by = (!before && matches!(self.stop, Stop::End))
+                    .then(|| self.words(cx))
+                    .flatten();
                 let mut next_word = 0;
                 each_sibling(node, parent, before, &mut |s| {
-                    if skipping && s.end_byte() <= next_word {
-                        return false;
-                    }
-                    if skipping {
-                        next_word = self.next_word_from(s.start_byte(), cx);
+                    if let Some(words) = skip_by {
+                        if s.end_byte() > next_word {
+                            next_word = self.next_word_from(words, s.start_byte(), cx);
+                        }
                         if s.end_byte() <= next_word {
                             return false;
                         }

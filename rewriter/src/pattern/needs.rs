@@ -8,7 +8,7 @@
 use super::matcher::{Matcher, RelKind};
 use super::snippet::PNode;
 use regex_syntax::hir::literal::{ExtractKind, Extractor};
-use std::cell::RefCell;
+use std::cell::{RefCell, RefMut};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -102,24 +102,27 @@ impl WordHits {
         texts: Texts,
         within: Range<usize>,
     ) -> bool {
-        let mut all = self.0.borrow_mut();
-        let hits = all.entry(key).or_insert_with(|| occurrences(texts, words));
+        let hits = self.of(key, words, texts);
         let first = hits.partition_point(|h| h.start < within.start);
         hits[first..]
             .iter()
             .take_while(|h| h.start < within.end)
             .any(|h| h.end <= within.end)
     }
-}
 
-impl WordHits {
     /// Where the first occurrence of one of `words` (those of the
     /// relation `key`) at or after `at` starts; `usize::MAX` when none.
     pub fn next_start(&self, key: usize, words: &[Word], texts: Texts, at: usize) -> usize {
-        let mut all = self.0.borrow_mut();
-        let hits = all.entry(key).or_insert_with(|| occurrences(texts, words));
+        let hits = self.of(key, words, texts);
         let first = hits.partition_point(|h| h.start < at);
         hits.get(first).map_or(usize::MAX, |h| h.start)
+    }
+
+    /// The occurrences of the relation `key`'s words, found on first use.
+    fn of(&self, key: usize, words: &[Word], texts: Texts) -> RefMut<'_, Vec<Range<usize>>> {
+        RefMut::map(self.0.borrow_mut(), |all| {
+            all.entry(key).or_insert_with(|| occurrences(texts, words))
+        })
     }
 }
 
