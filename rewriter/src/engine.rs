@@ -93,7 +93,7 @@ fn read_candidates(
     let mut anchors = Vec::new();
     let mut owner = Vec::new();
     for (pi, p) in patterns.iter().enumerate() {
-        for a in p.anchors.iter().chain(&p.transform_anchors) {
+        for a in p.anchors.iter().chain(&p.quiet_anchors) {
             anchors.push(a.as_bytes());
             owner.push(pi);
         }
@@ -171,16 +171,7 @@ fn run_pattern(pattern: &Pattern, owned: &[SourceFile], services: &Services) -> 
         run_rules_with_tree(pattern, &mine, services)
     };
     if !pattern.rules.is_empty() && pattern.transform.is_some() {
-        // The rules see the files holding one of their own anchors.
-        let theirs: Vec<&SourceFile> = if pattern.transform_anchors.is_empty() {
-            mine
-        } else {
-            let words: Vec<&str> = pattern.anchors.iter().map(String::as_str).collect();
-            mine.into_iter()
-                .filter(|f| crate::services::holds_all(&f.bytes, &[&words]))
-                .collect()
-        };
-        out.append(run_rules_with_tree(pattern, &theirs, services));
+        out.append(run_rules_with_tree(pattern, &mine, services));
     }
     out
 }
@@ -249,10 +240,13 @@ fn run_rules_parallel(
 ) -> TransformOutput {
     let per_file: Vec<(String, Vec<u8>, crate::rules::FileMatches, Vec<Site>)> = files
         .par_iter()
+        .filter(|f| wanted_by_rules(pattern, f))
         .map(|f| {
             // A rule that follows a name to all its references needs them
-            // all; otherwise the items the pattern's focus names.
-            let parsed = if pattern.whole_files {
+            // all, where it may match; otherwise the items the pattern's
+            // focus names.
+            let whole = (pattern.rules.iter()).any(|r| r.whole_file && r.may_match_in(&f.bytes));
+            let parsed = if whole {
                 crate::parse::parse(&f.bytes)
             } else {
                 parse_focused(&f.bytes, &pattern.focus.words_in(&f.bytes))
@@ -281,6 +275,15 @@ fn run_rules_parallel(
         out.sites.extend(unread);
     }
     out
+}
+
+/// Whether the rules have anything to do in `f`: a rule may match there,
+/// or it holds an anchor that, unread, is an `unparsed` site. A file that
+/// holds only `quiet-anchors` and none of any rule's words is not parsed.
+fn wanted_by_rules(pattern: &Pattern, f: &SourceFile) -> bool {
+    pattern.quiet_anchors.is_empty()
+        || pattern.rules.iter().any(|r| r.may_match_in(&f.bytes))
+        || (pattern.anchors.iter()).any(|a| memchr::memmem::find(&f.bytes, a.as_bytes()).is_some())
 }
 
 /// Anchors that occur where the parser saw nothing: in a masked-out

@@ -83,6 +83,10 @@ pub fn run_rules_in_tree(
     };
     let cx = run.cx();
     let mut out = FileMatches::default();
+    // A rule whose words the file lacks cannot match in it.
+    let live: Vec<&Rule> = (pattern.rules.iter())
+        .filter(|r| r.may_match_in(original))
+        .collect();
     // Each node travels with the function definition around it and its
     // depth, and `path` holds its ancestors: looking them up through
     // `Node::parent` would cost the square of the depth.
@@ -95,13 +99,14 @@ pub fn run_rules_in_tree(
         } else {
             def
         };
+        if !live.iter().any(|r| may_hold_match(&run, r, node)) {
+            continue;
+        }
         let mut decided = HashSet::new();
         if node.kind() == "compound_statement" {
             decided = run_sequences(&run, &cx, node, def, &mut out);
         }
-        if let Some((rule, caps)) = pattern
-            .rules
-            .iter()
+        if let Some((rule, caps)) = (live.iter())
             .find_map(|r| node_match(&run, &cx.within(node, &path), r, node).map(|c| (r, c)))
         {
             let m = Match::single(node);
@@ -115,6 +120,20 @@ pub fn run_rules_in_tree(
         path.push(node);
     }
     out
+}
+
+/// Whether `node` (or a node below it) may be one `rule` matches: its
+/// text holds one of the words every such node holds, when they are known.
+fn may_hold_match(run: &FileRun, rule: &Rule, node: Node) -> bool {
+    let Some(words) = &rule.node_words else {
+        return true;
+    };
+    let texts = crate::pattern::needs::Texts {
+        masked: run.parsed.text(),
+        original: run.original,
+    };
+    let key = rule as *const Rule as usize;
+    (run.hits).any_within(key, words, texts, node.byte_range())
 }
 
 /// Whether node rule `rule` matches `node`, with its captures.

@@ -80,13 +80,28 @@ fn references_see_functions_without_an_anchor() {
     let yaml = "anchors: [make]\nrules:\n  - id: r\n    pattern: \"static struct obj *$N;\"\n    where:\n      N: { references: { some: { inside: { kind: call_expression, pattern: \"drop($N)\" } } } }\n    verdict: manual\n    reason: dropped\n";
     let text = pattern(yaml).replace("anchors: [x]\n", "");
     let p = load_str(&text, "t.yaml").unwrap();
-    assert!(p.whole_files);
+    assert!(p.rules[0].whole_file);
     let plain = load_str(
         &pattern("rules:\n  - id: r\n    pattern: make()\n    verdict: manual\n    reason: r\n"),
         "t.yaml",
     )
     .unwrap();
-    assert!(!plain.whole_files);
+    assert!(!plain.rules[0].whole_file);
+}
+
+#[test]
+fn a_reference_rule_the_focus_covers_needs_no_whole_file() {
+    // `none` of a rule whose node holds `DECLARE_OBJ`: every such node is
+    // in an item the focus parses once that word is in `also-parse`.
+    let rule = "rules:\n  - id: r\n    pattern: \"use($N)\"\n    where:\n      N: { references: { none: { inside: { kind: call_expression, regex: '^DECLARE_OBJ\\b' } } } }\n    verdict: manual\n    reason: r\n";
+    let whole = |yaml: &str| load_str(&pattern(yaml), "t.yaml").unwrap().rules[0].whole_file;
+    assert!(whole(rule));
+    assert!(!whole(&format!("also-parse: [DECLARE_OBJ]\n{rule}")));
+    // `every` reference of a name may be anywhere.
+    let every = rule
+        .replace("{ none: { inside:", "{ every: [ { inside:")
+        .replace("b' } } } }", "b' } } ] } }");
+    assert!(whole(&format!("also-parse: [DECLARE_OBJ]\n{every}")));
 }
 
 #[test]

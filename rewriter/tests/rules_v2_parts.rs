@@ -1,7 +1,7 @@
 //! Rule language version 2, the constructs `timer-shutdown-on-teardown`
 //! brought: regexes over the source as written whose named groups
 //! capture, `notes` and `${NAME:line}`, `also-parse` (words and `names`), and
-//! the load errors of these keys and of `transform-anchors`.
+//! the load errors of these keys.
 
 use rewriter::engine::{run, RunOptions};
 use rewriter::parse::parse;
@@ -128,11 +128,6 @@ fn also_parse_names_reads_the_items_holding_each_captured_name() {
     assert_eq!(
         run_with(&src.replace(".ops = a_setup", ".ops = b_other")),
         0
-    );
-    let e = error("transform-anchors: [get_device]\nrules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n");
-    assert!(
-        e.contains("t.yaml:6:20: `transform-anchors` needs a `transform`"),
-        "{e}"
     );
     let e = error("also-parse:\n  - names: '\\.ops = \\w+'\nrules:\n  - id: r\n    pattern: stop($T)\n    verdict: manual\n    reason: r\n");
     assert!(e.contains("t.yaml:7:12: `names` needs a group"), "{e}");

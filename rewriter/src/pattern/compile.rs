@@ -150,6 +150,9 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         fix,
         probes: Vec::new(),
         notes: compile_notes(r, at, scope)?,
+        file_groups: Vec::new(),
+        whole_file: false,
+        node_words: None,
     })
 }
 
@@ -166,8 +169,10 @@ fn compile_notes(r: &RuleSpec, at: &At, scope: &Scope) -> Result<Vec<NoteTemplat
                 n.at
             );
         }
-        check_template(&n.message, &here.field("message"), scope)?;
-        super::message::check_lines(&n.message, &here.field("message"), &scope.captured)?;
+        if let Some(message) = &n.message {
+            check_template(message, &here.field("message"), scope)?;
+            super::message::check_lines(message, &here.field("message"), &scope.captured)?;
+        }
         out.push(NoteTemplate {
             at: name.to_string(),
             message: n.message.clone(),
@@ -481,8 +486,10 @@ fn push_relation(
     } else {
         compile_matcher(&inner, &at, scope)?
     };
+    let comment = compile_kind("comment", at.field("kind"))?;
     let rel = Matcher::Relation(Box::new(Relation {
         kind,
+        sees_comments: rule.names_kind(comment),
         rule,
         stop,
         fresh,

@@ -180,13 +180,15 @@ fn check_one(
             return false;
         }
     }
+    // The definition first: its captures may be what the references are
+    // measured against.
     check_occurrence(check, value.as_bytes(), caps, cx)
         && check_flow(check, value.as_bytes(), m, cx)
-        && super::references::check(check, value.as_bytes(), m, caps, cx, facts)
         && check
             .symbol
             .as_ref()
             .is_none_or(|s| check_symbol(s, &value, m, caps, cx, facts))
+        && super::references::check(check, value.as_bytes(), m, caps, cx, facts)
 }
 
 /// `used-in` / `not-used-in`: whether the identifier occurs in the text

@@ -57,6 +57,9 @@ pub fn changes(fix: &Fix, cx: &FixCx) -> Result<Vec<Change>, Refusal> {
 
 /// The edits of `list` but the declarations to drop, in order; a
 /// `for-each` with `join` adds its text to `texts` for the edits after it.
+/// An edit at a capture the match did not bind (one of an `any`
+/// alternative it did not take: a comment that may be there) is skipped,
+/// as its note is.
 pub fn edit_list(
     list: &[FixEdit],
     cx: &FixCx,
@@ -67,6 +70,7 @@ pub fn edit_list(
     for e in list
         .iter()
         .filter(|e| e.op != FixOp::DeleteDeclarationIfUnused)
+        .filter(|e| cx.caps.get(e.target.as_str()).is_some())
     {
         if e.op == FixOp::ForEach {
             out.extend(super::references::for_each(e, cx, texts, deleted)?);
@@ -113,7 +117,7 @@ fn one_edit(
                 deleted.push(range.clone());
                 return Ok((range, text));
             }
-            let range = deletion(node, cx.original);
+            let range = deletion(node, cx.original, cx.parsed.text());
             deleted.push(range.clone());
             Ok((range, Vec::new()))
         }
@@ -146,7 +150,12 @@ fn refuse_lost_comment(node: Node, cx: &FixCx) -> Result<(), Refusal> {
     }
 }
 
+/// A comment inside a deleted node would be lost; a comment the fix
+/// names and deletes is not.
 fn refuse_comment_inside(node: Node) -> Result<(), Refusal> {
+    if node.kind() == "comment" {
+        return Ok(());
+    }
     match comments(node).first() {
         Some(c) => Err(Refusal::Manual(format!(
             "the deletion would drop the comment on line {}",
@@ -194,8 +203,11 @@ const MAX_WRAPPED_LINE: usize = 1024;
 /// The bytes that deleting `node` removes: in a list, the node with one
 /// separator; a node alone on its lines, those lines, and a blank line
 /// that would be left stray (after an opening brace, before a closing
-/// one, or next to another blank line); otherwise just the node.
-pub fn deletion(node: Node, original: &[u8]) -> Range<usize> {
+/// one, or next to another blank line); otherwise just the node. Tokens
+/// the mask hid in front of it (`static` before `DECLARE_WORK(...)`,
+/// which the parser reads as a call) belong to it: `masked` is the text
+/// the parser read.
+pub fn deletion(node: Node, original: &[u8], masked: &[u8]) -> Range<usize> {
     if let Some(r) = list_element(node) {
         return r;
     }
@@ -204,7 +216,7 @@ pub fn deletion(node: Node, original: &[u8]) -> Range<usize> {
     let ls = line_start(original, range.start);
     let le = line_end(original, range.end);
     let blank = |s: &[u8]| s.iter().all(|b| *b == b' ' || *b == b'\t');
-    if !(blank(&original[ls..range.start]) && blank(&original[range.end..le])) {
+    if !(blank(&masked[ls..range.start]) && blank(&original[range.end..le])) {
         return range;
     }
     let end = (le + 1).min(original.len());
@@ -435,7 +447,10 @@ fn drop_declaration(e: &FixEdit, cx: &FixCx, done: &[Change]) -> Result<Vec<Chan
     } else {
         declarator
     };
-    Ok(vec![(deletion(node, cx.original), Vec::new())])
+    Ok(vec![(
+        deletion(node, cx.original, cx.parsed.text()),
+        Vec::new(),
+    )])
 }
 
 fn has_effectful_init(declarator: Node) -> bool {

@@ -44,6 +44,10 @@ pub struct Relation {
     /// Version 1 relations match with captures of their own and give none
     /// back; version 2 relations share them with the rule they qualify.
     pub fresh: bool,
+    /// Comments are invisible to a relation unless it looks for one
+    /// (`follows: { kind: comment, stop-by: neighbor }`: the comment right
+    /// before a statement).
+    pub sees_comments: bool,
     /// Words the text of a node `rule` matches holds (`needs.rs`), found
     /// on first use: the utils they may come from are the file's.
     pub needs: std::sync::OnceLock<Option<Vec<super::needs::Word>>>,
@@ -94,6 +98,17 @@ impl<'a> Cx<'a> {
 }
 
 impl Matcher {
+    /// Whether this says its node is of kind `kind` (in every part of an
+    /// `all`, or one alternative of an `any`; utils aside).
+    pub fn names_kind(&self, kind: u16) -> bool {
+        match self {
+            Matcher::Kind(k) => *k == kind,
+            Matcher::All(parts) => parts.iter().any(|p| p.names_kind(kind)),
+            Matcher::Any(alts) => alts.iter().any(|a| a.names_kind(kind)),
+            _ => false,
+        }
+    }
+
     /// The node kinds this can match, when it says (a prefilter: most
     /// nodes of a file are rejected by their kind alone).
     pub fn root_kinds(&self, utils: &[Matcher]) -> Option<Vec<u16>> {
@@ -248,7 +263,7 @@ impl Relation {
                             return false;
                         }
                     }
-                    if s.kind() == "comment" {
+                    if s.kind() == "comment" && !self.sees_comments {
                         return false;
                     }
                     found = self.may_match(s, cx) && test(s, parent);
@@ -279,7 +294,7 @@ impl Relation {
             let parent = parents.last().copied();
             let mut descend = false;
             // Nothing below a node without the words matches either.
-            if n.kind() != "comment" && self.may_match(n, cx) {
+            if (n.kind() != "comment" || self.sees_comments) && self.may_match(n, cx) {
                 if test(n, parent) {
                     return true;
                 }

@@ -10,10 +10,11 @@ use anyhow::{bail, Result};
 use regex::Regex;
 use std::collections::BTreeSet;
 
-/// A note of a rule: at the line of capture `at`, saying `message`.
+/// A note of a rule: at the line of capture `at`, saying `message`, or
+/// quoting that line when there is none (the call in the way).
 pub struct NoteTemplate {
     pub at: String,
-    pub message: String,
+    pub message: Option<String>,
 }
 
 fn line_refs() -> Regex {
@@ -74,12 +75,28 @@ impl NoteTemplate {
         parsed: &Parsed,
     ) -> Option<Note> {
         let at = caps.get(self.at.as_str())?;
+        let message = match &self.message {
+            Some(m) => render_message(m, caps, original, parsed).ok()?,
+            None => quoted_line(original, at.start),
+        };
         Some(Note {
             file: rel.to_string(),
             line: parsed.line_col(at.start).0,
-            message: render_message(&self.message, caps, original, parsed).ok()?,
+            message,
         })
     }
+}
+
+/// The line holding `at`, as written, without its indentation.
+fn quoted_line(original: &[u8], at: usize) -> String {
+    let start = original[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    let end = memchr::memchr(b'\n', &original[at..]).map_or(original.len(), |p| at + p);
+    String::from_utf8_lossy(&original[start..end])
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

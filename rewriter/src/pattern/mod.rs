@@ -4,6 +4,7 @@ pub mod captures;
 mod compile;
 pub mod constraint;
 pub mod dataflow;
+pub mod file_needs;
 pub mod fix;
 pub mod focus;
 mod marks;
@@ -78,8 +79,8 @@ pub struct Pattern {
     pub rationale: String,
     pub anchors: Vec<String>,
     pub all_anchors: Vec<String>,
-    /// Candidate words of the transform alone (`transform-anchors`).
-    pub transform_anchors: Vec<String>,
+    /// Candidate words no `unparsed` site is made of (`quiet-anchors`).
+    pub quiet_anchors: Vec<String>,
     /// Which items of a candidate are parsed (anchors, `also-parse`).
     pub focus: focus::Focus,
     pub since: Option<String>,
@@ -96,7 +97,7 @@ pub struct Pattern {
     /// Some rule looks at every reference of a name (`references`,
     /// `for-each`): files are parsed whole, not only the items holding an
     /// anchor.
-    pub whole_files: bool,
+
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
     pub introduce: Option<Box<Phase>>,
@@ -146,7 +147,7 @@ fn compile_phase(
             rationale: p.rationale.clone(),
             anchors: p.anchors.clone(),
             all_anchors: vec![],
-            transform_anchors: vec![],
+            quiet_anchors: vec![],
             focus: focus::Focus::words(&p.anchors),
             since: None,
             opt_in: true,
@@ -156,7 +157,6 @@ fn compile_phase(
             asks_tree: false,
             transform: None,
             probes: Vec::new(),
-            whole_files: false,
             origin: origin.to_string(),
             introduce: None,
             retire: None,
@@ -204,6 +204,22 @@ pub struct Rule {
     /// The answers of the file's probes the rule needs (index, answer).
     pub probes: Vec<(usize, bool)>,
     pub notes: Vec<message::NoteTemplate>,
+    /// Words a file must hold, one of each group, for the rule to match
+    /// in it (`file_needs`); set once the utils are compiled.
+    pub file_groups: Vec<file_needs::Group>,
+    /// The rule follows names through the file: a file where it may
+    /// match is parsed whole.
+    pub whole_file: bool,
+    /// Words one of which the text of every node the rule matches holds
+    /// (`needs::needs`), when known: a subtree without them is not walked.
+    pub node_words: Option<Vec<needs::Word>>,
+}
+
+impl Rule {
+    /// Whether the rule may match in a file of these bytes.
+    pub fn may_match_in(&self, bytes: &[u8]) -> bool {
+        file_needs::holds_groups(bytes, &self.file_groups)
+    }
 }
 
 /// A rule matches one node, or a run of statements of a block.
@@ -327,21 +343,34 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     if spec.rules.is_empty() && transform.is_none() {
         bail!("{}: a pattern needs `rules` or a `transform`", top.here());
     }
-    if transform.is_none() && !spec.transform_anchors.is_empty() {
-        bail!(
-            "{}: `transform-anchors` needs a `transform`",
-            top.field("transform-anchors")
-        );
-    }
     let requires = compile_requires(spec.requires, &top)?;
     let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
     let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
     let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
     let rules = references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
     let probes = references::compile_probes(&spec.probes, &top.child("probes"), spec.version)?;
-    let whole_files = rules.iter().any(references::looks_at_references);
+    let mut rules = rules;
+    let focus_words: Vec<String> = (spec.anchors.iter())
+        .chain(&spec.quiet_anchors)
+        .chain(spec.also_parse.iter().filter_map(|a| match a {
+            spec::AlsoParseSpec::Word(w) => Some(w),
+            spec::AlsoParseSpec::Names { .. } => None,
+        }))
+        .cloned()
+        .collect();
+    for rule in &mut rules {
+        rule.whole_file = file_needs::needs_whole_file(rule, &utils, &focus_words);
+        rule.file_groups = file_needs::rule_groups(rule, &utils);
+        if let Shape::Node(m) = &rule.shape {
+            rule.node_words = needs::needs(m, &utils);
+        }
+    }
+    let focus_anchors: Vec<String> = (spec.anchors.iter())
+        .chain(&spec.quiet_anchors)
+        .cloned()
+        .collect();
     let focus = focus::Focus::compile(
-        &spec.anchors,
+        &focus_anchors,
         &spec.all_anchors,
         &spec.also_parse,
         spec.version,
@@ -370,7 +399,7 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         rationale: spec.rationale,
         anchors: spec.anchors,
         all_anchors: spec.all_anchors,
-        transform_anchors: spec.transform_anchors,
+        quiet_anchors: spec.quiet_anchors,
         focus,
         since: spec.since,
         opt_in: spec.opt_in,
@@ -382,7 +411,6 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         utils,
         transform,
         probes,
-        whole_files,
         origin: origin.to_string(),
     })
 }
@@ -428,7 +456,7 @@ fn load_transform(
     };
     // A name a transform starts from makes a file its candidate either way.
     let anchors: Vec<String> = (spec.anchors.iter())
-        .chain(&spec.transform_anchors)
+        .chain(&spec.quiet_anchors)
         .cloned()
         .collect();
     let params = transforms::Parameters {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// Utils refer to utils; deeper than this, say nothing rather than loop.
-const DEPTH: usize = 16;
+pub(super) const DEPTH: usize = 16;
 
 /// A word, and whether it is looked for in the masked text (which
 /// snippets match) rather than in the text as written (which regexes read).
@@ -25,7 +25,7 @@ pub fn needs(m: &Matcher, utils: &[Matcher]) -> Option<Vec<Word>> {
     needs_at(m, utils, 0)
 }
 
-fn needs_at(m: &Matcher, utils: &[Matcher], depth: usize) -> Option<Vec<Word>> {
+pub(super) fn needs_at(m: &Matcher, utils: &[Matcher], depth: usize) -> Option<Vec<Word>> {
     if depth > DEPTH {
         return None;
     }

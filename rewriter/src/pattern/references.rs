@@ -218,20 +218,6 @@ pub(super) fn resolve_probes(
     Ok(rules)
 }
 
-/// Whether a rule looks at references of a name beyond the items that
-/// hold an anchor.
-pub fn looks_at_references(rule: &Rule) -> bool {
-    let in_fix = match &rule.fix {
-        Some(super::Fix::Edits(list)) => list.iter().any(|e| e.op == FixOp::ForEach),
-        _ => false,
-    };
-    in_fix
-        || rule
-            .constraints
-            .iter()
-            .any(|(_, c)| c.references.is_some() || c.declared_before.is_some())
-}
-
 /// `references` and `declared-before` of one capture, whose text is `name`.
 pub fn check(
     check: &MetaCheck,

@@ -54,10 +54,12 @@ pub struct PatternSpec {
     /// A built-in transform written in Rust, for what rules cannot say.
     #[serde(default)]
     pub transform: Option<String>,
-    /// Words that make a file a candidate of the transform only: the
-    /// rules neither parse the items holding them nor see those files.
-    #[serde(default, rename = "transform-anchors")]
-    pub transform_anchors: Vec<String>,
+    /// Words that make a file a candidate, and the items holding them
+    /// parsed, without an occurrence the parser did not read becoming an
+    /// `unparsed` site (a call in every other driver, in macro bodies too,
+    /// that starts a rare shape).
+    #[serde(default, rename = "quiet-anchors")]
+    pub quiet_anchors: Vec<String>,
     /// The transform's tables (names, forms): a mapping the transform
     /// reads into its own type when the pattern is loaded.
     #[serde(default)]
@@ -223,8 +225,10 @@ pub struct RuleSpec {
 pub struct NoteSpec {
     /// The capture whose line the note names (`$FREE`).
     pub at: String,
-    /// What it says; a template over the captures.
-    pub message: String,
+    /// What it says; a template over the captures. Without one, the note
+    /// quotes its line as written.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,7 +7,6 @@
 
 pub mod of_scoped;
 pub mod platform_remove_void;
-pub mod sysfs_self_delete;
 
 use crate::services::{TransformCtx, TransformOutput};
 use std::sync::Mutex;
@@ -25,7 +24,7 @@ pub trait Transform: Sync {
 pub struct Parameters<'a> {
     /// The pattern's `parameters`, if it has them.
     pub value: Option<&'a serde_yaml::Value>,
-    /// The pattern's `anchors` and `transform-anchors`: a name a
+    /// The pattern's `anchors` and `quiet-anchors`: a name a
     /// transform's sites start from must be one, or no file holding it is
     /// ever read.
     pub anchors: &'a [String],
@@ -92,7 +91,7 @@ impl Parameters<'_> {
         }
         Err(ParamError::at(
             path,
-            format!("{what} `{name}` is not among the pattern's `anchors` or `transform-anchors`: no file holding it would be read"),
+            format!("{what} `{name}` is not among the pattern's `anchors` or `quiet-anchors`: no file holding it would be read"),
         ))
     }
 }
@@ -143,7 +142,6 @@ type Load = fn(&Parameters) -> Result<&'static dyn Transform, ParamError>;
 const ALL: &[(&str, Load)] = &[
     ("platform-remove-void", load_platform_remove_void),
     ("of-node-scoped-iterators", of_scoped::load),
-    ("sysfs-self-delete", sysfs_self_delete::load),
 ];
 
 /// `platform-remove-void` takes no parameters.

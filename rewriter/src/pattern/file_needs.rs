@@ -1,0 +1,140 @@
+//! What a rule needs of a file before it is worth matching there: words
+//! the file must hold (a rule whose words a file lacks is not tried in
+//! it), and whether it must see the file whole (a rule that follows a
+//! name to every reference needs every function, not only the items the
+//! pattern's focus parses).
+
+use super::matcher::{Matcher, RelKind};
+use super::needs::{needs_at, Word, DEPTH};
+use super::references::RefRule;
+use super::{Fix, FixOp, MetaCheck, Rule, Shape};
+
+/// A group of words: a file holds one of them.
+pub type Group = Vec<Vec<u8>>;
+
+/// The words a file must hold for `rule` to match in it: those of the
+/// matched node and of every node its relations reach, and those of what
+/// its `where` requires to exist in the file (a reference `one` or `some`
+/// rule matches, a definition of this file, a capture's `rule`).
+pub fn rule_groups(rule: &Rule, utils: &[Matcher]) -> Vec<Group> {
+    let Shape::Node(m) = &rule.shape else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    collect(m, utils, 0, &mut out);
+    for (_, c) in &rule.constraints {
+        for m in required_in_file(c) {
+            collect(m, utils, 0, &mut out);
+        }
+    }
+    out
+}
+
+/// Whether `bytes` hold a word of every group.
+pub fn holds_groups(bytes: &[u8], groups: &[Group]) -> bool {
+    groups
+        .iter()
+        .all(|g| g.iter().any(|w| memchr::memmem::find(bytes, w).is_some()))
+}
+
+/// Whether `rule` must see the whole file where it may match: it follows
+/// a name to every reference (`every`, `for-each`, `declared-before`), or
+/// asks whether one of them matches a rule (`one`, `some`, `none`) whose
+/// matches the focus does not all parse. `focus` holds the words whose
+/// items a focused parse keeps.
+pub fn needs_whole_file(rule: &Rule, utils: &[Matcher], focus: &[String]) -> bool {
+    let for_each = match &rule.fix {
+        Some(Fix::Edits(list)) => list.iter().any(|e| e.op == FixOp::ForEach),
+        _ => false,
+    };
+    for_each
+        || rule.constraints.iter().any(|(_, c)| {
+            c.declared_before.is_some()
+                || c.references.as_ref().is_some_and(|r| {
+                    !r.every.is_empty()
+                        || [&r.one, &r.some, &r.none]
+                            .into_iter()
+                            .flatten()
+                            .any(|rr| !focused(rr, utils, focus))
+                })
+        })
+}
+
+/// Every node `rr` matches lies in an item a focused parse keeps: one
+/// group of words that lie in the node's own top-level item is made of
+/// focus words only.
+fn focused(rr: &RefRule, utils: &[Matcher], focus: &[String]) -> bool {
+    let mut groups = Vec::new();
+    in_item(&rr.matcher, utils, 0, &mut groups);
+    rr.constraints.iter().all(|(_, c)| c.references.is_none())
+        && groups.iter().any(|g| {
+            g.iter()
+                .all(|w| focus.iter().any(|f| f.as_bytes() == w.as_slice()))
+        })
+}
+
+/// The rule objects a `where` entry requires to match somewhere in the
+/// file.
+fn required_in_file(c: &MetaCheck) -> Vec<&Matcher> {
+    let mut out: Vec<&Matcher> = c.rule.iter().collect();
+    if let Some(s) = c.symbol.as_ref().filter(|s| s.defined_here == Some(true)) {
+        out.extend(s.definition.as_ref());
+    }
+    if let Some(r) = &c.references {
+        out.extend(
+            [&r.one, &r.some]
+                .into_iter()
+                .flatten()
+                .map(|rr| &rr.matcher),
+        );
+    }
+    out
+}
+
+fn collect(m: &Matcher, utils: &[Matcher], depth: usize, out: &mut Vec<Group>) {
+    if depth > DEPTH {
+        return;
+    }
+    push_words(m, utils, depth, out);
+    match m {
+        Matcher::All(parts) => parts.iter().for_each(|p| collect(p, utils, depth + 1, out)),
+        Matcher::Relation(r) => collect(&r.rule, utils, depth + 1, out),
+        Matcher::Util(i) => collect(&utils[*i], utils, depth + 1, out),
+        _ => {}
+    }
+}
+
+/// `collect`, keeping to words that lie in the node's own top-level item:
+/// its own, its descendants', and its ancestors' below the file itself.
+fn in_item(m: &Matcher, utils: &[Matcher], depth: usize, out: &mut Vec<Group>) {
+    if depth > DEPTH {
+        return;
+    }
+    push_words(m, utils, depth, out);
+    match m {
+        Matcher::All(parts) => parts.iter().for_each(|p| in_item(p, utils, depth + 1, out)),
+        Matcher::Relation(r) if r.kind == RelKind::Has => in_item(&r.rule, utils, depth + 1, out),
+        Matcher::Relation(r) if r.kind == RelKind::Inside && below_file(&r.rule, utils) => {
+            in_item(&r.rule, utils, depth + 1, out)
+        }
+        Matcher::Util(i) => in_item(&utils[*i], utils, depth + 1, out),
+        _ => {}
+    }
+}
+
+/// Whether `m` matches only nodes of kinds other than the file's root.
+fn below_file(m: &Matcher, utils: &[Matcher]) -> bool {
+    let root = tree_sitter::Language::from(tree_sitter_c::LANGUAGE)
+        .id_for_node_kind("translation_unit", true);
+    m.root_kinds(utils)
+        .is_some_and(|kinds| !kinds.contains(&root))
+}
+
+/// The words of the node `m` matches, unless the mask may have written
+/// them (`while` over a loop macro is not a word of the file).
+fn push_words(m: &Matcher, utils: &[Matcher], depth: usize, out: &mut Vec<Group>) {
+    let written = |words: &[Word]| !words.iter().any(|(masked, w)| *masked && w == b"while");
+    if let Some(words) = needs_at(m, utils, depth).filter(|w| written(w)) {
+        out.push(words.into_iter().map(|(_, w)| w).collect());
+    }
+}
