@@ -144,52 +144,30 @@ impl TransformCtx<'_> {
             .collect()
     }
 
-    /// `each_parsed` for transforms that decide file by file: each file's
-    /// output is merged in candidate order.
-    pub fn each_file(
-        &self,
-        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
-    ) -> TransformOutput {
-        self.each_file_holding(&[], each)
-    }
-
-    /// `each_file` over the candidates whose bytes hold a word of every
-    /// group of `needs` (see `holds_all`), the others left unparsed: the
-    /// anchors say which files mention the campaign, `needs` which of
-    /// them can hold one of its sites, and parsing is what costs.
-    pub fn each_file_holding(
-        &self,
-        needs: &[&[&str]],
-        each: impl Fn(ParsedFile) -> TransformOutput + Sync,
-    ) -> TransformOutput {
-        self.merge_files(needs, &|bytes| parse(bytes), each)
-    }
-
-    /// `each_file_holding` with each file parsed only in the top-level
-    /// items holding one of `words` (as a whole word): a transform whose
-    /// sites lie in the functions that name its macros parses those alone.
+    /// `each_parsed` for transforms that decide file by file, each file
+    /// parsed only in the top-level items holding one of `words` (as a
+    /// whole word): a transform whose sites lie in the functions that name
+    /// its macros parses those alone. The per-file outputs are merged in
+    /// candidate order.
     pub fn each_file_focused(
         &self,
-        needs: &[&[&str]],
         words: &[&str],
         each: impl Fn(ParsedFile) -> TransformOutput + Sync,
     ) -> TransformOutput {
         let words: Vec<&[u8]> = words.iter().map(|w| w.as_bytes()).collect();
-        self.merge_files(needs, &|bytes| parse_focused(bytes, &words), each)
+        self.merge_files(&|bytes| parse_focused(bytes, &words), each)
     }
 
-    /// The outputs of `each` over the candidates holding `needs`, each
-    /// parsed by `parse_with`, merged in candidate order.
+    /// The outputs of `each` over the candidates, each parsed by
+    /// `parse_with`, merged in candidate order.
     fn merge_files(
         &self,
-        needs: &[&[&str]],
         parse_with: &(dyn Fn(&[u8]) -> Parsed + Sync),
         each: impl Fn(ParsedFile) -> TransformOutput + Sync,
     ) -> TransformOutput {
         let outputs: Vec<TransformOutput> = self
             .candidates
             .par_iter()
-            .filter(|f| holds_all(&f.bytes, needs))
             .map(|f| parse_one(self.services, f, parse_with, &each))
             .collect();
         let mut out = TransformOutput::default();
@@ -261,15 +239,6 @@ fn parse_one<T>(
     })
 }
 
-/// Whether `bytes` hold at least one word of each group (no group: yes).
-pub fn holds_all(bytes: &[u8], groups: &[&[&str]]) -> bool {
-    groups.iter().all(|words| {
-        words
-            .iter()
-            .any(|w| memchr::memmem::find(bytes, w.as_bytes()).is_some())
-    })
-}
-
 /// What a transform yields: sites, and edits grouped by file with each
 /// file's original bytes. Edit `site` fields index `sites`.
 #[derive(Default)]
@@ -300,24 +269,5 @@ impl TransformOutput {
                 self.add_edit(&file, &orig, e);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::holds_all;
-
-    #[test]
-    fn holds_all_needs_one_word_of_every_group() {
-        let src = b"static DECLARE_WORK(w, f);\nschedule_work(&w);\n";
-        assert!(holds_all(src, &[]));
-        assert!(holds_all(
-            src,
-            &[&["queue_work", "schedule_work"], &["DECLARE_WORK"]]
-        ));
-        assert!(!holds_all(
-            src,
-            &[&["schedule_work"], &["device_attribute", "kobj_attribute"]]
-        ));
     }
 }

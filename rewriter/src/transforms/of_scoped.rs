@@ -165,7 +165,7 @@ impl Transform for OfScoped {
             .map(|it| it.name.as_str())
             .chain(scoped.iter().map(String::as_str))
             .collect();
-        ctx.each_file_focused(&[], &words, |p| {
+        ctx.each_file_focused(&words, |p| {
             let mut out = TransformOutput::default();
             let defined = Defined::new(&p.file.bytes);
             for def in descendants(p.parsed.root())
