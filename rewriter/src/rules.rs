@@ -317,11 +317,7 @@ fn record<'f>(
     let mut reason = rule.reason.as_deref().map(|r| {
         render_message(r, caps, run.original, run.parsed).unwrap_or_else(|_| r.to_string())
     });
-    let notes: Vec<Note> = rule
-        .notes
-        .iter()
-        .filter_map(|n| n.render(caps, run.rel, run.original, run.parsed))
-        .collect();
+    let notes = notes_of(run, rule, caps, m);
     let mut edits = Vec::new();
     let refused = m.nodes().find_map(|n| run.errors.refusal(n));
     if let Some(why) = refused {
@@ -366,6 +362,29 @@ fn record<'f>(
         notes,
         group: run.rel.to_string(),
     });
+}
+
+/// The notes of a match: one per plain note whose capture it bound, one
+/// per node an `each` note finds.
+fn notes_of<'f>(run: &FileRun<'f>, rule: &Rule, caps: &Captures, m: &Match<'f>) -> Vec<Note> {
+    let matcher_cx = run.cx();
+    let rcx = crate::pattern::references::RuleCx {
+        cx: &matcher_cx,
+        facts: &run.facts,
+        m,
+    };
+    let mut out = Vec::new();
+    for n in &rule.notes {
+        let each = match &n.each {
+            Some((within, r)) => crate::pattern::references::each_within(r, within, caps, &rcx),
+            None => vec![caps.clone()],
+        };
+        out.extend(
+            each.iter()
+                .filter_map(|own| n.render(own, run.rel, run.original, run.parsed)),
+        );
+    }
+    out
 }
 
 /// The function around a site, or for an initializer entry at file scope

@@ -156,26 +156,44 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     })
 }
 
-/// `notes`: each at a capture of the rule, its message a template.
+/// `notes`: each at a capture of the rule (with `each`, by default at
+/// the node visited), its message a template.
 fn compile_notes(r: &RuleSpec, at: &At, scope: &Scope) -> Result<Vec<NoteTemplate>> {
     let mut out = Vec::new();
     for (i, n) in r.notes.iter().enumerate() {
         let here = at.child(&format!("notes.{i}"));
-        let name = n.at.strip_prefix('$').unwrap_or_default();
-        if !scope.captured.contains(name) {
+        let mut local = scope.clone();
+        let each = match &n.each {
+            Some(e) => {
+                let within =
+                    capture_ref(&Some(e.within.clone()), &here.field("each.within"), scope)?
+                        .expect("given");
+                let at = here.child("each").child("matching");
+                let rule = super::references::compile_ref_rule(&e.matching, &at, &mut local)?;
+                Some((within, rule))
+            }
+            None => None,
+        };
+        let name = match (&n.at, &each) {
+            (Some(a), _) => a.strip_prefix('$').unwrap_or_default().to_string(),
+            (None, Some(_)) => "REF".to_string(),
+            (None, None) => bail!("{}: a note needs `at` (or `each`)", here.here()),
+        };
+        if !local.captured.contains(&name) {
             bail!(
                 "{}: expected a capture of the rule such as $CALL, not `{}`",
                 here.field("at"),
-                n.at
+                n.at.as_deref().unwrap_or_default()
             );
         }
         if let Some(message) = &n.message {
-            check_template(message, &here.field("message"), scope)?;
-            super::message::check_lines(message, &here.field("message"), &scope.captured)?;
+            check_template(message, &here.field("message"), &local)?;
+            super::message::check_lines(message, &here.field("message"), &local.captured)?;
         }
         out.push(NoteTemplate {
-            at: name.to_string(),
+            at: name,
             message: n.message.clone(),
+            each,
         });
     }
     Ok(out)

@@ -7,7 +7,7 @@
 use super::matcher::{Matcher, RelKind};
 use super::needs::{needs_at, Word, DEPTH};
 use super::references::RefRule;
-use super::{Fix, FixOp, MetaCheck, Rule, Shape};
+use super::{Fix, MetaCheck, Rule, Shape};
 
 /// A group of words: a file holds one of them.
 pub type Group = Vec<Vec<u8>>;
@@ -44,7 +44,9 @@ pub fn holds_groups(bytes: &[u8], groups: &[Group]) -> bool {
 /// items a focused parse keeps.
 pub fn needs_whole_file(rule: &Rule, utils: &[Matcher], focus: &[String]) -> bool {
     let for_each = match &rule.fix {
-        Some(Fix::Edits(list)) => list.iter().any(|e| e.op == FixOp::ForEach),
+        Some(Fix::Edits(list)) => (list.iter())
+            .filter_map(|e| e.for_each.as_ref())
+            .any(|fe| !fe.within),
         _ => false,
     };
     for_each

@@ -11,10 +11,13 @@ use regex::Regex;
 use std::collections::BTreeSet;
 
 /// A note of a rule: at the line of capture `at`, saying `message`, or
-/// quoting that line when there is none (the call in the way).
+/// quoting that line when there is none (the call in the way). With
+/// `each`, one such note per node inside a capture that matches a rule,
+/// with that node's captures (`$REF`, the node).
 pub struct NoteTemplate {
     pub at: String,
     pub message: Option<String>,
+    pub each: Option<(String, super::references::RefRule)>,
 }
 
 fn line_refs() -> Regex {

@@ -36,8 +36,12 @@ pub struct RefCheck {
     pub none: Option<RefRule>,
 }
 
-/// `for-each`, compiled: `FixEdit::target` names the identifier.
+/// `for-each`, compiled: `FixEdit::target` names the identifier, or the
+/// capture whose nodes are visited.
 pub struct ForEach {
+    /// The nodes inside the capture are visited, not the references of
+    /// the identifier it holds.
+    pub within: bool,
     pub matching: RefRule,
     pub edits: Vec<FixEdit>,
     /// (capture name, item template).
@@ -46,7 +50,7 @@ pub struct ForEach {
 
 /// Compiles a rule a reference must match; its captures (and `$REF`) are
 /// added to `scope`, so the caller decides whether they are seen outside.
-fn compile_ref_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<RefRule> {
+pub(super) fn compile_ref_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<RefRule> {
     if r.id.is_some() || r.verdict.is_some() || r.fix.is_some() || r.rewrite.is_some() {
         bail!(
             "{}: a reference's rule takes no `id`, `verdict`, `fix` or `rewrite`",
@@ -128,8 +132,15 @@ pub(super) fn compile_for_each(
         bail!("{}: a `for-each` edit has only `for-each`", at.here());
     }
     let at = at.child("for-each");
-    let target =
-        capture_ref(&Some(fe.references.clone()), &at.field("references"), scope)?.expect("given");
+    let (key, name) = match (&fe.references, &fe.within) {
+        (Some(n), None) => ("references", n),
+        (None, Some(n)) => ("within", n),
+        _ => bail!(
+            "{}: `for-each` takes one of `references` and `within`",
+            at.here()
+        ),
+    };
+    let target = capture_ref(&Some(name.clone()), &at.field(key), scope)?.expect("given");
     let mut local = scope.clone();
     let matching = compile_ref_rule(&fe.matching, &at.child("matching"), &mut local)?;
     if fe.edits.is_empty() && fe.join.is_none() {
@@ -162,6 +173,7 @@ pub(super) fn compile_for_each(
         with: None,
         unbrace: false,
         for_each: Some(Box::new(ForEach {
+            within: fe.within.is_some(),
             matching,
             edits,
             join,
@@ -320,6 +332,26 @@ fn ref_match(
     .then_some(own)
 }
 
+/// The nodes inside the node at `range` (itself aside), in document
+/// order.
+fn nodes_within<'t>(cx: &Cx<'t>, range: std::ops::Range<usize>) -> Vec<Node<'t>> {
+    super::matcher::node_at(cx.root, range)
+        .map(crate::c_util::descendants)
+        .unwrap_or_default()
+}
+
+/// The captures of each node inside `$within` that `rule` matches (bound
+/// as `$REF`): the nodes a note of `each` is about.
+pub fn each_within(rule: &RefRule, within: &str, caps: &Captures, rcx: &RuleCx) -> Vec<Captures> {
+    let Some(range) = caps.get(within) else {
+        return Vec::new();
+    };
+    nodes_within(rcx.cx, range.clone())
+        .into_iter()
+        .filter_map(|n| ref_match(rule, n, rcx.m, caps, rcx.cx, rcx.facts))
+        .collect()
+}
+
 /// Whether a top-level item before byte `before` (also under `#if` and
 /// `#ifdef`) defines or declares `name`.
 fn declared_before(name: &[u8], before: usize, cx: &Cx) -> bool {
@@ -373,10 +405,14 @@ pub fn for_each(
         .caps
         .get(e.target.as_str())
         .ok_or_else(|| Refusal::Manual(format!("${} was not captured by this match", e.target)))?;
-    let name = &rcx.cx.text[range.clone()];
+    let visited = if fe.within {
+        nodes_within(rcx.cx, range.clone())
+    } else {
+        references(&rcx.cx.text[range.clone()], rcx.m, rcx.cx)
+    };
     let mut out = Vec::new();
     let mut joined = Vec::new();
-    for r in references(name, rcx.m, rcx.cx) {
+    for r in visited {
         let Some(own) = ref_match(&fe.matching, r, rcx.m, cx.caps, rcx.cx, rcx.facts) else {
             continue;
         };

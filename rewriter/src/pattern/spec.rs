@@ -223,8 +223,13 @@ pub struct RuleSpec {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NoteSpec {
-    /// The capture whose line the note names (`$FREE`).
-    pub at: String,
+    /// The capture whose line the note names (`$FREE`); with `each`, by
+    /// default the node visited (`$REF`).
+    #[serde(default)]
+    pub at: Option<String>,
+    /// One note per node inside a capture that matches a rule.
+    #[serde(default)]
+    pub each: Option<EachSpec>,
     /// What it says; a template over the captures. Without one, the note
     /// quotes its line as written.
     #[serde(default)]
@@ -296,13 +301,26 @@ pub struct EditSpec {
 #[serde(deny_unknown_fields)]
 pub struct ForEachSpec {
     /// `$NAME`: the identifier whose references are visited.
-    pub references: String,
+    #[serde(default)]
+    pub references: Option<String>,
+    /// `$X`: the capture whose nodes (itself aside) are visited.
+    #[serde(default)]
+    pub within: Option<String>,
     /// The rule a reference must match (captures `$REF` and its own).
     pub matching: RuleSpec,
     #[serde(default)]
     pub edits: Vec<EditSpec>,
     #[serde(default)]
     pub join: Option<JoinSpec>,
+}
+
+/// `each: { within: $X, matching: R }`: the nodes inside a capture
+/// that match a rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EachSpec {
+    pub within: String,
+    pub matching: RuleSpec,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,104 @@
+//! Rule language version 2: an edit and a note for every node inside a
+//! capture that matches a rule (`for-each: { within: $X }`, a note's
+//! `each: { within: $X }`), the shape of "every `return 0;` of the
+//! callback becomes `return;`, every other return is a note".
+
+use rewriter::parse::parse;
+use rewriter::pattern::load_str;
+use rewriter::rules::run_rules;
+
+fn pattern(body: &str) -> String {
+    format!("version: 2\nid: t\ntitle: T\nrationale: R\nanchors: [teardown]\n{body}")
+}
+
+/// `line: verdict[: reason]` of every site with its notes, and the
+/// source after the edits.
+fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
+    let p = load_str(&pattern(yaml), "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
+    let parsed = parse(src.as_bytes());
+    let m = run_rules(&p, "f.c", src.as_bytes(), &parsed);
+    let mut out = Vec::new();
+    for s in &m.sites {
+        out.push(match &s.reason {
+            Some(r) => format!("{}: {}: {r}", s.line, s.verdict.as_str()),
+            None => format!("{}: {}", s.line, s.verdict.as_str()),
+        });
+        out.extend(
+            s.notes
+                .iter()
+                .map(|n| format!("  {}: {}", n.line, n.message)),
+        );
+    }
+    let new = rewriter::edit::apply(src.as_bytes(), m.edits).expect("edits do not overlap");
+    (out, String::from_utf8(new).unwrap())
+}
+
+const RULES: &str = r#"utils:
+  other-return: { kind: return_statement, not: { pattern: "return 0;", context: statement } }
+rules:
+  - id: needs-prep
+    pattern: "static int teardown($P) { $$$BODY; }"
+    context: top-level
+    has: { matches: other-return }
+    verdict: manual
+    reason: returns something else
+    notes: [ { each: { within: $MATCH, matching: { matches: other-return } } } ]
+  - id: void
+    all:
+      - pattern: "static int teardown($P) { $$$BODY; }"
+        context: top-level
+      - has: { stop-by: neighbor, kind: primitive_type, pattern: $TYPE }
+      - has: { stop-by: neighbor, kind: compound_statement, pattern: $B }
+    verdict: auto
+    fix:
+      - replace: $TYPE
+        with: void
+      - for-each:
+          within: $B
+          matching: { pattern: "return 0;", context: statement }
+          edits: [ { replace: $REF, with: "return;" } ]
+"#;
+
+#[test]
+fn every_node_of_a_kind_inside_a_capture_is_edited() {
+    let src = "static int teardown(struct dev *d)\n{\n\tif (!d->up)\n\t\treturn 0;\n\tstop(d);\n\tif (d->extra) {\n\t\tstop(d->extra);\n\t\treturn 0;\n\t}\n\treturn 0;\n}\n";
+    let (sites, out) = sites_of(RULES, src);
+    assert_eq!(sites, ["1: auto"]);
+    assert_eq!(
+        out,
+        "static void teardown(struct dev *d)\n{\n\tif (!d->up)\n\t\treturn;\n\tstop(d);\n\tif (d->extra) {\n\t\tstop(d->extra);\n\t\treturn;\n\t}\n\treturn;\n}\n"
+    );
+}
+
+#[test]
+fn every_node_of_a_kind_inside_a_capture_is_a_note() {
+    // Each return that is not `return 0;` is a note quoting its line, in
+    // the order of the file; `return 0;` is none.
+    let src = "static int teardown(struct dev *d)\n{\n\tif (!d->up)\n\t\treturn -ENODEV;\n\tif (stop(d))\n\t\treturn 0;\n\treturn d->err;\n}\n";
+    let (sites, out) = sites_of(RULES, src);
+    assert_eq!(
+        sites,
+        [
+            "1: manual: returns something else",
+            "  4: return -ENODEV;",
+            "  7: return d->err;"
+        ]
+    );
+    assert_eq!(out, src);
+}
+
+#[test]
+fn for_each_takes_one_of_references_and_within() {
+    let both = RULES.replace(
+        "          within: $B\n",
+        "          within: $B\n          references: $B\n",
+    );
+    let e = match load_str(&pattern(&both), "t.yaml") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        e.contains("`for-each` takes one of `references` and `within`"),
+        "{e}"
+    );
+}
