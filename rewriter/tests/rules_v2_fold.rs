@@ -94,6 +94,17 @@ fn a_deleted_item_takes_the_storage_class_the_mask_hid() {
     let (sites, out) = sites_of(yaml, src);
     assert_eq!(sites, ["3: auto"]);
     assert_eq!(out, "static int a;\n\nstatic int b;\n");
+    // Another item on the line, blanked by a focused parse, is no word
+    // the mask hid: the line is not deleted, and what the deletion leaves
+    // (`static` alone) does not parse, so the file is left as it was.
+    let p = load_str(&pattern(yaml), "t.yaml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("drivers")).unwrap();
+    let shared = "static int a; static DECLARE_WORK(w, w_fn);\n";
+    std::fs::write(dir.path().join("drivers/a.c"), shared).unwrap();
+    let out = run(dir.path(), &[&p], &RunOptions::default()).unwrap();
+    assert!(out.changes.is_empty());
+    assert_eq!(out.sites[0].verdict.as_str(), "manual");
 }
 
 #[test]

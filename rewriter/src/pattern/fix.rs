@@ -203,10 +203,11 @@ const MAX_WRAPPED_LINE: usize = 1024;
 /// The bytes that deleting `node` removes: in a list, the node with one
 /// separator; a node alone on its lines, those lines, and a blank line
 /// that would be left stray (after an opening brace, before a closing
-/// one, or next to another blank line); otherwise just the node. Tokens
+/// one, or next to another blank line); otherwise just the node. Words
 /// the mask hid in front of it (`static` before `DECLARE_WORK(...)`,
 /// which the parser reads as a call) belong to it: `masked` is the text
-/// the parser read.
+/// the parser read. (Only words: what a focused parse blanked of another
+/// item on the line, `int a;`, stays.)
 pub fn deletion(node: Node, original: &[u8], masked: &[u8]) -> Range<usize> {
     if let Some(r) = list_element(node) {
         return r;
@@ -216,7 +217,9 @@ pub fn deletion(node: Node, original: &[u8], masked: &[u8]) -> Range<usize> {
     let ls = line_start(original, range.start);
     let le = line_end(original, range.end);
     let blank = |s: &[u8]| s.iter().all(|b| *b == b' ' || *b == b'\t');
-    if !(blank(&masked[ls..range.start]) && blank(&original[range.end..le])) {
+    let words = |s: &[u8]| (s.iter()).all(|b| b.is_ascii_alphanumeric() || b"_ \t".contains(b));
+    let hidden = blank(&masked[ls..range.start]) && words(&original[ls..range.start]);
+    if !(hidden && blank(&original[range.end..le])) {
         return range;
     }
     let end = (le + 1).min(original.len());
