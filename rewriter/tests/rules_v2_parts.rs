@@ -3,35 +3,17 @@
 //! capture, `notes` and `${NAME:line}`, `also-parse` (words and `names`), and
 //! the load errors of these keys.
 
+mod common;
+
 use rewriter::engine::{run, RunOptions};
-use rewriter::parse::parse;
 use rewriter::pattern::load_str;
-use rewriter::rules::run_rules;
 
 fn pattern(body: &str) -> String {
     format!("version: 2\nid: t\ntitle: T\nrationale: R\nanchors: [stop]\n{body}")
 }
 
-/// `line: verdict[: reason]` of every site with its notes (`  line: message`),
-/// and the source after the edits.
 fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
-    let p = load_str(&pattern(yaml), "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
-    let parsed = parse(src.as_bytes());
-    let m = run_rules(&p, "f.c", src.as_bytes(), &parsed);
-    let mut out = Vec::new();
-    for s in &m.sites {
-        out.push(match &s.reason {
-            Some(r) => format!("{}: {}: {r}", s.line, s.verdict.as_str()),
-            None => format!("{}: {}", s.line, s.verdict.as_str()),
-        });
-        out.extend(
-            s.notes
-                .iter()
-                .map(|n| format!("  {}: {}", n.line, n.message)),
-        );
-    }
-    let new = rewriter::edit::apply(src.as_bytes(), m.edits).expect("edits do not overlap");
-    (out, String::from_utf8(new).unwrap())
+    common::sites_of(&pattern(yaml), src)
 }
 
 fn error(yaml: &str) -> String {

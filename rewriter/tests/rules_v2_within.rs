@@ -3,34 +3,16 @@
 //! `each: { within: $X }`), the shape of "every `return 0;` of the
 //! callback becomes `return;`, every other return is a note".
 
-use rewriter::parse::parse;
+mod common;
+
 use rewriter::pattern::load_str;
-use rewriter::rules::run_rules;
 
 fn pattern(body: &str) -> String {
     format!("version: 2\nid: t\ntitle: T\nrationale: R\nanchors: [teardown]\n{body}")
 }
 
-/// `line: verdict[: reason]` of every site with its notes, and the
-/// source after the edits.
 fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
-    let p = load_str(&pattern(yaml), "t.yaml").unwrap_or_else(|e| panic!("{e:#}"));
-    let parsed = parse(src.as_bytes());
-    let m = run_rules(&p, "f.c", src.as_bytes(), &parsed);
-    let mut out = Vec::new();
-    for s in &m.sites {
-        out.push(match &s.reason {
-            Some(r) => format!("{}: {}: {r}", s.line, s.verdict.as_str()),
-            None => format!("{}: {}", s.line, s.verdict.as_str()),
-        });
-        out.extend(
-            s.notes
-                .iter()
-                .map(|n| format!("  {}: {}", n.line, n.message)),
-        );
-    }
-    let new = rewriter::edit::apply(src.as_bytes(), m.edits).expect("edits do not overlap");
-    (out, String::from_utf8(new).unwrap())
+    common::sites_of(&pattern(yaml), src)
 }
 
 const RULES: &str = r#"utils:

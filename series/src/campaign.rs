@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn groups_sort_as_spelled() {
-        let mut g = vec![
+        let mut g = [
             ChangeGroup::parse("sound/x.c"),
             ChangeGroup::parse("helper:h"),
             ChangeGroup::parse("drivers/y.c"),
