@@ -111,7 +111,9 @@ pub fn run_rules_in_tree(
         {
             let m = Match::single(node);
             record(&run, rule, &caps, &m, def, &mut out);
-            continue;
+            if !rule.descend {
+                continue;
+            }
         }
         let kids = children(node)
             .into_iter()

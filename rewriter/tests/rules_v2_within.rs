@@ -1,7 +1,9 @@
-//! Rule language version 2: an edit and a note for every node inside a
-//! capture that matches a rule (`for-each: { within: $X }`, a note's
-//! `each: { within: $X }`), the shape of "every `return 0;` of the
-//! callback becomes `return;`, every other return is a note".
+//! Rule language version 2, the nodes inside a match: an edit and a note
+//! for every node inside a capture that matches a rule (`for-each: {
+//! within: $X }`, a note's `each: { within: $X }`: "every `return 0;` of
+//! the callback becomes `return;`, every other return is a note"), node
+//! identity (`is: $X`: "a `break` of *this* loop") and sites inside sites
+//! (`descend`: a loop in a loop).
 
 mod common;
 
@@ -82,5 +84,52 @@ fn for_each_takes_one_of_references_and_within() {
     assert!(
         e.contains("`for-each` takes one of `references` and `within`"),
         "{e}"
+    );
+}
+
+/// The loop rules of the identity and nesting tests: a `while` loop with
+/// a `break` of its own, the innermost loop or `switch` around the break.
+const LOOPS: &str = r#"utils:
+  breakable: { any: [ { kind: while_statement }, { kind: for_statement }, { kind: switch_statement } ] }
+rules:
+  - id: own-break
+    all: [ { kind: while_statement }, { pattern: $LOOP } ]
+    has:
+      kind: break_statement
+      inside: { is: $LOOP, stop-by: { matches: breakable } }
+    verdict: manual
+    reason: breaks out
+"#;
+
+#[test]
+fn is_matches_the_captured_node_itself() {
+    // Two loops of the same text stay apart; the break of a `switch` is
+    // not the loop's.
+    let src = "void teardown(void)\n{\n\twhile (a) {\n\t\tif (x)\n\t\t\tbreak;\n\t}\n\twhile (b) {\n\t\tswitch (y) {\n\t\tcase 1:\n\t\t\tbreak;\n\t\t}\n\t}\n\twhile (a) {\n\t\tif (x)\n\t\t\tbreak;\n\t}\n}\n";
+    assert_eq!(
+        sites_of(LOOPS, src).0,
+        ["3: manual: breaks out", "13: manual: breaks out"]
+    );
+    let unbound = LOOPS.replace("is: $LOOP", "is: $NOPE");
+    let e = match load_str(&pattern(&unbound), "t.yaml") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(e.contains("$NOPE"), "{e}");
+}
+
+#[test]
+fn descend_finds_sites_inside_sites() {
+    // The inner loop breaks out of itself; without `descend` the outer
+    // match hides it.
+    let src = "void teardown(void)\n{\n\twhile (a) {\n\t\twhile (b) {\n\t\t\tif (x)\n\t\t\t\tbreak;\n\t\t}\n\t\tif (y)\n\t\t\tbreak;\n\t}\n}\n";
+    assert_eq!(sites_of(LOOPS, src).0, ["3: manual: breaks out"]);
+    let nested = LOOPS.replace(
+        "    verdict: manual\n",
+        "    descend: true\n    verdict: manual\n",
+    );
+    assert_eq!(
+        sites_of(&nested, src).0,
+        ["3: manual: breaks out", "4: manual: breaks out"]
     );
 }

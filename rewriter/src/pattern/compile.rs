@@ -78,6 +78,8 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.not.is_some(), "not");
     key(r.matches.is_some(), "matches");
     key(r.regex.is_some(), "regex");
+    key(r.is.is_some(), "is");
+    key(r.descend, "descend");
     key(r.follows.is_some(), "follows");
     key(r.precedes.is_some(), "precedes");
     key(r.stop_by.is_some(), "stop-by");
@@ -117,6 +119,10 @@ pub(super) fn compile_rules(
 
 fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     let shape = match sequence_of(r, at, scope)? {
+        Some(_) if r.descend => bail!(
+            "{}: `descend` goes with a node rule, not a sequence",
+            at.field("descend")
+        ),
         Some(seq) => Shape::Sequence(seq),
         None => Shape::Node(compile_matcher(r, at, scope)?),
     };
@@ -153,6 +159,7 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         file_groups: Vec::new(),
         whole_file: false,
         node_words: None,
+        descend: r.descend,
     })
 }
 
@@ -323,6 +330,9 @@ pub(super) fn compile_matcher(r: &RuleSpec, at: &At, scope: &mut Scope) -> Resul
     if let Some(k) = &r.kind {
         parts.push(Matcher::Kind(compile_kind(k, at.field("kind"))?));
     }
+    if let Some(name) = capture_ref(&r.is, &at.field("is"), scope)? {
+        parts.push(Matcher::Is(name));
+    }
     if let Some(re) = &r.regex {
         let re = Regex::new(re).map_err(|e| anyhow!("{}: bad regex: {e}", at.field("regex")))?;
         scope.captured.extend(super::regex_caps::capture_names(&re));
@@ -468,6 +478,12 @@ fn push_relation(
 ) -> Result<()> {
     let Some(spec) = spec else { return Ok(()) };
     let at = at.child(key);
+    if spec.descend {
+        bail!(
+            "{}: `descend` goes on a rule of `rules`",
+            at.field("descend")
+        );
+    }
     let fresh = scope.version < 2;
     if fresh && spec.kind.is_none() && spec.pattern.is_none() {
         bail!(
@@ -531,6 +547,7 @@ fn clone_matching(r: &RuleSpec) -> RuleSpec {
         context: r.context.clone(),
         kind: r.kind.clone(),
         regex: r.regex.clone(),
+        is: r.is.clone(),
         all: r
             .all
             .as_ref()

@@ -17,6 +17,8 @@ pub enum Matcher {
     Not(Box<Matcher>),
     /// A fragment of the file's `utils`, by index.
     Util(usize),
+    /// `is: $X`: the node spans exactly the bytes `$X` captured.
+    Is(String),
     Relation(Box<Relation>),
 }
 
@@ -124,7 +126,7 @@ impl Matcher {
                 Some(all)
             }
             Matcher::Util(i) => utils[*i].root_kinds(utils),
-            Matcher::Not(_) | Matcher::Relation(_) | Matcher::Regex(_) => None,
+            Matcher::Not(_) | Matcher::Relation(_) | Matcher::Regex(_) | Matcher::Is(_) => None,
         }
     }
 
@@ -137,6 +139,7 @@ impl Matcher {
                     && s.match_into(node, cx.text, caps)
             }
             Matcher::Kind(k) => *k == node.kind_id(),
+            Matcher::Is(name) => caps.get(name) == Some(&node.byte_range()),
             Matcher::Regex(re) => {
                 super::regex_caps::match_binding(re, cx.original, node.byte_range(), caps)
             }

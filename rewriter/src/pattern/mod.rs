@@ -213,6 +213,8 @@ pub struct Rule {
     /// Words one of which the text of every node the rule matches holds
     /// (`needs::needs`), when known: a subtree without them is not walked.
     pub node_words: Option<Vec<needs::Word>>,
+    /// The search goes on inside a node this rule matched (`descend`).
+    pub descend: bool,
 }
 
 impl Rule {

@@ -51,9 +51,10 @@ pub struct ForEach {
 /// Compiles a rule a reference must match; its captures (and `$REF`) are
 /// added to `scope`, so the caller decides whether they are seen outside.
 pub(super) fn compile_ref_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<RefRule> {
-    if r.id.is_some() || r.verdict.is_some() || r.fix.is_some() || r.rewrite.is_some() {
+    if r.id.is_some() || r.verdict.is_some() || r.fix.is_some() || r.rewrite.is_some() || r.descend
+    {
         bail!(
-            "{}: a reference's rule takes no `id`, `verdict`, `fix` or `rewrite`",
+            "{}: a reference's rule takes no `id`, `verdict`, `fix`, `rewrite` or `descend`",
             at.here()
         );
     }

@@ -161,6 +161,14 @@ pub struct RuleSpec {
     /// Version 2: the node's text matches this regular expression.
     #[serde(default)]
     pub regex: Option<String>,
+    /// Version 2: `$X`, a capture bound before: the node is the one it
+    /// captured (its bytes, not the same text elsewhere).
+    #[serde(default)]
+    pub is: Option<String>,
+    /// Version 2, on a rule of `rules`: the search goes on inside a node
+    /// this rule matched, so a site may hold sites (a loop in a loop).
+    #[serde(default)]
+    pub descend: bool,
     /// Version 2: every one of these must match the node, in order, their
     /// captures shared.
     #[serde(default)]

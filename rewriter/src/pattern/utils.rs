@@ -39,9 +39,10 @@ pub(super) fn compile_utils(
             || spec.verdict.is_some()
             || !spec.where_.is_empty()
             || !spec.notes.is_empty()
+            || spec.descend
         {
             bail!(
-                "{}: a `utils` entry is a rule object: no `id`, `verdict`, `where` or `notes`",
+                "{}: a `utils` entry is a rule object: no `id`, `verdict`, `where`, `notes` or `descend`",
                 at.field(name)
             );
         }
