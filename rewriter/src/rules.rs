@@ -8,7 +8,7 @@ use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
 use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
-use crate::pattern::message::render_message;
+use crate::pattern::message::{render_message, NoteTemplate};
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
 use crate::pattern::snippet::Captures;
 use crate::pattern::{Pattern, Rule, SeqRule, Shape};
@@ -139,7 +139,7 @@ fn may_hold_match(run: &FileRun, rule: &Rule, node: Node) -> bool {
 }
 
 /// Whether node rule `rule` matches `node`, with its captures.
-fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Captures> {
+fn node_match<'f>(run: &FileRun<'f>, cx: &Cx, rule: &Rule, node: Node<'f>) -> Option<Captures> {
     let Shape::Node(matcher) = &rule.shape else {
         return None;
     };
@@ -151,7 +151,10 @@ fn node_match(run: &FileRun, cx: &Cx, rule: &Rule, node: Node) -> Option<Capture
         return None;
     }
     caps.insert("MATCH".into(), node.byte_range());
-    check_where(rule, &Match::single(node), &mut caps, cx, &run.facts).then_some(caps)
+    let m = Match::single(node);
+    let found = check_where(rule, &m, &mut caps, cx, &run.facts)
+        && (rule.problems.is_empty() || !rendered(run, &rule.problems, &caps, &m).is_empty());
+    found.then_some(caps)
 }
 
 /// Whether the tree answered the rule's probes as it needs.
@@ -319,7 +322,17 @@ fn record<'f>(
     let mut reason = rule.reason.as_deref().map(|r| {
         render_message(r, caps, run.original, run.parsed).unwrap_or_else(|_| r.to_string())
     });
-    let notes = notes_of(run, rule, caps, m);
+    let mut notes = rendered(run, &rule.notes, caps, m);
+    if !rule.problems.is_empty() {
+        // The earliest problem is the reason, the others come first
+        // among the notes.
+        let mut problems = rendered(run, &rule.problems, caps, m);
+        problems.sort_by_key(|p| p.line);
+        let mut rest = problems.split_off(1.min(problems.len()));
+        reason = problems.pop().map(|p| p.message);
+        rest.append(&mut notes);
+        notes = rest;
+    }
     let mut edits = Vec::new();
     let refused = m.nodes().find_map(|n| run.errors.refusal(n));
     if let Some(why) = refused {
@@ -368,7 +381,12 @@ fn record<'f>(
 
 /// The notes of a match: one per plain note whose capture it bound, one
 /// per node an `each` note finds.
-fn notes_of<'f>(run: &FileRun<'f>, rule: &Rule, caps: &Captures, m: &Match<'f>) -> Vec<Note> {
+fn rendered<'f>(
+    run: &FileRun<'f>,
+    templates: &[NoteTemplate],
+    caps: &Captures,
+    m: &Match<'f>,
+) -> Vec<Note> {
     let matcher_cx = run.cx();
     let rcx = crate::pattern::references::RuleCx {
         cx: &matcher_cx,
@@ -376,7 +394,7 @@ fn notes_of<'f>(run: &FileRun<'f>, rule: &Rule, caps: &Captures, m: &Match<'f>) 
         m,
     };
     let mut out = Vec::new();
-    for n in &rule.notes {
+    for n in templates {
         let each = match &n.each {
             Some((within, r)) => crate::pattern::references::each_within(r, within, caps, &rcx),
             None => vec![caps.clone()],

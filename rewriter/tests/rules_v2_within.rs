@@ -2,8 +2,9 @@
 //! for every node inside a capture that matches a rule (`for-each: {
 //! within: $X }`, a note's `each: { within: $X }`: "every `return 0;` of
 //! the callback becomes `return;`, every other return is a note"), node
-//! identity (`is: $X`: "a `break` of *this* loop") and sites inside sites
-//! (`descend`: a loop in a loop).
+//! identity (`is: $X`: "a `break` of *this* loop"), sites inside sites
+//! (`descend`: a loop in a loop) and every problem of a match reported
+//! (`problems`).
 
 mod common;
 
@@ -132,4 +133,46 @@ fn descend_finds_sites_inside_sites() {
         sites_of(&nested, src).0,
         ["3: manual: breaks out", "4: manual: breaks out"]
     );
+}
+
+/// Every problem of a loop, whichever kind is found first in the file:
+/// the earliest is the reason, the others notes; a loop without one is
+/// left to the next rule.
+const PROBLEMS: &str = r#"rules:
+  - id: in-the-way
+    all: [ { kind: while_statement }, { pattern: $LOOP } ]
+    verdict: manual
+    problems:
+      - each: { within: $LOOP, matching: { pattern: "put($C);", context: statement, not: { precedes: { stop-by: neighbor, kind: break_statement } } } }
+        message: "put($C) is not on an exit"
+      - each: { within: $LOOP, matching: { pattern: "keep($C)" } }
+        message: "keep() may hold $C"
+  - id: clean
+    kind: while_statement
+    verdict: manual
+    reason: nothing in the way
+"#;
+
+#[test]
+fn problems_give_the_earliest_as_the_reason_and_the_rest_as_notes() {
+    let src = "void teardown(void)\n{\n\twhile (next(&c)) {\n\t\tkeep(c);\n\t\tput(c);\n\t\tif (x) {\n\t\t\tput(c);\n\t\t\tbreak;\n\t\t}\n\t}\n\twhile (next(&d)) {\n\t\tput(d);\n\t\tif (y)\n\t\t\tkeep(d);\n\t}\n\twhile (next(&e)) {\n\t\tif (z) {\n\t\t\tput(e);\n\t\t\tbreak;\n\t\t}\n\t}\n}\n";
+    assert_eq!(
+        sites_of(PROBLEMS, src).0,
+        [
+            "3: manual: keep() may hold c",
+            "  5: put(c) is not on an exit",
+            "11: manual: put(d) is not on an exit",
+            "  14: keep() may hold d",
+            "16: manual: nothing in the way",
+        ]
+    );
+    let both = PROBLEMS.replace(
+        "    verdict: manual\n    problems:",
+        "    verdict: manual\n    reason: r\n    problems:",
+    );
+    let e = match load_str(&pattern(&both), "t.yaml") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(e.contains("takes its reason from them"), "{e}");
 }

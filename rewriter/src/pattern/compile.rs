@@ -7,7 +7,7 @@ use super::message::NoteTemplate;
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
 use super::spec::{
-    EditSpec, FixSpec, MetaConstraint, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
+    EditSpec, FixSpec, MetaConstraint, NoteSpec, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
 };
 use super::utils::UtilNames;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
@@ -87,6 +87,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.fix.is_some(), "fix");
     key(!r.probe.is_empty(), "probe");
     key(!r.notes.is_empty(), "notes");
+    key(!r.problems.is_empty(), "problems");
     keys
 }
 
@@ -119,9 +120,9 @@ pub(super) fn compile_rules(
 
 fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     let shape = match sequence_of(r, at, scope)? {
-        Some(_) if r.descend => bail!(
-            "{}: `descend` goes with a node rule, not a sequence",
-            at.field("descend")
+        Some(_) if r.descend || !r.problems.is_empty() => bail!(
+            "{}: `descend` and `problems` go with a node rule, not a sequence",
+            at.here()
         ),
         Some(seq) => Shape::Sequence(seq),
         None => Shape::Node(compile_matcher(r, at, scope)?),
@@ -133,15 +134,24 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
     if verdict == Verdict::Auto && fix.is_none() {
         bail!("{}: an `auto` rule needs a `rewrite`", at.here());
     }
-    if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual) && r.reason.is_none() {
+    if matches!(verdict, Verdict::NeedsPrep | Verdict::Manual)
+        && r.reason.is_none()
+        && r.problems.is_empty()
+    {
         bail!(
-            "{}: a `{}` rule needs a `reason`",
+            "{}: a `{}` rule needs a `reason` (or `problems`)",
             at.here(),
             verdict.as_str()
         );
     }
     if verdict != Verdict::Auto && fix.is_some() {
         bail!("{}: only `auto` rules rewrite", at.here());
+    }
+    if r.reason.is_some() && !r.problems.is_empty() {
+        bail!(
+            "{}: a rule with `problems` takes its reason from them",
+            at.field("reason")
+        );
     }
     if let Some(reason) = &r.reason {
         check_template(reason, &at.field("reason"), scope)?;
@@ -155,7 +165,8 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         reason: r.reason.clone(),
         fix,
         probes: Vec::new(),
-        notes: compile_notes(r, at, scope)?,
+        notes: compile_notes(&r.notes, &at.child("notes"), scope)?,
+        problems: compile_notes(&r.problems, &at.child("problems"), scope)?,
         file_groups: Vec::new(),
         whole_file: false,
         node_words: None,
@@ -165,10 +176,10 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
 
 /// `notes`: each at a capture of the rule (with `each`, by default at
 /// the node visited), its message a template.
-fn compile_notes(r: &RuleSpec, at: &At, scope: &Scope) -> Result<Vec<NoteTemplate>> {
+fn compile_notes(notes: &[NoteSpec], at: &At, scope: &Scope) -> Result<Vec<NoteTemplate>> {
     let mut out = Vec::new();
-    for (i, n) in r.notes.iter().enumerate() {
-        let here = at.child(&format!("notes.{i}"));
+    for (i, n) in notes.iter().enumerate() {
+        let here = at.child(&i.to_string());
         let mut local = scope.clone();
         let each = match &n.each {
             Some(e) => {

@@ -204,6 +204,9 @@ pub struct Rule {
     /// The answers of the file's probes the rule needs (index, answer).
     pub probes: Vec<(usize, bool)>,
     pub notes: Vec<message::NoteTemplate>,
+    /// What is wrong, as notes (`problems`): the rule applies where one
+    /// is found; the earliest is the reason.
+    pub problems: Vec<message::NoteTemplate>,
     /// Words a file must hold, one of each group, for the rule to match
     /// in it (`file_needs`); set once the utils are compiled.
     pub file_groups: Vec<file_needs::Group>,

@@ -225,6 +225,10 @@ pub struct RuleSpec {
     /// Version 2: further places that explain the verdict.
     #[serde(default)]
     pub notes: Vec<NoteSpec>,
+    /// Version 2: what is wrong, each written as a note: the rule applies
+    /// where one is found, the earliest is the reason, the others notes.
+    #[serde(default)]
+    pub problems: Vec<NoteSpec>,
 }
 
 /// A note of a site: `file:line: message` at the line of a capture.
