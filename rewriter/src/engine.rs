@@ -185,6 +185,7 @@ fn run_rules_with_tree(
     files: &[&SourceFile],
     services: &Services,
 ) -> TransformOutput {
+    // The probes' answers, then the run options' (`RUN_OPTIONS`).
     let probes: Vec<bool> = (pattern.probes.iter())
         .map(|p| {
             p.probe(services.root).unwrap_or_else(|finding| {
@@ -192,6 +193,9 @@ fn run_rules_with_tree(
                 false
             })
         })
+        .chain(crate::pattern::references::run_option_answers(
+            services.options,
+        ))
         .collect();
     let run = |tree: &TreeFacts| run_rules_parallel(pattern, files, tree, &probes, services);
     if !pattern.asks_tree {

@@ -3,7 +3,9 @@
 //! notes that quote their line, edits at captures of an `any`
 //! alternative the match did not take, relations that look for comments,
 //! deletions of items whose storage class the mask hid, and the words a
-//! rule needs of a file before it is tried there.
+//! rule needs of a file before it is tried there; and a rule that applies
+//! under a run option only (`option`, platform-remove-void's
+//! `--drop-empty`).
 
 mod common;
 
@@ -100,4 +102,39 @@ fn a_rule_is_tried_only_where_the_file_holds_its_words() {
     assert!(!rule.may_match_in(b"take(x); flush(w);"));
     let src = "void f(void)\n{\n\ttake(x);\n\tqueue(w);\n}\n";
     assert_eq!(sites_of(yaml, src).0, ["3: manual: r"]);
+}
+
+#[test]
+fn a_rule_may_apply_under_a_run_option_only() {
+    // `--drop-empty` asks for more than the default run does.
+    let yaml = "anchors: [teardown]\nrules:\n  - id: drop\n    pattern: teardown($X)\n    option: { drop-empty: true }\n    verdict: manual\n    reason: dropped\n  - id: keep\n    pattern: teardown($X)\n    verdict: manual\n    reason: kept\n";
+    let p = load_str(&pattern(yaml), "t.yaml").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("drivers")).unwrap();
+    std::fs::write(
+        dir.path().join("drivers/a.c"),
+        "void f(void)\n{\n\tteardown(a);\n}\n",
+    )
+    .unwrap();
+    let reason = |drop_empty| {
+        let opts = RunOptions {
+            drop_empty,
+            ..RunOptions::default()
+        };
+        let out = run(dir.path(), &[&p], &opts).unwrap();
+        out.sites[0].reason.clone().unwrap()
+    };
+    assert_eq!(reason(false), "kept");
+    assert_eq!(reason(true), "dropped");
+    let e = match load_str(
+        &pattern(&yaml.replace("drop-empty: true", "dry-run: true")),
+        "t.yaml",
+    ) {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        e.contains("unknown run option `dry-run` (expected one of: drop-empty)"),
+        "{e}"
+    );
 }

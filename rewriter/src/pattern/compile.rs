@@ -86,6 +86,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(r.when.is_some(), "when");
     key(r.fix.is_some(), "fix");
     key(!r.probe.is_empty(), "probe");
+    key(!r.option.is_empty(), "option");
     key(!r.notes.is_empty(), "notes");
     key(!r.problems.is_empty(), "problems");
     keys

@@ -227,8 +227,28 @@ pub(super) fn resolve_probes(
             })?;
             rule.probes.push((index, *want));
         }
+        // The run's options are answered after the file's probes.
+        for (name, want) in &spec.option {
+            let known = RUN_OPTIONS.iter().position(|o| o == name).ok_or_else(|| {
+                anyhow!(
+                    "{}: unknown run option `{name}` (expected one of: {})",
+                    at.child(&i.to_string()).field(&format!("option.{name}")),
+                    RUN_OPTIONS.join(", ")
+                )
+            })?;
+            rule.probes.push((names.len() + known, *want));
+        }
     }
     Ok(rules)
+}
+
+/// The run options a rule may ask for (`option`), in the order the run
+/// answers them after the probes (`run_option_answers`).
+pub const RUN_OPTIONS: [&str; 1] = ["drop-empty"];
+
+/// The answers to `RUN_OPTIONS` of a run.
+pub fn run_option_answers(options: &crate::options::RunOptions) -> [bool; 1] {
+    [options.drop_empty]
 }
 
 /// `references` and `declared-before` of one capture, whose text is `name`.

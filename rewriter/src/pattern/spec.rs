@@ -222,6 +222,10 @@ pub struct RuleSpec {
     /// it needs (`{ const-class: true }`).
     #[serde(default)]
     pub probe: BTreeMap<String, bool>,
+    /// Version 2: the run options the rule applies under
+    /// (`option: { drop-empty: true }`).
+    #[serde(default)]
+    pub option: BTreeMap<String, bool>,
     /// Version 2: further places that explain the verdict.
     #[serde(default)]
     pub notes: Vec<NoteSpec>,
