@@ -8,7 +8,7 @@ use crate::parse::{children, function_name, ErrorMap, LineIndex, Parsed};
 use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
-use crate::pattern::message::{render_message, NoteTemplate};
+use crate::pattern::message::{render_message, JoinText, NoteTemplate};
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
 use crate::pattern::snippet::Captures;
 use crate::pattern::{Pattern, Rule, SeqRule, Shape};
@@ -153,7 +153,7 @@ fn node_match<'f>(run: &FileRun<'f>, cx: &Cx, rule: &Rule, node: Node<'f>) -> Op
     caps.insert("MATCH".into(), node.byte_range());
     let m = Match::single(node);
     let found = check_where(rule, &m, &mut caps, cx, &run.facts)
-        && (rule.problems.is_empty() || !rendered(run, &rule.problems, &caps, &m).is_empty());
+        && (rule.problems.is_empty() || !rendered(run, &rule.problems, &caps, &[], &m).is_empty());
     found.then_some(caps)
 }
 
@@ -319,14 +319,16 @@ fn record<'f>(
     let node = m.anchor;
     let (line, column) = run.parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
+    let texts = joined(run, &rule.joins, caps, m);
     let mut reason = rule.reason.as_deref().map(|r| {
-        render_message(r, caps, run.original, run.parsed).unwrap_or_else(|_| r.to_string())
+        let r = crate::pattern::references::expand(r, &texts);
+        render_message(&r, caps, run.original, run.parsed).unwrap_or(r)
     });
-    let mut notes = rendered(run, &rule.notes, caps, m);
+    let mut notes = rendered(run, &rule.notes, caps, &texts, m);
     if !rule.problems.is_empty() {
         // The earliest problem is the reason, the others come first
         // among the notes.
-        let mut problems = rendered(run, &rule.problems, caps, m);
+        let mut problems = rendered(run, &rule.problems, caps, &texts, m);
         problems.sort_by_key(|p| p.line);
         let mut rest = problems.split_off(1.min(problems.len()));
         reason = problems.pop().map(|p| p.message);
@@ -385,6 +387,7 @@ fn rendered<'f>(
     run: &FileRun<'f>,
     templates: &[NoteTemplate],
     caps: &Captures,
+    texts: &[(String, Vec<u8>)],
     m: &Match<'f>,
 ) -> Vec<Note> {
     let matcher_cx = run.cx();
@@ -400,11 +403,39 @@ fn rendered<'f>(
             None => vec![caps.clone()],
         };
         out.extend(
-            each.iter()
-                .filter_map(|own| n.render(own, run.rel, run.original, run.parsed)),
+            (each.iter()).filter_map(|own| n.render(own, texts, run.rel, run.original, run.parsed)),
         );
     }
     out
+}
+
+/// The texts of the rule's `join`s for a match: per join, the nodes it
+/// finds rendered and joined, or their number.
+fn joined<'f>(
+    run: &FileRun<'f>,
+    joins: &[JoinText],
+    caps: &Captures,
+    m: &Match<'f>,
+) -> Vec<(String, Vec<u8>)> {
+    let matcher_cx = run.cx();
+    let rcx = crate::pattern::references::RuleCx {
+        cx: &matcher_cx,
+        facts: &run.facts,
+        m,
+    };
+    let mut texts = Vec::new();
+    for j in joins {
+        let found = crate::pattern::references::each_within(&j.rule, &j.within, caps, &rcx);
+        let text = match &j.item {
+            None => found.len().to_string(),
+            Some(item) => (found.iter())
+                .filter_map(|own| render_message(item, own, run.original, run.parsed).ok())
+                .collect::<Vec<_>>()
+                .join(&j.separator),
+        };
+        texts.push((j.into.clone(), text.into_bytes()));
+    }
+    texts
 }
 
 /// The function around a site, or for an initializer entry at file scope

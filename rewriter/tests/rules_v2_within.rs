@@ -3,8 +3,8 @@
 //! within: $X }`, a note's `each: { within: $X }`: "every `return 0;` of
 //! the callback becomes `return;`, every other return is a note"), node
 //! identity (`is: $X`: "a `break` of *this* loop"), sites inside sites
-//! (`descend`: a loop in a loop) and every problem of a match reported
-//! (`problems`).
+//! (`descend`: a loop in a loop), every problem of a match reported
+//! (`problems`) and the nodes joined into one text (`join`).
 
 mod common;
 
@@ -175,4 +175,33 @@ fn problems_give_the_earliest_as_the_reason_and_the_rest_as_notes() {
         Err(e) => format!("{e:#}"),
     };
     assert!(e.contains("takes its reason from them"), "{e}");
+}
+
+#[test]
+fn join_makes_one_text_of_the_nodes_inside_a_capture() {
+    // Every return but `return 0;` in one sentence, and how many there are.
+    let yaml = r#"utils:
+  other-return: { kind: return_statement, not: { pattern: "return 0;", context: statement } }
+rules:
+  - id: needs-prep
+    pattern: "static int teardown($P) { $$$BODY; }"
+    context: top-level
+    has: { matches: other-return }
+    join:
+      - { into: WHERE, each: { within: $MATCH, matching: { matches: other-return } }, item: "`$REF` on line ${REF:line}", separator: ", " }
+      - { into: N, each: { within: $MATCH, matching: { matches: other-return } }, count: true }
+    verdict: manual
+    reason: "returns something else on $N path(s): $WHERE"
+"#;
+    let src = "static int teardown(struct dev *d)\n{\n\tif (!d->up)\n\t\treturn -ENODEV;\n\tif (stop(d))\n\t\treturn 0;\n\treturn d->err;\n}\n";
+    assert_eq!(
+        sites_of(yaml, src).0,
+        ["1: manual: returns something else on 2 path(s): `return -ENODEV;` on line 4, `return d->err;` on line 7"]
+    );
+    let both = yaml.replace("count: true", "count: true, item: x");
+    let e = match load_str(&pattern(&both), "t.yaml") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(e.contains("takes one of `item` and `count: true`"), "{e}");
 }

@@ -3,11 +3,12 @@
 
 use super::marks::Marks;
 use super::matcher::{Matcher, RelKind, Relation, Stop};
-use super::message::NoteTemplate;
+use super::message::{JoinText, NoteTemplate};
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
 use super::spec::{
-    EditSpec, FixSpec, MetaConstraint, NoteSpec, RuleSpec, StopBySpec, SymbolSpec, VerdictSpec,
+    EditSpec, FixSpec, MetaConstraint, NoteSpec, RuleJoinSpec, RuleSpec, StopBySpec, SymbolSpec,
+    VerdictSpec,
 };
 use super::utils::UtilNames;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
@@ -89,6 +90,7 @@ fn v2_keys(r: &RuleSpec) -> Vec<&'static str> {
     key(!r.option.is_empty(), "option");
     key(!r.notes.is_empty(), "notes");
     key(!r.problems.is_empty(), "problems");
+    key(!r.join.is_empty(), "join");
     keys
 }
 
@@ -154,6 +156,7 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
             at.field("reason")
         );
     }
+    let joins = compile_joins(&r.join, &at.child("join"), scope)?;
     if let Some(reason) = &r.reason {
         check_template(reason, &at.field("reason"), scope)?;
         super::message::check_lines(reason, &at.field("reason"), &scope.captured)?;
@@ -168,11 +171,66 @@ fn compile_rule(r: &RuleSpec, at: &At, scope: &mut Scope) -> Result<Rule> {
         probes: Vec::new(),
         notes: compile_notes(&r.notes, &at.child("notes"), scope)?,
         problems: compile_notes(&r.problems, &at.child("problems"), scope)?,
+        joins,
         file_groups: Vec::new(),
         whole_file: false,
         node_words: None,
         descend: r.descend,
     })
+}
+
+/// `join`: texts of the nodes inside a capture, named for the reason and
+/// the notes (each name is added to `scope`).
+fn compile_joins(specs: &[RuleJoinSpec], at: &At, scope: &mut Scope) -> Result<Vec<JoinText>> {
+    let mut out = Vec::new();
+    for (i, j) in specs.iter().enumerate() {
+        let here = at.child(&i.to_string());
+        let within = capture_ref(
+            &Some(j.each.within.clone()),
+            &here.field("each.within"),
+            scope,
+        )?
+        .expect("given");
+        let mut local = scope.clone();
+        let rule = super::references::compile_ref_rule(
+            &j.each.matching,
+            &here.child("each").child("matching"),
+            &mut local,
+        )?;
+        match (&j.item, j.count) {
+            (Some(item), false) => {
+                check_template(item, &here.field("item"), &local)?;
+                super::message::check_lines(item, &here.field("item"), &local.captured)?;
+            }
+            (None, true) => {}
+            _ => bail!(
+                "{}: a `join` takes one of `item` and `count: true`",
+                here.here()
+            ),
+        }
+        let name_like = j
+            .into
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_uppercase())
+            && (j.into.chars()).all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !name_like || scope.captured.contains(&j.into) {
+            bail!(
+                "{}: `into` takes a new name such as LEAKS, not `{}`",
+                here.field("into"),
+                j.into
+            );
+        }
+        scope.captured.insert(j.into.clone());
+        out.push(JoinText {
+            into: j.into.clone(),
+            within,
+            rule,
+            item: j.item.clone(),
+            separator: j.separator.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// `notes`: each at a capture of the rule (with `each`, by default at

@@ -10,6 +10,17 @@ use anyhow::{bail, Result};
 use regex::Regex;
 use std::collections::BTreeSet;
 
+/// A text of a rule's messages (`join`): the nodes inside capture
+/// `within` that `rule` matches, each rendered by `item` and joined by
+/// `separator`, or counted when there is no `item`.
+pub struct JoinText {
+    pub into: String,
+    pub within: String,
+    pub rule: super::references::RefRule,
+    pub item: Option<String>,
+    pub separator: String,
+}
+
 /// A note of a rule: at the line of capture `at`, saying `message`, or
 /// quoting that line when there is none (the call in the way). With
 /// `each`, one such note per node inside a capture that matches a rule,
@@ -73,13 +84,17 @@ impl NoteTemplate {
     pub fn render(
         &self,
         caps: &Captures,
+        texts: &[(String, Vec<u8>)],
         rel: &str,
         original: &[u8],
         parsed: &Parsed,
     ) -> Option<Note> {
         let at = caps.get(self.at.as_str())?;
         let message = match &self.message {
-            Some(m) => render_message(m, caps, original, parsed).ok()?,
+            Some(m) => {
+                let m = super::references::expand(m, texts);
+                render_message(&m, caps, original, parsed).ok()?
+            }
             None => quoted_line(original, at.start),
         };
         Some(Note {

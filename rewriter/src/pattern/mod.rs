@@ -207,6 +207,9 @@ pub struct Rule {
     /// What is wrong, as notes (`problems`): the rule applies where one
     /// is found; the earliest is the reason.
     pub problems: Vec<message::NoteTemplate>,
+    /// Texts of the nodes inside a capture, for the reason and the notes
+    /// (`join`).
+    pub joins: Vec<message::JoinText>,
     /// Words a file must hold, one of each group, for the rule to match
     /// in it (`file_needs`); set once the utils are compiled.
     pub file_groups: Vec<file_needs::Group>,

@@ -233,6 +233,25 @@ pub struct RuleSpec {
     /// where one is found, the earliest is the reason, the others notes.
     #[serde(default)]
     pub problems: Vec<NoteSpec>,
+    /// Version 2: texts made of the nodes inside a capture, for the
+    /// reason and the notes (`$LEAKS`, `$COUNT`).
+    #[serde(default)]
+    pub join: Vec<RuleJoinSpec>,
+}
+
+/// `join: [{ into: NAME, each: { within: $X, matching: R }, item:
+/// TEMPLATE, separator: ", " }]`, or `count: true` instead of `item`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleJoinSpec {
+    pub into: String,
+    pub each: EachSpec,
+    #[serde(default)]
+    pub item: Option<String>,
+    #[serde(default)]
+    pub separator: String,
+    #[serde(default)]
+    pub count: bool,
 }
 
 /// A note of a site: `file:line: message` at the line of a capture.
