@@ -9,6 +9,7 @@ use crate::pattern::constraint::{check_where, Match, TreeFacts};
 use crate::pattern::fix::{changes, FixCx, Refusal};
 use crate::pattern::matcher::Cx;
 use crate::pattern::message::{render_message, JoinText, NoteTemplate};
+use crate::pattern::references::RuleCx;
 use crate::pattern::sequence::{statements, Judge, SeqMatch};
 use crate::pattern::snippet::Captures;
 use crate::pattern::{Pattern, Rule, SeqRule, Shape};
@@ -152,8 +153,15 @@ fn node_match<'f>(run: &FileRun<'f>, cx: &Cx, rule: &Rule, node: Node<'f>) -> Op
     }
     caps.insert("MATCH".into(), node.byte_range());
     let m = Match::single(node);
+    let file_cx = run.cx();
+    let rcx = RuleCx {
+        cx: &file_cx,
+        facts: &run.facts,
+        m: &m,
+    };
     let found = check_where(rule, &m, &mut caps, cx, &run.facts)
-        && (rule.problems.is_empty() || !rendered(run, &rule.problems, &caps, &[], &m).is_empty());
+        && (rule.problems.is_empty()
+            || !rendered(run, &rcx, &rule.problems, &caps, &[]).is_empty());
     found.then_some(caps)
 }
 
@@ -319,16 +327,22 @@ fn record<'f>(
     let node = m.anchor;
     let (line, column) = run.parsed.line_col(node.start_byte());
     let mut verdict = rule.verdict;
-    let texts = joined(run, &rule.joins, caps, m);
+    let matcher_cx = run.cx();
+    let rcx = RuleCx {
+        cx: &matcher_cx,
+        facts: &run.facts,
+        m,
+    };
+    let texts = joined(run, &rcx, &rule.joins, caps);
     let mut reason = rule.reason.as_deref().map(|r| {
         let r = crate::pattern::references::expand(r, &texts);
         render_message(&r, caps, run.original, run.parsed).unwrap_or(r)
     });
-    let mut notes = rendered(run, &rule.notes, caps, &texts, m);
+    let mut notes = rendered(run, &rcx, &rule.notes, caps, &texts);
     if !rule.problems.is_empty() {
         // The earliest problem is the reason, the others come first
         // among the notes.
-        let mut problems = rendered(run, &rule.problems, caps, &texts, m);
+        let mut problems = rendered(run, &rcx, &rule.problems, caps, &texts);
         problems.sort_by_key(|p| p.line);
         let mut rest = problems.split_off(1.min(problems.len()));
         reason = problems.pop().map(|p| p.message);
@@ -341,18 +355,13 @@ fn record<'f>(
         verdict = Verdict::Unparsed;
         reason = Some(why);
     } else if let Some(fix) = &rule.fix {
-        let matcher_cx = run.cx();
         let cx = FixCx {
             original: run.original,
             parsed: run.parsed,
             errors: &run.errors,
             caps,
             anchor: node,
-            rules: Some(crate::pattern::references::RuleCx {
-                cx: &matcher_cx,
-                facts: &run.facts,
-                m,
-            }),
+            rules: Some(rcx),
         };
         match changes(fix, &cx) {
             Ok(list) => edits = list,
@@ -383,23 +392,17 @@ fn record<'f>(
 
 /// The notes of a match: one per plain note whose capture it bound, one
 /// per node an `each` note finds.
-fn rendered<'f>(
-    run: &FileRun<'f>,
+fn rendered(
+    run: &FileRun,
+    rcx: &RuleCx,
     templates: &[NoteTemplate],
     caps: &Captures,
     texts: &[(String, Vec<u8>)],
-    m: &Match<'f>,
 ) -> Vec<Note> {
-    let matcher_cx = run.cx();
-    let rcx = crate::pattern::references::RuleCx {
-        cx: &matcher_cx,
-        facts: &run.facts,
-        m,
-    };
     let mut out = Vec::new();
     for n in templates {
         let each = match &n.each {
-            Some((within, r)) => crate::pattern::references::each_within(r, within, caps, &rcx),
+            Some((within, r)) => crate::pattern::references::each_within(r, within, caps, rcx),
             None => vec![caps.clone()],
         };
         out.extend(
@@ -411,21 +414,15 @@ fn rendered<'f>(
 
 /// The texts of the rule's `join`s for a match: per join, the nodes it
 /// finds rendered and joined, or their number.
-fn joined<'f>(
-    run: &FileRun<'f>,
+fn joined(
+    run: &FileRun,
+    rcx: &RuleCx,
     joins: &[JoinText],
     caps: &Captures,
-    m: &Match<'f>,
 ) -> Vec<(String, Vec<u8>)> {
-    let matcher_cx = run.cx();
-    let rcx = crate::pattern::references::RuleCx {
-        cx: &matcher_cx,
-        facts: &run.facts,
-        m,
-    };
     let mut texts = Vec::new();
     for j in joins {
-        let found = crate::pattern::references::each_within(&j.rule, &j.within, caps, &rcx);
+        let found = crate::pattern::references::each_within(&j.rule, &j.within, caps, rcx);
         let text = match &j.item {
             None => found.len().to_string(),
             Some(item) => (found.iter())

@@ -126,13 +126,7 @@ fn a_rule_may_apply_under_a_run_option_only() {
     };
     assert_eq!(reason(false), "kept");
     assert_eq!(reason(true), "dropped");
-    let e = match load_str(
-        &pattern(&yaml.replace("drop-empty: true", "dry-run: true")),
-        "t.yaml",
-    ) {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    };
+    let e = common::load_error(&pattern(&yaml.replace("drop-empty: true", "dry-run: true")));
     assert!(
         e.contains("unknown run option `dry-run` (expected one of: drop-empty)"),
         "{e}"

@@ -17,10 +17,7 @@ fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
 }
 
 fn error(yaml: &str) -> String {
-    match load_str(&pattern(yaml), "t.yaml") {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    }
+    common::load_error(&pattern(yaml))
 }
 
 #[test]

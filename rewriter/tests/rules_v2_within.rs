@@ -8,8 +8,6 @@
 
 mod common;
 
-use rewriter::pattern::load_str;
-
 fn pattern(body: &str) -> String {
     format!("version: 2\nid: t\ntitle: T\nrationale: R\nanchors: [teardown]\n{body}")
 }
@@ -78,10 +76,7 @@ fn for_each_takes_one_of_references_and_within() {
         "          within: $B\n",
         "          within: $B\n          references: $B\n",
     );
-    let e = match load_str(&pattern(&both), "t.yaml") {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    };
+    let e = common::load_error(&pattern(&both));
     assert!(
         e.contains("`for-each` takes one of `references` and `within`"),
         "{e}"
@@ -112,10 +107,7 @@ fn is_matches_the_captured_node_itself() {
         ["3: manual: breaks out", "13: manual: breaks out"]
     );
     let unbound = LOOPS.replace("is: $LOOP", "is: $NOPE");
-    let e = match load_str(&pattern(&unbound), "t.yaml") {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    };
+    let e = common::load_error(&pattern(&unbound));
     assert!(e.contains("$NOPE"), "{e}");
 }
 
@@ -170,10 +162,7 @@ fn problems_give_the_earliest_as_the_reason_and_the_rest_as_notes() {
         "    verdict: manual\n    problems:",
         "    verdict: manual\n    reason: r\n    problems:",
     );
-    let e = match load_str(&pattern(&both), "t.yaml") {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    };
+    let e = common::load_error(&pattern(&both));
     assert!(e.contains("takes its reason from them"), "{e}");
 }
 
@@ -199,9 +188,6 @@ rules:
         ["1: manual: returns something else on 2 path(s): `return -ENODEV;` on line 4, `return d->err;` on line 7"]
     );
     let both = yaml.replace("count: true", "count: true, item: x");
-    let e = match load_str(&pattern(&both), "t.yaml") {
-        Ok(_) => panic!("loaded"),
-        Err(e) => format!("{e:#}"),
-    };
+    let e = common::load_error(&pattern(&both));
     assert!(e.contains("takes one of `item` and `count: true`"), "{e}");
 }

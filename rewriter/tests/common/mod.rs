@@ -26,3 +26,11 @@ pub fn sites_of(yaml: &str, src: &str) -> (Vec<String>, String) {
     let new = rewriter::edit::apply(src.as_bytes(), m.edits).expect("edits do not overlap");
     (out, String::from_utf8(new).unwrap())
 }
+
+/// The error loading the pattern `yaml` gives, with its causes.
+pub fn load_error(yaml: &str) -> String {
+    match load_str(yaml, "t.yaml") {
+        Ok(_) => panic!("loaded"),
+        Err(e) => format!("{e:#}"),
+    }
+}
