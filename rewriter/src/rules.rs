@@ -153,16 +153,26 @@ fn node_match<'f>(run: &FileRun<'f>, cx: &Cx, rule: &Rule, node: Node<'f>) -> Op
     }
     caps.insert("MATCH".into(), node.byte_range());
     let m = Match::single(node);
+    let found = check_where(rule, &m, &mut caps, cx, &run.facts)
+        && (rule.problems.is_empty() || finds_a_problem(run, rule, &caps, &m));
+    found.then_some(caps)
+}
+
+/// Whether one of the rule's `problems` is there: its capture bound, or
+/// a node its `each` finds.
+fn finds_a_problem<'f>(run: &FileRun<'f>, rule: &Rule, caps: &Captures, m: &Match<'f>) -> bool {
     let file_cx = run.cx();
     let rcx = RuleCx {
         cx: &file_cx,
         facts: &run.facts,
-        m: &m,
+        m,
     };
-    let found = check_where(rule, &m, &mut caps, cx, &run.facts)
-        && (rule.problems.is_empty()
-            || !rendered(run, &rcx, &rule.problems, &caps, &[]).is_empty());
-    found.then_some(caps)
+    rule.problems.iter().any(|p| match &p.each {
+        Some((within, r)) => {
+            !crate::pattern::references::each_within(r, within, caps, &rcx).is_empty()
+        }
+        None => caps.get(p.at.as_str()).is_some(),
+    })
 }
 
 /// Whether the tree answered the rule's probes as it needs.
@@ -344,10 +354,11 @@ fn record<'f>(
         // among the notes.
         let mut problems = rendered(run, &rcx, &rule.problems, caps, &texts);
         problems.sort_by_key(|p| p.line);
-        let mut rest = problems.split_off(1.min(problems.len()));
-        reason = problems.pop().map(|p| p.message);
-        rest.append(&mut notes);
-        notes = rest;
+        if !problems.is_empty() {
+            reason = Some(problems.remove(0).message);
+        }
+        problems.append(&mut notes);
+        notes = problems;
     }
     let mut edits = Vec::new();
     let refused = m.nodes().find_map(|n| run.errors.refusal(n));
@@ -422,7 +433,8 @@ fn joined(
 ) -> Vec<(String, Vec<u8>)> {
     let mut texts = Vec::new();
     for j in joins {
-        let found = crate::pattern::references::each_within(&j.rule, &j.within, caps, rcx);
+        let (within, rule) = &j.each;
+        let found = crate::pattern::references::each_within(rule, within, caps, rcx);
         let text = match &j.item {
             None => found.len().to_string(),
             Some(item) => (found.iter())

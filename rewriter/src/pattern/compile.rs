@@ -3,12 +3,12 @@
 
 use super::marks::Marks;
 use super::matcher::{Matcher, RelKind, Relation, Stop};
-use super::message::{JoinText, NoteTemplate};
+use super::message::{Each, JoinText, NoteTemplate};
 use super::sequence::Sequence;
 use super::snippet::{self, Snippet};
 use super::spec::{
-    EditSpec, FixSpec, MetaConstraint, NoteSpec, RuleJoinSpec, RuleSpec, StopBySpec, SymbolSpec,
-    VerdictSpec,
+    EachSpec, EditSpec, FixSpec, MetaConstraint, NoteSpec, RuleJoinSpec, RuleSpec, StopBySpec,
+    SymbolSpec, VerdictSpec,
 };
 use super::utils::UtilNames;
 use super::{Fix, FixEdit, FixOp, MetaCheck, Rule, SeqRule, Shape, SymbolCheck};
@@ -185,18 +185,8 @@ fn compile_joins(specs: &[RuleJoinSpec], at: &At, scope: &mut Scope) -> Result<V
     let mut out = Vec::new();
     for (i, j) in specs.iter().enumerate() {
         let here = at.child(&i.to_string());
-        let within = capture_ref(
-            &Some(j.each.within.clone()),
-            &here.field("each.within"),
-            scope,
-        )?
-        .expect("given");
         let mut local = scope.clone();
-        let rule = super::references::compile_ref_rule(
-            &j.each.matching,
-            &here.child("each").child("matching"),
-            &mut local,
-        )?;
+        let each = compile_each(&j.each, &here, &mut local)?;
         match (&j.item, j.count) {
             (Some(item), false) => {
                 check_template(item, &here.field("item"), &local)?;
@@ -208,13 +198,7 @@ fn compile_joins(specs: &[RuleJoinSpec], at: &At, scope: &mut Scope) -> Result<V
                 here.here()
             ),
         }
-        let name_like = j
-            .into
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_uppercase())
-            && (j.into.chars()).all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        if !name_like || scope.captured.contains(&j.into) {
+        if !super::regex_caps::is_capture_name(&j.into) || scope.captured.contains(&j.into) {
             bail!(
                 "{}: `into` takes a new name such as LEAKS, not `{}`",
                 here.field("into"),
@@ -224,13 +208,24 @@ fn compile_joins(specs: &[RuleJoinSpec], at: &At, scope: &mut Scope) -> Result<V
         scope.captured.insert(j.into.clone());
         out.push(JoinText {
             into: j.into.clone(),
-            within,
-            rule,
+            each,
             item: j.item.clone(),
             separator: j.separator.clone(),
         });
     }
     Ok(out)
+}
+
+/// `each` of a note or a `join` at `at`: the capture it looks inside and
+/// the rule its nodes match, whose captures (and `$REF`) go to `local`.
+fn compile_each(e: &EachSpec, at: &At, local: &mut Scope) -> Result<Each> {
+    let within = capture_ref(&Some(e.within.clone()), &at.field("each.within"), local)?;
+    let rule = super::references::compile_ref_rule(
+        &e.matching,
+        &at.child("each").child("matching"),
+        local,
+    )?;
+    Ok((within.expect("given"), rule))
 }
 
 /// `notes`: each at a capture of the rule (with `each`, by default at
@@ -240,17 +235,9 @@ fn compile_notes(notes: &[NoteSpec], at: &At, scope: &Scope) -> Result<Vec<NoteT
     for (i, n) in notes.iter().enumerate() {
         let here = at.child(&i.to_string());
         let mut local = scope.clone();
-        let each = match &n.each {
-            Some(e) => {
-                let within =
-                    capture_ref(&Some(e.within.clone()), &here.field("each.within"), scope)?
-                        .expect("given");
-                let at = here.child("each").child("matching");
-                let rule = super::references::compile_ref_rule(&e.matching, &at, &mut local)?;
-                Some((within, rule))
-            }
-            None => None,
-        };
+        let each = (n.each.as_ref())
+            .map(|e| compile_each(e, &here, &mut local))
+            .transpose()?;
         let name = match (&n.at, &each) {
             (Some(a), _) => a.strip_prefix('$').unwrap_or_default().to_string(),
             (None, Some(_)) => "REF".to_string(),

@@ -4,6 +4,7 @@
 //! name to every reference needs every function, not only the items the
 //! pattern's focus parses).
 
+use super::focus::Focus;
 use super::matcher::{Matcher, RelKind};
 use super::needs::{needs_at, Word, DEPTH};
 use super::references::RefRule;
@@ -21,12 +22,16 @@ pub fn rule_groups(rule: &Rule, utils: &[Matcher]) -> Vec<Group> {
         return Vec::new();
     };
     let mut out = Vec::new();
-    collect(m, utils, 0, &mut out);
+    collect(m, utils, Reach::File, 0, &mut out);
     for (_, c) in &rule.constraints {
         for m in required_in_file(c) {
-            collect(m, utils, 0, &mut out);
+            collect(m, utils, Reach::File, 0, &mut out);
         }
     }
+    // A group met twice (a snippet and the `all` holding it) is checked
+    // once per file.
+    out.sort();
+    out.dedup();
     out
 }
 
@@ -40,9 +45,8 @@ pub fn holds_groups(bytes: &[u8], groups: &[Group]) -> bool {
 /// Whether `rule` must see the whole file where it may match: it follows
 /// a name to every reference (`every`, `for-each`, `declared-before`), or
 /// asks whether one of them matches a rule (`one`, `some`, `none`) whose
-/// matches the focus does not all parse. `focus` holds the words whose
-/// items a focused parse keeps.
-pub fn needs_whole_file(rule: &Rule, utils: &[Matcher], focus: &[String]) -> bool {
+/// matches the focus does not all parse.
+pub fn needs_whole_file(rule: &Rule, utils: &[Matcher], focus: &Focus) -> bool {
     let for_each = match &rule.fix {
         Some(Fix::Edits(list)) => (list.iter())
             .filter_map(|e| e.for_each.as_ref())
@@ -65,14 +69,11 @@ pub fn needs_whole_file(rule: &Rule, utils: &[Matcher], focus: &[String]) -> boo
 /// Every node `rr` matches lies in an item a focused parse keeps: one
 /// group of words that lie in the node's own top-level item is made of
 /// focus words only.
-fn focused(rr: &RefRule, utils: &[Matcher], focus: &[String]) -> bool {
+fn focused(rr: &RefRule, utils: &[Matcher], focus: &Focus) -> bool {
     let mut groups = Vec::new();
-    in_item(&rr.matcher, utils, 0, &mut groups);
+    collect(&rr.matcher, utils, Reach::Item, 0, &mut groups);
     rr.constraints.iter().all(|(_, c)| c.references.is_none())
-        && groups.iter().any(|g| {
-            g.iter()
-                .all(|w| focus.iter().any(|f| f.as_bytes() == w.as_slice()))
-        })
+        && (groups.iter()).any(|g| g.iter().all(|w| focus.keeps_word(w)))
 }
 
 /// The rule objects a `where` entry requires to match somewhere in the
@@ -93,33 +94,33 @@ fn required_in_file(c: &MetaCheck) -> Vec<&Matcher> {
     out
 }
 
-fn collect(m: &Matcher, utils: &[Matcher], depth: usize, out: &mut Vec<Group>) {
-    if depth > DEPTH {
-        return;
-    }
-    push_words(m, utils, depth, out);
-    match m {
-        Matcher::All(parts) => parts.iter().for_each(|p| collect(p, utils, depth + 1, out)),
-        Matcher::Relation(r) => collect(&r.rule, utils, depth + 1, out),
-        Matcher::Util(i) => collect(&utils[*i], utils, depth + 1, out),
-        _ => {}
-    }
+/// How far from the matched node the words collected may lie.
+#[derive(Clone, Copy, PartialEq)]
+enum Reach {
+    /// Anywhere in the file: every relation is followed.
+    File,
+    /// In the node's own top-level item: the node, its descendants, and
+    /// its ancestors below the file itself.
+    Item,
 }
 
-/// `collect`, keeping to words that lie in the node's own top-level item:
-/// its own, its descendants', and its ancestors' below the file itself.
-fn in_item(m: &Matcher, utils: &[Matcher], depth: usize, out: &mut Vec<Group>) {
+fn collect(m: &Matcher, utils: &[Matcher], reach: Reach, depth: usize, out: &mut Vec<Group>) {
     if depth > DEPTH {
         return;
     }
     push_words(m, utils, depth, out);
-    match m {
-        Matcher::All(parts) => parts.iter().for_each(|p| in_item(p, utils, depth + 1, out)),
-        Matcher::Relation(r) if r.kind == RelKind::Has => in_item(&r.rule, utils, depth + 1, out),
-        Matcher::Relation(r) if r.kind == RelKind::Inside && below_file(&r.rule, utils) => {
-            in_item(&r.rule, utils, depth + 1, out)
+    let follows = |r: &super::matcher::Relation| match reach {
+        Reach::File => true,
+        Reach::Item => {
+            r.kind == RelKind::Has || (r.kind == RelKind::Inside && below_file(&r.rule, utils))
         }
-        Matcher::Util(i) => in_item(&utils[*i], utils, depth + 1, out),
+    };
+    match m {
+        Matcher::All(parts) => {
+            (parts.iter()).for_each(|p| collect(p, utils, reach, depth + 1, out))
+        }
+        Matcher::Relation(r) if follows(r) => collect(&r.rule, utils, reach, depth + 1, out),
+        Matcher::Util(i) => collect(&utils[*i], utils, reach, depth + 1, out),
         _ => {}
     }
 }

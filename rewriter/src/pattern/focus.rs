@@ -53,6 +53,11 @@ impl Focus {
         }
     }
 
+    /// Whether the items holding `word` are kept in every focused parse.
+    pub fn keeps_word(&self, word: &[u8]) -> bool {
+        self.words.iter().any(|w| w.as_bytes() == word)
+    }
+
     /// The words whose items a focused parse of `bytes` keeps.
     pub fn words_in<'b>(&'b self, bytes: &'b [u8]) -> Vec<&'b [u8]> {
         let mut out: Vec<&[u8]> = self.words.iter().map(|w| w.as_bytes()).collect();

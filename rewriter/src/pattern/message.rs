@@ -10,13 +10,16 @@ use anyhow::{bail, Result};
 use regex::Regex;
 use std::collections::BTreeSet;
 
-/// A text of a rule's messages (`join`): the nodes inside capture
-/// `within` that `rule` matches, each rendered by `item` and joined by
-/// `separator`, or counted when there is no `item`.
+/// The nodes inside a capture that match a rule (`each: { within: $X,
+/// matching: R }`): the capture's name and the rule.
+pub type Each = (String, super::references::RefRule);
+
+/// A text of a rule's messages (`join`): the nodes `each` finds, each
+/// rendered by `item` and joined by `separator`, or counted when there is
+/// no `item`.
 pub struct JoinText {
     pub into: String,
-    pub within: String,
-    pub rule: super::references::RefRule,
+    pub each: Each,
     pub item: Option<String>,
     pub separator: String,
 }
@@ -28,7 +31,7 @@ pub struct JoinText {
 pub struct NoteTemplate {
     pub at: String,
     pub message: Option<String>,
-    pub each: Option<(String, super::references::RefRule)>,
+    pub each: Option<Each>,
 }
 
 fn line_refs() -> Regex {
@@ -95,7 +98,10 @@ impl NoteTemplate {
                 let m = super::references::expand(m, texts);
                 render_message(&m, caps, original, parsed).ok()?
             }
-            None => quoted_line(original, at.start),
+            None => {
+                let line = parsed.lines.line_start(at.start)..parsed.lines.line_end(at.start);
+                String::from_utf8_lossy(&original[line]).trim().to_string()
+            }
         };
         Some(Note {
             file: rel.to_string(),
@@ -103,18 +109,6 @@ impl NoteTemplate {
             message,
         })
     }
-}
-
-/// The line holding `at`, as written, without its indentation.
-fn quoted_line(original: &[u8], at: usize) -> String {
-    let start = original[..at]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map_or(0, |p| p + 1);
-    let end = memchr::memchr(b'\n', &original[at..]).map_or(original.len(), |p| at + p);
-    String::from_utf8_lossy(&original[start..end])
-        .trim()
-        .to_string()
 }
 
 #[cfg(test)]

@@ -94,10 +94,6 @@ pub struct Pattern {
     pub transform: Option<&'static dyn transforms::Transform>,
     /// The file's `probes`, asked once per run; a rule's `probe` indexes them.
     pub probes: Vec<Requires>,
-    /// Some rule looks at every reference of a name (`references`,
-    /// `for-each`): files are parsed whole, not only the items holding an
-    /// anchor.
-
     /// Where it was loaded from (a file name for built-ins).
     pub origin: String,
     pub introduce: Option<Box<Phase>>,
@@ -355,24 +351,9 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
     let (util_names, utils) = utils::compile_utils(&spec.utils, &top.child("utils"), spec.version)?;
     let probe_names: Vec<String> = spec.probes.keys().cloned().collect();
     let rules = compile_rules(&spec.rules, &top.child("rules"), spec.version, &util_names)?;
-    let rules = references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
+    let mut rules =
+        references::resolve_probes(rules, &spec.rules, &probe_names, &top.child("rules"))?;
     let probes = references::compile_probes(&spec.probes, &top.child("probes"), spec.version)?;
-    let mut rules = rules;
-    let focus_words: Vec<String> = (spec.anchors.iter())
-        .chain(&spec.quiet_anchors)
-        .chain(spec.also_parse.iter().filter_map(|a| match a {
-            spec::AlsoParseSpec::Word(w) => Some(w),
-            spec::AlsoParseSpec::Names { .. } => None,
-        }))
-        .cloned()
-        .collect();
-    for rule in &mut rules {
-        rule.whole_file = file_needs::needs_whole_file(rule, &utils, &focus_words);
-        rule.file_groups = file_needs::rule_groups(rule, &utils);
-        if let Shape::Node(m) = &rule.shape {
-            rule.node_words = needs::needs(m, &utils);
-        }
-    }
     let focus_anchors: Vec<String> = (spec.anchors.iter())
         .chain(&spec.quiet_anchors)
         .cloned()
@@ -384,6 +365,13 @@ pub fn load_str(text: &str, origin: &str) -> Result<Pattern> {
         spec.version,
         &top.child("also-parse"),
     )?;
+    for rule in &mut rules {
+        rule.whole_file = file_needs::needs_whole_file(rule, &utils, &focus);
+        rule.file_groups = file_needs::rule_groups(rule, &utils);
+        if let Shape::Node(m) = &rule.shape {
+            rule.node_words = needs::needs(m, &utils);
+        }
+    }
     let introduce = compile_phase(
         &spec.id,
         "introduce",

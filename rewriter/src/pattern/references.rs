@@ -156,7 +156,7 @@ pub(super) fn compile_for_each(
     let join = match &fe.join {
         Some(j) => {
             check_template(&j.item, &at.field("join.item"), &local)?;
-            if !is_capture_name(&j.into) {
+            if !super::regex_caps::is_capture_name(&j.into) {
                 bail!(
                     "{}: `into` takes a name such as FIELDS, not `{}`",
                     at.field("join.into"),
@@ -180,12 +180,6 @@ pub(super) fn compile_for_each(
             join,
         })),
     })
-}
-
-fn is_capture_name(s: &str) -> bool {
-    s.starts_with(|c: char| c.is_ascii_uppercase())
-        && s.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
 }
 
 /// The file's `probes`, in name order (a rule's `probe` indexes them).

@@ -17,7 +17,8 @@ pub fn capture_names(re: &Regex) -> Vec<String> {
         .collect()
 }
 
-fn is_capture_name(name: &str) -> bool {
+/// A name spelled as a capture (`OWNER`, `FIELDS`): upper case, digits, `_`.
+pub(super) fn is_capture_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_uppercase())
         && name
             .bytes()
